@@ -1,0 +1,33 @@
+import { isConfigurationError, isKoophoneError } from '../koophone';
+import type { ResetBatchResult } from '../campaign/work-item';
+
+/**
+ * Turns a failed batch-reset call into what the workflow should do next. Errors are returned as
+ * data, not thrown: the workflow owns submission retries so that every call, first or retried,
+ * goes through its rate-spaced slots.
+ */
+export function classifySubmitError(error: unknown): Exclude<ResetBatchResult, { kind: 'tracked' }> {
+  if (!isKoophoneError(error)) throw error;
+  const { code, message } = error;
+  if (isConfigurationError(code)) return { kind: 'fatal', code, message, calls: 1 };
+  switch (error.errorClass) {
+    case 'throttled':
+      return { kind: 'retry', code, message, retryAfterMs: error.retryAfterMs, throttled: true, ambiguous: false, calls: 1 };
+    case 'retryable':
+    case 'auth':
+      return {
+        kind: 'retry',
+        code,
+        message,
+        retryAfterMs: error.retryAfterMs,
+        throttled: false,
+        // No answer at all: the service may have applied the reset before the connection died.
+        ambiguous: code === 'NETWORK' || code === 'TIMEOUT',
+        calls: 1,
+      };
+    case 'transient_instance':
+      return { kind: 'rejected', code, message, transient: true, calls: 1 };
+    case 'non_retryable':
+      return { kind: 'rejected', code, message, transient: false, calls: 1 };
+  }
+}

@@ -1,0 +1,35 @@
+import type { RecordOutcomesInput, ResetBatchInput } from '../campaign/work-item';
+import type { KoophoneClient } from '../koophone';
+import type { CampaignStore } from '../report/campaign-store';
+import { prepareCampaign, type PrepareInput } from './prepare-campaign';
+import { recordOutcomes } from './record-outcomes';
+import { resetBatch } from './reset-batch';
+import { SubmitPacer } from './submit-pacer';
+
+export { INVALID_SOURCE } from './prepare-campaign';
+
+export interface ActivityDeps {
+  client: KoophoneClient;
+  store: CampaignStore;
+}
+
+/**
+ * The worker injects the real KooPhone client and report store; tests inject a client pointed at
+ * the simulator. Workflows see only the types of these functions.
+ */
+export function createActivities(deps: ActivityDeps) {
+  const pacer = new SubmitPacer();
+  return {
+    prepareCampaign: (input: PrepareInput) => prepareCampaign(deps, input),
+    resetBatch: (input: ResetBatchInput) => resetBatch({ ...deps, pacer }, input),
+    recordOutcomes: (input: RecordOutcomesInput) => recordOutcomes(deps.store, input),
+    finalizeReport: (input: { campaignId: string }) => deps.store.finalize(input.campaignId),
+    /** Smoke/connectivity check: the worker can reach KooPhone with its credentials. */
+    checkKoophone: async () => {
+      const page = await deps.client.listInstances({ pageNo: 1, pageSize: 1 });
+      return { totalCount: page.totalCount, endpoint: deps.client.endpoint };
+    },
+  };
+}
+
+export type CampaignActivities = ReturnType<typeof createActivities>;

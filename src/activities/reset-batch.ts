@@ -1,0 +1,128 @@
+import { Context } from '@temporalio/activity';
+import type { ReportLine } from '../campaign/outcome';
+import type { ResetBatchInput, ResetBatchResult } from '../campaign/work-item';
+import type { KoophoneClient } from '../koophone';
+import type { CampaignStore, JobJournal } from '../report/campaign-store';
+import { classifySubmitError } from './classify-submit-error';
+import { checkSourceUnchanged } from './source-check';
+import type { SubmitPacer } from './submit-pacer';
+import { trackJobs } from './track-jobs';
+
+export interface ResetBatchDeps {
+  client: KoophoneClient;
+  store: CampaignStore;
+  pacer: SubmitPacer;
+}
+
+/**
+ * One work item, end to end: send its batch-reset call in its slot, journal the accepted call
+ * before anything else (so a retry after a crash or a hand-over tracks instead of resetting
+ * again), follow every job to its end, and write the final outcome lines of the item's instances.
+ * Failed jobs with re-resets left go back to the workflow, which decides when to retry them.
+ */
+export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): Promise<ResetBatchResult> {
+  const { client, store, pacer } = deps;
+  const { campaignId, item } = input;
+  const ctx = Context.current();
+
+  let journal = await store.readJournal(campaignId, item.key);
+  let calls = 0;
+  const ids = item.ids ?? (await store.readSpool(campaignId, item.range!.start, item.range!.end));
+  if (!journal) {
+    if (input.sourceFile && item.range) {
+      const changed = await checkSourceUnchanged(input.sourceFile);
+      if (changed) return { kind: 'fatal', code: 'SOURCE_CHANGED', message: changed, calls: 0 };
+    }
+    await pacer.wait(campaignId, input.slotAt, input.minIntervalMs);
+    try {
+      calls = 1;
+      const accepted = await client.batchReset(ids, { signal: ctx.cancellationSignal });
+      journal = { taskId: accepted.taskId, jobs: accepted.jobs, submittedAt: Date.now() } satisfies JobJournal;
+      ctx.log.info('batch accepted', {
+        campaignId,
+        batchNo: item.batchNo,
+        item: item.key,
+        taskId: accepted.taskId,
+        requestId: accepted.requestId,
+        instances: ids.length,
+      });
+    } catch (err) {
+      if (ctx.cancellationSignal.aborted) throw err;
+      const result = classifySubmitError(err);
+      ctx.log.warn('batch not accepted', { campaignId, batchNo: item.batchNo, item: item.key, kind: result.kind, code: result.code });
+      if (result.kind === 'rejected' && !result.transient && ids.length === 1) {
+        await store.writePart(campaignId, item.key, [line(ids[0]!, 'rejected', item.resets, '', result.code, result.message)]);
+        return { kind: 'tracked', counts: { rejected: 1 }, retryIds: [], failedJobs: 0, resets: 0, calls, polls: 0 };
+      }
+      return result;
+    }
+    await store.writeJournal(campaignId, item.key, journal);
+  }
+
+  const tracked = await trackJobs(client, journal, input);
+  const resets = item.resets + 1;
+  const lines: ReportLine[] = [];
+  const retryIds: string[] = [];
+  let failedJobs = 0;
+  const counts = { succeeded: 0, failed: 0, timed_out: 0, missing_job: 0 };
+  const jobOf = new Map(journal.jobs.map((j) => [j.instanceId, j.jobId]));
+  const requested = new Set(ids);
+  for (const { instanceId, jobId } of journal.jobs) {
+    if (!requested.has(instanceId)) continue; // the service answered for an id we did not send
+    const job = tracked.ended.get(jobId);
+    if (job?.status === 2) {
+      counts.succeeded += 1;
+      lines.push(line(instanceId, 'succeeded', resets, jobId, '', ''));
+    } else if (job?.status === -1) {
+      failedJobs += 1;
+      if (item.round < input.retryFailed) retryIds.push(instanceId);
+      else {
+        counts.failed += 1;
+        lines.push(line(instanceId, 'failed', resets, jobId, job.errorCode, job.errorMsg || job.executeMsg));
+      }
+    } else if (tracked.queryError) {
+      counts.failed += 1;
+      lines.push(line(instanceId, 'failed', resets, jobId, tracked.queryError.code, tracked.queryError.message));
+    } else {
+      counts.timed_out += 1;
+      lines.push(line(instanceId, 'timed_out', resets, jobId, 'JOB_TIMEOUT', `job still running after ${input.jobTimeoutMs} ms`));
+    }
+  }
+  for (const id of ids) {
+    if (!jobOf.has(id)) {
+      counts.missing_job += 1;
+      lines.push(line(id, 'missing_job', item.resets, '', 'MISSING_JOB', `no cmd_job for this instance in task ${journal.taskId}`));
+    }
+  }
+  await store.writePart(campaignId, item.key, lines);
+  return {
+    kind: 'tracked',
+    counts,
+    retryIds,
+    failedJobs,
+    resets: journal.jobs.length,
+    calls,
+    polls: tracked.polls,
+  };
+}
+
+function line(
+  instanceId: string,
+  outcome: ReportLine['outcome'],
+  resets: number,
+  jobId: string,
+  errorCode: string,
+  errorMsg: string,
+): ReportLine {
+  return {
+    instance_id: instanceId,
+    outcome,
+    resets,
+    job_id: jobId,
+    error_code: errorCode,
+    error_msg: errorMsg,
+    finished_at: new Date().toISOString(),
+  };
+}
+
+export { line as reportLine };

@@ -1,0 +1,57 @@
+import { Context } from '@temporalio/activity';
+import type { KoophoneClient, TaskJobResult } from '../koophone';
+import { isKoophoneError } from '../koophone';
+import type { JobJournal } from '../report/campaign-store';
+
+export interface TrackedJobs {
+  ended: Map<string, TaskJobResult>;
+  /** Instance ids whose job was still running at the job timeout. */
+  timedOut: string[];
+  polls: number;
+  /** Set when the task query itself failed for good (the jobs' fate is unknown). */
+  queryError?: { code: string; message: string };
+}
+
+const FIRST_POLL_MS = 2000; // KooPhone jobs take seconds at best; never poll a task faster.
+const MAX_POLL_MS = 15_000;
+
+/**
+ * Follows one task's jobs until each is 2 (succeeded) or -1 (failed), or the job timeout passes.
+ * Heartbeats only once the tracking has run a while, so a quick batch records none (each recorded
+ * heartbeat is a billed Temporal action) while a long one stays visible and cancellable.
+ */
+export async function trackJobs(
+  client: KoophoneClient,
+  journal: JobJournal,
+  options: { jobTimeoutMs: number; heartbeatTimeoutMs: number },
+): Promise<TrackedJobs> {
+  const ctx = Context.current();
+  const pending = new Map(journal.jobs.map((j) => [j.jobId, j.instanceId]));
+  const ended = new Map<string, TaskJobResult>();
+  const deadline = journal.submittedAt + options.jobTimeoutMs;
+  const heartbeatFrom = Date.now() + options.heartbeatTimeoutMs / 3;
+  let interval = FIRST_POLL_MS;
+  let polls = 0;
+  let queryError: TrackedJobs['queryError'];
+
+  while (pending.size > 0 && Date.now() < deadline) {
+    await ctx.sleep(Math.max(0, Math.min(interval, deadline - Date.now())));
+    if (Date.now() >= heartbeatFrom) ctx.heartbeat({ polls, pending: pending.size });
+    try {
+      polls += 1;
+      const task = await client.getTask(journal.taskId, { signal: ctx.cancellationSignal });
+      for (const job of task.jobs) {
+        if (job.status !== 1 && pending.delete(job.jobId)) ended.set(job.jobId, job);
+      }
+    } catch (err) {
+      if (!isKoophoneError(err)) throw err;
+      if (!err.retryable) {
+        queryError = { code: err.code, message: err.message };
+        break;
+      }
+      ctx.log.warn('task query failed, will poll again', { taskId: journal.taskId, code: err.code, requestId: err.requestId });
+    }
+    interval = Math.min(Math.round(interval * 1.5), MAX_POLL_MS);
+  }
+  return { ended, timedOut: queryError ? [] : [...pending.values()], polls, queryError };
+}

@@ -1,0 +1,5 @@
+export * from './duration';
+export * from './options';
+export * from './outcome';
+export * from './status';
+export * from './work-item';

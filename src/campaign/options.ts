@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+const duration = (label: string, min: number, max: number) =>
+  z
+    .union([z.number(), z.string()])
+    .transform((v, ctx) => {
+      try {
+        return parseDuration(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z
+        .number()
+        .min(min, `${label} must be at least ${min} ms`)
+        .max(max, `${label} must be at most ${max} ms`),
+    );
+
+/** `--max-errors`: an absolute count ("50") or a share of finished instances ("10%"). */
+export const errorBudgetSchema = z
+  .union([z.number(), z.string()])
+  .transform((v, ctx): ErrorBudget => {
+    const s = String(v).trim();
+    const pct = /^(\d+(?:\.\d+)?)%$/.exec(s);
+    if (pct) {
+      const value = Number(pct[1]);
+      if (value > 100) ctx.addIssue({ code: 'custom', message: `--max-errors ${s} is more than 100%` });
+      return { kind: 'percent', value };
+    }
+    if (/^\d+$/.test(s)) return { kind: 'count', value: Number(s) };
+    ctx.addIssue({ code: 'custom', message: `--max-errors "${s}" must be a count (e.g. 50) or a percentage (e.g. 10%)` });
+    return z.NEVER;
+  });
+export interface ErrorBudget {
+  kind: 'count' | 'percent';
+  value: number;
+}
+
+export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** The operator's campaign options (design.md `start`), validated once at the edge. */
+export const campaignOptionsSchema = z
+  .object({
+    /** Informational: the campaign id is always the workflow id (schedules append a timestamp). */
+    campaignId: z
+      .string()
+      .regex(CAMPAIGN_ID_PATTERN, 'campaign id must be 1-128 characters of letters, digits, ".", "_", ":" or "-"')
+      .optional(),
+    batchSize: z.number().int().min(1).max(100).default(100),
+    concurrency: z.number().int().min(1).max(500).default(10),
+    /** batch-reset calls per second for this campaign, across all workers. */
+    rate: z.number().gt(0).max(1000).default(5),
+    maxErrors: errorBudgetSchema.default({ kind: 'percent', value: 10 }),
+    canary: z.number().int().min(0).max(1000).default(1),
+    retryFailed: z.number().int().min(0).max(20).default(2),
+    retryDelayMs: duration('--retry-delay', 0, 7 * 86_400_000).default(5 * 60_000),
+    jobTimeoutMs: duration('--job-timeout', 1000, 7 * 86_400_000).default(30 * 60_000),
+    /** How long one batch keeps retrying submission through outages before its instances fail. */
+    submitTimeoutMs: duration('--submit-timeout', 1000, 30 * 86_400_000).default(24 * 3_600_000),
+    /** Liveness of a batch activity: a worker that dies is noticed after this long. */
+    heartbeatTimeoutMs: duration('heartbeat timeout', 1000, 3_600_000).default(60_000),
+    /** Continue-as-new once a run's history reaches this many events (Temporal warns at 10 240). */
+    maxHistoryEvents: z.number().int().min(100).max(40_000).default(8_000),
+    /** How long a continue-as-new waits for in-flight batches before handing them over. */
+    drainTimeoutMs: duration('drain timeout', 0, 3_600_000).default(60_000),
+  })
+  .strict();
+export type CampaignOptionsInput = z.input<typeof campaignOptionsSchema>;
+export type CampaignOptions = z.output<typeof campaignOptionsSchema>;
+
+/** Where a campaign's instance ids come from. Ids are never carried whole beyond this. */
+export const idSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('inline'), ids: z.array(z.string()).min(1).max(5000) }).strict(),
+  z
+    .object({
+      kind: z.literal('file'),
+      path: z.string().min(1),
+      format: z.enum(['auto', 'text', 'csv', 'json']).default('auto'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('fleet'),
+      namePrefix: z.string().min(1).optional(),
+      poolTag: z.enum(['CLOUD_APP', 'CLOUD_PHONE']).optional(),
+      poolName: z.string().min(1).optional(),
+    })
+    .strict(),
+]);
+export type IdSource = z.infer<typeof idSourceSchema>;
+
+export const campaignInputSchema = z.object({ options: campaignOptionsSchema, source: idSourceSchema }).strict();
+export type CampaignInput = z.output<typeof campaignInputSchema>;
+
+/** Formats zod issues as one line per problem, naming the option. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('\n');
+}

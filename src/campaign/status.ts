@@ -1,0 +1,65 @@
+import type { OutcomeCounts } from './outcome';
+
+export const CAMPAIGN_STATES = ['running', 'paused', 'canceling', 'canceled', 'aborted', 'completed', 'failed'] as const;
+export type CampaignState = (typeof CAMPAIGN_STATES)[number];
+
+export function isFinalState(state: CampaignState): boolean {
+  return state === 'canceled' || state === 'aborted' || state === 'completed' || state === 'failed';
+}
+
+/** What `status --json` prints and the progress query returns (design.md operator interface). */
+export interface CampaignStatus {
+  campaignId: string;
+  state: CampaignState;
+  total: number;
+  pending: number;
+  inFlight: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  rejected: number;
+  missingJob: number;
+  skipped: number;
+  canceled: number;
+  resetsSent: number;
+  startedAt: string;
+  updatedAt: string;
+  // Beyond the contract: what an operator needs to judge a running campaign.
+  reason?: string;
+  batchResetCalls: number;
+  taskPolls: number;
+  currentRate: number;
+  configuredRate: number;
+  canary: 'pending' | 'running' | 'passed' | 'off';
+  errorBudget: { used: number; limit: string };
+  awaitingRetry: number;
+  run: number;
+  reportLocation?: string;
+}
+
+export function statusFromCounts(counts: OutcomeCounts) {
+  return {
+    succeeded: counts.succeeded,
+    failed: counts.failed,
+    timedOut: counts.timed_out,
+    rejected: counts.rejected,
+    missingJob: counts.missing_job,
+    skipped: counts.skipped,
+    canceled: counts.canceled,
+  };
+}
+
+/** The workflow's result: the summary counts and where the report is. */
+export interface CampaignResult {
+  campaignId: string;
+  state: CampaignState;
+  reason?: string;
+  total: number;
+  counts: OutcomeCounts;
+  resetsSent: number;
+  batchResetCalls: number;
+  reportLocation: string;
+  reportLines: number;
+  startedAt: string;
+  finishedAt: string;
+}

@@ -1,0 +1,97 @@
+import type { OutcomeCounts } from './outcome';
+
+/**
+ * The unit the workflow schedules: one batch-reset call's worth of instances (≤ 100) and the
+ * tracking of its jobs. A spool batch becomes one item; bisection and retries make more. Items
+ * hold either a spool range (first round: a few bytes of history) or explicit ids (≤ 100).
+ */
+export interface WorkItem {
+  /** Unique within the campaign; names the item's journal and report part. */
+  key: string;
+  batchNo: number;
+  /** 0 for the first reset, n for the n-th re-reset of failed jobs. */
+  round: number;
+  range?: { start: number; end: number };
+  ids?: string[];
+  /** Resets each instance of the item already received or may have received. */
+  resets: number;
+  submitAttempts: number;
+  /** Workflow time of the first submission attempt; bounds retries by submitTimeout. */
+  firstSubmitAt?: number;
+  /** Epoch ms before which the item must not be submitted. */
+  notBefore: number;
+  /** Last error that made it wait, for the report if it is given up. */
+  lastError?: { code: string; message: string };
+}
+
+export function itemSize(item: Pick<WorkItem, 'range' | 'ids'>): number {
+  return item.ids ? item.ids.length : item.range ? item.range.end - item.range.start : 0;
+}
+
+export interface ResetBatchInput {
+  campaignId: string;
+  item: WorkItem;
+  /** When this item's call may be sent: the workflow spaces calls by the campaign rate. */
+  slotAt: number;
+  minIntervalMs: number;
+  retryFailed: number;
+  jobTimeoutMs: number;
+  heartbeatTimeoutMs: number;
+  /** File sources: refuse to continue when the file changed since prepare. */
+  sourceFile?: { path: string; size: number; mtimeMs: number; sha256: string };
+}
+
+export type ResetBatchResult =
+  | {
+      /** The call was accepted and every job was followed to its end. */
+      kind: 'tracked';
+      counts: Partial<OutcomeCounts>;
+      /** Instances whose job failed and that have re-resets left. */
+      retryIds: string[];
+      /** Jobs that ended in -1 this round, retried or not (the canary's failure signal). */
+      failedJobs: number;
+      resets: number;
+      calls: number;
+      polls: number;
+    }
+  | {
+      /** Not accepted, worth sending again later (9999, 5xx, 429, network, timeout). */
+      kind: 'retry';
+      code: string;
+      message: string;
+      retryAfterMs?: number;
+      throttled: boolean;
+      /** The call may have been applied (the answer was lost): count a possible reset. */
+      ambiguous: boolean;
+      calls: number;
+    }
+  | {
+      /** The whole call was refused because of some of its instances. */
+      kind: 'rejected';
+      code: string;
+      message: string;
+      /** 2005/2006: the instance is busy (recovery/backup) and can be tried again later. */
+      transient: boolean;
+      calls: number;
+    }
+  | {
+      /** A configuration error that no retry or split can fix; the campaign stops. */
+      kind: 'fatal';
+      code: string;
+      message: string;
+      calls: number;
+    };
+
+export interface RecordOutcomesInput {
+  campaignId: string;
+  part: string;
+  ids?: string[];
+  /** A slice of the spool (an item that never got past submission). */
+  spoolRange?: { start: number; end: number };
+  /** All spool ids from this index on (the untouched rest of a stopped campaign). */
+  spoolFrom?: number;
+  outcome: 'failed' | 'rejected' | 'canceled';
+  resets: number;
+  errorCode: string;
+  errorMsg: string;
+}

@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { campaignOptionsSchema, type CampaignOptions, type CampaignOptionsInput } from '../campaign/options';
+import { usageError } from './exit-codes';
+
+/** The raw strings commander collects for the campaign options of `start` and `schedule create`. */
+export interface CampaignFlags {
+  batchSize?: string;
+  concurrency?: string;
+  rate?: string;
+  maxErrors?: string;
+  canary?: string;
+  retryFailed?: string;
+  retryDelay?: string;
+  jobTimeout?: string;
+}
+
+// Which flag an option key came from, so an error names what the operator typed.
+const FLAG_OF: Record<string, string> = {
+  campaignId: '--campaign-id',
+  batchSize: '--batch-size',
+  concurrency: '--concurrency',
+  rate: '--rate',
+  maxErrors: '--max-errors',
+  canary: '--canary',
+  retryFailed: '--retry-failed',
+  retryDelayMs: '--retry-delay',
+  jobTimeoutMs: '--job-timeout',
+};
+
+export function addCampaignFlags(cmd: Command): Command {
+  return cmd
+    .option('--batch-size <n>', 'instances per batch-reset call, 1..100', '100')
+    .option('--concurrency <n>', 'batches in flight at once', '10')
+    .option('--rate <n>', 'batch-reset calls per second', '5')
+    .option('--max-errors <n|p%>', 'error budget: a count or a share of finished instances', '10%')
+    .option('--canary <n>', 'batches that must succeed before the rest start (0: no canary)', '1')
+    .option('--retry-failed <n>', 'resets again for instances whose job failed', '2')
+    .option('--retry-delay <dur>', 'wait before resetting a failed instance again (e.g. 30s, 5m)', '5m')
+    .option('--job-timeout <dur>', 'how long to follow one reset job (e.g. 30m)', '30m');
+}
+
+function number(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(raw)) throw usageError(`${flag}: expected a number, got "${raw}"`);
+  return Number(raw);
+}
+
+/**
+ * Validates every campaign option through the domain schema, before anything is started, and
+ * reports all problems at once, each naming its flag.
+ */
+export function parseCampaignFlags(flags: CampaignFlags, campaignId?: string): CampaignOptions {
+  const input: CampaignOptionsInput = {
+    ...(campaignId !== undefined ? { campaignId } : {}),
+    batchSize: number('--batch-size', flags.batchSize),
+    concurrency: number('--concurrency', flags.concurrency),
+    rate: number('--rate', flags.rate),
+    maxErrors: flags.maxErrors,
+    canary: number('--canary', flags.canary),
+    retryFailed: number('--retry-failed', flags.retryFailed),
+    retryDelayMs: flags.retryDelay,
+    jobTimeoutMs: flags.jobTimeout,
+  };
+  const parsed = campaignOptionsSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const raw: Record<string, unknown> = {
+    ...flags,
+    retryDelayMs: flags.retryDelay,
+    jobTimeoutMs: flags.jobTimeout,
+    campaignId,
+  };
+  const problems = parsed.error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? '');
+    const flag = FLAG_OF[key] ?? key;
+    const got = raw[key];
+    // The --max-errors and duration messages already name the flag and the value.
+    const message = issue.message.startsWith('--') ? issue.message : `${flag}: ${issue.message}`;
+    return got === undefined || message.includes(`"${String(got)}"`)
+      ? message
+      : `${message} (got "${String(got)}")`;
+  });
+  throw usageError(problems.join('; '));
+}

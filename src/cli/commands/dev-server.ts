@@ -1,0 +1,61 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Connection } from '@temporalio/client';
+import { startDevServer } from '../../temporal/dev-server';
+import { out, type CliContext } from '../context';
+import { CliError, EXIT, usageError } from '../exit-codes';
+import { untilInterrupted } from '../signals';
+
+function port(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 65_535)
+    throw usageError(`${flag}: expected a port 1..65535, got "${raw}"`);
+  return n;
+}
+
+export async function temporalAnswers(address: string, timeoutMs = 1000): Promise<boolean> {
+  try {
+    const c = await Connection.connect({ address, connectTimeout: timeoutMs });
+    await c.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function registerDevServer(program: Command, ctx: CliContext): void {
+  program
+    .command('dev-server')
+    .description('run a local Temporal dev server with the campaign search attributes, until Ctrl-C')
+    .option('--port <port>', 'gRPC port', '7233')
+    .option('--ui-port <port>', 'web UI port', '8233')
+    .option('--db <path>', 'SQLite file that keeps workflows across restarts', '.data/temporal.db')
+    .option('--headless', 'no web UI')
+    .action(async (flags: { port: string; uiPort: string; db: string; headless?: boolean }) => {
+      const grpc = port('--port', flags.port);
+      const ui = port('--ui-port', flags.uiPort);
+      const address = `127.0.0.1:${grpc}`;
+      if (await temporalAnswers(address)) throw usageError(`a Temporal server already answers on ${address}`);
+      const dbFile = resolve(flags.db);
+      const server = await startDevServer({
+        port: grpc,
+        uiPort: ui,
+        dbFile,
+        headless: Boolean(flags.headless),
+      }).catch((err: Error) => {
+        throw new CliError(EXIT.unreachable, err.message, { cause: err });
+      });
+      const interrupted = untilInterrupted();
+      out(ctx, `Temporal dev server at ${server.address} (namespace ${server.namespace}, data in ${dbFile})`);
+      if (server.uiUrl) out(ctx, `  web UI:   ${server.uiUrl}`);
+      out(ctx, `  use it:   TEMPORAL_ADDRESS=${server.address}`);
+      out(ctx, 'Ctrl-C stops it');
+      const exited = new Promise<'exited'>((r) => server.process.once('exit', () => r('exited')));
+      const why = await Promise.race([interrupted.promise, exited]);
+      interrupted.release();
+      await server.stop();
+      if (why === 'exited')
+        throw new CliError(EXIT.unreachable, 'the Temporal dev server exited unexpectedly');
+      out(ctx, 'dev server stopped');
+    });
+}

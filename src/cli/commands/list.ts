@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import type { WorkflowExecutionInfo } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import {
+  CampaignErrors,
+  CampaignFinished,
+  CampaignState,
+  CampaignTotal,
+} from '../../temporal/search-attributes';
+import { CAMPAIGN_WORKFLOW } from '../campaign-status';
+import { out, printJson, type CliContext } from '../context';
+import { usageError } from '../exit-codes';
+import { withTemporal } from '../temporal';
+
+// Set by Temporal on every workflow a schedule starts: the schedule's id.
+const ScheduledById = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);
+
+export interface CampaignListItem {
+  campaignId: string;
+  state: string;
+  total: number;
+  finished: number;
+  errors: number;
+  startedAt: string;
+  closedAt?: string;
+  /** The schedule that started it, if any. */
+  scheduledBy?: string;
+  runs: number;
+}
+
+function stateOf(info: WorkflowExecutionInfo): string {
+  const recorded = info.typedSearchAttributes.get(CampaignState);
+  switch (info.status.name) {
+    case 'RUNNING':
+    case 'COMPLETED':
+      return recorded ?? (info.status.name === 'RUNNING' ? 'running' : 'completed');
+    case 'TERMINATED':
+      return 'terminated';
+    case 'CANCELLED':
+      return 'canceled';
+    default:
+      return 'failed';
+  }
+}
+
+/** One line per campaign: runs chained by continue-as-new share the workflow id. */
+function toItems(executions: WorkflowExecutionInfo[]): CampaignListItem[] {
+  const byId = new Map<string, WorkflowExecutionInfo[]>();
+  for (const e of executions) byId.set(e.workflowId, [...(byId.get(e.workflowId) ?? []), e]);
+  const items = [...byId.values()].map((runs) => {
+    runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+    const first = runs[0]!;
+    const latest = runs[runs.length - 1]!;
+    const sa = latest.typedSearchAttributes;
+    const scheduledBy = first.typedSearchAttributes.get(ScheduledById);
+    return {
+      campaignId: latest.workflowId,
+      state: stateOf(latest),
+      total: sa.get(CampaignTotal) ?? 0,
+      finished: sa.get(CampaignFinished) ?? 0,
+      errors: sa.get(CampaignErrors) ?? 0,
+      startedAt: first.startTime.toISOString(),
+      ...(latest.closeTime && latest.status.name !== 'RUNNING'
+        ? { closedAt: latest.closeTime.toISOString() }
+        : {}),
+      ...(scheduledBy ? { scheduledBy } : {}),
+      runs: runs.length,
+    };
+  });
+  return items.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+}
+
+function table(items: CampaignListItem[]): string[] {
+  const rows = [
+    ['CAMPAIGN', 'STATE', 'FINISHED', 'ERRORS', 'STARTED', 'SCHEDULE'],
+    ...items.map((i) => [
+      i.campaignId,
+      i.state,
+      `${i.finished}/${i.total}`,
+      String(i.errors),
+      i.startedAt.replace('T', ' ').slice(0, 19),
+      i.scheduledBy ? `scheduled: ${i.scheduledBy}` : '-',
+    ]),
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) =>
+    r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  '),
+  );
+}
+
+export function registerList(program: Command, ctx: CliContext): void {
+  program
+    .command('list')
+    .description('campaigns, newest first, with their state and counts (scheduled ones marked)')
+    .option('--limit <n>', 'at most this many campaigns', '50')
+    .option('--json', 'print a JSON array')
+    .action(async (flags: { limit: string; json?: boolean }) => {
+      const limit = Number(flags.limit);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw usageError(`--limit: expected a positive integer, got "${flags.limit}"`);
+      await withTemporal(ctx.env, async ({ client }) => {
+        const executions: WorkflowExecutionInfo[] = [];
+        // Visibility lists runs, not campaigns; read a bounded window and fold runs together.
+        for await (const e of client.workflow.list({
+          query: `WorkflowType = '${CAMPAIGN_WORKFLOW}'`,
+          pageSize: 200,
+        })) {
+          executions.push(e);
+          if (executions.length >= limit * 4 + 200) break;
+        }
+        const items = toItems(executions).slice(0, limit);
+        if (flags.json) printJson(ctx, items);
+        else if (items.length === 0) out(ctx, 'no campaigns');
+        else table(items).forEach((l) => out(ctx, l));
+      });
+    });
+}

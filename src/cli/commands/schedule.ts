@@ -1,0 +1,283 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Option, type Command } from 'commander';
+import type { ScheduleDescription, ScheduleOverlapPolicy } from '@temporalio/client';
+import { CAMPAIGN_ID_PATTERN, type CampaignOptions, type IdSource } from '../../campaign/options';
+import type { resetCampaign } from '../../workflows/reset-campaign';
+import { addCampaignFlags, parseCampaignFlags, type CampaignFlags } from '../campaign-options';
+import { CAMPAIGN_WORKFLOW } from '../campaign-status';
+import { out, printJson, type CliContext } from '../context';
+import { cronProblem, timezoneProblem } from '../cron';
+import { usageError } from '../exit-codes';
+import { addSourceFlags, resolveSource, spillIds, type SourceFlags } from '../id-source';
+import { withTemporal, type TemporalSession } from '../temporal';
+
+const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
+  skip: 'SKIP',
+  'buffer-one': 'BUFFER_ONE',
+  'buffer-all': 'BUFFER_ALL',
+  'cancel-other': 'CANCEL_OTHER',
+  'terminate-other': 'TERMINATE_OTHER',
+  'allow-all': 'ALLOW_ALL',
+};
+// Temporal appends "-<ISO time>" (21 characters) to the schedule's workflow id for every run.
+const MAX_NAME = 100;
+
+interface CreateFlags extends CampaignFlags, Omit<SourceFlags, 'ids'> {
+  cron: string;
+  timezone: string;
+  overlap: string;
+  note?: string;
+  paused?: boolean;
+  json?: boolean;
+}
+
+function checkName(name: string): void {
+  if (!CAMPAIGN_ID_PATTERN.test(name) || name.length > MAX_NAME) {
+    throw usageError(
+      `schedule name "${name}" must be 1-${MAX_NAME} characters of letters, digits, ".", "_", ":" or "-"`,
+    );
+  }
+}
+
+/** What the schedule remembers about itself for `describe`: the server keeps cron only as calendars. */
+interface ScheduleMemo {
+  cron: string;
+  timezone: string;
+  createdBy: 'koophone-reset';
+}
+
+async function create(ctx: CliContext, name: string, ids: string[], flags: CreateFlags): Promise<void> {
+  checkName(name);
+  const cron = cronProblem(flags.cron);
+  if (cron) throw usageError(`--cron "${flags.cron}": ${cron}`);
+  const tz = timezoneProblem(flags.timezone);
+  if (tz) throw usageError(`--timezone: ${tz}`);
+  const options: CampaignOptions = parseCampaignFlags(flags);
+  const resolved = await resolveSource({ ...flags, ids }, { env: ctx.env, stdin: ctx.stdin });
+  await withTemporal(ctx.env, async ({ client, settings }) => {
+    const source: IdSource = await spillIds(resolved, ctx.env, `schedule-${name}`);
+    const memo: ScheduleMemo = {
+      cron: flags.cron.trim(),
+      timezone: flags.timezone,
+      createdBy: 'koophone-reset',
+    };
+    await client.schedule.create<typeof resetCampaign>({
+      scheduleId: name,
+      spec: { cronExpressions: [flags.cron.trim()], timezone: flags.timezone },
+      action: {
+        type: 'startWorkflow',
+        workflowType: CAMPAIGN_WORKFLOW,
+        // The run's time is appended, so every run is a fresh campaign with its own report.
+        workflowId: name,
+        taskQueue: settings.taskQueue,
+        args: [{ options, source }],
+      },
+      policies: { overlap: OVERLAP[flags.overlap], catchupWindow: '10 minutes' },
+      state: { paused: Boolean(flags.paused), ...(flags.note ? { note: flags.note } : {}) },
+      memo: memo as unknown as Record<string, unknown>,
+    });
+    const d = await client.schedule.getHandle(name).describe();
+    if (flags.json) printJson(ctx, summarize(d));
+    else {
+      out(
+        ctx,
+        `schedule ${name} created: "${memo.cron}" in ${memo.timezone}, overlap ${flags.overlap}, ids from ${resolved.describe}`,
+      );
+      const next = d.info.nextActionTimes[0];
+      if (next) out(ctx, `next run ${next.toISOString()}`);
+    }
+  });
+}
+
+function summarize(d: ScheduleDescription) {
+  const memo = (d.memo ?? {}) as Partial<ScheduleMemo>;
+  const input = (d.action.args?.[0] ?? {}) as { options?: CampaignOptions; source?: IdSource };
+  return {
+    name: d.scheduleId,
+    cron: memo.cron,
+    timezone: memo.timezone ?? d.spec.timezone,
+    paused: d.state.paused,
+    note: d.state.note,
+    overlap: d.policies.overlap,
+    taskQueue: d.action.taskQueue,
+    source: input.source,
+    options: input.options,
+    nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
+    recentCampaigns: d.info.recentActions.map((a) => ({
+      campaignId: a.action.workflow.workflowId,
+      takenAt: a.takenAt.toISOString(),
+    })),
+    runningCampaigns: d.info.runningActions.map((a) => a.workflow.workflowId),
+    runs: d.info.numActionsTaken,
+    skippedOverlapping: d.info.numActionsSkippedOverlap,
+  };
+}
+
+function sourceText(source: IdSource | undefined): string {
+  if (!source) return '?';
+  if (source.kind === 'inline') return `${source.ids.length} listed ids`;
+  if (source.kind === 'file') return `file ${source.path}`;
+  const f = [
+    source.namePrefix && `name prefix ${source.namePrefix}`,
+    source.poolTag,
+    source.poolName && `pool ${source.poolName}`,
+  ];
+  return `the fleet${f.some(Boolean) ? ` (${f.filter(Boolean).join(', ')})` : ''}`;
+}
+
+async function campaignSchedule(session: TemporalSession, name: string): Promise<ScheduleDescription> {
+  const d = await session.client.schedule.getHandle(name).describe();
+  if (d.action.workflowType !== CAMPAIGN_WORKFLOW)
+    throw usageError(`schedule ${name} does not start reset campaigns`);
+  return d;
+}
+
+async function describe(ctx: CliContext, name: string, json: boolean): Promise<void> {
+  await withTemporal(ctx.env, async (session) => {
+    const s = summarize(await campaignSchedule(session, name));
+    if (json) return printJson(ctx, s);
+    out(ctx, `Schedule ${s.name}${s.paused ? ' (paused)' : ''}`);
+    out(ctx, `  cron         ${s.cron ?? '?'} in ${s.timezone ?? 'UTC'}, overlap ${s.overlap}`);
+    out(ctx, `  instances    ${sourceText(s.source)}`);
+    if (s.options) {
+      const o = s.options;
+      out(
+        ctx,
+        `  options      batch ${o.batchSize}, ${o.concurrency} in flight, ${o.rate} calls/s, canary ${o.canary}, retry failed ${o.retryFailed}`,
+      );
+    }
+    if (s.note) out(ctx, `  note         ${s.note}`);
+    out(ctx, `  next runs    ${s.nextRuns.join(', ') || '-'}`);
+    out(ctx, `  runs         ${s.runs} (${s.skippedOverlapping} skipped because one was still running)`);
+    for (const r of s.recentCampaigns) out(ctx, `  campaign     ${r.campaignId} (${r.takenAt})`);
+  });
+}
+
+async function list(ctx: CliContext, json: boolean): Promise<void> {
+  await withTemporal(ctx.env, async ({ client }) => {
+    const rows = [];
+    for await (const s of client.schedule.list()) {
+      if (s.action?.workflowType !== CAMPAIGN_WORKFLOW) continue;
+      const memo = (s.memo ?? {}) as Partial<ScheduleMemo>;
+      const last = s.info.recentActions[s.info.recentActions.length - 1];
+      rows.push({
+        name: s.scheduleId,
+        cron: memo.cron,
+        timezone: memo.timezone,
+        paused: s.state.paused,
+        note: s.state.note,
+        nextRun: s.info.nextActionTimes[0]?.toISOString(),
+        lastCampaign: last?.action.workflow.workflowId,
+      });
+    }
+    rows.sort((a, b) => a.name.localeCompare(b.name));
+    if (json) return printJson(ctx, rows);
+    if (rows.length === 0) return out(ctx, 'no schedules');
+    for (const r of rows) {
+      out(
+        ctx,
+        `${r.name}  "${r.cron ?? '?'}" ${r.timezone ?? ''}${r.paused ? '  PAUSED' : ''}  next ${r.nextRun ?? '-'}` +
+          `  last ${r.lastCampaign ?? '-'}${r.note ? `  (${r.note})` : ''}`,
+      );
+    }
+  });
+}
+
+async function trigger(ctx: CliContext, name: string, json: boolean): Promise<void> {
+  await withTemporal(ctx.env, async (session) => {
+    const before = await campaignSchedule(session, name);
+    const handle = session.client.schedule.getHandle(name);
+    // Run now even when a run is still going: the operator asked for it explicitly.
+    await handle.trigger('ALLOW_ALL');
+    let campaignId: string | undefined;
+    for (let i = 0; i < 50 && !campaignId; i++) {
+      const d = await handle.describe();
+      if (d.info.numActionsTaken > before.info.numActionsTaken) {
+        campaignId = d.info.recentActions[d.info.recentActions.length - 1]?.action.workflow.workflowId;
+      } else await sleep(200);
+    }
+    if (json) printJson(ctx, { schedule: name, triggered: true, campaignId: campaignId ?? null });
+    else if (campaignId)
+      out(ctx, `schedule ${name} triggered: campaign ${campaignId} (koophone-reset watch ${campaignId})`);
+    else out(ctx, `schedule ${name} triggered; the campaign appears in koophone-reset list shortly`);
+  });
+}
+
+async function simple(
+  ctx: CliContext,
+  name: string,
+  action: 'pause' | 'unpause' | 'delete',
+  note?: string,
+): Promise<void> {
+  await withTemporal(ctx.env, async (session) => {
+    await campaignSchedule(session, name);
+    const handle = session.client.schedule.getHandle(name);
+    if (action === 'pause') await handle.pause(note ?? 'paused with koophone-reset');
+    else if (action === 'unpause') await handle.unpause(note ?? 'unpaused with koophone-reset');
+    else await handle.delete();
+    out(ctx, `schedule ${name} ${action === 'delete' ? 'deleted' : `${action}d`}`);
+  });
+}
+
+export function registerSchedule(program: Command, ctx: CliContext): void {
+  const schedule = program
+    .command('schedule')
+    .description('Temporal Schedules that start campaigns from a cron expression');
+
+  const create_ = schedule
+    .command('create')
+    .description('create a schedule; each run is a fresh campaign named NAME-<time>')
+    .argument('<name>', 'schedule name (also the prefix of its campaign ids)')
+    .argument('[ids...]', 'instance ids (or --ids-file / --all)')
+    .requiredOption(
+      '--cron <expr>',
+      'when, as "minute hour day-of-month month day-of-week" (e.g. "0 3 * * SUN")',
+    )
+    .option('--timezone <tz>', 'IANA time zone of the cron expression', 'UTC')
+    .addOption(
+      new Option('--overlap <policy>', 'when the previous run is still going')
+        .choices(Object.keys(OVERLAP))
+        .default('skip'),
+    )
+    .option('--note <text>', 'a note shown with the schedule')
+    .option('--paused', 'create it paused');
+  addSourceFlags(create_);
+  addCampaignFlags(create_)
+    .option('--json', 'print the schedule as JSON')
+    .action((name: string, ids: string[], flags: CreateFlags) => create(ctx, name, ids, flags));
+
+  schedule
+    .command('list')
+    .description('schedules that start campaigns')
+    .option('--json', 'print a JSON array')
+    .action((flags: { json?: boolean }) => list(ctx, Boolean(flags.json)));
+  schedule
+    .command('describe')
+    .description('a schedule: cron, source, options, next and recent runs')
+    .argument('<name>', 'schedule name')
+    .option('--json', 'print a JSON object')
+    .action((name: string, flags: { json?: boolean }) => describe(ctx, name, Boolean(flags.json)));
+  schedule
+    .command('pause')
+    .description('stop starting campaigns (running ones go on)')
+    .argument('<name>', 'schedule name')
+    .option('--note <text>', 'why')
+    .action((name: string, flags: { note?: string }) => simple(ctx, name, 'pause', flags.note));
+  schedule
+    .command('unpause')
+    .description('start campaigns again on the cron')
+    .argument('<name>', 'schedule name')
+    .option('--note <text>', 'why')
+    .action((name: string, flags: { note?: string }) => simple(ctx, name, 'unpause', flags.note));
+  schedule
+    .command('trigger')
+    .description('start a campaign from the schedule now')
+    .argument('<name>', 'schedule name')
+    .option('--json', 'print the new campaign id as JSON')
+    .action((name: string, flags: { json?: boolean }) => trigger(ctx, name, Boolean(flags.json)));
+  schedule
+    .command('delete')
+    .description('delete the schedule (its campaigns and reports stay)')
+    .argument('<name>', 'schedule name')
+    .action((name: string) => simple(ctx, name, 'delete'));
+}

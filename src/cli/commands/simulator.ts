@@ -1,0 +1,50 @@
+import { Option, type Command } from 'commander';
+import { parseSimulatorOptions, simulatorFlags, startSimulator } from '../../simulator';
+import { out, type CliContext } from '../context';
+import { usageError } from '../exit-codes';
+import { untilInterrupted } from '../signals';
+
+const DEFAULT_TOKEN = 'sim-token';
+
+export function registerSimulator(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('simulator')
+    .description(
+      'run a local KooPhone simulator (the four endpoints, a seeded fleet, fault injection) until Ctrl-C',
+    );
+  // Generated from the simulator's own flag table, so every option it knows is here and no other.
+  const options = simulatorFlags.map((f) => {
+    const option = new Option(
+      `${f.flag} ${f.placeholder}`,
+      `${f.description}${f.runtime ? ' (changeable at runtime)' : ''}`,
+    );
+    option.default(undefined, f.defaultValue);
+    cmd.addOption(option);
+    return { key: f.key, attribute: option.attributeName() };
+  });
+  cmd.action(async (flags: Record<string, unknown>) => {
+    const raw = Object.fromEntries(options.map((o) => [o.key, flags[o.attribute]]));
+    let parsed;
+    try {
+      parsed = parseSimulatorOptions(raw);
+    } catch (err) {
+      throw usageError((err as Error).message);
+    }
+    const sim = await startSimulator(parsed).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE')
+        throw usageError(`port ${parsed.port} is in use; pick another with --port (0: any free port)`);
+      throw err;
+    });
+    const interrupted = untilInterrupted();
+    out(ctx, `KooPhone simulator listening on ${sim.url} (${sim.fleet.size} instances, seed ${parsed.seed})`);
+    // Only the well-known default token is shown; a token the operator chose stays off the screen.
+    const token = parsed.token === DEFAULT_TOKEN ? DEFAULT_TOKEN : '<your --token>';
+    out(ctx, `  worker env:  KOOPHONE_ENDPOINT=${sim.url} KOOPHONE_TOKEN=${token}`);
+    out(ctx, `  admin:       ${sim.url}/__sim/stats, POST ${sim.url}/__sim/faults`);
+    out(ctx, 'Ctrl-C stops it');
+    await interrupted.promise;
+    interrupted.release();
+    await sim.close();
+    out(ctx, 'simulator stopped');
+  });
+}

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { fetchCampaignStatus } from '../campaign-status';
+import { out, printJson, type CliContext } from '../context';
+import { exitCodeForCampaign, EXIT } from '../exit-codes';
+import { followCampaign } from '../follow';
+import { progressMode } from '../progress';
+import { onInterrupt } from '../signals';
+import { formatStatus, formatSummary } from '../summary';
+import { withTemporal } from '../temporal';
+
+export function registerWatch(program: Command, ctx: CliContext): void {
+  program
+    .command('watch')
+    .description('follow a campaign to its end (bar on a terminal, lines otherwise, JSON lines with --json)')
+    .argument('<id>', 'campaign id')
+    .option('--json', 'one JSON status object per update')
+    .action(async (id: string, flags: { json?: boolean }) => {
+      ctx.exitCode = await withTemporal(ctx.env, async ({ client }) => {
+        const stop = new AbortController();
+        const release = onInterrupt(() => stop.abort());
+        try {
+          const final = await followCampaign(ctx, client, id, {
+            mode: progressMode(ctx, Boolean(flags.json)),
+            signal: stop.signal,
+          });
+          if (!final) {
+            if (!flags.json) out(ctx, `stopped watching; campaign ${id} goes on`);
+            return 130;
+          }
+          if (!flags.json) formatSummary(final).forEach((l) => out(ctx, l));
+          return exitCodeForCampaign(final);
+        } finally {
+          release();
+        }
+      });
+    });
+
+  program
+    .command('status')
+    .description("a campaign's progress now, running or finished")
+    .argument('<id>', 'campaign id')
+    .option('--json', 'print the status object')
+    .action(async (id: string, flags: { json?: boolean }) => {
+      await withTemporal(ctx.env, async ({ client }) => {
+        const { status } = await fetchCampaignStatus(client, id);
+        if (flags.json) printJson(ctx, status);
+        else formatStatus(status).forEach((l) => out(ctx, l));
+      });
+      ctx.exitCode = EXIT.ok;
+    });
+}

@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { loadKoophoneConfig } from '../../koophone';
+import { createCampaignStore } from '../../report';
+import { runWorker } from '../../worker';
+import type { CliContext } from '../context';
+import { usageError } from '../exit-codes';
+import { connectTemporal } from '../temporal';
+
+/** Configuration problems surface as one line before the worker starts, not as a crash later. */
+function checkWorkerConfig(env: NodeJS.ProcessEnv): void {
+  try {
+    loadKoophoneConfig(env);
+    createCampaignStore(env);
+  } catch (err) {
+    throw usageError((err as Error).message.replace(/:?\s*\n\s*-?\s*/g, ': ').replace(/: $/, ''));
+  }
+}
+
+export function registerWorker(program: Command, ctx: CliContext): void {
+  program
+    .command('worker')
+    .description(
+      'run a worker: hosts campaigns and calls KooPhone (config from the environment); Ctrl-C stops it',
+    )
+    .action(async () => {
+      checkWorkerConfig(ctx.env);
+      // Fail fast with exit 3 when the server is down, instead of the worker's long retries.
+      const probe = await connectTemporal(ctx.env);
+      await probe.connection.close();
+      await runWorker(ctx.env);
+    });
+}

@@ -1,0 +1,33 @@
+import type { Readable, Writable } from 'node:stream';
+
+/** What a command may touch of its process; tests and the demo pass their own. */
+export interface CliContext {
+  env: NodeJS.ProcessEnv;
+  stdin: Readable;
+  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stderr: Writable;
+  /** Set by commands that decide the process's exit code (watch, start --wait, demo). */
+  exitCode: number;
+}
+
+export function processContext(): CliContext {
+  return {
+    env: process.env,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    exitCode: 0,
+  };
+}
+
+export function out(ctx: CliContext, line = ''): void {
+  ctx.stdout.write(line + '\n');
+}
+
+export function note(ctx: CliContext, line: string): void {
+  ctx.stderr.write(line + '\n');
+}
+
+export function printJson(ctx: CliContext, value: unknown, pretty = true): void {
+  ctx.stdout.write(JSON.stringify(value, null, pretty ? 2 : undefined) + '\n');
+}

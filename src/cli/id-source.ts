@@ -1,0 +1,184 @@
+import { Option, type Command } from 'commander';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { IdSource } from '../campaign/options';
+import { readIdFile, readInlineIds, SourceError } from '../sources';
+import { usageError } from './exit-codes';
+import { reportRoot } from './report-dir';
+
+/** Where the operator said the ids are: arguments, a file (`-` for stdin), or the fleet. */
+export interface SourceFlags {
+  ids: string[];
+  idsFile?: string;
+  all?: boolean;
+  namePrefix?: string;
+  poolTag?: 'CLOUD_APP' | 'CLOUD_PHONE';
+  poolName?: string;
+}
+
+export interface ResolvedSource {
+  source: IdSource;
+  /** Unique instances, when known before the worker lists the fleet. */
+  instances?: number;
+  duplicates: number;
+  /** For the plan: where the ids come from, in words. */
+  describe: string;
+  /** Too many stdin ids to travel inline: to be written to a file the workers read (spillIds). */
+  spill?: string[];
+}
+
+/** Inline ids travel in the workflow input; more than this goes through a file (payload limits). */
+export const MAX_INLINE_IDS = 5000;
+
+export function checkSourceFlags(flags: SourceFlags): void {
+  const given = [flags.ids.length > 0, flags.idsFile !== undefined, flags.all === true].filter(
+    Boolean,
+  ).length;
+  if (given === 0)
+    throw usageError('no instances given: pass instance ids, --ids-file PATH (or - for stdin), or --all');
+  if (given > 1) throw usageError('give instance ids, --ids-file or --all, not more than one of them');
+  const filters =
+    flags.namePrefix !== undefined || flags.poolTag !== undefined || flags.poolName !== undefined;
+  if (filters && !flags.all)
+    throw usageError('--name-prefix, --pool-tag and --pool-name select from the fleet: use them with --all');
+}
+
+async function readStdin(stdin: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks);
+}
+
+/** stdin is validated as a file (so problems have line numbers), then named "stdin" in messages. */
+async function readStdinIds(stdin: Readable) {
+  const dir = await mkdtemp(join(tmpdir(), 'koophone-stdin-'));
+  const path = join(dir, 'stdin');
+  try {
+    await writeFile(path, await readStdin(stdin));
+    return await readIdFile(path, 'auto');
+  } catch (err) {
+    if (err instanceof SourceError) {
+      throw new SourceError(
+        err.problems.map((p) => p.split(path).join('stdin')),
+        err.totalProblems,
+      );
+    }
+    throw err;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Reads and validates the ids before anything starts, and decides how they reach the workers:
+ * a few thousand inline in the workflow input, more through a file every worker can read.
+ */
+export async function resolveSource(
+  flags: SourceFlags,
+  io: { env: NodeJS.ProcessEnv; stdin: Readable },
+): Promise<ResolvedSource> {
+  checkSourceFlags(flags);
+  if (flags.all) {
+    const source: IdSource = {
+      kind: 'fleet',
+      ...(flags.namePrefix !== undefined ? { namePrefix: flags.namePrefix } : {}),
+      ...(flags.poolTag !== undefined ? { poolTag: flags.poolTag } : {}),
+      ...(flags.poolName !== undefined ? { poolName: flags.poolName } : {}),
+    };
+    const filters = [
+      flags.namePrefix !== undefined ? `name prefix "${flags.namePrefix}"` : '',
+      flags.poolTag !== undefined ? `pool tag ${flags.poolTag}` : '',
+      flags.poolName !== undefined ? `pool "${flags.poolName}"` : '',
+    ].filter(Boolean);
+    return {
+      source,
+      duplicates: 0,
+      describe: `the fleet${filters.length ? ` (${filters.join(', ')})` : ''}`,
+    };
+  }
+  if (flags.ids.length > 0) {
+    const read = readInlineIds(flags.ids);
+    if (read.ids.length > MAX_INLINE_IDS) {
+      throw usageError(
+        `${read.ids.length} ids on the command line; put more than ${MAX_INLINE_IDS} in a file (--ids-file)`,
+      );
+    }
+    return {
+      source: { kind: 'inline', ids: read.ids },
+      instances: read.ids.length,
+      duplicates: read.duplicates,
+      describe: 'command-line arguments',
+    };
+  }
+  if (flags.idsFile === '-') {
+    const read = await readStdinIds(io.stdin);
+    if (read.ids.length <= MAX_INLINE_IDS) {
+      return {
+        source: { kind: 'inline', ids: read.ids },
+        instances: read.ids.length,
+        duplicates: read.duplicates,
+        describe: 'stdin',
+      };
+    }
+    return {
+      // Replaced by spillIds() once the campaign id is known to be free.
+      source: { kind: 'file', path: '(stdin)', format: 'text' },
+      instances: read.ids.length,
+      duplicates: read.duplicates,
+      describe: `stdin (${read.ids.length} ids, saved under ${join(reportRoot(io.env), 'inputs')} for the workers)`,
+      spill: read.ids,
+    };
+  }
+  const path = resolve(flags.idsFile ?? '');
+  const read = await readIdFile(path, 'auto');
+  return {
+    source: { kind: 'file', path, format: 'auto' },
+    instances: read.ids.length,
+    duplicates: read.duplicates,
+    describe: `file ${path} (workers read it from this path)`,
+  };
+}
+
+/**
+ * Writes a large stdin id list to REPORT_DIR/inputs/<name>.ids, which every worker shares with
+ * the report store. Never overwrites: an existing file may be the source of a running campaign.
+ */
+export async function spillIds(
+  resolved: ResolvedSource,
+  env: NodeJS.ProcessEnv,
+  name: string,
+): Promise<IdSource> {
+  if (!resolved.spill) return resolved.source;
+  const dir = join(reportRoot(env), 'inputs');
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${name}.ids`);
+  try {
+    await writeFile(path, resolved.spill.join('\n') + '\n', { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw usageError(`${path} already exists (the input of an earlier campaign); choose another name`);
+    }
+    throw usageError(`cannot write ${path}: ${(err as Error).message}`);
+  }
+  return { kind: 'file', path, format: 'text' };
+}
+
+export function addSourceFlags(cmd: Command): Command {
+  return cmd
+    .option(
+      '--ids-file <path>',
+      'instance ids: text (one a line), CSV with an instance_id column, or JSON array; - for stdin',
+    )
+    .option('--all', 'every instance of the fleet (frozen ones are skipped)')
+    .option('--name-prefix <prefix>', 'with --all: instances whose name starts with this')
+    .addOption(
+      new Option('--pool-tag <tag>', 'with --all: instances of this pool scene').choices([
+        'CLOUD_APP',
+        'CLOUD_PHONE',
+      ]),
+    )
+    .option('--pool-name <name>', 'with --all: instances of this pool');
+}

@@ -1,0 +1,41 @@
+import { Command } from 'commander';
+import { registerCheck } from './commands/check';
+import { registerControl } from './commands/control';
+import { registerDemo } from './commands/demo';
+import { registerDevServer } from './commands/dev-server';
+import { registerList } from './commands/list';
+import { registerReport } from './commands/report';
+import { registerSchedule } from './commands/schedule';
+import { registerSimulator } from './commands/simulator';
+import { registerStart } from './commands/start';
+import { registerWatch } from './commands/watch';
+import { registerWorker } from './commands/worker';
+import type { CliContext } from './context';
+
+/** The operator interface of design.md, one command group per file under commands/. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('koophone-reset')
+    .description('Reset fleets of KooPhone cloud phones through durable Temporal campaigns')
+    .version('0.1.0')
+    .option('--debug', 'show stack traces of errors')
+    // Errors are printed by the entry point in one line and mapped to the documented exit codes.
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      outputError: () => undefined,
+    })
+    .showSuggestionAfterError(true);
+  registerStart(program, ctx);
+  registerWatch(program, ctx);
+  registerList(program, ctx);
+  registerControl(program, ctx);
+  registerReport(program, ctx);
+  registerSchedule(program, ctx);
+  registerWorker(program, ctx);
+  registerSimulator(program, ctx);
+  registerDevServer(program, ctx);
+  registerCheck(program, ctx);
+  registerDemo(program, ctx);
+  return program;
+}

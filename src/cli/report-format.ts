@@ -1,0 +1,19 @@
+import { REPORT_COLUMNS, type ReportLine } from '../campaign/outcome';
+
+export const REPORT_FORMATS = ['csv', 'ndjson'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** RFC 4180: a cell with a comma, quote or line break is quoted, its quotes doubled. */
+export function csvCell(value: string | number): string {
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function csvHeader(): string {
+  return REPORT_COLUMNS.join(',') + '\n';
+}
+
+export function formatReportLine(line: ReportLine, format: ReportFormat): string {
+  if (format === 'ndjson') return JSON.stringify(line) + '\n';
+  return REPORT_COLUMNS.map((c) => csvCell(line[c])).join(',') + '\n';
+}

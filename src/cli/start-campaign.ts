@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { CampaignOptions } from '../campaign/options';
+import { CampaignState, CampaignTotal } from '../temporal/search-attributes';
+import type { resetCampaign } from '../workflows/reset-campaign';
+import { CAMPAIGN_WORKFLOW } from './campaign-status';
+import { note, type CliContext } from './context';
+import { usageError } from './exit-codes';
+import { spillIds, type ResolvedSource } from './id-source';
+import type { TemporalSession } from './temporal';
+
+/** `reset-YYYYMMDD-HHMMSS-xxxx` (UTC): sorts by start time, and is unique enough to never clash. */
+export function newCampaignId(now = new Date()): string {
+  const iso = now.toISOString();
+  const date = iso.slice(0, 10).replace(/-/g, '');
+  const time = iso.slice(11, 19).replace(/:/g, '');
+  return `reset-${date}-${time}-${randomBytes(2).toString('hex')}`;
+}
+
+export async function campaignExists(session: TemporalSession, campaignId: string): Promise<boolean> {
+  try {
+    await session.client.workflow.getHandle(campaignId).describe();
+    return true;
+  } catch (err) {
+    if ((err as Error).name === 'WorkflowNotFoundError') return false;
+    throw err;
+  }
+}
+
+export function alreadyExists(campaignId: string) {
+  return usageError(`a campaign with id ${campaignId} already exists; choose another --campaign-id`);
+}
+
+/**
+ * Starts the campaign workflow under the campaign id. Workflow ids are refused when they were
+ * ever used (running or closed), so a campaign id names exactly one campaign and its report.
+ */
+export async function startCampaign(
+  ctx: CliContext,
+  session: TemporalSession,
+  campaignId: string,
+  options: CampaignOptions,
+  resolved: ResolvedSource,
+  taskQueue = session.settings.taskQueue,
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof resetCampaign>> {
+  if (await campaignExists(session, campaignId)) throw alreadyExists(campaignId);
+  const source = await spillIds(resolved, ctx.env, campaignId);
+  const handle = await session.client.workflow.start<typeof resetCampaign>(CAMPAIGN_WORKFLOW, {
+    taskQueue,
+    workflowId: campaignId,
+    args: [{ options, source }],
+    workflowIdConflictPolicy: 'FAIL',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    // Visible in `list` and the UI before a worker has picked the campaign up.
+    typedSearchAttributes: [
+      { key: CampaignState, value: 'running' },
+      { key: CampaignTotal, value: resolved.instances ?? 0 },
+    ],
+  });
+  await warnWithoutWorkers(ctx, session, taskQueue);
+  return handle;
+}
+
+/** A campaign started where no worker polls would wait silently: say so at once. */
+async function warnWithoutWorkers(
+  ctx: CliContext,
+  session: TemporalSession,
+  taskQueue: string,
+): Promise<void> {
+  try {
+    const res = await session.client.withDeadline(Date.now() + 3000, () =>
+      session.connection.workflowService.describeTaskQueue({
+        namespace: session.settings.namespace,
+        taskQueue: { name: taskQueue },
+        taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+      }),
+    );
+    if ((res.pollers ?? []).length === 0) {
+      note(
+        ctx,
+        `warning: no worker is polling task queue ${taskQueue} yet; the campaign waits for one (koophone-reset worker)`,
+      );
+    }
+  } catch {
+    // Only a hint; the start itself succeeded.
+  }
+}

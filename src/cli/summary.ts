@@ -1,0 +1,39 @@
+import { formatDuration } from '../campaign/duration';
+import { finishedOf, type CampaignView } from './campaign-status';
+
+/** The closing lines of watch, start --wait and demo. */
+export function formatSummary(
+  s: CampaignView,
+  extra: { reportPath?: string; uiUrl?: string } = {},
+): string[] {
+  const took = Date.parse(s.updatedAt) - Date.parse(s.startedAt);
+  const lines = [
+    `Campaign ${s.campaignId} ${s.state}${Number.isFinite(took) && took >= 0 ? ` in ${formatDuration(took)}` : ''}` +
+      (s.reason ? `: ${s.reason}` : ''),
+    `  instances    ${s.total} (${finishedOf(s)} finished)`,
+    `  outcomes     succeeded ${s.succeeded}, failed ${s.failed}, timed_out ${s.timedOut}, rejected ${s.rejected}, ` +
+      `missing_job ${s.missingJob}, skipped ${s.skipped}, canceled ${s.canceled}`,
+    `  resets sent  ${s.resetsSent}${s.batchResetCalls !== undefined ? ` in ${s.batchResetCalls} batch-reset calls` : ''}`,
+  ];
+  const report = extra.reportPath ?? s.reportLocation;
+  if (report) lines.push(`  report       ${report}`);
+  if (extra.uiUrl) lines.push(`  Temporal UI  ${extra.uiUrl}`);
+  return lines;
+}
+
+/** The status command's human form: the summary plus what only a running campaign has. */
+export function formatStatus(s: CampaignView): string[] {
+  const lines = formatSummary(s);
+  lines[0] = `Campaign ${s.campaignId}: ${s.state}${s.reason ? ` (${s.reason})` : ''}`;
+  lines.splice(
+    2,
+    0,
+    `  in progress  ${s.inFlight} in flight, ${s.pending} pending${s.awaitingRetry ? `, ${s.awaitingRetry} awaiting retry` : ''}`,
+  );
+  if (s.configuredRate !== undefined)
+    lines.push(`  rate         ${s.currentRate ?? 0}/${s.configuredRate} calls/s`);
+  if (s.canary !== undefined) lines.push(`  canary       ${s.canary}`);
+  if (s.errorBudget?.limit) lines.push(`  error budget ${s.errorBudget.used} used of ${s.errorBudget.limit}`);
+  lines.push(`  started      ${s.startedAt}`, `  updated      ${s.updatedAt}`);
+  return lines;
+}

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { KoophoneClient, DEFAULT_TIMEOUT_MS } from './client';
+import { Secret } from './secret';
+import { IamPasswordTokenProvider, StaticTokenProvider } from './token-provider';
+import type { TokenProvider } from './token-provider';
+
+export const DEFAULT_KOOPHONE_ENDPOINT = 'https://koophone.myhuaweicloud.com';
+export const DEFAULT_IAM_ENDPOINT = 'https://iam.myhuaweicloud.com';
+
+export type KoophoneAuthConfig =
+  | { kind: 'static'; token: Secret }
+  | {
+      kind: 'iam';
+      iamEndpoint: string;
+      username: string;
+      password: Secret;
+      domainName: string;
+      projectName?: string;
+      projectId?: string;
+    };
+
+export interface KoophoneConfig {
+  endpoint: string;
+  timeoutMs: number;
+  auth: KoophoneAuthConfig;
+}
+
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['KOOPHONE_TOKEN', 'KOOPHONE_IAM_PASSWORD']);
+
+/** An unset or blank variable is absent: shells and .env files leave empty strings behind. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    schema.optional(),
+  );
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
+export const koophoneEnvSchema = z.object({
+  KOOPHONE_ENDPOINT: optional(httpUrl),
+  KOOPHONE_TIMEOUT_MS: optional(
+    z.coerce.number({ error: 'expected a number of milliseconds' }).int().positive().max(600_000),
+  ),
+  KOOPHONE_TOKEN: optional(z.string()),
+  KOOPHONE_IAM_ENDPOINT: optional(httpUrl),
+  KOOPHONE_IAM_USERNAME: optional(z.string()),
+  KOOPHONE_IAM_PASSWORD: optional(z.string()),
+  KOOPHONE_IAM_DOMAIN: optional(z.string()),
+  KOOPHONE_IAM_PROJECT: optional(z.string()),
+  KOOPHONE_IAM_PROJECT_ID: optional(z.string()),
+});
+
+type EnvName = keyof typeof koophoneEnvSchema.shape;
+const IAM_REQUIRED = ['KOOPHONE_IAM_USERNAME', 'KOOPHONE_IAM_PASSWORD', 'KOOPHONE_IAM_DOMAIN'] as const;
+
+/** Which credentials are missing or contradictory; checked apart from the schema so every problem is reported at once. */
+function authProblems(env: Record<string, string | undefined>): string[] {
+  const present = (name: EnvName): boolean => (env[name] ?? '').trim() !== '';
+  if (present('KOOPHONE_TOKEN')) return [];
+  const problems: string[] = [];
+  const missing = IAM_REQUIRED.filter((name) => !present(name));
+  if (missing.length > 0) {
+    problems.push(
+      `  - ${missing.join(', ')}: set KOOPHONE_TOKEN, or all of ${IAM_REQUIRED.join(', ')} (missing: ${missing.join(', ')})`,
+    );
+  }
+  if (present('KOOPHONE_IAM_PROJECT') && present('KOOPHONE_IAM_PROJECT_ID')) {
+    problems.push(
+      '  - KOOPHONE_IAM_PROJECT_ID: set KOOPHONE_IAM_PROJECT or KOOPHONE_IAM_PROJECT_ID, not both',
+    );
+  }
+  return problems;
+}
+
+/**
+ * Reads the client's settings from the environment, once, at the edge. A static token wins over
+ * IAM settings. Every bad variable is listed in one error; secret values are never echoed.
+ */
+export function loadKoophoneConfig(env: NodeJS.ProcessEnv = process.env): KoophoneConfig {
+  const picked = Object.fromEntries(Object.keys(koophoneEnvSchema.shape).map((name) => [name, env[name]]));
+  const parsed = koophoneEnvSchema.safeParse(picked);
+  const lines = (parsed.success ? [] : parsed.error.issues).map((issue) => {
+    const name = String(issue.path[0] ?? 'environment');
+    const value = picked[name];
+    const shown = SECRET_VARIABLES.has(name) || value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
+    return `  - ${name}: ${issue.message}${shown}`;
+  });
+  lines.push(...authProblems(picked));
+  if (!parsed.success || lines.length > 0) {
+    throw new Error(`Invalid KooPhone configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const auth: KoophoneAuthConfig =
+    e.KOOPHONE_TOKEN !== undefined
+      ? { kind: 'static', token: new Secret(e.KOOPHONE_TOKEN) }
+      : {
+          kind: 'iam',
+          iamEndpoint: e.KOOPHONE_IAM_ENDPOINT ?? DEFAULT_IAM_ENDPOINT,
+          // The refinement guarantees these three when there is no token.
+          username: e.KOOPHONE_IAM_USERNAME ?? '',
+          password: new Secret(e.KOOPHONE_IAM_PASSWORD ?? ''),
+          domainName: e.KOOPHONE_IAM_DOMAIN ?? '',
+          ...(e.KOOPHONE_IAM_PROJECT === undefined ? {} : { projectName: e.KOOPHONE_IAM_PROJECT }),
+          ...(e.KOOPHONE_IAM_PROJECT_ID === undefined ? {} : { projectId: e.KOOPHONE_IAM_PROJECT_ID }),
+        };
+  return {
+    endpoint: e.KOOPHONE_ENDPOINT ?? DEFAULT_KOOPHONE_ENDPOINT,
+    timeoutMs: e.KOOPHONE_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS,
+    auth,
+  };
+}
+
+export function createTokenProvider(auth: KoophoneAuthConfig, fetchImpl?: typeof fetch): TokenProvider {
+  if (auth.kind === 'static') return new StaticTokenProvider(auth.token.reveal());
+  return new IamPasswordTokenProvider({
+    iamEndpoint: auth.iamEndpoint,
+    username: auth.username,
+    password: auth.password.reveal(),
+    domainName: auth.domainName,
+    projectName: auth.projectName,
+    projectId: auth.projectId,
+    fetch: fetchImpl,
+  });
+}
+
+export function createKoophoneClient(
+  config: KoophoneConfig,
+  overrides: { fetch?: typeof fetch } = {},
+): KoophoneClient {
+  return new KoophoneClient({
+    endpoint: config.endpoint,
+    timeoutMs: config.timeoutMs,
+    tokenProvider: createTokenProvider(config.auth, overrides.fetch),
+    fetch: overrides.fetch,
+  });
+}

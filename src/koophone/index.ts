@@ -1,0 +1,10 @@
+export * from './client';
+export * from './config';
+export * from './errors';
+export * from './models';
+export * from './schemas';
+export * from './secret';
+export * from './token-provider';
+export { parseRetryAfter } from './transport';
+export * from './validate';
+export { formatIssues } from './issues';

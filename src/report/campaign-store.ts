@@ -1,0 +1,42 @@
+import type { ReportLine } from '../campaign/outcome';
+
+/** What prepare learned about a campaign's id source; saved so a retried prepare is a no-op. */
+export interface PreparedSource {
+  total: number;
+  duplicates: number;
+  /** Instances listed but not reset, e.g. frozen phones in a fleet listing. */
+  skipped: number;
+  sha256: string;
+  /** Set for file sources: compared on every batch to refuse a file that changed. */
+  file?: { path: string; size: number; mtimeMs: number; sha256: string };
+}
+
+/** The submitted call of one work item, written before tracking so no crash resubmits it. */
+export interface JobJournal {
+  taskId: string;
+  jobs: { instanceId: string; jobId: string }[];
+  submittedAt: number;
+}
+
+/**
+ * Everything a campaign keeps outside workflow history: the deduplicated id spool that batches
+ * read their slice from, the journal of accepted calls, and the per-instance outcome lines.
+ * Every worker of a task queue must see the same store.
+ */
+export interface CampaignStore {
+  /** Human-readable location of the campaign's report (a path or a URL). */
+  location(campaignId: string): string;
+  readPrepared(campaignId: string): Promise<PreparedSource | undefined>;
+  /** Atomically replaces the spool and the prepared-source record. */
+  writeSpool(campaignId: string, ids: AsyncIterable<string>, prepared: (count: number) => PreparedSource): Promise<PreparedSource>;
+  readSpool(campaignId: string, start: number, end: number): Promise<string[]>;
+  readSpoolFrom(campaignId: string, start: number): AsyncIterable<string>;
+  writeJournal(campaignId: string, key: string, journal: JobJournal): Promise<void>;
+  readJournal(campaignId: string, key: string): Promise<JobJournal | undefined>;
+  /** Idempotent: writing the same part name again replaces it, never duplicates lines. */
+  writePart(campaignId: string, name: string, lines: ReportLine[]): Promise<void>;
+  /** The final report when assembled, otherwise the parts written so far. */
+  readReport(campaignId: string): AsyncIterable<ReportLine>;
+  /** Assembles the parts into the final report and returns its location and line count. */
+  finalize(campaignId: string): Promise<{ location: string; lines: number; duplicates: number }>;
+}

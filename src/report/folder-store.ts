@@ -1,0 +1,169 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { ReportLine } from '../campaign/outcome';
+import type { CampaignStore, JobJournal, PreparedSource } from './campaign-store';
+
+// Ids are at most 32 characters: a fixed 33-byte record (id, padding, newline) lets a batch read
+// its slice with one positioned read instead of scanning a million-line file.
+const RECORD = 33;
+
+/** The embedded default store: one folder per campaign under REPORT_DIR. */
+export class FolderStore implements CampaignStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  private dir(campaignId: string): string {
+    return join(this.root, campaignId);
+  }
+
+  location(campaignId: string): string {
+    return join(this.dir(campaignId), 'report.ndjson');
+  }
+
+  private async writeAtomic(path: string, data: string | Buffer): Promise<void> {
+    const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  }
+
+  async readPrepared(campaignId: string): Promise<PreparedSource | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.dir(campaignId), 'source.json'), 'utf8')) as PreparedSource;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async writeSpool(
+    campaignId: string,
+    ids: AsyncIterable<string>,
+    prepared: (count: number) => PreparedSource,
+  ): Promise<PreparedSource> {
+    const dir = this.dir(campaignId);
+    await mkdir(join(dir, 'parts'), { recursive: true });
+    await mkdir(join(dir, 'jobs'), { recursive: true });
+    const tmp = join(dir, `spool.ids.${process.pid}.tmp`);
+    const out = createWriteStream(tmp);
+    let count = 0;
+    for await (const id of ids) {
+      if (!out.write(id.padEnd(RECORD - 1, ' ') + '\n')) await once(out, 'drain');
+      count += 1;
+    }
+    out.end();
+    await once(out, 'finish');
+    await rename(tmp, join(dir, 'spool.ids'));
+    const record = prepared(count);
+    await this.writeAtomic(join(dir, 'source.json'), JSON.stringify(record));
+    return record;
+  }
+
+  async readSpool(campaignId: string, start: number, end: number): Promise<string[]> {
+    if (end <= start) return [];
+    const handle = await open(join(this.dir(campaignId), 'spool.ids'), 'r');
+    try {
+      const buf = Buffer.alloc((end - start) * RECORD);
+      const { bytesRead } = await handle.read(buf, 0, buf.length, start * RECORD);
+      const ids: string[] = [];
+      for (let off = 0; off + RECORD <= bytesRead; off += RECORD) {
+        ids.push(buf.toString('utf8', off, off + RECORD - 1).trimEnd());
+      }
+      return ids;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async *readSpoolFrom(campaignId: string, start: number): AsyncIterable<string> {
+    const stream = createReadStream(join(this.dir(campaignId), 'spool.ids'), { start: start * RECORD });
+    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+      const id = line.trimEnd();
+      if (id) yield id;
+    }
+  }
+
+  async writeJournal(campaignId: string, key: string, journal: JobJournal): Promise<void> {
+    await mkdir(join(this.dir(campaignId), 'jobs'), { recursive: true });
+    await this.writeAtomic(join(this.dir(campaignId), 'jobs', `${key}.json`), JSON.stringify(journal));
+  }
+
+  async readJournal(campaignId: string, key: string): Promise<JobJournal | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.dir(campaignId), 'jobs', `${key}.json`), 'utf8')) as JobJournal;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async writePart(campaignId: string, name: string, lines: ReportLine[]): Promise<void> {
+    const dir = join(this.dir(campaignId), 'parts');
+    await mkdir(dir, { recursive: true });
+    await this.writeAtomic(join(dir, `${name}.ndjson`), lines.map((l) => JSON.stringify(l) + '\n').join(''));
+  }
+
+  private async partFiles(campaignId: string): Promise<string[]> {
+    try {
+      const names = await readdir(join(this.dir(campaignId), 'parts'));
+      return names.filter((n) => n.endsWith('.ndjson')).sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
+  async *readReport(campaignId: string): AsyncIterable<ReportLine> {
+    const final = this.location(campaignId);
+    const exists = await stat(final).then(
+      () => true,
+      () => false,
+    );
+    const files = exists ? [final] : (await this.partFiles(campaignId)).map((n) => join(this.dir(campaignId), 'parts', n));
+    for (const file of files) {
+      for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+        if (line) yield JSON.parse(line) as ReportLine;
+      }
+    }
+  }
+
+  async finalize(campaignId: string): Promise<{ location: string; lines: number; duplicates: number }> {
+    const dir = this.dir(campaignId);
+    const location = this.location(campaignId);
+    const tmp = `${location}.${process.pid}.tmp`;
+    const out = createWriteStream(tmp);
+    const seen = new Set<string>();
+    let lines = 0;
+    let duplicates = 0;
+    for (const name of await this.partFiles(campaignId)) {
+      const input = createReadStream(join(dir, 'parts', name));
+      for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+        if (!line) continue;
+        const id = (JSON.parse(line) as ReportLine).instance_id;
+        // A line per instance: a second line for the same instance would be a bug upstream; keep
+        // the first and count the rest so the workflow can report the discrepancy.
+        if (seen.has(id)) {
+          duplicates += 1;
+          continue;
+        }
+        seen.add(id);
+        lines += 1;
+        if (!out.write(line + '\n')) await once(out, 'drain');
+      }
+    }
+    out.end();
+    await once(out, 'finish');
+    await rename(tmp, location);
+    return { location, lines, duplicates };
+  }
+
+  /** Removes everything a campaign stored; used by tests and `report --purge`-style tooling. */
+  async remove(campaignId: string): Promise<void> {
+    await rm(this.dir(campaignId), { recursive: true, force: true });
+  }
+}

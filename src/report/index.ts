@@ -1,0 +1,3 @@
+export * from './campaign-store';
+export * from './folder-store';
+export * from './create-store';

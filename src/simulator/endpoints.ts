@@ -1,0 +1,15 @@
+export const API_ENDPOINTS = ['batchReset', 'getTask', 'listInstances', 'queryStatus'] as const;
+export type ApiEndpoint = (typeof API_ENDPOINTS)[number];
+
+export const FAULT_KINDS = [
+  'throttled',
+  'drop',
+  'fault5xx',
+  'fault9999',
+  'http200Error',
+  'malformed',
+  'lostResponse',
+  'missingJob',
+  'injected',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];

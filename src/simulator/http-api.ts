@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { KOOPHONE_CODES } from '../koophone/errors';
+import type { ApiEndpoint } from './endpoints';
+import type { FaultDraws, InjectionQueue } from './faults';
+import type { SimulatorModel } from './model';
+import { errorCodeOf, failure, gatewayFailure } from './replies';
+import type { Reply } from './replies';
+import { RateLimiter } from './sliding-window';
+import type { TokenRegistry } from './tokens';
+
+interface ApiContext {
+  model: SimulatorModel;
+  tokens: TokenRegistry;
+  injections: InjectionQueue;
+  /** Aborted on close, so responses waiting out their latency do not hold the server open. */
+  closing: AbortSignal;
+}
+
+/** A reply to send, a connection to destroy, or both in order (the reset was applied, then the response lost). */
+type Outcome = { kind: 'reply'; reply: Reply } | { kind: 'drop' } | { kind: 'lose' };
+
+type Handler = (request: FastifyRequest, now: number) => { reply: Reply; applied?: boolean };
+
+const BAD_GATEWAY_HTML =
+  '<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>';
+const MALFORMED_JSON = '{"data": {"task_id": "RM_';
+
+export function registerApiRoutes(app: FastifyInstance, context: ApiContext): { clearLimits(): void } {
+  const limiters = { reset: new RateLimiter(), query: new RateLimiter() };
+  const route =
+    (endpoint: ApiEndpoint, handler: Handler) =>
+    async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      const limiter = endpoint === 'batchReset' ? limiters.reset : limiters.query;
+      const { outcome, latencyMs } = decide(endpoint, handler, request, context, limiter);
+      if (latencyMs > 0) {
+        try {
+          await sleep(latencyMs, undefined, { signal: context.closing });
+        } catch {
+          return destroy(request, reply);
+        }
+      }
+      if (outcome.kind !== 'reply') return destroy(request, reply);
+      send(reply, outcome.reply);
+    };
+
+  app.post(
+    '/v1/instances/batch-reset',
+    route('batchReset', (request, now) => context.model.batchReset(request.body, now)),
+  );
+  app.get<{ Params: { taskId: string } }>(
+    '/v1/instances/tasks/:taskId',
+    route('getTask', (request, now) => ({
+      reply: context.model.getTask((request.params as { taskId: string }).taskId, now),
+    })),
+  );
+  app.get(
+    '/v1/instances/batch-query',
+    route('listInstances', (request) => ({ reply: context.model.listInstances(request.query) })),
+  );
+  app.post(
+    '/v1/instances/batch-query-status',
+    route('queryStatus', (request, now) => ({ reply: context.model.queryStatus(request.body, now) })),
+  );
+  return {
+    clearLimits: () => {
+      limiters.reset.clear();
+      limiters.query.clear();
+    },
+  };
+}
+
+/**
+ * The gateway first (token, throttling), then transport faults, then the service: the order a
+ * request meets them in the real deployment. Every request draws all its faults up front.
+ */
+function decide(
+  endpoint: ApiEndpoint,
+  handler: Handler,
+  request: FastifyRequest,
+  { model, tokens, injections }: ApiContext,
+  limiter: RateLimiter,
+): { outcome: Outcome; latencyMs: number } {
+  const monotonicNow = performance.now();
+  const now = Date.now();
+  model.stats.recordCall(endpoint, monotonicNow);
+  const draws = model.drawFaults();
+  const outcome = (() => {
+    const answer = (reply: Reply): Outcome => {
+      const code = errorCodeOf(reply);
+      if (code !== undefined) model.stats.recordErrorCode(code);
+      return { kind: 'reply', reply };
+    };
+    const requestId = header(request, 'x-request-id');
+    const gatewayRequestId = requestId ?? randomUUID().replace(/-/g, '');
+    if (!tokens.isValid(header(request, 'x-auth-token'), now)) {
+      return answer(
+        gatewayFailure(
+          401,
+          KOOPHONE_CODES.tokenInvalid,
+          'Incorrect IAM authentication information: the X-Auth-Token is missing, invalid or expired',
+          gatewayRequestId,
+        ),
+      );
+    }
+    const limit = model.rateLimitFor(endpoint);
+    if (!limiter.tryAcquire(limit, monotonicNow)) {
+      model.stats.recordFault('throttled');
+      const reply = gatewayFailure(
+        429,
+        KOOPHONE_CODES.throttled,
+        `The throttling threshold has been reached: policy user over ratelimit,limit:${limit},time:1 second`,
+        gatewayRequestId,
+      );
+      return answer({ ...reply, headers: { 'retry-after': '1' } });
+    }
+    const injected = injections.take(endpoint);
+    if (injected !== undefined) {
+      model.stats.recordFault('injected');
+      return answer({ status: injected.status, body: injected.body, headers: injected.headers });
+    }
+    const transport = transportFault(draws, model);
+    if (transport !== undefined) return transport.kind === 'reply' ? answer(transport.reply) : transport;
+    if (requestId === undefined) {
+      return answer(failure(200, KOOPHONE_CODES.missingRequestId, 'the x-request-id header is missing'));
+    }
+    if (endpoint === 'batchReset' && draws.http200Error) {
+      model.stats.recordFault('http200Error');
+      return answer(failure(200, KOOPHONE_CODES.backingUp, 'instance is being backed up'));
+    }
+    if (draws.malformed) {
+      model.stats.recordFault('malformed');
+      return answer({
+        status: 200,
+        body: MALFORMED_JSON,
+        headers: { 'content-type': 'application/json;charset=UTF-8' },
+      });
+    }
+    const result = handler(request, now);
+    if (result.applied === true && draws.lostResponse) {
+      model.stats.recordFault('lostResponse');
+      return { kind: 'lose' } as const;
+    }
+    return answer(result.reply);
+  })();
+  return { outcome, latencyMs: draws.latencyMs };
+}
+
+function transportFault(draws: FaultDraws, model: SimulatorModel): Outcome | undefined {
+  if (draws.drop) {
+    model.stats.recordFault('drop');
+    return { kind: 'drop' };
+  }
+  if (draws.fault5xx) {
+    model.stats.recordFault('fault5xx');
+    return {
+      kind: 'reply',
+      reply: { status: 502, body: BAD_GATEWAY_HTML, headers: { 'content-type': 'text/html' } },
+    };
+  }
+  if (draws.fault9999) {
+    model.stats.recordFault('fault9999');
+    return { kind: 'reply', reply: failure(500, KOOPHONE_CODES.internalError, 'internal service error') };
+  }
+  return undefined;
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  return text === undefined || text.length === 0 ? undefined : text;
+}
+
+function send(reply: FastifyReply, answer: Reply): void {
+  reply.code(answer.status);
+  for (const [name, value] of Object.entries(answer.headers ?? {})) reply.header(name, value);
+  if (typeof answer.body === 'string') {
+    if (!reply.hasHeader('content-type')) reply.header('content-type', 'application/json;charset=UTF-8');
+    void reply.send(answer.body);
+    return;
+  }
+  void reply.header('content-type', 'application/json;charset=UTF-8').send(JSON.stringify(answer.body));
+}
+
+function destroy(request: FastifyRequest, reply: FastifyReply): void {
+  reply.hijack();
+  request.raw.socket.destroy();
+}

@@ -1,0 +1,23 @@
+export { startSimulator } from './server';
+export type { FleetView, RunningSimulator, SimulatorLogger } from './server';
+export {
+  parseSimulatorFaults,
+  parseSimulatorOptions,
+  simulatorFaultsSchema,
+  simulatorFlags,
+  simulatorOptionsSchema,
+} from './options';
+export type {
+  Range,
+  SimulatorFaults,
+  SimulatorFaultsInput,
+  SimulatorFlag,
+  SimulatorOptions,
+  SimulatorOptionsInput,
+} from './options';
+export type { CurrentFaults, InstancePatch, InstanceView } from './model';
+export type { InjectedResponse } from './faults';
+export type { SimulatorStats } from './stats';
+export { API_ENDPOINTS, FAULT_KINDS } from './endpoints';
+export type { ApiEndpoint, FaultKind } from './endpoints';
+export { POOLS, REGION_NAMES } from './fleet';

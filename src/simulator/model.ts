@@ -1,0 +1,307 @@
+import { KOOPHONE_CODES } from '../koophone/errors';
+import { MAX_BATCH_RESET_IDS, MAX_STATUS_QUERY_IDS, INSTANCE_STATUS } from '../koophone/schemas';
+import type { ApiEndpoint } from './endpoints';
+import { drawFaults } from './faults';
+import type { FaultDraws } from './faults';
+import { Fleet } from './fleet';
+import { queryFleet } from './fleet-query';
+import { NumberedIdCodec } from './id-codec';
+import { JOB_FAILURES, JOB_OUTCOME, JobStore } from './jobs';
+import type { JobOutcome } from './jobs';
+import { simulatorFaultsSchema } from './options';
+import type { SimulatorFaults, SimulatorFaultsInput, SimulatorOptions } from './options';
+import { Prng } from './random';
+import { failure, listIds, ok } from './replies';
+import type { Reply } from './replies';
+import { checkInstanceIdsBody, checkListQuery, parseQueryTime } from './request-validation';
+import { StatsRecorder } from './stats';
+
+export interface InstanceView {
+  instanceId: string;
+  index: number;
+  instanceName: string;
+  region: string;
+  poolName: string;
+  /** Applied resets. */
+  resets: number;
+  /** As batch-query-status reports it. */
+  status: number;
+  frozen: boolean;
+  /** Calls including it get 401 KOOPHONE.API.1001. */
+  denied: boolean;
+  /** Epoch ms, or null when not in recovery. */
+  recoveringUntil: number | null;
+  backingUpUntil: number | null;
+  lastJobId: string | null;
+  lastJobStatus: 1 | 2 | -1 | null;
+}
+
+export interface InstancePatch {
+  frozen?: boolean;
+  denied?: boolean;
+  /** In recovery for this long from now (2005); 0 ends it. */
+  recoveringForMs?: number;
+  /** Being backed up for this long from now (2006); 0 ends it. */
+  backingUpForMs?: number;
+}
+
+export type CurrentFaults = Required<SimulatorFaults>;
+
+const FAULT_STREAM = 1;
+const JOB_STREAM = 2;
+
+/** The service's state and rules, free of HTTP: the fastify layer feeds it requests. */
+export class SimulatorModel {
+  readonly options: SimulatorOptions;
+  readonly fleet: Fleet;
+  readonly jobs = new JobStore();
+  readonly stats = new StatsRecorder();
+  #faults: CurrentFaults;
+  #faultRng: Prng;
+  #jobRng: Prng;
+  #generation = 0;
+  readonly #taskIds: NumberedIdCodec;
+  readonly #jobIds: NumberedIdCodec;
+
+  constructor(options: SimulatorOptions, now: number) {
+    this.options = options;
+    this.fleet = new Fleet(
+      {
+        size: options.instances,
+        seed: options.seed,
+        regions: options.regions,
+        frozenRate: options.frozenRate,
+        recoveringRate: options.recoveringRate,
+        recoveringDurationMs: options.recoveringDurationMs,
+      },
+      now,
+    );
+    this.#faults = initialFaults(options);
+    this.#faultRng = new Prng(options.seed, FAULT_STREAM);
+    this.#jobRng = new Prng(options.seed, JOB_STREAM);
+    this.#taskIds = new NumberedIdCodec(options.seed, 'RM_', 0x7a5c);
+    this.#jobIds = new NumberedIdCodec(options.seed, '', 0x10b5);
+  }
+
+  get faults(): CurrentFaults {
+    return { ...this.#faults };
+  }
+
+  setFaults(partial: SimulatorFaultsInput): CurrentFaults {
+    this.#faults = { ...this.#faults, ...simulatorFaultsSchema.parse(partial) };
+    return this.faults;
+  }
+
+  /** Clears resets, jobs, stats and faults, and reseeds: as if just started. */
+  reset(now: number): void {
+    this.#generation += 1;
+    this.#taskIds.setGeneration(this.#generation);
+    this.#jobIds.setGeneration(this.#generation);
+    this.fleet.restore(now);
+    this.jobs.clear();
+    this.stats.clear();
+    this.#faults = initialFaults(this.options);
+    this.#faultRng = new Prng(this.options.seed, FAULT_STREAM);
+    this.#jobRng = new Prng(this.options.seed, JOB_STREAM);
+  }
+
+  drawFaults(): FaultDraws {
+    return drawFaults(this.#faultRng, this.#faults);
+  }
+
+  rateLimitFor(endpoint: ApiEndpoint): number {
+    return endpoint === 'batchReset' ? this.#faults.rateLimit : this.#faults.queryRateLimit;
+  }
+
+  /** `applied` tells the HTTP layer whether losing the response now would lose a real reset. */
+  batchReset(rawBody: unknown, now: number): { reply: Reply; applied: boolean } {
+    const checked = checkInstanceIdsBody(rawBody, MAX_BATCH_RESET_IDS);
+    if (!checked.ok) return { reply: checked.reply, applied: false };
+    const ids = checked.value;
+    const indexes = ids.map((id) => this.fleet.indexOf(id));
+    const refusal = this.#refuseReset(ids, indexes, now);
+    if (refusal !== undefined) return { reply: refusal, applied: false };
+
+    const taskNo = this.jobs.openTask();
+    const cmdJobs: { instance_id: string; job_id: string }[] = [];
+    const { jobDurationMs, jobFailureRate, stuckJobRate, missingJobRate } = this.#faults;
+    ids.forEach((id, i) => {
+      if (this.#faultRng.chance(missingJobRate)) {
+        this.stats.recordFault('missingJob');
+        return;
+      }
+      const index = indexes[i] as number;
+      const durationMs = this.#jobRng.between(jobDurationMs.min, jobDurationMs.max);
+      const fails = this.#jobRng.chance(jobFailureRate);
+      const stuck = this.#jobRng.chance(stuckJobRate);
+      const outcome: JobOutcome = stuck ? JOB_OUTCOME.stuck : fails ? JOB_OUTCOME.fail : JOB_OUTCOME.succeed;
+      const jobNo = this.jobs.addJob(taskNo, index, now, durationMs, outcome);
+      this.fleet.resets[index] = (this.fleet.resets[index] ?? 0) + 1;
+      this.fleet.lastJob[index] = jobNo;
+      cmdJobs.push({ instance_id: id, job_id: this.#jobIds.encode(jobNo) });
+    });
+    return { reply: ok({ task_id: this.#taskIds.encode(taskNo), cmd_jobs: cmdJobs }), applied: true };
+  }
+
+  /** The whole call is refused for the sake of some instances, in the order the checks run. */
+  #refuseReset(ids: string[], indexes: number[], now: number): Reply | undefined {
+    const where = (test: (index: number) => boolean): string[] =>
+      ids.filter((_, i) => test(indexes[i] as number));
+    const unknown = where((index) => index < 0);
+    if (unknown.length > 0) {
+      return failure(
+        200,
+        KOOPHONE_CODES.notInTenant,
+        `instances do not belong to this tenant: ${listIds(unknown)}`,
+      );
+    }
+    const denied = where((index) => this.fleet.isDenied(index));
+    if (denied.length > 0) {
+      return failure(401, KOOPHONE_CODES.noPermission, `no permission on instances: ${listIds(denied)}`);
+    }
+    if (this.fleet.regions > 1 && new Set(indexes.map((index) => this.fleet.regionIndexAt(index))).size > 1) {
+      const byRegion = ids.map((id, i) => `${id} (${this.fleet.regionAt(indexes[i] as number)})`);
+      return failure(
+        400,
+        KOOPHONE_CODES.mixedRegions,
+        `instances are not all in the same region: ${listIds(byRegion)}`,
+      );
+    }
+    const frozen = where((index) => this.fleet.isFrozen(index));
+    if (frozen.length > 0)
+      return failure(200, KOOPHONE_CODES.frozen, `instance is frozen: ${listIds(frozen)}`);
+    const recovering = where((index) => this.fleet.recoveringUntil(index) > now);
+    if (recovering.length > 0) {
+      return failure(200, KOOPHONE_CODES.recovering, `instance is being recovered: ${listIds(recovering)}`);
+    }
+    const backingUp = where((index) => this.fleet.backingUpUntil(index) > now);
+    if (backingUp.length > 0) {
+      return failure(200, KOOPHONE_CODES.backingUp, `instance is being backed up: ${listIds(backingUp)}`);
+    }
+    return undefined;
+  }
+
+  getTask(taskId: string, now: number): Reply {
+    const taskNo = this.#taskIds.decode(taskId);
+    if (taskNo < 0 || taskNo >= this.jobs.taskCount) {
+      return failure(
+        400,
+        KOOPHONE_CODES.invalidParameters,
+        `request parameters invalid: task_id ${JSON.stringify(taskId)} does not exist`,
+      );
+    }
+    const jobs = this.jobs.jobsOfTask(taskNo).map((jobNo) => {
+      const status = this.jobs.statusOf(jobNo, now);
+      const failed = status === -1 ? JOB_FAILURES[jobNo % JOB_FAILURES.length] : undefined;
+      return {
+        job_id: this.#jobIds.encode(jobNo),
+        status,
+        error_code: failed?.code ?? '',
+        error_msg: failed?.message ?? '',
+        execute_msg: failed?.executeMsg ?? '',
+      };
+    });
+    return ok({ jobs });
+  }
+
+  listInstances(query: unknown): Reply {
+    const checked = checkListQuery(query);
+    if (!checked.ok) return checked.reply;
+    const q = checked.value;
+    const page = queryFleet(
+      this.fleet,
+      {
+        instanceId: q.instance_id,
+        instanceNamePrefix: q.instance_name,
+        createdFrom: q.query_start_time === undefined ? undefined : parseQueryTime(q.query_start_time),
+        createdTo: q.query_end_time === undefined ? undefined : parseQueryTime(q.query_end_time),
+        poolName: q.pool_name,
+        poolSceneTag: q.pool_scene_tag,
+      },
+      q.page_no,
+      q.page_size,
+    );
+    const result = page.indexes.map((index) => {
+      const pool = this.fleet.poolAt(index);
+      return {
+        instance_id: this.fleet.idAt(index),
+        instance_name: this.fleet.nameAt(index),
+        region: this.fleet.regionAt(index),
+        instance_sku: pool.sku,
+        frozen_status: this.fleet.isFrozen(index) ? 1 : 0,
+        pool_name: pool.name,
+        pool_scene_tag: pool.sceneTag,
+        create_time: new Date(this.fleet.createdAt(index)).toISOString().slice(0, 19).replace('T', ' '),
+      };
+    });
+    return ok({ result, page_no: q.page_no, page_size: q.page_size, total_count: page.totalCount });
+  }
+
+  queryStatus(rawBody: unknown, now: number): Reply {
+    const checked = checkInstanceIdsBody(rawBody, MAX_STATUS_QUERY_IDS);
+    if (!checked.ok) return checked.reply;
+    const ids = checked.value;
+    const indexes = ids.map((id) => this.fleet.indexOf(id));
+    const unknown = ids.filter((_, i) => (indexes[i] as number) < 0);
+    if (unknown.length > 0) {
+      return failure(
+        200,
+        KOOPHONE_CODES.notInTenant,
+        `instances do not belong to this tenant: ${listIds(unknown)}`,
+      );
+    }
+    return ok({
+      status_results: ids.map((id, i) => ({
+        instance_id: id,
+        status: this.statusAt(indexes[i] as number, now),
+      })),
+    });
+  }
+
+  /** Frozen phones are stopped, phones in recovery offline, a phone whose reset job runs is starting. */
+  statusAt(index: number, now: number): number {
+    if (this.fleet.isFrozen(index)) return INSTANCE_STATUS.stopped;
+    if (this.fleet.recoveringUntil(index) > now) return INSTANCE_STATUS.offline;
+    const lastJob = this.fleet.lastJob[index] ?? -1;
+    if (lastJob >= 0 && this.jobs.statusOf(lastJob, now) === 1) return INSTANCE_STATUS.starting;
+    return INSTANCE_STATUS.running;
+  }
+
+  instanceView(index: number, now: number): InstanceView {
+    const lastJob = this.fleet.lastJob[index] ?? -1;
+    const recoveringUntil = this.fleet.recoveringUntil(index);
+    const backingUpUntil = this.fleet.backingUpUntil(index);
+    return {
+      instanceId: this.fleet.idAt(index),
+      index,
+      instanceName: this.fleet.nameAt(index),
+      region: this.fleet.regionAt(index),
+      poolName: this.fleet.poolAt(index).name,
+      resets: this.fleet.resets[index] ?? 0,
+      status: this.statusAt(index, now),
+      frozen: this.fleet.isFrozen(index),
+      denied: this.fleet.isDenied(index),
+      recoveringUntil: recoveringUntil > now ? recoveringUntil : null,
+      backingUpUntil: backingUpUntil > now ? backingUpUntil : null,
+      lastJobId: lastJob >= 0 ? this.#jobIds.encode(lastJob) : null,
+      lastJobStatus: lastJob >= 0 ? this.jobs.statusOf(lastJob, now) : null,
+    };
+  }
+
+  setInstance(index: number, patch: InstancePatch, now: number): InstanceView {
+    if (patch.frozen !== undefined) this.fleet.setFrozen(index, patch.frozen);
+    if (patch.denied !== undefined) this.fleet.setDenied(index, patch.denied);
+    if (patch.recoveringForMs !== undefined) {
+      this.fleet.setRecoveringUntil(index, patch.recoveringForMs > 0 ? now + patch.recoveringForMs : 0);
+    }
+    if (patch.backingUpForMs !== undefined) {
+      this.fleet.setBackingUpUntil(index, patch.backingUpForMs > 0 ? now + patch.backingUpForMs : 0);
+    }
+    return this.instanceView(index, now);
+  }
+}
+
+function initialFaults(options: SimulatorOptions): CurrentFaults {
+  const keys = Object.keys(simulatorFaultsSchema.shape) as (keyof CurrentFaults)[];
+  return Object.fromEntries(keys.map((key) => [key, options[key]])) as CurrentFaults;
+}

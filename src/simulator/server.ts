@@ -1,0 +1,138 @@
+import Fastify from 'fastify';
+import type { FastifyError } from 'fastify';
+import { KOOPHONE_CODES } from '../koophone/errors';
+import { InjectionQueue } from './faults';
+import type { InjectedResponse } from './faults';
+import { registerAdminRoutes } from './http-admin';
+import { registerApiRoutes } from './http-api';
+import { registerIamRoutes } from './http-iam';
+import { SimulatorModel } from './model';
+import type { CurrentFaults, InstancePatch, InstanceView } from './model';
+import { simulatorOptionsSchema } from './options';
+import type { SimulatorFaultsInput, SimulatorOptions, SimulatorOptionsInput } from './options';
+import { instancePatchSchema } from './http-admin';
+import type { SimulatorStats } from './stats';
+import { TokenRegistry } from './tokens';
+
+export interface FleetView {
+  size: number;
+  seed: number;
+  /** The id of the index-th instance (0-based), stable for a seed. */
+  idAt(index: number): string;
+  /** -1 when the id is not in the fleet. */
+  indexOf(id: string): number;
+  /** `limit` ids from `offset`, in index order. */
+  ids(offset: number, limit: number): string[];
+}
+
+export interface RunningSimulator {
+  /** `http://127.0.0.1:PORT`, the client's endpoint and the IAM endpoint. */
+  url: string;
+  port: number;
+  options: SimulatorOptions;
+  fleet: FleetView;
+  close(): Promise<void>;
+  stats(): SimulatorStats;
+  faults(): CurrentFaults;
+  /** Changes runtime faults (rates, latency, job durations, rate limits); validated, partial. */
+  setFaults(partial: SimulatorFaultsInput): CurrentFaults;
+  /** Clears counts, jobs, stats, injections and faults back to the start options. */
+  reset(): void;
+  instance(id: string): InstanceView | undefined;
+  /** Throws on an unknown id or a bad patch. */
+  setInstance(id: string, patch: InstancePatch): InstanceView;
+  /** The next matching API call gets this answer (nothing is applied). */
+  inject(response: InjectedResponse): void;
+  /** IAM-issued tokens stop working (the static token keeps working). */
+  revokeTokens(): void;
+}
+
+/** The one thing the simulator logs: where it listens. pino's logger fits. */
+export interface SimulatorLogger {
+  info(object: Record<string, unknown>, message: string): void;
+}
+
+export async function startSimulator(
+  input: SimulatorOptionsInput = {},
+  deps: { logger?: SimulatorLogger } = {},
+): Promise<RunningSimulator> {
+  const options = simulatorOptionsSchema.parse(input);
+  const model = new SimulatorModel(options, Date.now());
+  const tokens = new TokenRegistry(options.token, options.iamTokenTtlMs);
+  const injections = new InjectionQueue();
+  const closing = new AbortController();
+
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  // Bodies reach handlers as text: the service's own checks decide what invalid JSON gets (400 1000).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    // Admin requests fail on their input (bad JSON included); API requests keep the service's envelope.
+    if (request.url.startsWith('/__sim/')) return reply.code(400).send({ error: error.message });
+    const status = error.statusCode !== undefined && error.statusCode < 500 ? 400 : 500;
+    const code = status === 400 ? KOOPHONE_CODES.invalidParameters : KOOPHONE_CODES.internalError;
+    return reply.code(status).send({ error_code: code, error_msg: error.message });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      error_code: 'APIGW.0101',
+      error_msg: `The API does not exist or has not been published in the environment: ${request.method} ${request.url}`,
+    }),
+  );
+
+  const api = registerApiRoutes(app, { model, tokens, injections, closing: closing.signal });
+  const reset = (): void => {
+    model.reset(Date.now());
+    api.clearLimits();
+    injections.clear();
+  };
+  registerIamRoutes(app, { model, tokens });
+  registerAdminRoutes(app, { model, tokens, injections, reset });
+
+  await app.listen({ port: options.port, host: options.host });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string')
+    throw new Error('simulator: no TCP address after listen');
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `http://${host}:${address.port}`;
+  deps.logger?.info(
+    { url, instances: options.instances, seed: options.seed },
+    `KooPhone simulator listening on ${url}`,
+  );
+
+  const indexOf = (id: string): number => model.fleet.indexOf(id);
+  return {
+    url,
+    port: address.port,
+    options,
+    fleet: {
+      size: model.fleet.size,
+      seed: model.fleet.seed,
+      idAt: (index) => model.fleet.idAt(index),
+      indexOf,
+      ids: (offset, limit) => {
+        const end = Math.min(model.fleet.size, offset + limit);
+        return Array.from({ length: Math.max(0, end - offset) }, (_, i) => model.fleet.idAt(offset + i));
+      },
+    },
+    close: async () => {
+      closing.abort();
+      await app.close();
+    },
+    stats: () => model.stats.snapshot(model.fleet, model.jobs, Date.now()),
+    faults: () => model.faults,
+    setFaults: (partial) => model.setFaults(partial),
+    reset,
+    instance: (id) => {
+      const index = indexOf(id);
+      return index < 0 ? undefined : model.instanceView(index, Date.now());
+    },
+    setInstance: (id, patch) => {
+      const index = indexOf(id);
+      if (index < 0) throw new Error(`simulator: unknown instance id ${JSON.stringify(id)}`);
+      return model.setInstance(index, instancePatchSchema.parse(patch), Date.now());
+    },
+    inject: (response) => injections.push(response),
+    revokeTokens: () => tokens.revokeIssued(),
+  };
+}

@@ -1,0 +1,3 @@
+export * from './instance-id';
+export * from './read-ids';
+export * from './source-error';

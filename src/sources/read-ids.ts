@@ -1,0 +1,163 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { instanceIdProblem, preview } from './instance-id';
+import { SourceError } from './source-error';
+
+export type IdFileFormat = 'auto' | 'text' | 'csv' | 'json';
+
+/** The validated, de-duplicated ids of a source, in order. */
+export interface ReadIds {
+  ids: string[];
+  /** Entries dropped because the same id appeared earlier. */
+  duplicates: number;
+  /** Number of entries read (ids plus duplicates). */
+  entries: number;
+}
+
+const MAX_PROBLEMS = 20;
+const MAX_LINE = 4096;
+
+class Collector {
+  readonly ids: string[] = [];
+  private readonly seen = new Set<string>();
+  duplicates = 0;
+  entries = 0;
+  readonly problems: string[] = [];
+  totalProblems = 0;
+
+  constructor(private readonly where: string) {}
+
+  problem(line: number | undefined, reason: string): void {
+    this.totalProblems += 1;
+    if (this.problems.length < MAX_PROBLEMS) this.problems.push(`${this.where}${line ? `:${line}` : ''}: ${reason}`);
+  }
+
+  add(id: string, line?: number): void {
+    const why = instanceIdProblem(id);
+    if (why) return this.problem(line, why);
+    this.entries += 1;
+    if (this.seen.has(id)) {
+      this.duplicates += 1;
+      return;
+    }
+    this.seen.add(id);
+    this.ids.push(id);
+  }
+
+  result(): ReadIds {
+    if (this.totalProblems > 0) throw new SourceError(this.problems, this.totalProblems);
+    if (this.ids.length === 0) throw new SourceError([`${this.where}: no instance ids found`]);
+    return { ids: this.ids, duplicates: this.duplicates, entries: this.entries };
+  }
+}
+
+/** Validates inline ids (command-line arguments). */
+export function readInlineIds(ids: string[], where = 'argument'): ReadIds {
+  const c = new Collector(where);
+  ids.forEach((id, i) => c.add(id, i + 1));
+  return c.result();
+}
+
+function detectFormat(path: string, head: string): Exclude<IdFileFormat, 'auto'> {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.json') return 'json';
+  if (ext === '.csv') return 'csv';
+  const first = head.replace(/^\uFEFF/, '').trimStart();
+  if (first.startsWith('[')) return 'json';
+  const firstLine = first.split(/\r?\n/, 1)[0] ?? '';
+  if (/(^|,)\s*"?instance_id"?\s*(,|$)/.test(firstLine)) return 'csv';
+  return 'text';
+}
+
+async function* lines(path: string): AsyncGenerator<string> {
+  // Splits on \n itself (not readline) so a 10 MB line is measured and refused, not buffered twice.
+  let carry = '';
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const text = carry + (chunk as string);
+    const parts = text.split('\n');
+    carry = parts.pop() ?? '';
+    for (const p of parts) yield p;
+  }
+  if (carry) yield carry;
+}
+
+function hasBinary(text: string): boolean {
+  // NUL and most C0 control characters never occur in a text id list.
+  return /[\x00-\x08\x0e-\x1f]/.test(text);
+}
+
+/**
+ * Reads an id file: text (one id per line, `#` comments and blank lines ignored), CSV with an
+ * `instance_id` column, or a JSON array of strings. BOM and CRLF are accepted. Every bad line is
+ * reported with its number; nothing is returned unless the whole file is valid.
+ */
+export async function readIdFile(path: string, format: IdFileFormat = 'auto'): Promise<ReadIds> {
+  let size: number;
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw new SourceError([`${path}: not a regular file`]);
+    size = s.size;
+  } catch (e) {
+    if (e instanceof SourceError) throw e;
+    throw new SourceError([`${path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
+  }
+  if (size === 0) throw new SourceError([`${path}: file is empty`]);
+  const c = new Collector(path);
+  let head = '';
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', start: 0, end: 4095 })) head += chunk as string;
+  const fmt = format === 'auto' ? detectFormat(path, head) : format;
+
+  if (fmt === 'json') {
+    const { readFile } = await import('node:fs/promises');
+    const text = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new SourceError([`${path}: not valid JSON (${(e as Error).message})`]);
+    }
+    if (!Array.isArray(parsed)) throw new SourceError([`${path}: JSON must be an array of instance id strings`]);
+    parsed.forEach((v, i) => {
+      if (typeof v !== 'string') c.problem(undefined, `element ${i} is ${v === null ? 'null' : typeof v}, not a string`);
+      else c.add(v.trim(), undefined);
+    });
+    return c.result();
+  }
+
+  let lineNo = 0;
+  let idColumn = -1;
+  for await (let line of lines(path)) {
+    lineNo += 1;
+    if (lineNo === 1) line = line.replace(/^\uFEFF/, '');
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.length > MAX_LINE) {
+      c.problem(lineNo, `line is ${line.length} characters long (max ${MAX_LINE}); is this an id file?`);
+      continue;
+    }
+    if (hasBinary(line)) {
+      c.problem(lineNo, `binary or control characters: "${preview(line)}"`);
+      continue;
+    }
+    if (fmt === 'csv') {
+      const cells = line.split(',').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1'));
+      if (idColumn < 0) {
+        idColumn = cells.indexOf('instance_id');
+        if (idColumn < 0) {
+          c.problem(lineNo, 'CSV header has no instance_id column');
+          break;
+        }
+        continue;
+      }
+      if (cells.every((cell) => cell === '')) continue;
+      const id = cells[idColumn];
+      if (id === undefined) c.problem(lineNo, `row has ${cells.length} columns, instance_id is column ${idColumn + 1}`);
+      else c.add(id, lineNo);
+      continue;
+    }
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    c.add(trimmed, lineNo);
+  }
+  return c.result();
+}

@@ -1,0 +1,15 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CampaignStatus } from '../campaign/status';
+
+/** Progress of a campaign: the status object of design.md. */
+export const statusQuery = defineQuery<CampaignStatus>('status');
+
+// Updates answer with the new status and refuse (validator) what makes no sense in the current
+// state; signals do the same without an answer, for fire-and-forget callers and schedules.
+export const pauseUpdate = defineUpdate<CampaignStatus>('pause');
+export const resumeUpdate = defineUpdate<CampaignStatus>('resume');
+export const cancelUpdate = defineUpdate<CampaignStatus, [reason: string]>('cancel');
+
+export const pauseSignal = defineSignal('pauseSignal');
+export const resumeSignal = defineSignal('resumeSignal');
+export const cancelSignal = defineSignal<[reason: string]>('cancelSignal');

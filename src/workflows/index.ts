@@ -1,0 +1,3 @@
+export * from './check-connectivity';
+export * from './definitions';
+export { resetCampaign, type CampaignCarry, type CampaignWorkflowInput } from './reset-campaign';

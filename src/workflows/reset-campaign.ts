@@ -1,0 +1,576 @@
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CampaignActivities } from '../activities';
+import type { CampaignOptions, IdSource } from '../campaign/options';
+import { addCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from '../campaign/outcome';
+import type { CampaignResult, CampaignState, CampaignStatus } from '../campaign/status';
+import { statusFromCounts } from '../campaign/status';
+import { itemSize, type ResetBatchResult, type WorkItem } from '../campaign/work-item';
+import type { PreparedSource } from '../report/campaign-store';
+import { CampaignErrors, CampaignFinished, CampaignState as CampaignStateKey, CampaignTotal } from '../temporal/search-attributes';
+import { budgetExceeded, canaryFailed, describeBudget } from './budget';
+import {
+  cancelSignal,
+  cancelUpdate,
+  pauseSignal,
+  pauseUpdate,
+  resumeSignal,
+  resumeUpdate,
+  statusQuery,
+} from './definitions';
+import { initialRate, intervalMs, nextSlotAt, onClean, onThrottled, takeSlot, type RateState } from './rate-slots';
+
+/** State a run hands to the next one at continue-as-new; bounded whatever the campaign size. */
+export interface CampaignCarry {
+  run: number;
+  startedAt: string;
+  prepared?: PreparedSource;
+  nextBatch: number;
+  nextItem: number;
+  counts: OutcomeCounts;
+  resetsSent: number;
+  calls: number;
+  polls: number;
+  /** Items waiting for their turn: bisected halves, retries, hand-overs. Capped by MAX_PENDING_IDS. */
+  pending: WorkItem[];
+  paused: boolean;
+  cancelReason?: string;
+  abortReason?: string;
+  rate: RateState;
+  canary: { instances: number; errors: number; outstanding: Record<number, number>; passed: boolean };
+}
+
+export interface CampaignWorkflowInput {
+  options: CampaignOptions;
+  source: IdSource;
+  carry?: CampaignCarry;
+}
+
+// Ids awaiting retry live in workflow state and travel in the continue-as-new input; this cap
+// keeps both far below Temporal's payload limits (≈ 33 bytes an id). Past it, new batches wait.
+const MAX_PENDING_IDS = 2000;
+// A call whose slot is further away than this waits in the workflow (timer) rather than in a
+// sleeping activity, so activity timeouts stay short and predictable.
+const SLOT_LEAD_MS = 5000;
+// Submit retries back off exponentially between these bounds.
+const BACKOFF_MIN_MS = 2000;
+const BACKOFF_MAX_MS = 5 * 60_000;
+
+export async function resetCampaign(input: CampaignWorkflowInput): Promise<CampaignResult> {
+  const { options } = input;
+  // The workflow id is the campaign id: unique per namespace, and fresh for each scheduled run.
+  const campaignId = workflowInfo().workflowId;
+  const s: CampaignCarry = input.carry ?? {
+    run: 1,
+    startedAt: new Date().toISOString(),
+    nextBatch: 0,
+    nextItem: 0,
+    counts: emptyCounts(),
+    resetsSent: 0,
+    calls: 0,
+    polls: 0,
+    pending: [],
+    paused: false,
+    rate: initialRate(options.rate),
+    canary: { instances: 0, errors: 0, outstanding: {}, passed: options.canary === 0 },
+  };
+
+  const { prepareCampaign, recordOutcomes, finalizeReport } = proxyActivities<CampaignActivities>({
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '2 minutes',
+    retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidSource'] },
+  });
+  const { resetBatch } = proxyActivities<CampaignActivities>({
+    startToCloseTimeout: SLOT_LEAD_MS + options.jobTimeoutMs + 15 * 60_000,
+    heartbeatTimeout: options.heartbeatTimeoutMs,
+    retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 20 },
+  });
+
+  const inFlight = new Map<string, { item: WorkItem; scope: CancellationScope }>();
+  let draining = false;
+  let updatedAt = new Date().toISOString();
+  let finalState: CampaignState | undefined;
+  let lastUpsertFinished = -1;
+
+  const finished = () => totalOf(s.counts);
+  const total = () => (s.prepared ? s.prepared.total + s.prepared.duplicates + s.prepared.skipped : 0);
+  const totalBatches = () => (s.prepared ? Math.ceil(s.prepared.total / options.batchSize) : 0);
+  const stopping = () => s.cancelReason !== undefined || s.abortReason !== undefined;
+  const pendingIds = () => s.pending.reduce((n, i) => n + itemSize(i), 0);
+  const inFlightIds = () => [...inFlight.values()].reduce((n, f) => n + itemSize(f.item), 0);
+  const canaryBatches = () => Math.min(options.canary, totalBatches());
+
+  const state = (): CampaignState => {
+    if (finalState) return finalState;
+    if (s.cancelReason !== undefined) return 'canceling';
+    if (s.paused) return 'paused';
+    return 'running';
+  };
+
+  const status = (): CampaignStatus => {
+    const inflight = inFlightIds();
+    const errors = errorsOf(s.counts);
+    return {
+      campaignId,
+      state: state(),
+      total: total(),
+      pending: Math.max(0, total() - finished() - inflight),
+      inFlight: inflight,
+      ...statusFromCounts(s.counts),
+      resetsSent: s.resetsSent,
+      startedAt: s.startedAt,
+      updatedAt,
+      reason: s.abortReason ?? s.cancelReason,
+      batchResetCalls: s.calls,
+      taskPolls: s.polls,
+      currentRate: Math.round(s.rate.current * 100) / 100,
+      configuredRate: options.rate,
+      canary: options.canary === 0 ? 'off' : s.canary.passed ? 'passed' : s.nextBatch > 0 ? 'running' : 'pending',
+      errorBudget: { used: errors, limit: describeBudget(options.maxErrors) },
+      awaitingRetry: pendingIds(),
+      run: s.run,
+    };
+  };
+
+  const upsert = (force = false) => {
+    // Search attribute upserts are history events (and billed): on state changes and milestones only.
+    const done = finished();
+    if (!force && done - lastUpsertFinished < 5000) return;
+    lastUpsertFinished = done;
+    upsertSearchAttributes([
+      { key: CampaignStateKey, value: state() },
+      { key: CampaignTotal, value: total() },
+      { key: CampaignFinished, value: done },
+      { key: CampaignErrors, value: errorsOf(s.counts) },
+    ]);
+  };
+  const touch = () => {
+    updatedAt = new Date().toISOString();
+  };
+
+  const validateActive = () => {
+    if (finalState) throw new Error(`campaign ${campaignId} has already ended (${finalState})`);
+    if (s.cancelReason !== undefined) throw new Error(`campaign ${campaignId} is being canceled`);
+  };
+  const pause = () => {
+    if (s.paused || stopping()) return;
+    s.paused = true;
+    touch();
+    upsert(true);
+  };
+  const resume = () => {
+    if (!s.paused) return;
+    s.paused = false;
+    touch();
+    upsert(true);
+  };
+  const cancel = (reason?: string) => {
+    if (s.cancelReason !== undefined || finalState) return;
+    s.cancelReason = reason?.trim() || 'canceled by operator';
+    s.paused = false;
+    touch();
+    upsert(true);
+  };
+  setHandler(statusQuery, status);
+  setHandler(pauseSignal, pause);
+  setHandler(resumeSignal, resume);
+  setHandler(cancelSignal, cancel);
+  setHandler(
+    pauseUpdate,
+    () => {
+      pause();
+      return status();
+    },
+    {
+      validator: () => {
+        validateActive();
+        if (s.abortReason !== undefined) throw new Error(`campaign ${campaignId} is aborting: ${s.abortReason}`);
+        if (s.paused) throw new Error(`campaign ${campaignId} is already paused`);
+      },
+    },
+  );
+  setHandler(
+    resumeUpdate,
+    () => {
+      resume();
+      return status();
+    },
+    {
+      validator: () => {
+        validateActive();
+        if (!s.paused) throw new Error(`campaign ${campaignId} is not paused`);
+      },
+    },
+  );
+  setHandler(
+    cancelUpdate,
+    (reason: string) => {
+      cancel(reason);
+      return status();
+    },
+    {
+      validator: (reason: string) => {
+        validateActive();
+        if (typeof reason !== 'string' || reason.length > 500) {
+          throw new Error('cancel reason must be a string of at most 500 characters');
+        }
+      },
+    },
+  );
+
+  const abort = (reason: string) => {
+    if (s.abortReason !== undefined || s.cancelReason !== undefined) return;
+    s.abortReason = reason;
+    log.warn('campaign aborting', { campaignId, reason });
+    touch();
+    upsert(true);
+  };
+
+  // ---- prepare: read, validate and spool the ids once, before any reset is sent -----------
+  if (!s.prepared) {
+    upsert(true);
+    try {
+      s.prepared = await prepareCampaign({ campaignId, source: input.source });
+    } catch (err) {
+      const reason = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+      finalState = 'failed';
+      s.abortReason = `could not read the instance source: ${reason}`;
+      upsert(true);
+      return result({ location: '', lines: 0 });
+    }
+    s.counts.skipped += s.prepared.duplicates + s.prepared.skipped;
+    touch();
+    upsert(true);
+  }
+  const prepared = s.prepared;
+
+  // ---- scheduling -------------------------------------------------------------------------
+  const newKey = () => `i${String(s.nextItem++).padStart(7, '0')}`;
+  const isCanaryBatch = (batchNo: number) => batchNo < canaryBatches() && !s.canary.passed;
+
+  const readyPending = (now: number) => s.pending.findIndex((i) => i.notBefore <= now);
+  const mayStartNewBatch = () =>
+    s.nextBatch < totalBatches() &&
+    pendingIds() < MAX_PENDING_IDS &&
+    (s.canary.passed || s.nextBatch < canaryBatches());
+  const maySubmit = () => !s.paused && !stopping() && !draining && inFlight.size < options.concurrency;
+  const slotReady = (now: number) => nextSlotAt(s.rate, now) - now <= SLOT_LEAD_MS;
+
+  const nextItem = (now: number): WorkItem | undefined => {
+    const ready = readyPending(now);
+    if (ready >= 0) return s.pending.splice(ready, 1)[0];
+    if (!mayStartNewBatch()) return undefined;
+    const batchNo = s.nextBatch++;
+    const start = batchNo * options.batchSize;
+    const end = Math.min(start + options.batchSize, prepared.total);
+    if (isCanaryBatch(batchNo)) s.canary.outstanding[batchNo] = 1;
+    return { key: newKey(), batchNo, round: 0, range: { start, end }, resets: 0, submitAttempts: 0, notBefore: now };
+  };
+
+  const splitItem = (item: WorkItem, now: number): WorkItem[] => {
+    const base = { batchNo: item.batchNo, round: item.round, resets: item.resets, submitAttempts: 0, notBefore: now };
+    if (item.range) {
+      const mid = item.range.start + Math.floor((item.range.end - item.range.start) / 2);
+      return [
+        { ...base, key: newKey(), range: { start: item.range.start, end: mid } },
+        { ...base, key: newKey(), range: { start: mid, end: item.range.end } },
+      ];
+    }
+    const ids = item.ids ?? [];
+    const mid = Math.floor(ids.length / 2);
+    return [
+      { ...base, key: newKey(), ids: ids.slice(0, mid) },
+      { ...base, key: newKey(), ids: ids.slice(mid) },
+    ];
+  };
+
+  const canaryItemDone = (item: WorkItem, delta: number, errors: number, instances: number) => {
+    if (item.round !== 0 || s.canary.outstanding[item.batchNo] === undefined) return;
+    s.canary.errors += errors;
+    s.canary.instances += instances;
+    s.canary.outstanding[item.batchNo]! += delta;
+    if (s.canary.outstanding[item.batchNo]! > 0) return;
+    delete s.canary.outstanding[item.batchNo];
+    const allStarted = s.nextBatch >= canaryBatches();
+    if (!allStarted || Object.keys(s.canary.outstanding).length > 0) return;
+    const failed = canaryFailed(options.maxErrors, s.canary.errors, s.canary.instances);
+    if (failed) abort(failed);
+    else {
+      s.canary.passed = true;
+      log.info('canary passed', { campaignId, instances: s.canary.instances, errors: s.canary.errors });
+    }
+  };
+
+  const giveUp = async (item: WorkItem, outcome: 'failed' | 'rejected' | 'canceled', code: string, message: string) => {
+    const n = await recordOutcomes({
+      campaignId,
+      part: item.key,
+      ...(item.ids ? { ids: item.ids } : { spoolRange: item.range }),
+      outcome,
+      resets: item.resets,
+      errorCode: code,
+      errorMsg: message,
+    });
+    s.counts[outcome] += n;
+  };
+
+  const handle = async (item: WorkItem, r: ResetBatchResult) => {
+    const now = Date.now();
+    const size = itemSize(item);
+    s.calls += r.calls;
+    switch (r.kind) {
+      case 'tracked': {
+        addCounts(s.counts, r.counts);
+        s.resetsSent += r.resets;
+        s.polls += r.polls;
+        if (r.calls > 0) onClean(s.rate, options.rate);
+        if (r.retryIds.length > 0) {
+          s.pending.push({
+            key: newKey(),
+            batchNo: item.batchNo,
+            round: item.round + 1,
+            ids: r.retryIds,
+            resets: item.resets + 1,
+            submitAttempts: 0,
+            notBefore: now + options.retryDelayMs,
+          });
+        }
+        const errs = r.failedJobs + (r.counts.timed_out ?? 0) + (r.counts.rejected ?? 0);
+        canaryItemDone(item, -1, errs, size);
+        break;
+      }
+      case 'retry': {
+        if (r.throttled) onThrottled(s.rate, options.rate);
+        if (r.ambiguous) s.resetsSent += size;
+        const attempts = item.submitAttempts + 1;
+        const first = item.firstSubmitAt ?? now;
+        const retried: WorkItem = {
+          ...item,
+          submitAttempts: attempts,
+          firstSubmitAt: first,
+          resets: item.resets + (r.ambiguous ? 1 : 0),
+          lastError: { code: r.code, message: r.message },
+        };
+        if (now - first >= options.submitTimeoutMs) {
+          await giveUp(retried, 'failed', r.code, `gave up submitting after ${attempts} attempts: ${r.message}`);
+          canaryItemDone(item, -1, size, size);
+          break;
+        }
+        const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(attempts - 1, 10));
+        const jitter = Math.floor(Math.random() * backoff * 0.2);
+        retried.notBefore = now + Math.max(r.retryAfterMs ?? 0, backoff + jitter);
+        s.pending.push(retried);
+        break;
+      }
+      case 'rejected': {
+        if (size > 1) {
+          // Refused for one instance's sake: split so the others still go through.
+          const halves = splitItem(item, now);
+          s.pending.push(...halves);
+          canaryItemDone(item, halves.length - 1, 0, 0);
+          break;
+        }
+        // A single busy instance (recovery/backup): wait and try again until the submit timeout.
+        const first = item.firstSubmitAt ?? now;
+        if (now - first >= options.submitTimeoutMs) {
+          await giveUp(item, 'rejected', r.code, `still refused after ${options.submitTimeoutMs} ms: ${r.message}`);
+          canaryItemDone(item, -1, 1, 1);
+          break;
+        }
+        s.pending.push({
+          ...item,
+          firstSubmitAt: first,
+          submitAttempts: item.submitAttempts + 1,
+          notBefore: now + Math.max(options.retryDelayMs, BACKOFF_MIN_MS),
+          lastError: { code: r.code, message: r.message },
+        });
+        break;
+      }
+      case 'fatal': {
+        await giveUp(item, 'rejected', r.code, r.message);
+        canaryItemDone(item, -1, 0, 0);
+        abort(`${r.code}: ${r.message}`);
+        break;
+      }
+    }
+    touch();
+    if (!s.canary.passed || stopping()) return;
+    const exceeded = budgetExceeded(options.maxErrors, errorsOf(s.counts), finished() - s.counts.skipped, prepared.total);
+    if (exceeded) abort(exceeded);
+    upsert();
+  };
+
+  const start = (item: WorkItem, now: number) => {
+    const slotAt = takeSlot(s.rate, now, item.notBefore);
+    const scope = new CancellationScope();
+    inFlight.set(item.key, { item, scope });
+    const run = async () => {
+      try {
+        const r = await scope.run(() =>
+          resetBatch({
+            campaignId,
+            item,
+            slotAt,
+            minIntervalMs: intervalMs(s.rate),
+            retryFailed: options.retryFailed,
+            jobTimeoutMs: options.jobTimeoutMs,
+            heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+            ...(prepared.file ? { sourceFile: prepared.file } : {}),
+          }),
+        );
+        inFlight.delete(item.key);
+        await handle(item, r);
+      } catch (err) {
+        inFlight.delete(item.key);
+        if (isCancellation(err)) {
+          // Handed over at continue-as-new: its journal lets the next run resume tracking.
+          s.pending.push({ ...item, notBefore: Date.now() });
+          return;
+        }
+        const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+        log.error('batch failed after all activity retries', { campaignId, item: item.key, error: message });
+        await giveUp(item, 'failed', 'ORCHESTRATOR_ERROR', message);
+        canaryItemDone(item, -1, itemSize(item), itemSize(item));
+      }
+    };
+    void run();
+  };
+
+  // One wake-up timer at a time, for the earliest moment something waiting becomes startable.
+  let wakeAt = Infinity;
+  const scheduleWake = (at: number, now: number) => {
+    if (at >= wakeAt || at <= now) return;
+    wakeAt = at;
+    void sleep(at - now).then(() => {
+      if (wakeAt === at) wakeAt = Infinity;
+    });
+  };
+
+  let drainStarted = false;
+  let drainExpired = false;
+  for (;;) {
+    const now = Date.now();
+    if (!draining && (workflowInfo().historyLength >= options.maxHistoryEvents || workflowInfo().continueAsNewSuggested)) {
+      draining = true;
+    }
+    if (draining && !drainStarted) {
+      drainStarted = true;
+      void sleep(options.drainTimeoutMs).then(() => {
+        drainExpired = true;
+      });
+    }
+    if (draining && drainExpired && inFlight.size > 0) {
+      for (const { scope } of inFlight.values()) scope.cancel();
+    }
+    if (draining && inFlight.size === 0) break;
+    if (stopping() && inFlight.size === 0) break;
+    if (!stopping() && inFlight.size === 0 && s.pending.length === 0 && s.nextBatch >= totalBatches()) break;
+
+    let started = false;
+    while (maySubmit() && slotReady(Date.now())) {
+      const item = nextItem(Date.now());
+      if (!item) break;
+      start(item, Date.now());
+      started = true;
+    }
+    if (started) continue;
+    if (maySubmit()) {
+      const earliest = Math.min(...s.pending.map((i) => i.notBefore));
+      const candidates: number[] = [];
+      if (Number.isFinite(earliest)) candidates.push(earliest);
+      if (!slotReady(now)) candidates.push(nextSlotAt(s.rate, now) - SLOT_LEAD_MS);
+      if (candidates.length > 0) scheduleWake(Math.max(now + 1, Math.min(...candidates)), now);
+    }
+    const seenInFlight = inFlight.size;
+    const seenPending = s.pending.length;
+    const seenWake = wakeAt;
+    const seenState = state();
+    const seenStopping = stopping();
+    const seenDrainExpired = drainExpired;
+    // Wake on any change that can make the loop act; never on a condition that stays true, or
+    // the loop would spin without yielding to Temporal.
+    await condition(
+      () =>
+        inFlight.size !== seenInFlight ||
+        s.pending.length !== seenPending ||
+        wakeAt !== seenWake ||
+        state() !== seenState ||
+        stopping() !== seenStopping ||
+        drainExpired !== seenDrainExpired,
+    );
+  }
+
+  const workLeft = s.pending.length > 0 || s.nextBatch < totalBatches();
+  if (draining && !stopping() && workLeft) {
+    await condition(allHandlersFinished);
+    upsert(true);
+    const carry: CampaignCarry = { ...s, run: s.run + 1 };
+    log.info('continuing as new', { campaignId, run: s.run, historyLength: workflowInfo().historyLength });
+    // Inline ids already live in the spool; the next run must not carry them again.
+    const source: IdSource = input.source.kind === 'inline' ? { kind: 'inline', ids: [] } : input.source;
+    return await continueAsNew<typeof resetCampaign>({ options, source, carry });
+  }
+
+  // ---- wind down: account for everything not reset, assemble the report ---------------------
+  if (stopping()) {
+    const reason = s.cancelReason ?? `campaign aborted: ${s.abortReason}`;
+    for (const item of s.pending.splice(0)) await giveUp(item, 'canceled', 'CANCELED', reason);
+    if (s.nextBatch < totalBatches()) {
+      const from = s.nextBatch * options.batchSize;
+      const n = await recordOutcomes({
+        campaignId,
+        part: 'z-rest',
+        spoolFrom: from,
+        outcome: 'canceled',
+        resets: 0,
+        errorCode: 'CANCELED',
+        errorMsg: reason,
+      });
+      s.counts.canceled += n;
+      s.nextBatch = totalBatches();
+    }
+  }
+  const report = await finalizeReport({ campaignId });
+  finalState = s.cancelReason !== undefined ? 'canceled' : s.abortReason !== undefined ? 'aborted' : 'completed';
+  const expectedLines = total() - prepared.duplicates;
+  if (report.lines !== expectedLines || report.duplicates > 0) {
+    log.error('report does not hold exactly one line per instance', {
+      campaignId,
+      lines: report.lines,
+      expected: expectedLines,
+      duplicates: report.duplicates,
+    });
+  }
+  touch();
+  upsert(true);
+  await condition(allHandlersFinished);
+  return result(report);
+
+  function result(report: { location: string; lines: number }): CampaignResult {
+    return {
+      campaignId,
+      state: state(),
+      ...(s.abortReason ?? s.cancelReason ? { reason: s.abortReason ?? s.cancelReason } : {}),
+      total: total(),
+      counts: s.counts,
+      resetsSent: s.resetsSent,
+      batchResetCalls: s.calls,
+      reportLocation: report.location,
+      reportLines: report.lines,
+      startedAt: s.startedAt,
+      finishedAt: new Date().toISOString(),
+    };
+  }
+}

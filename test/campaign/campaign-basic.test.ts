@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { campaignEnv, countBy } from '../helpers/campaign-env';
+import { saveHistory } from '../helpers/histories';
+
+describe('reset campaign on the real dev server and the simulator', () => {
+  const env = campaignEnv({ jobDurationMs: '200..600' });
+
+  it('resets 1 050 ids in 11 batch-reset calls, one reset and one report line per instance', async () => {
+    const ids = env.ids(1050);
+    const path = env.writeIdsFile('fleet-1050.txt', ids.join('\n') + '\n');
+    env.sim.reset();
+    const { result, lines, handle } = await env.run(
+      { concurrency: 4, rate: 20, canary: 1 },
+      { kind: 'file', path, format: 'auto' },
+    );
+    assert.equal(result.state, 'completed');
+    assert.equal(result.counts.succeeded, 1050);
+    assert.equal(result.reportLines, 1050);
+    assert.equal(lines.length, 1050);
+    assert.deepEqual(countBy(lines, (l) => l.outcome), { succeeded: 1050 });
+    assert.equal(new Set(lines.map((l) => l.instance_id)).size, 1050);
+    assert.ok(lines.every((l) => l.resets === 1 && l.job_id !== ''));
+    const stats = env.sim.stats();
+    assert.equal(stats.calls.batchReset, 11);
+    assert.equal(stats.resets.total, 1050);
+    assert.equal(stats.resets.max, 1);
+    for (const id of [ids[0]!, ids[549]!, ids[1049]!]) assert.equal(env.sim.instance(id)?.resets, 1);
+    await saveHistory(env.temporal.client, env.temporal.address, handle.workflowId, 'campaign-1050');
+  });
+
+  it('drops duplicate ids and counts them as skipped', async () => {
+    const ids = env.ids(30, 2000);
+    const { result, lines } = await env.run({ rate: 20 }, { kind: 'inline', ids: [...ids, ...ids.slice(0, 5)] });
+    assert.equal(result.state, 'completed');
+    assert.equal(result.total, 35);
+    assert.equal(result.counts.succeeded, 30);
+    assert.equal(result.counts.skipped, 5);
+    assert.equal(lines.length, 30);
+  });
+
+  it('bisects a batch refused for one frozen instance: the other 99 succeed, the frozen one is rejected', async () => {
+    const ids = env.ids(100, 3000);
+    env.sim.setInstance(ids[37]!, { frozen: true });
+    const { result, lines } = await env.run({ rate: 50 }, { kind: 'inline', ids });
+    assert.equal(result.state, 'completed');
+    assert.equal(result.counts.succeeded, 99);
+    assert.equal(result.counts.rejected, 1);
+    const frozen = lines.find((l) => l.instance_id === ids[37]);
+    assert.equal(frozen?.outcome, 'rejected');
+    assert.equal(frozen?.error_code, 'KOOPHONE.API.2004');
+    assert.equal(frozen?.resets, 0);
+    assert.equal(env.sim.instance(ids[37]!)?.resets, 0);
+    assert.ok(lines.filter((l) => l.outcome === 'succeeded').every((l) => env.sim.instance(l.instance_id)?.resets === 1));
+  });
+
+  it('re-resets failed jobs up to --retry-failed times and reports the resets each instance received', async () => {
+    env.sim.setFaults({ jobFailureRate: 1 });
+    try {
+      const ids = env.ids(10, 4000);
+      const { result, lines } = await env.run(
+        { rate: 50, retryFailed: 2, retryDelayMs: 500, maxErrors: '100%' },
+        { kind: 'inline', ids },
+      );
+      assert.equal(result.state, 'completed');
+      assert.equal(result.counts.failed, 10);
+      assert.ok(lines.every((l) => l.outcome === 'failed' && l.resets === 3 && l.error_code !== ''));
+      for (const id of ids) assert.equal(env.sim.instance(id)?.resets, 3);
+    } finally {
+      env.sim.setFaults({ jobFailureRate: 0 });
+    }
+  });
+
+  it('aborts after the canary when the job-failure rate exceeds the budget, submitting nothing beyond it', async () => {
+    env.sim.setFaults({ jobFailureRate: 0.6 });
+    try {
+      const before = env.sim.stats().calls.batchReset;
+      const ids = env.ids(500, 5000);
+      const { result, lines } = await env.run(
+        { rate: 50, canary: 1, maxErrors: '10%', retryFailed: 0 },
+        { kind: 'inline', ids },
+      );
+      assert.equal(result.state, 'aborted');
+      assert.match(result.reason ?? '', /canary failed/);
+      assert.equal(env.sim.stats().calls.batchReset - before, 1, 'only the canary batch was submitted');
+      assert.equal(result.counts.canceled, 400);
+      assert.equal(lines.length, 500);
+      for (const id of ids.slice(100)) assert.equal(env.sim.instance(id)?.resets, 0);
+    } finally {
+      env.sim.setFaults({ jobFailureRate: 0 });
+    }
+  });
+
+  it('marks ids without a cmd_job as missing_job and jobs past --job-timeout as timed_out', async () => {
+    env.sim.setFaults({ stuckJobRate: 1 });
+    try {
+      const ids = env.ids(5, 6000);
+      const { result, lines } = await env.run(
+        { rate: 50, jobTimeoutMs: 3000, maxErrors: '100%' },
+        { kind: 'inline', ids },
+      );
+      assert.equal(result.state, 'completed');
+      assert.equal(result.counts.timed_out, 5);
+      assert.ok(lines.every((l) => l.outcome === 'timed_out' && l.error_code === 'JOB_TIMEOUT'));
+    } finally {
+      env.sim.setFaults({ stuckJobRate: 0 });
+    }
+  });
+});

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { statusQuery, pauseUpdate, resumeUpdate, cancelUpdate, pauseSignal, resumeSignal } from '../../src/workflows';
+import { campaignEnv, waitFor } from '../helpers/campaign-env';
+import { saveHistory } from '../helpers/histories';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An update refused by its validator: the reason is the failure's cause. */
+async function refused(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    const cause = (err as { cause?: Error }).cause;
+    assert.match(cause?.message ?? String(err), pattern);
+    return true;
+  });
+}
+
+describe('campaign control: pause, resume, cancel, continue-as-new', () => {
+  const env = campaignEnv({ jobDurationMs: '300..900' });
+
+  it('pause holds submissions while tracking finishes; resume continues; cancel marks the rest canceled', async () => {
+    const ids = env.ids(3000, 0);
+    const handle = await env.start({ concurrency: 2, rate: 4, batchSize: 50, canary: 0 }, { kind: 'inline', ids: ids.slice(0, 2000) });
+    await waitFor(async () => (await handle.query(statusQuery)).batchResetCalls >= 3);
+    const paused = await handle.executeUpdate(pauseUpdate);
+    assert.equal(paused.state, 'paused');
+    await refused(handle.executeUpdate(pauseUpdate), /already paused/);
+    // In-flight batches finish tracking, then nothing more is submitted.
+    await waitFor(async () => (await handle.query(statusQuery)).inFlight === 0, 30_000);
+    const callsAtPause = env.sim.stats().calls.batchReset;
+    const finishedAtPause = (await handle.query(statusQuery)).succeeded;
+    await sleep(3000);
+    assert.equal(env.sim.stats().calls.batchReset, callsAtPause, 'no batch-reset call while paused');
+    assert.ok(finishedAtPause > 0);
+
+    const resumed = await handle.executeUpdate(resumeUpdate);
+    assert.equal(resumed.state, 'running');
+    await waitFor(() => env.sim.stats().calls.batchReset >= callsAtPause + 2);
+
+    const canceling = await handle.executeUpdate(cancelUpdate, { args: ['operator test'] });
+    assert.ok(['canceling', 'canceled'].includes(canceling.state));
+    const result = await handle.result();
+    assert.equal(result.state, 'canceled');
+    assert.ok(result.counts.canceled > 0);
+    assert.equal(result.counts.succeeded + result.counts.canceled, 2000);
+    const lines = await env.report(handle.workflowId);
+    assert.equal(lines.length, 2000);
+    for (const l of lines.filter((x) => x.outcome === 'canceled')) {
+      assert.equal(env.sim.instance(l.instance_id)?.resets, 0);
+    }
+    const status = await handle.query(statusQuery);
+    assert.equal(status.state, 'canceled');
+    await refused(handle.executeUpdate(resumeUpdate), /already ended|completed|closed/i);
+  });
+
+  it('continues as new at least twice with correct counts, and a signal sent during the hand-over is not lost', async () => {
+    const ids = env.ids(1500, 5000);
+    const handle = await env.start(
+      { concurrency: 8, rate: 30, batchSize: 20, canary: 0, maxHistoryEvents: 100 },
+      { kind: 'inline', ids },
+    );
+    const firstRun = (await handle.describe()).runId;
+    // Wait for the first hand-over, then signal straight into it.
+    await waitFor(async () => (await handle.describe()).runId !== firstRun, 60_000, 50);
+    await handle.signal(pauseSignal);
+    await waitFor(async () => (await handle.query(statusQuery)).state === 'paused', 30_000);
+    await waitFor(async () => (await handle.query(statusQuery)).inFlight === 0, 30_000);
+    const callsPaused = env.sim.stats().calls.batchReset;
+    await sleep(2000);
+    assert.equal(env.sim.stats().calls.batchReset, callsPaused);
+    await handle.signal(resumeSignal);
+    const result = await handle.result();
+    assert.equal(result.state, 'completed');
+    assert.equal(result.counts.succeeded, 1500);
+    const status = await handle.query(statusQuery);
+    assert.ok(status.run >= 3, `expected at least 2 continue-as-new, got run ${status.run}`);
+    const lines = await env.report(handle.workflowId);
+    assert.equal(lines.length, 1500);
+    assert.equal(new Set(lines.map((l) => l.instance_id)).size, 1500);
+    const notOnce = ids.filter((id) => env.sim.instance(id)?.resets !== 1);
+    assert.deepEqual(
+      notOnce.map((id) => ({ id, resets: env.sim.instance(id)?.resets, line: lines.find((l) => l.instance_id === id) })),
+      [],
+    );
+    await saveHistory(env.temporal.client, env.temporal.address, handle.workflowId, 'campaign-continue-as-new');
+  });
+});

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { beforeEach, describe, it } from 'node:test';
+import { inspect } from 'node:util';
+import { IamPasswordTokenProvider, KoophoneClient, StaticTokenProvider } from '../../src/koophone';
+import type { IamPasswordTokenProviderOptions } from '../../src/koophone';
+import { expectKoophoneError, useSimulator } from '../simulator/fixture';
+
+const PASSWORD = 'correct-horse-battery-staple';
+
+void describe('IAM password token provider against the simulator', () => {
+  const fx = useSimulator({ instances: 500, iamUser: 'ops', iamPassword: PASSWORD });
+  beforeEach(() => {
+    fx.sim.reset();
+    fx.sim.revokeTokens();
+  });
+
+  const provider = (overrides: Partial<IamPasswordTokenProviderOptions> = {}): IamPasswordTokenProvider =>
+    new IamPasswordTokenProvider({
+      iamEndpoint: fx.sim.url,
+      username: 'ops',
+      password: PASSWORD,
+      domainName: 'tenant-domain',
+      projectName: 'cn-north-4',
+      ...overrides,
+    });
+
+  void it('fetches one token for many calls, concurrent or not', async () => {
+    const client = new KoophoneClient({ endpoint: fx.sim.url, tokenProvider: provider() });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => client.queryStatus(fx.ids(1, i))));
+    for (let i = 0; i < 5; i += 1) await client.batchReset(fx.ids(1, 100 + i));
+    const stats = fx.sim.stats();
+    assert.equal(stats.calls.iamToken, 1);
+    assert.equal(stats.calls.queryStatus, 10);
+    assert.equal(stats.resets.total, 5);
+  });
+
+  void it('reads the token from X-Subject-Token; the API accepts it', async () => {
+    const token = await provider().getToken();
+    assert.match(token, /^sim-iam-/);
+    const client = new KoophoneClient({
+      endpoint: fx.sim.url,
+      tokenProvider: new StaticTokenProvider(token),
+    });
+    await client.batchReset(fx.ids(1));
+  });
+
+  void it('on a 401 it invalidates the token, fetches a new one and retries the call once', async () => {
+    const tokens = provider();
+    const client = new KoophoneClient({ endpoint: fx.sim.url, tokenProvider: tokens });
+    await client.batchReset(fx.ids(1, 0));
+    const first = await tokens.getToken();
+    fx.sim.revokeTokens();
+    const result = await client.batchReset(fx.ids(1, 1));
+    assert.equal(result.jobs.length, 1);
+    const stats = fx.sim.stats();
+    assert.equal(stats.calls.iamToken, 2, 'one refresh');
+    assert.equal(stats.calls.batchReset, 3, 'first call, refused call, its single retry');
+    assert.equal(stats.errorCodes['APIGW.0301'], 1);
+    assert.notEqual(await tokens.getToken(), first);
+  });
+
+  void it('refreshes 5 minutes before expires_at, not earlier', async () => {
+    let now = Date.now();
+    const tokens = provider({ now: () => now });
+    const first = await tokens.getToken();
+    now += 24 * 3600_000 - 6 * 60_000; // 6 minutes before a 24 h expiry: still cached
+    assert.equal(await tokens.getToken(), first);
+    now += 2 * 60_000; // 4 minutes before: refresh
+    assert.notEqual(await tokens.getToken(), first);
+    assert.equal(fx.sim.stats().calls.iamToken, 2);
+  });
+
+  void it('invalidate() forgets only the token it names', async () => {
+    const tokens = provider();
+    const first = await tokens.getToken();
+    tokens.invalidate('some-other-token');
+    assert.equal(await tokens.getToken(), first);
+    tokens.invalidate(first);
+    assert.notEqual(await tokens.getToken(), first);
+    assert.equal(fx.sim.stats().calls.iamToken, 2);
+  });
+
+  void it('concurrent callers share one in-flight IAM request; one caller aborting does not fail the others', async () => {
+    const tokens = provider();
+    const controller = new AbortController();
+    const aborted = tokens.getToken(controller.signal);
+    const others = Promise.all(Array.from({ length: 5 }, () => tokens.getToken()));
+    controller.abort();
+    await assert.rejects(aborted, { name: 'AbortError' });
+    const values = await others;
+    assert.equal(new Set(values).size, 1);
+    assert.equal(fx.sim.stats().calls.iamToken, 1);
+  });
+
+  void it('a wrong password is a non-retryable error that never shows the password', async () => {
+    const wrong = 'wrong-password-do-not-print';
+    const tokens = provider({ password: wrong });
+    const error = await expectKoophoneError(tokens.getToken(), {
+      code: 'HTTP_401',
+      httpStatus: 401,
+      errorClass: 'non_retryable',
+    });
+    assert.match(
+      error.message,
+      /POST \/v3\/auth\/tokens failed with HTTP_401.*The username or password is wrong/,
+    );
+    for (const printed of [
+      error.message,
+      JSON.stringify(error),
+      inspect(error, { depth: 5 }),
+      error.stack ?? '',
+    ]) {
+      assert.ok(!printed.includes(wrong));
+    }
+  });
+
+  void it('an unreachable IAM endpoint is NETWORK, retryable', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : 1));
+      });
+    });
+    await expectKoophoneError(provider({ iamEndpoint: `http://127.0.0.1:${port}` }).getToken(), {
+      code: 'NETWORK',
+      errorClass: 'retryable',
+    });
+  });
+
+  void it('prints no secret: String, JSON and util.inspect of providers', () => {
+    const iam = provider();
+    const fixed = new StaticTokenProvider('static-secret-token');
+    for (const printed of [String(iam), JSON.stringify(iam), inspect(iam, { depth: 10, showHidden: true })]) {
+      assert.ok(!printed.includes(PASSWORD), printed);
+      assert.match(printed, /REDACTED/);
+    }
+    for (const printed of [
+      String(fixed),
+      JSON.stringify(fixed),
+      inspect(fixed, { depth: 10, showHidden: true }),
+    ]) {
+      assert.ok(!printed.includes('static-secret-token'), printed);
+    }
+    assert.deepEqual(Object.keys(iam), [], 'no enumerable field holds a credential');
+  });
+});

@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { after, beforeEach, describe, it } from 'node:test';
+import { KoophoneClient, KoophoneError, StaticTokenProvider } from '../../src/koophone';
+import { startSimulator } from '../../src/simulator';
+import type { RunningSimulator, SimulatorOptionsInput } from '../../src/simulator';
+import { expectKoophoneError, rawRequest, sleep, useSimulator } from './fixture';
+
+void describe('fault injection is deterministic under a seed', () => {
+  const sims: RunningSimulator[] = [];
+  after(async () => {
+    await Promise.all(sims.map((s) => s.close()));
+  });
+
+  const chaos: SimulatorOptionsInput = {
+    port: 0,
+    instances: 5000,
+    jobDurationMs: '0..0',
+    jobFailureRate: 0.3,
+    fault9999Rate: 0.15,
+    fault5xxRate: 0.1,
+    dropRate: 0.1,
+    lostResponseRate: 0.1,
+    http200ErrorRate: 0.1,
+    malformedRate: 0.1,
+  };
+
+  /** The same request sequence; what each call saw, and the simulator's own account. */
+  async function run(seed: number): Promise<{ outcomes: string[]; stats: unknown }> {
+    const sim = await startSimulator({ ...chaos, seed });
+    sims.push(sim);
+    const client = new KoophoneClient({
+      endpoint: sim.url,
+      tokenProvider: new StaticTokenProvider('sim-token'),
+    });
+    const outcomes: string[] = [];
+    for (let n = 0; n < 60; n += 1) {
+      try {
+        const result = await client.batchReset(sim.fleet.ids(n * 10, 10));
+        const task = await client.getTask(result.taskId);
+        outcomes.push(`ok ${result.taskId} ${task.jobs.map((j) => `${j.jobId}:${j.status}`).join(',')}`);
+      } catch (error) {
+        outcomes.push(error instanceof KoophoneError ? error.code : String(error));
+      }
+    }
+    const { calls, faults, resets, jobs } = sim.stats();
+    return { outcomes, stats: { calls, faults, resets, jobs } };
+  }
+
+  void it('same seed, same requests: same faults, ids and job outcomes; another seed differs', async () => {
+    const first = await run(42);
+    const second = await run(42);
+    const other = await run(43);
+    assert.deepEqual(second, first);
+    assert.notDeepEqual(other.outcomes, first.outcomes);
+    const kinds = new Set(first.outcomes.map((o) => o.split(' ')[0]));
+    for (const kind of [
+      'ok',
+      'KOOPHONE.API.9999',
+      'HTTP_502',
+      'NETWORK',
+      'BAD_RESPONSE',
+      'KOOPHONE.API.2006',
+    ]) {
+      assert.ok(kinds.has(kind), `the mix includes ${kind}: ${[...kinds].join(' ')}`);
+    }
+  });
+});
+
+void describe('faults, rate limits and counters', () => {
+  const fx = useSimulator({ instances: 1000, jobDurationMs: '0..0' });
+  beforeEach(() => fx.sim.reset());
+
+  void it('the read endpoints get transport faults too', async () => {
+    const client = fx.client();
+    const { taskId } = await client.batchReset(fx.ids(1));
+    const expectations = [
+      ['dropRate', 'NETWORK'],
+      ['fault5xxRate', 'HTTP_502'],
+      ['fault9999Rate', 'KOOPHONE.API.9999'],
+      ['malformedRate', 'BAD_RESPONSE'],
+    ] as const;
+    for (const [fault, code] of expectations) {
+      fx.sim.setFaults({ [fault]: 1 });
+      await expectKoophoneError(client.getTask(taskId), { code });
+      await expectKoophoneError(client.listInstances({ pageNo: 1, pageSize: 5 }), { code });
+      await expectKoophoneError(client.queryStatus(fx.ids(1)), { code });
+      fx.sim.setFaults({ [fault]: 0 });
+    }
+    const faults = fx.sim.stats().faults;
+    assert.deepEqual([faults.drop, faults.fault5xx, faults.fault9999, faults.malformed], [3, 3, 3, 3]);
+  });
+
+  void it('rate limit: the (limit+1)-th batch-reset in a second gets 429 with Retry-After: 1', async () => {
+    fx.sim.setFaults({ rateLimit: 3 });
+    const send = (n: number) =>
+      rawRequest(fx.sim, 'POST', '/v1/instances/batch-reset', {
+        body: JSON.stringify({ instance_ids: fx.ids(1, n) }),
+      });
+    const responses = await Promise.all([0, 1, 2, 3, 4].map(send));
+    const statuses = responses.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+    const throttled = responses.find((r) => r.status === 429);
+    assert.equal(throttled?.headers.get('retry-after'), '1');
+    assert.equal((throttled?.json as { error_code: string }).error_code, 'APIGW.0308');
+    let stats = fx.sim.stats();
+    assert.equal(stats.faults.throttled, 2);
+    assert.equal(stats.resets.total, 3, 'throttled calls apply nothing');
+    assert.equal(stats.peakRequestsPerSecond, 5, 'the peak counts every request received');
+    // Other endpoints are limited separately.
+    assert.equal(
+      (
+        await rawRequest(fx.sim, 'POST', '/v1/instances/batch-query-status', {
+          body: JSON.stringify({ instance_ids: fx.ids(1) }),
+        })
+      ).status,
+      200,
+    );
+    await sleep(1050);
+    assert.equal((await send(10)).status, 200, 'the window slides');
+    stats = fx.sim.stats();
+    assert.equal(stats.peakRequestsPerSecondByEndpoint.batchReset, 5);
+    assert.equal(stats.peakRequestsPerSecondByEndpoint.queryStatus, 1);
+  });
+
+  void it('query rate limit applies to the other endpoints only', async () => {
+    fx.sim.setFaults({ queryRateLimit: 2 });
+    const client = fx.client();
+    await client.queryStatus(fx.ids(1));
+    await client.listInstances({ pageNo: 1, pageSize: 1 });
+    await expectKoophoneError(client.queryStatus(fx.ids(1)), { code: 'APIGW.0308', errorClass: 'throttled' });
+    await client.batchReset(fx.ids(1));
+  });
+
+  void it('latency delays every response by the drawn amount', async () => {
+    fx.sim.setFaults({ latencyMs: '120..150' });
+    const started = performance.now();
+    await fx.client().queryStatus(fx.ids(1));
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed >= 115 && elapsed < 1000, String(elapsed));
+  });
+
+  void it('counts every applied reset per instance, with a histogram', async () => {
+    const client = fx.client();
+    const ids = fx.ids(10, 500);
+    await client.batchReset(ids);
+    await client.batchReset(ids.slice(0, 4));
+    await client.batchReset(ids.slice(0, 1));
+    fx.sim.setFaults({ dropRate: 1 });
+    await expectKoophoneError(client.batchReset(ids), { code: 'NETWORK' });
+    const stats = fx.sim.stats();
+    assert.deepEqual(stats.resets, {
+      total: 15,
+      instances: 10,
+      max: 3,
+      histogram: { '1': 6, '2': 3, '3': 1 },
+    });
+    assert.equal(stats.calls.batchReset, 4);
+    assert.equal(stats.tasks, 3);
+    assert.equal(stats.jobs.total, 15);
+    assert.deepEqual(
+      ids.slice(0, 5).map((id) => fx.sim.instance(id)?.resets),
+      [3, 2, 2, 2, 1],
+    );
+  });
+});
