@@ -40,7 +40,7 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
   const { source } = input;
 
   let read: ReadIds;
-  let skippedLines: ReportLine[] = [];
+  const skippedLines: ReportLine[] = [];
   let file: PreparedSource['file'];
   try {
     if (source.kind === 'inline') {
@@ -87,7 +87,6 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
   for (const id of read.ids) hash.update(id + '\n');
   if (skippedLines.length > 0) await store.writePart(input.campaignId, 'p-skipped', skippedLines);
   const skipped = skippedLines.length;
-  skippedLines = [];
   return store.writeSpool(input.campaignId, iterate(read.ids), (total) => ({
     total,
     duplicates: read.duplicates,

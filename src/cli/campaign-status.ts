@@ -1,5 +1,4 @@
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
-import { errorsOf } from '../campaign/outcome';
 import {
   CAMPAIGN_STATES,
   statusFromCounts,
@@ -85,7 +84,6 @@ export function statusFromResult(r: CampaignResult): CampaignView {
     updatedAt: r.finishedAt,
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
     batchResetCalls: r.batchResetCalls,
-    errorBudget: { used: errorsOf(r.counts), limit: '' },
     ...(r.reportLocation ? { reportLocation: r.reportLocation } : {}),
   };
 }

@@ -20,6 +20,8 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
     return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) return commanderExit(err, ctx);
+    // `koophone-reset report ID | head`: the reader had enough; not an error.
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return ctx.exitCode;
     const cli = toCliError(err);
     ctx.stderr.write(`error: ${cli.message}\n`);
     if (debug) ctx.stderr.write(`${(cli.cause instanceof Error ? cli.cause : cli).stack ?? ''}\n`);

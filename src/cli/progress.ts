@@ -105,7 +105,7 @@ export class ProgressView {
         return;
       }
       case 'tty': {
-        const payload = { state: stateLabel(s).padEnd(9), rate, eta, counts: countsLine(s) };
+        const payload = { state: stateLabel(s).padEnd(9), rate, remaining: eta, counts: countsLine(s) };
         const total = Math.max(1, s.total);
         if (!this.multi) {
           this.multi = new MultiBar({
@@ -119,7 +119,7 @@ export class ProgressView {
           });
           this.bars = {
             progress: this.multi.create(total, finished, payload, {
-              format: '{state} {bar} {percentage}% | {value}/{total} | {rate} calls/s | ETA {eta}',
+              format: '{state} {bar} {percentage}% | {value}/{total} | {rate} calls/s | ETA {remaining}',
             }),
             counts: this.multi.create(total, finished, payload, { format: '  {counts}' }),
           };

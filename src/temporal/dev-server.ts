@@ -84,7 +84,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     } catch (err) {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`Temporal dev server at ${address} did not become ready: ${(err as Error).message}`);
+        throw new Error(`Temporal dev server at ${address} did not become ready: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       await new Promise((r) => setTimeout(r, 200));
     }
