@@ -1,9 +1,9 @@
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
-import { createKoophoneClient, loadKoophoneConfig, type KoophoneClient } from './koophone';
+import { createKoophoneClient, type KoophoneClient } from './koophone';
 import { rootLogger, temporalLogger } from './logger';
 import { createCampaignStore, type CampaignStore } from './report';
-import { loadTemporalSettings } from './temporal/connection-config';
+import { loadWorkerConfig } from './worker-config';
 
 export interface CampaignWorkerOptions {
   connection: NativeConnection;
@@ -31,21 +31,13 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
   });
 }
 
-function positiveInt(name: string, env: NodeJS.ProcessEnv, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return n;
-}
-
 /** `koophone-reset worker`: configuration from the environment, graceful stop on SIGINT/SIGTERM. */
 export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = loadWorkerConfig(env);
   Runtime.install({ logger: temporalLogger(), shutdownSignals: ['SIGINT', 'SIGTERM'] });
-  const temporal = loadTemporalSettings(env);
-  const client = createKoophoneClient(loadKoophoneConfig(env));
+  const { temporal, maxActivities } = config;
+  const client = createKoophoneClient(config.koophone);
   const store = createCampaignStore(env);
-  const maxActivities = positiveInt('WORKER_MAX_ACTIVITIES', env, 200);
   const connection = await NativeConnection.connect(temporal.connection);
   try {
     const worker = await createCampaignWorker({

@@ -399,7 +399,8 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
         break;
       }
       case 'fatal': {
-        await giveUp(item, 'rejected', r.code, r.message);
+        // Refused by the API for a configuration reason, or never sent (source changed).
+        await giveUp(item, r.calls > 0 ? 'rejected' : 'canceled', r.code, r.message);
         canaryItemDone(item, -1, 0, 0);
         abort(`${r.code}: ${r.message}`);
         break;

@@ -105,5 +105,30 @@ describe('reset campaign on the real dev server and the simulator', () => {
     } finally {
       env.sim.setFaults({ stuckJobRate: 0 });
     }
+    env.sim.setFaults({ missingJobRate: 1 });
+    try {
+      const ids = env.ids(4, 6100);
+      const { result, lines } = await env.run({ rate: 50, maxErrors: '100%' }, { kind: 'inline', ids });
+      assert.equal(result.counts.missing_job, 4);
+      assert.ok(lines.every((l) => l.outcome === 'missing_job' && l.resets === 0 && l.job_id === ''));
+      for (const id of ids) assert.equal(env.sim.instance(id)?.resets, 0);
+    } finally {
+      env.sim.setFaults({ missingJobRate: 0 });
+    }
+  });
+
+  it('refuses to continue when the source file changes under a running campaign', async () => {
+    const { appendFileSync } = await import('node:fs');
+    const ids = env.ids(400, 7000);
+    const path = env.writeIdsFile('changing.txt', ids.join('\n') + '\n');
+    const handle = await env.start({ rate: 1, batchSize: 50, canary: 0, concurrency: 1 }, { kind: 'file', path, format: 'text' });
+    await new Promise((r) => setTimeout(r, 2500));
+    appendFileSync(path, 'zz999999\n');
+    const result = await handle.result();
+    assert.equal(result.state, 'aborted');
+    assert.match(result.reason ?? '', /SOURCE_CHANGED: source file .* changed since the campaign started/);
+    const lines = await env.report(handle.workflowId);
+    assert.equal(lines.length, 400);
+    assert.ok(result.counts.canceled > 0);
   });
 });

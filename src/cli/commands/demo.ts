@@ -16,7 +16,6 @@ import { CliError, EXIT, exitCodeForCampaign, usageError } from '../exit-codes';
 import { followCampaign } from '../follow';
 import { formatPlan, planCampaign } from '../plan';
 import { progressMode } from '../progress';
-import { reportRoot } from '../report-dir';
 import { onInterrupt } from '../signals';
 import { newCampaignId, startCampaign } from '../start-campaign';
 import { formatSummary } from '../summary';
@@ -110,9 +109,12 @@ async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number> {
     if (added.length) out(ctx, `Temporal: registered search attributes ${added.join(', ')}`);
 
     // 2. A simulated KooPhone with the faults a real fleet shows, throttling just above our rate.
+    // A fresh seed per run: each demo meets a different pattern of faults.
+    const seed = randomBytes(4).readUInt32BE(0);
     started.sim = await startSimulator({
       port: 0,
       instances,
+      seed,
       jobDurationMs: DEMO_JOB_MS,
       fault9999Rate: 0.02,
       fault5xxRate: 0.01,
@@ -130,10 +132,7 @@ async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number> {
     const taskQueue = `demo-${randomBytes(4).toString('hex')}`;
     started.native = await NativeConnection.connect(settings.connection);
     const store = createCampaignStore(ctx.env);
-    out(
-      ctx,
-      `worker: task queue ${taskQueue}, reports in ${reportRoot(ctx.env)}, logs in ${logFile} (bundling workflows…)`,
-    );
+    out(ctx, `worker: task queue ${taskQueue}, logs in ${logFile}; bundling workflows…`);
     started.worker = await createCampaignWorker({
       connection: started.native,
       namespace: settings.namespace,

@@ -1,0 +1,281 @@
+// Temporal figures of one campaign from its event histories: billed actions by Temporal Cloud's
+// definition, the longest run, and the largest payload. Every run of the workflow is visited by
+// following the continue-as-new chain from the first run (each run's last event names the next).
+import type { Client } from '@temporalio/client';
+import type { History } from '@temporalio/common/lib/proto-utils';
+import { tsToMs } from '@temporalio/common/lib/time';
+
+type HistoryEvent = NonNullable<History['events']>[number];
+
+export interface ActionBreakdown {
+  /** Workflow start and every continue-as-new run start. */
+  workflowStarts: number;
+  /** ActivityTaskScheduled, plus attempt − 1 for each activity that needed retries. */
+  activityAttempts: number;
+  /** Of activityAttempts: the extra attempts (retries). */
+  activityRetries: number;
+  /** Estimated from activity durations (heartbeats are not history events); see estimateHeartbeats. */
+  heartbeats: number;
+  timers: number;
+  signals: number;
+  updates: number;
+  /** StartChildWorkflowExecutionInitiated × 2 (the start and the child's own workflow start). */
+  childStarts: number;
+  /** UpsertWorkflowSearchAttributes (billed on Temporal Cloud as a workflow action). */
+  searchAttributeUpserts: number;
+  /** Queries are not in history; the harness sends none. */
+  queries: number;
+}
+
+export interface HistoryFigures {
+  runs: number;
+  totalEvents: number;
+  /** Events of the longest single run. */
+  maxHistoryEvents: number;
+  /** Largest single payload (`data` bytes) in any event of any run. */
+  maxPayloadBytes: number;
+  /** Largest sum of payload bytes in one event (e.g. a continue-as-new input with several payloads). */
+  maxEventPayloadBytes: number;
+  actions: ActionBreakdown;
+  totalActions: number;
+  /** Longest activity, start to close, in seconds. */
+  maxActivitySeconds: number;
+  /** Where the campaign's time went, in seconds from the first run's start. */
+  timeline: Timeline;
+}
+
+export interface Timeline {
+  /** prepareCampaign closed (ids read, validated and spooled). */
+  prepared: number;
+  /** The first resetBatch activity started. */
+  firstBatchStarted: number;
+  /** The last resetBatch activity closed. */
+  lastBatchClosed: number;
+  /** The last run closed (report finalized, result returned). */
+  closed: number;
+  /** Per continue-as-new: seconds with no resetBatch activity in flight around the hand-over. */
+  continueAsNewGaps: number[];
+  /** Mean seconds from a resetBatch being scheduled to its worker picking it up. */
+  meanScheduleToStart: number;
+  /** Mean and largest resetBatch start-to-close, seconds. */
+  meanBatchSeconds: number;
+  /**
+   * resetBatch close minus the rate slot the workflow gave it (`slotAt` in the activity input):
+   * ≈ first poll time at which its jobs have ended when the call goes out in its slot; more when
+   * calls leave later than their slots.
+   */
+  meanSlotToCloseSeconds: number;
+  maxSlotToCloseSeconds: number;
+}
+
+/** The SDK's heartbeat throttle: 0.8 × heartbeatTimeout, at most 60 s (TS SDK default). */
+function throttleMs(heartbeatTimeoutMs: number): number {
+  return Math.min(0.8 * heartbeatTimeoutMs, 60_000);
+}
+
+/**
+ * Recorded heartbeats of one activity, estimated from its duration: src/activities/track-jobs.ts
+ * heartbeats only once tracking has run heartbeatTimeout / 3 and then on each poll; the SDK sends
+ * the first one at once and then at most one per throttle interval. Counting from the activity's
+ * start (pacer wait included) makes this an upper bound.
+ */
+export function estimateHeartbeats(durationMs: number, heartbeatTimeoutMs: number): number {
+  if (heartbeatTimeoutMs <= 0) return 0;
+  const from = heartbeatTimeoutMs / 3;
+  if (durationMs < from) return 0;
+  return 1 + Math.floor((durationMs - from) / throttleMs(heartbeatTimeoutMs));
+}
+
+function payloadSizes(value: unknown, sizes: number[]): void {
+  if (value === null || typeof value !== 'object') return;
+  if (value instanceof Uint8Array) return;
+  if (Array.isArray(value)) {
+    for (const item of value) payloadSizes(item, sizes);
+    return;
+  }
+  for (const [key, child] of Object.entries(value)) {
+    if (key === 'data' && child instanceof Uint8Array) sizes.push(child.byteLength);
+    else payloadSizes(child, sizes);
+  }
+}
+
+const emptyActions = (): ActionBreakdown => ({
+  workflowStarts: 0,
+  activityAttempts: 0,
+  activityRetries: 0,
+  heartbeats: 0,
+  timers: 0,
+  signals: 0,
+  updates: 0,
+  childStarts: 0,
+  searchAttributeUpserts: 0,
+  queries: 0,
+});
+
+/** The `slotAt` of a resetBatch input (JSON payload), when readable. */
+function slotOf(event: HistoryEvent): number | undefined {
+  const data = event.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  try {
+    const input = JSON.parse(Buffer.from(data).toString('utf8')) as { slotAt?: unknown };
+    return typeof input.slotAt === 'number' ? input.slotAt : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const ms = (ts: HistoryEvent['eventTime']): number => tsToMs(ts);
+
+export async function analyzeCampaign(client: Client, workflowId: string, firstRunId: string): Promise<HistoryFigures> {
+  const figures: HistoryFigures = {
+    runs: 0,
+    totalEvents: 0,
+    maxHistoryEvents: 0,
+    maxPayloadBytes: 0,
+    maxEventPayloadBytes: 0,
+    actions: emptyActions(),
+    totalActions: 0,
+    maxActivitySeconds: 0,
+    timeline: {
+      prepared: 0,
+      firstBatchStarted: 0,
+      lastBatchClosed: 0,
+      closed: 0,
+      continueAsNewGaps: [],
+      meanScheduleToStart: 0,
+      meanBatchSeconds: 0,
+      meanSlotToCloseSeconds: 0,
+      maxSlotToCloseSeconds: 0,
+    },
+  };
+  const a = figures.actions;
+  let origin: number | undefined;
+  let firstBatchStarted = Infinity;
+  let lastBatchClosed = 0;
+  let preparedAt = 0;
+  let closedAt = 0;
+  let scheduleToStart = 0;
+  let batchTime = 0;
+  let batches = 0;
+  let slotToClose = 0;
+  let maxSlotToClose = 0;
+  // Per run: the first batch start and last batch close, to measure the hand-over gaps.
+  const runSpans: { first: number; last: number }[] = [];
+  let runId: string | undefined = firstRunId;
+  const seen = new Set<string>();
+  while (runId && !seen.has(runId)) {
+    seen.add(runId);
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const events = history.events ?? [];
+    figures.runs += 1;
+    figures.totalEvents += events.length;
+    figures.maxHistoryEvents = Math.max(figures.maxHistoryEvents, events.length);
+
+    const scheduled = new Map<string, { heartbeatTimeoutMs: number; name: string; at: number; slotAt?: number }>();
+    const started = new Map<string, number>();
+    const span = { first: Infinity, last: 0 };
+    runSpans.push(span);
+    let next: string | undefined;
+    for (const event of events) {
+      const sizes: number[] = [];
+      payloadSizes(event, sizes);
+      for (const s of sizes) figures.maxPayloadBytes = Math.max(figures.maxPayloadBytes, s);
+      figures.maxEventPayloadBytes = Math.max(
+        figures.maxEventPayloadBytes,
+        sizes.reduce((n, s) => n + s, 0),
+      );
+      const id = String(event.eventId ?? '');
+      const at = ms(event.eventTime);
+      origin ??= at;
+      closedAt = Math.max(closedAt, at);
+      if (event.workflowExecutionStartedEventAttributes) a.workflowStarts += 1;
+      else if (event.activityTaskScheduledEventAttributes) {
+        a.activityAttempts += 1;
+        const hb = event.activityTaskScheduledEventAttributes.heartbeatTimeout;
+        const name = event.activityTaskScheduledEventAttributes.activityType?.name ?? '';
+        scheduled.set(id, { heartbeatTimeoutMs: hb ? tsToMs(hb) : 0, name, at, slotAt: slotOf(event) });
+      } else if (event.activityTaskStartedEventAttributes) {
+        const attrs = event.activityTaskStartedEventAttributes;
+        const extra = Math.max(0, (attrs.attempt ?? 1) - 1);
+        a.activityAttempts += extra;
+        a.activityRetries += extra;
+        started.set(id, at);
+      } else if (
+        event.activityTaskCompletedEventAttributes ||
+        event.activityTaskFailedEventAttributes ||
+        event.activityTaskTimedOutEventAttributes ||
+        event.activityTaskCanceledEventAttributes
+      ) {
+        const attrs =
+          event.activityTaskCompletedEventAttributes ??
+          event.activityTaskFailedEventAttributes ??
+          event.activityTaskTimedOutEventAttributes ??
+          event.activityTaskCanceledEventAttributes;
+        const startedAt = started.get(String(attrs?.startedEventId ?? ''));
+        const sched = scheduled.get(String(attrs?.scheduledEventId ?? ''));
+        if (sched?.name === 'prepareCampaign') preparedAt = at;
+        if (startedAt !== undefined && sched?.name === 'resetBatch') {
+          firstBatchStarted = Math.min(firstBatchStarted, startedAt);
+          lastBatchClosed = Math.max(lastBatchClosed, at);
+          span.first = Math.min(span.first, startedAt);
+          span.last = Math.max(span.last, at);
+          scheduleToStart += startedAt - sched.at;
+          batchTime += at - startedAt;
+          batches += 1;
+          if (sched.slotAt !== undefined) {
+            slotToClose += at - sched.slotAt;
+            maxSlotToClose = Math.max(maxSlotToClose, at - sched.slotAt);
+          }
+        }
+        if (startedAt !== undefined) {
+          const duration = at - startedAt;
+          figures.maxActivitySeconds = Math.max(figures.maxActivitySeconds, duration / 1000);
+          a.heartbeats += estimateHeartbeats(duration, sched?.heartbeatTimeoutMs ?? 0);
+        }
+      } else if (event.timerStartedEventAttributes) a.timers += 1;
+      else if (event.workflowExecutionSignaledEventAttributes) a.signals += 1;
+      else if (event.workflowExecutionUpdateAcceptedEventAttributes) a.updates += 1;
+      else if (event.startChildWorkflowExecutionInitiatedEventAttributes) a.childStarts += 2;
+      else if (event.upsertWorkflowSearchAttributesEventAttributes) a.searchAttributeUpserts += 1;
+      else if (event.workflowExecutionContinuedAsNewEventAttributes) {
+        next = event.workflowExecutionContinuedAsNewEventAttributes.newExecutionRunId ?? undefined;
+      }
+    }
+    runId = next;
+  }
+  const o = origin ?? 0;
+  const sec = (t: number) => Math.round((t - o) / 10) / 100;
+  figures.timeline = {
+    prepared: sec(preparedAt),
+    firstBatchStarted: Number.isFinite(firstBatchStarted) ? sec(firstBatchStarted) : 0,
+    lastBatchClosed: sec(lastBatchClosed),
+    closed: sec(closedAt),
+    continueAsNewGaps: runSpans
+      .slice(1)
+      .map((next, i) => ({ prev: runSpans[i]!, next }))
+      .filter(({ prev, next }) => prev.last > 0 && Number.isFinite(next.first))
+      .map(({ prev, next }) => Math.round((next.first - prev.last) / 10) / 100),
+    meanScheduleToStart: batches > 0 ? Math.round(scheduleToStart / batches / 10) / 100 : 0,
+    meanBatchSeconds: batches > 0 ? Math.round(batchTime / batches / 10) / 100 : 0,
+    meanSlotToCloseSeconds: batches > 0 ? Math.round(slotToClose / batches / 10) / 100 : 0,
+    maxSlotToCloseSeconds: Math.round(maxSlotToClose / 10) / 100,
+  };
+  figures.totalActions =
+    a.workflowStarts +
+    a.activityAttempts +
+    a.heartbeats +
+    a.timers +
+    a.signals +
+    a.updates +
+    a.childStarts +
+    a.searchAttributeUpserts +
+    a.queries;
+  return figures;
+}
+
+/** The runs Temporal's visibility lists for the workflow id (a cross-check of the chain walk). */
+export async function listedRuns(client: Client, workflowId: string): Promise<number> {
+  let n = 0;
+  for await (const _ of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) n += 1;
+  return n;
+}

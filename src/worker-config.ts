@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { loadKoophoneConfig, type KoophoneConfig } from './koophone';
+import { loadTemporalSettings, type TemporalSettings } from './temporal/connection-config';
+
+const blankIsAbsent = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
+export const workerEnvSchema = z.object({
+  WORKER_MAX_ACTIVITIES: blankIsAbsent(z.coerce.number().int().min(1).max(10_000)),
+  LOG_LEVEL: blankIsAbsent(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])),
+  REPORT_DIR: blankIsAbsent(z.string()),
+  REPORT_SINK: blankIsAbsent(
+    z.string().refine((v) => v.startsWith('file:'), 'only file:PATH is supported (PostgreSQL is not built yet)'),
+  ),
+  TEMPORAL_TASK_QUEUE: blankIsAbsent(z.string().regex(/^[\w.:-]{1,200}$/, 'letters, digits, ".", ":", "_", "-" only')),
+});
+
+export interface WorkerConfig {
+  temporal: TemporalSettings;
+  koophone: KoophoneConfig;
+  maxActivities: number;
+}
+
+/**
+ * The worker's whole configuration, parsed once at start-up. Every bad variable is reported in
+ * one error, one line each, before anything connects anywhere.
+ */
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const problems: string[] = [];
+  const own = workerEnvSchema.safeParse(Object.fromEntries(Object.keys(workerEnvSchema.shape).map((k) => [k, env[k]])));
+  if (!own.success) {
+    for (const issue of own.error.issues) {
+      const name = String(issue.path[0]);
+      problems.push(`  - ${name}: ${issue.message} (got ${JSON.stringify(env[name])})`);
+    }
+  }
+  let koophone: KoophoneConfig | undefined;
+  try {
+    koophone = loadKoophoneConfig(env);
+  } catch (e) {
+    problems.push(...(e as Error).message.split('\n').slice(1));
+  }
+  let temporal: TemporalSettings | undefined;
+  try {
+    temporal = loadTemporalSettings(env);
+  } catch (e) {
+    problems.push(`  - Temporal connection settings: ${(e as Error).message}`);
+  }
+  if (problems.length > 0 || !koophone || !temporal || !own.success) {
+    throw new Error(`Invalid worker configuration:\n${problems.join('\n')}`);
+  }
+  return { temporal, koophone, maxActivities: own.data.WORKER_MAX_ACTIVITIES ?? 200 };
+}
