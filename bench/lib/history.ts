@@ -53,7 +53,10 @@ export interface Timeline {
   lastBatchClosed: number;
   /** The last run closed (report finalized, result returned). */
   closed: number;
-  /** Per continue-as-new: seconds with no resetBatch activity in flight around the hand-over. */
+  /**
+   * Per continue-as-new: seconds between the last batch the old run scheduled and the first the
+   * new run scheduled (the run stops scheduling when it starts draining; no calls in between).
+   */
   continueAsNewGaps: number[];
   /** Mean seconds from a resetBatch being scheduled to its worker picking it up. */
   meanScheduleToStart: number;
@@ -159,8 +162,8 @@ export async function analyzeCampaign(client: Client, workflowId: string, firstR
   let batches = 0;
   let slotToClose = 0;
   let maxSlotToClose = 0;
-  // Per run: the first batch start and last batch close, to measure the hand-over gaps.
-  const runSpans: { first: number; last: number }[] = [];
+  // Per run: the first and last batch scheduled, to measure the hand-over gaps.
+  const runSpans: { firstScheduled: number; lastScheduled: number }[] = [];
   let runId: string | undefined = firstRunId;
   const seen = new Set<string>();
   while (runId && !seen.has(runId)) {
@@ -173,7 +176,7 @@ export async function analyzeCampaign(client: Client, workflowId: string, firstR
 
     const scheduled = new Map<string, { heartbeatTimeoutMs: number; name: string; at: number; slotAt?: number }>();
     const started = new Map<string, number>();
-    const span = { first: Infinity, last: 0 };
+    const span = { firstScheduled: Infinity, lastScheduled: 0 };
     runSpans.push(span);
     let next: string | undefined;
     for (const event of events) {
@@ -194,6 +197,10 @@ export async function analyzeCampaign(client: Client, workflowId: string, firstR
         const hb = event.activityTaskScheduledEventAttributes.heartbeatTimeout;
         const name = event.activityTaskScheduledEventAttributes.activityType?.name ?? '';
         scheduled.set(id, { heartbeatTimeoutMs: hb ? tsToMs(hb) : 0, name, at, slotAt: slotOf(event) });
+        if (name === 'resetBatch') {
+          span.firstScheduled = Math.min(span.firstScheduled, at);
+          span.lastScheduled = Math.max(span.lastScheduled, at);
+        }
       } else if (event.activityTaskStartedEventAttributes) {
         const attrs = event.activityTaskStartedEventAttributes;
         const extra = Math.max(0, (attrs.attempt ?? 1) - 1);
@@ -217,8 +224,6 @@ export async function analyzeCampaign(client: Client, workflowId: string, firstR
         if (startedAt !== undefined && sched?.name === 'resetBatch') {
           firstBatchStarted = Math.min(firstBatchStarted, startedAt);
           lastBatchClosed = Math.max(lastBatchClosed, at);
-          span.first = Math.min(span.first, startedAt);
-          span.last = Math.max(span.last, at);
           scheduleToStart += startedAt - sched.at;
           batchTime += at - startedAt;
           batches += 1;
@@ -253,8 +258,8 @@ export async function analyzeCampaign(client: Client, workflowId: string, firstR
     continueAsNewGaps: runSpans
       .slice(1)
       .map((next, i) => ({ prev: runSpans[i]!, next }))
-      .filter(({ prev, next }) => prev.last > 0 && Number.isFinite(next.first))
-      .map(({ prev, next }) => Math.round((next.first - prev.last) / 10) / 100),
+      .filter(({ prev, next }) => prev.lastScheduled > 0 && Number.isFinite(next.firstScheduled))
+      .map(({ prev, next }) => Math.round((next.firstScheduled - prev.lastScheduled) / 10) / 100),
     meanScheduleToStart: batches > 0 ? Math.round(scheduleToStart / batches / 10) / 100 : 0,
     meanBatchSeconds: batches > 0 ? Math.round(batchTime / batches / 10) / 100 : 0,
     meanSlotToCloseSeconds: batches > 0 ? Math.round(slotToClose / batches / 10) / 100 : 0,
