@@ -75,7 +75,8 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
       lines.push(line(instanceId, 'succeeded', resets, jobId, '', ''));
     } else if (job?.status === -1) {
       failedJobs += 1;
-      if (item.round < input.retryFailed) retryIds.push(instanceId);
+      const retryable = !(input.noRetryCodes ?? []).includes(job.errorCode);
+      if (retryable && item.round < input.retryFailed) retryIds.push(instanceId);
       else {
         counts.failed += 1;
         lines.push(line(instanceId, 'failed', resets, jobId, job.errorCode, job.errorMsg || job.executeMsg));
@@ -83,6 +84,8 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
     } else if (tracked.queryError) {
       counts.failed += 1;
       lines.push(line(instanceId, 'failed', resets, jobId, tracked.queryError.code, tracked.queryError.message));
+    } else if (item.round < (input.retryTimedOut ?? 0)) {
+      retryIds.push(instanceId);
     } else {
       counts.timed_out += 1;
       lines.push(line(instanceId, 'timed_out', resets, jobId, 'JOB_TIMEOUT', `job still running after ${input.jobTimeoutMs} ms`));

@@ -35,6 +35,10 @@ export interface ResetBatchInput {
   slotAt: number;
   minIntervalMs: number;
   retryFailed: number;
+  /** Re-resets for instances whose job was still running at the job timeout (default 0). */
+  retryTimedOut?: number;
+  /** Job error codes that are never retried (the phone will not get better by resetting again). */
+  noRetryCodes?: string[];
   jobTimeoutMs: number;
   heartbeatTimeoutMs: number;
   /** File sources: refuse to continue when the file changed since prepare. */
