@@ -1,21 +1,58 @@
 import pino from 'pino';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 
+/** Field names whose values never reach a log line, at the top level or one object down. */
+const SECRET_FIELDS = ['token', 'password', 'apiKey', 'api_key', 'authorization', 'connectionString', 'tlsKey'];
+
 /** Structured JSON logs for the worker process; secrets are never passed in, and redacted if they are. */
 export const rootLogger = pino({
   level: process.env.LOG_LEVEL ?? 'info',
   base: { service: 'koophone-reset' },
   redact: {
-    paths: ['token', 'password', '*.token', '*.password', 'headers["x-auth-token"]', '*.headers["x-auth-token"]'],
+    paths: [
+      ...SECRET_FIELDS,
+      ...SECRET_FIELDS.map((f) => `*.${f}`),
+      'headers["x-auth-token"]',
+      '*.headers["x-auth-token"]',
+    ],
     censor: '[redacted]',
   },
 });
 
 const LEVELS: Record<LogLevel, pino.Level> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
 
+// The campaign workflow's id IS the campaign id; lines from it and its activities name it as such.
+const CAMPAIGN_WORKFLOW = 'resetCampaign';
+
+/**
+ * The campaign id, batch number and work item of an activity input (`{ campaignId, item }` for
+ * resetBatch, `{ campaignId, part }` for recordOutcomes): added to every line that activity logs.
+ */
+export function campaignLogAttributes(input: unknown): Record<string, unknown> {
+  if (typeof input !== 'object' || input === null) return {};
+  const { campaignId, item, part } = input as { campaignId?: unknown; item?: unknown; part?: unknown };
+  const out: Record<string, unknown> = {};
+  if (typeof campaignId === 'string') out.campaignId = campaignId;
+  if (typeof item === 'object' && item !== null) {
+    const { batchNo, key } = item as { batchNo?: unknown; key?: unknown };
+    if (typeof batchNo === 'number') out.batchNo = batchNo;
+    if (typeof key === 'string') out.item = key;
+  }
+  if (typeof part === 'string') out.item = part;
+  return out;
+}
+
+function withCampaign(meta: LogMetadata | undefined): LogMetadata {
+  if (!meta) return {};
+  if (meta.campaignId === undefined && meta.workflowType === CAMPAIGN_WORKFLOW && typeof meta.workflowId === 'string') {
+    return { campaignId: meta.workflowId, ...meta };
+  }
+  return meta;
+}
+
 /** Routes the Temporal SDK's logs (workflow and activity loggers included) through pino. */
 export function temporalLogger(logger: pino.Logger = rootLogger): Logger {
-  const at = (level: LogLevel) => (message: string, meta?: LogMetadata) => logger[LEVELS[level]](meta ?? {}, message);
+  const at = (level: LogLevel) => (message: string, meta?: LogMetadata) => logger[LEVELS[level]](withCampaign(meta), message);
   return {
     log: (level, message, meta) => at(level)(message, meta),
     trace: at('TRACE'),

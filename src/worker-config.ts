@@ -10,8 +10,11 @@ export const workerEnvSchema = z.object({
   LOG_LEVEL: blankIsAbsent(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])),
   REPORT_DIR: blankIsAbsent(z.string()),
   REPORT_SINK: blankIsAbsent(
-    z.string().refine((v) => v.startsWith('file:'), 'only file:PATH is supported (PostgreSQL is not built yet)'),
+    z.string().refine((v) => /^(file:|postgres(ql)?:\/\/)/.test(v), 'expected file:PATH or a postgres://… URL'),
   ),
+  // The SDK's own Prometheus exporter takes METRICS_PORT + 1, hence the upper bound.
+  METRICS_PORT: blankIsAbsent(z.coerce.number().int().min(1).max(65_534)),
+  METRICS_HOST: blankIsAbsent(z.string().min(1)),
   TEMPORAL_TASK_QUEUE: blankIsAbsent(z.string().regex(/^[\w.:-]{1,200}$/, 'letters, digits, ".", ":", "_", "-" only')),
 });
 
@@ -19,6 +22,8 @@ export interface WorkerConfig {
   temporal: TemporalSettings;
   koophone: KoophoneConfig;
   maxActivities: number;
+  /** Prometheus endpoints: the project's on `port`, the Temporal SDK's on `port + 1`. Off when unset. */
+  metrics?: { host: string; port: number; sdkPort: number };
 }
 
 /**
@@ -49,5 +54,13 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   if (problems.length > 0 || !koophone || !temporal || !own.success) {
     throw new Error(`Invalid worker configuration:\n${problems.join('\n')}`);
   }
-  return { temporal, koophone, maxActivities: own.data.WORKER_MAX_ACTIVITIES ?? 200 };
+  const metricsPort = own.data.METRICS_PORT;
+  return {
+    temporal,
+    koophone,
+    maxActivities: own.data.WORKER_MAX_ACTIVITIES ?? 200,
+    ...(metricsPort === undefined
+      ? {}
+      : { metrics: { host: own.data.METRICS_HOST ?? '0.0.0.0', port: metricsPort, sdkPort: metricsPort + 1 } }),
+  };
 }

@@ -1,8 +1,9 @@
-import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type ActivityInterceptors, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { createKoophoneClient, type KoophoneClient } from './koophone';
-import { rootLogger, temporalLogger } from './logger';
-import { createCampaignStore, type CampaignStore } from './report';
+import { campaignLogAttributes, rootLogger, temporalLogger } from './logger';
+import { PrometheusCampaignMetrics, startMetricsServer, type CampaignMetrics, type MetricsServer } from './metrics';
+import { closeCampaignStore, createCampaignStore, type CampaignStore } from './report';
 import { loadWorkerConfig } from './worker-config';
 
 export interface CampaignWorkerOptions {
@@ -14,6 +15,25 @@ export interface CampaignWorkerOptions {
   /** A pre-built bundle (tests build one per suite); otherwise the workflows are bundled here. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivityTaskExecutions?: number;
+  /** Operational counters for the activities (the worker's Prometheus endpoint); optional. */
+  metrics?: CampaignMetrics;
+}
+
+/**
+ * Puts the campaign id, batch number and work item of the activity's input on every line the
+ * activity logs through `Context.current().log`, including the SDK's own start/finish lines.
+ */
+function activityLogInterceptors(): ActivityInterceptors {
+  let attributes: Record<string, unknown> = {};
+  return {
+    inbound: {
+      execute: (input, next) => {
+        attributes = campaignLogAttributes(input.args[0]);
+        return next(input);
+      },
+    },
+    outbound: { getLogAttributes: (input, next) => next({ ...attributes, ...input }) },
+  };
 }
 
 /** A worker hosting the campaign workflows and their activities. */
@@ -25,7 +45,12 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('./workflows') }),
-    activities: createActivities({ client: options.client, store: options.store }),
+    activities: createActivities({
+      client: options.client,
+      store: options.store,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+    }),
+    interceptors: { activity: [activityLogInterceptors] },
     // Batch activities mostly wait on KooPhone jobs; many fit in one process.
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 200,
   });
@@ -34,11 +59,33 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
 /** `koophone-reset worker`: configuration from the environment, graceful stop on SIGINT/SIGTERM. */
 export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadWorkerConfig(env);
-  Runtime.install({ logger: temporalLogger(), shutdownSignals: ['SIGINT', 'SIGTERM'] });
   const { temporal, maxActivities } = config;
+  const bind = (host: string, port: number) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  Runtime.install({
+    logger: temporalLogger(),
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    // The SDK's Prometheus exporter runs in its native core and needs a port of its own.
+    ...(config.metrics
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: bind(config.metrics.host, config.metrics.sdkPort) } } } }
+      : {}),
+  });
   const client = createKoophoneClient(config.koophone);
   const store = createCampaignStore(env);
-  const connection = await NativeConnection.connect(temporal.connection);
+  let metrics: PrometheusCampaignMetrics | undefined;
+  let metricsServer: MetricsServer | undefined;
+  if (config.metrics) {
+    metrics = new PrometheusCampaignMetrics();
+    metricsServer = await startMetricsServer(metrics.registry, config.metrics);
+    rootLogger.info(
+      { metrics: metricsServer.url, sdkMetrics: `http://${bind(config.metrics.host, config.metrics.sdkPort)}/metrics` },
+      'metrics endpoints listening',
+    );
+  }
+  const connection = await NativeConnection.connect(temporal.connection).catch(async (err: unknown) => {
+    await metricsServer?.close();
+    await closeCampaignStore(store);
+    throw err;
+  });
   try {
     const worker = await createCampaignWorker({
       connection,
@@ -47,15 +94,25 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
       client,
       store,
       maxConcurrentActivityTaskExecutions: maxActivities,
+      ...(metrics ? { metrics } : {}),
     });
     rootLogger.info(
-      { address: temporal.connection.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue, endpoint: client.endpoint },
+      {
+        address: temporal.connection.address,
+        namespace: temporal.namespace,
+        taskQueue: temporal.taskQueue,
+        endpoint: client.endpoint,
+        tls: temporal.connection.tls !== undefined && temporal.connection.tls !== false,
+        reportSink: store.location('<campaign>'),
+      },
       'worker started',
     );
     await worker.run();
     rootLogger.info('worker stopped');
   } finally {
     await connection.close();
+    await metricsServer?.close();
+    await closeCampaignStore(store);
   }
 }
 

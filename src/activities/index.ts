@@ -1,5 +1,6 @@
 import type { RecordOutcomesInput, ResetBatchInput } from '../campaign/work-item';
 import type { KoophoneClient } from '../koophone';
+import type { CampaignMetrics } from '../metrics/campaign-metrics';
 import type { CampaignStore } from '../report/campaign-store';
 import { prepareCampaign, type PrepareInput } from './prepare-campaign';
 import { recordOutcomes } from './record-outcomes';
@@ -11,6 +12,8 @@ export { INVALID_SOURCE } from './prepare-campaign';
 export interface ActivityDeps {
   client: KoophoneClient;
   store: CampaignStore;
+  /** Optional operational counters (Prometheus in the worker); absent in most tests. */
+  metrics?: CampaignMetrics;
 }
 
 /**
@@ -20,9 +23,18 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const pacer = new SubmitPacer();
   return {
-    prepareCampaign: (input: PrepareInput) => prepareCampaign(deps, input),
+    prepareCampaign: async (input: PrepareInput) => {
+      const prepared = await prepareCampaign(deps, input);
+      // Frozen phones of a fleet listing get a 'skipped' report line at prepare.
+      deps.metrics?.outcomes({ skipped: prepared.skipped });
+      return prepared;
+    },
     resetBatch: (input: ResetBatchInput) => resetBatch({ ...deps, pacer }, input),
-    recordOutcomes: (input: RecordOutcomesInput) => recordOutcomes(deps.store, input),
+    recordOutcomes: async (input: RecordOutcomesInput) => {
+      const written = await recordOutcomes(deps.store, input);
+      deps.metrics?.outcomes({ [input.outcome]: written });
+      return written;
+    },
     finalizeReport: (input: { campaignId: string }) => deps.store.finalize(input.campaignId),
     /** Smoke/connectivity check: the worker can reach KooPhone with its credentials. */
     checkKoophone: async () => {

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { ReportLine } from '../campaign/outcome';
 import type { ResetBatchInput, ResetBatchResult } from '../campaign/work-item';
 import type { KoophoneClient } from '../koophone';
+import type { CampaignMetrics } from '../metrics/campaign-metrics';
 import type { CampaignStore, JobJournal } from '../report/campaign-store';
 import { classifySubmitError } from './classify-submit-error';
 import { checkSourceUnchanged } from './source-check';
@@ -12,6 +13,8 @@ export interface ResetBatchDeps {
   client: KoophoneClient;
   store: CampaignStore;
   pacer: SubmitPacer;
+  /** Optional operational counters; the activity behaves the same without them. */
+  metrics?: CampaignMetrics;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface ResetBatchDeps {
  * Failed jobs with re-resets left go back to the workflow, which decides when to retry them.
  */
 export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): Promise<ResetBatchResult> {
-  const { client, store, pacer } = deps;
+  const { client, store, pacer, metrics } = deps;
   const { campaignId, item } = input;
   const ctx = Context.current();
 
@@ -38,6 +41,7 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
       calls = 1;
       const accepted = await client.batchReset(ids, { signal: ctx.cancellationSignal });
       journal = { taskId: accepted.taskId, jobs: accepted.jobs, submittedAt: Date.now() } satisfies JobJournal;
+      metrics?.batchResetCall('accepted', false);
       ctx.log.info('batch accepted', {
         campaignId,
         batchNo: item.batchNo,
@@ -49,9 +53,11 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
     } catch (err) {
       if (ctx.cancellationSignal.aborted) throw err;
       const result = classifySubmitError(err);
+      metrics?.batchResetCall(result.kind, result.kind === 'retry' && result.throttled);
       ctx.log.warn('batch not accepted', { campaignId, batchNo: item.batchNo, item: item.key, kind: result.kind, code: result.code });
       if (result.kind === 'rejected' && !result.transient && ids.length === 1) {
         await store.writePart(campaignId, item.key, [line(ids[0]!, 'rejected', item.resets, '', result.code, result.message)]);
+        metrics?.outcomes({ rejected: 1 });
         return { kind: 'tracked', counts: { rejected: 1 }, retryIds: [], failedJobs: 0, resets: 0, calls, polls: 0 };
       }
       return result;
@@ -59,7 +65,14 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
     await store.writeJournal(campaignId, item.key, journal);
   }
 
-  const tracked = await trackJobs(client, journal, input);
+  metrics?.trackingStarted(journal.jobs.length);
+  let tracked;
+  try {
+    tracked = await trackJobs(client, journal, input);
+  } finally {
+    metrics?.trackingEnded(journal.jobs.length);
+  }
+  metrics?.taskPolls(tracked.polls);
   const resets = item.resets + 1;
   const lines: ReportLine[] = [];
   const retryIds: string[] = [];
@@ -98,6 +111,7 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
     }
   }
   await store.writePart(campaignId, item.key, lines);
+  metrics?.outcomes(counts);
   return {
     kind: 'tracked',
     counts,
@@ -106,6 +120,8 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
     resets: journal.jobs.length,
     calls,
     polls: tracked.polls,
+    heartbeats: tracked.heartbeats,
+    attempt: ctx.info.attempt,
   };
 }
 

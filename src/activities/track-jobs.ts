@@ -8,6 +8,8 @@ export interface TrackedJobs {
   /** Instance ids whose job was still running at the job timeout. */
   timedOut: string[];
   polls: number;
+  /** Heartbeats that reached the server, estimated by the SDK's throttling (0.8 × heartbeat timeout). */
+  heartbeats: number;
   /** Set when the task query itself failed for good (the jobs' fate is unknown). */
   queryError?: { code: string; message: string };
 }
@@ -32,11 +34,19 @@ export async function trackJobs(
   const heartbeatFrom = Date.now() + options.heartbeatTimeoutMs / 3;
   let interval = FIRST_POLL_MS;
   let polls = 0;
+  let heartbeats = 0;
+  let lastHeartbeatAt = -Infinity;
   let queryError: TrackedJobs['queryError'];
 
   while (pending.size > 0 && Date.now() < deadline) {
     await ctx.sleep(Math.max(0, Math.min(interval, deadline - Date.now())));
-    if (Date.now() >= heartbeatFrom) ctx.heartbeat({ polls, pending: pending.size });
+    if (Date.now() >= heartbeatFrom) {
+      ctx.heartbeat({ polls, pending: pending.size });
+      if (Date.now() - lastHeartbeatAt >= options.heartbeatTimeoutMs * 0.8) {
+        heartbeats += 1;
+        lastHeartbeatAt = Date.now();
+      }
+    }
     try {
       polls += 1;
       const task = await client.getTask(journal.taskId, { signal: ctx.cancellationSignal });
@@ -49,9 +59,13 @@ export async function trackJobs(
         queryError = { code: err.code, message: err.message };
         break;
       }
-      ctx.log.warn('task query failed, will poll again', { taskId: journal.taskId, code: err.code, requestId: err.requestId });
+      ctx.log.warn('task query failed, will poll again', {
+        taskId: journal.taskId,
+        code: err.code,
+        requestId: err.requestId,
+      });
     }
     interval = Math.min(Math.round(interval * 1.5), MAX_POLL_MS);
   }
-  return { ended, timedOut: queryError ? [] : [...pending.values()], polls, queryError };
+  return { ended, timedOut: queryError ? [] : [...pending.values()], polls, heartbeats, queryError };
 }

@@ -20,24 +20,35 @@ const duration = (label: string, min: number, max: number) =>
     );
 
 /** `--max-errors`: an absolute count ("50") or a share of finished instances ("10%"). */
-export const errorBudgetSchema = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx): ErrorBudget => {
-    const s = String(v).trim();
-    const pct = /^(\d+(?:\.\d+)?)%$/.exec(s);
-    if (pct) {
-      const value = Number(pct[1]);
-      if (value > 100) ctx.addIssue({ code: 'custom', message: `--max-errors ${s} is more than 100%` });
-      return { kind: 'percent', value };
-    }
-    if (/^\d+$/.test(s)) return { kind: 'count', value: Number(s) };
-    ctx.addIssue({ code: 'custom', message: `--max-errors "${s}" must be a count (e.g. 50) or a percentage (e.g. 10%)` });
-    return z.NEVER;
+export const errorBudgetSchema = z.union([z.number(), z.string()]).transform((v, ctx): ErrorBudget => {
+  const s = String(v).trim();
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(s);
+  if (pct) {
+    const value = Number(pct[1]);
+    if (value > 100) ctx.addIssue({ code: 'custom', message: `--max-errors ${s} is more than 100%` });
+    return { kind: 'percent', value };
+  }
+  if (/^\d+$/.test(s)) return { kind: 'count', value: Number(s) };
+  ctx.addIssue({
+    code: 'custom',
+    message: `--max-errors "${s}" must be a count (e.g. 50) or a percentage (e.g. 10%)`,
   });
+  return z.NEVER;
+});
 export interface ErrorBudget {
   kind: 'count' | 'percent';
   value: number;
 }
+
+/** A recurring maintenance window: opens at each `cron` time in `timezone`, for `duration`. */
+export const maintenanceWindowSchema = z
+  .object({
+    cron: z.string().min(9).max(200),
+    durationMs: duration('window duration', 60_000, 7 * 86_400_000),
+    timezone: z.string().min(1).max(64).default('UTC'),
+  })
+  .strict();
+export type MaintenanceWindow = z.output<typeof maintenanceWindowSchema>;
 
 export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
@@ -47,15 +58,42 @@ export const campaignOptionsSchema = z
     /** Informational: the campaign id is always the workflow id (schedules append a timestamp). */
     campaignId: z
       .string()
-      .regex(CAMPAIGN_ID_PATTERN, 'campaign id must be 1-128 characters of letters, digits, ".", "_", ":" or "-"')
+      .regex(
+        CAMPAIGN_ID_PATTERN,
+        'campaign id must be 1-128 characters of letters, digits, ".", "_", ":" or "-"',
+      )
       .optional(),
     batchSize: z.number().int().min(1).max(100).default(100),
     concurrency: z.number().int().min(1).max(500).default(10),
-    /** batch-reset calls per second for this campaign, across all workers. */
-    rate: z.number().gt(0).max(1000).default(5),
+    /**
+     * batch-reset calls per second for this campaign, across all workers; `auto` finds the
+     * tenant's unpublished limit (up to rateMax) from how the API answers.
+     */
+    rate: z.union([z.number().gt(0).max(1000), z.literal('auto')]).default(5),
+    rateMax: z.number().gt(0).max(1000).default(50),
+    /** Exponential ramp: start with rampStart batches in flight, ×rampFactor every rampAfter successful batches. */
+    rampStart: z.number().int().min(1).max(500).optional(),
+    rampFactor: z.number().gt(1).max(10).default(2),
+    rampAfter: z.number().int().min(1).max(10_000).default(1),
     maxErrors: errorBudgetSchema.default({ kind: 'percent', value: 10 }),
     canary: z.number().int().min(0).max(1000).default(1),
+    /** Abort rules per failure kind (like IoT jobs' abort criteria), on top of maxErrors. */
+    abortOn: z
+      .object({
+        failed: errorBudgetSchema.optional(),
+        timed_out: errorBudgetSchema.optional(),
+        rejected: errorBudgetSchema.optional(),
+      })
+      .strict()
+      .default({}),
+    /** Abort rules apply only once this many instances have finished. */
+    abortMinFinished: z.number().int().min(0).default(100),
     retryFailed: z.number().int().min(0).max(20).default(2),
+    retryTimedOut: z.number().int().min(0).max(20).default(0),
+    /** Job error codes never re-reset (e.g. CPS0005 "Phone not found."). */
+    noRetryCodes: z.array(z.string().min(1).max(64)).max(100).default([]),
+    /** Submit only inside these windows; outside them the campaign waits, tracking what is in flight. */
+    windows: z.array(maintenanceWindowSchema).max(20).default([]),
     retryDelayMs: duration('--retry-delay', 0, 7 * 86_400_000).default(5 * 60_000),
     jobTimeoutMs: duration('--job-timeout', 1000, 7 * 86_400_000).default(30 * 60_000),
     /** How long one batch keeps retrying submission through outages before its instances fail. */
@@ -92,10 +130,30 @@ export const idSourceSchema = z.discriminatedUnion('kind', [
 ]);
 export type IdSource = z.infer<typeof idSourceSchema>;
 
-export const campaignInputSchema = z.object({ options: campaignOptionsSchema, source: idSourceSchema }).strict();
+export const campaignInputSchema = z
+  .object({ options: campaignOptionsSchema, source: idSourceSchema })
+  .strict();
 export type CampaignInput = z.output<typeof campaignInputSchema>;
 
 /** Formats zod issues as one line per problem, naming the option. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('\n');
+}
+
+/**
+ * Options recorded in histories by older versions of the workflow lack newer fields; running
+ * (and replayed) campaigns get the defaults those fields have today.
+ */
+export function withOptionDefaults(o: CampaignOptions): CampaignOptions {
+  return {
+    ...o,
+    rateMax: o.rateMax ?? 50,
+    rampFactor: o.rampFactor ?? 2,
+    rampAfter: o.rampAfter ?? 1,
+    abortOn: o.abortOn ?? {},
+    abortMinFinished: o.abortMinFinished ?? 100,
+    retryTimedOut: o.retryTimedOut ?? 0,
+    noRetryCodes: o.noRetryCodes ?? [],
+    windows: o.windows ?? [],
+  };
 }

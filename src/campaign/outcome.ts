@@ -1,7 +1,15 @@
 import { z } from 'zod';
 
 /** Every instance of a campaign ends in exactly one of these. */
-export const OUTCOMES = ['succeeded', 'failed', 'timed_out', 'rejected', 'missing_job', 'skipped', 'canceled'] as const;
+export const OUTCOMES = [
+  'succeeded',
+  'failed',
+  'timed_out',
+  'rejected',
+  'missing_job',
+  'skipped',
+  'canceled',
+] as const;
 export const outcomeSchema = z.enum(OUTCOMES);
 export type Outcome = z.infer<typeof outcomeSchema>;
 

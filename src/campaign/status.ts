@@ -1,6 +1,14 @@
 import type { OutcomeCounts } from './outcome';
 
-export const CAMPAIGN_STATES = ['running', 'paused', 'canceling', 'canceled', 'aborted', 'completed', 'failed'] as const;
+export const CAMPAIGN_STATES = [
+  'running',
+  'paused',
+  'canceling',
+  'canceled',
+  'aborted',
+  'completed',
+  'failed',
+] as const;
 export type CampaignState = (typeof CAMPAIGN_STATES)[number];
 
 export function isFinalState(state: CampaignState): boolean {
@@ -29,7 +37,22 @@ export interface CampaignStatus {
   batchResetCalls: number;
   taskPolls: number;
   currentRate: number;
-  configuredRate: number;
+  configuredRate: number | string;
+  currentConcurrency: number;
+  windowOpen: boolean;
+  nextWindow?: string;
+  cost: {
+    workflowRuns: number;
+    activities: number;
+    activityRetries: number;
+    timers: number;
+    signals: number;
+    updates: number;
+    searchAttributeUpserts: number;
+    heartbeats: number;
+    temporalActions: number;
+    apiCalls: number;
+  };
   canary: 'pending' | 'running' | 'passed' | 'off';
   errorBudget: { used: number; limit: string };
   awaitingRetry: number;
@@ -62,4 +85,5 @@ export interface CampaignResult {
   reportLines: number;
   startedAt: string;
   finishedAt: string;
+  cost: CampaignStatus['cost'];
 }

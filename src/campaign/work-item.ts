@@ -57,6 +57,10 @@ export type ResetBatchResult =
       resets: number;
       calls: number;
       polls: number;
+      /** Estimated heartbeats recorded (billed actions that history does not show). */
+      heartbeats?: number;
+      /** Which attempt of the activity produced this (attempts beyond 1 are billed retries). */
+      attempt?: number;
     }
   | {
       /** Not accepted, worth sending again later (9999, 5xx, 429, network, timeout). */

@@ -52,7 +52,9 @@ export function planCampaign(
   const canaryBatches = batches === null ? options.canary : Math.min(options.canary, batches);
   let estimate: number | null = null;
   if (batches !== null) {
-    const bySending = (batches / options.rate) * 1000;
+    // With --rate auto the campaign finds the limit itself; estimate at the ceiling it may reach.
+    const rate = options.rate === 'auto' ? options.rateMax : options.rate;
+    const bySending = (batches / rate) * 1000;
     const byWindow = Math.ceil(batches / options.concurrency) * jobMs;
     estimate =
       Math.max(bySending, byWindow, jobMs) + (canaryBatches > 0 && batches > canaryBatches ? jobMs : 0);
@@ -67,7 +69,7 @@ export function planCampaign(
     canaryBatches,
     batchResetCalls: batches,
     taskPolls: batches === null ? null : batches * pollsPerJob(jobMs),
-    rate: options.rate,
+    rate: options.rate === 'auto' ? options.rateMax : options.rate,
     concurrency: options.concurrency,
     assumedJobMs: jobMs,
     estimatedDurationMs: estimate === null ? null : Math.round(estimate),

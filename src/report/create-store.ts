@@ -1,15 +1,22 @@
 import type { CampaignStore } from './campaign-store';
 import { FolderStore } from './folder-store';
+import { PostgresStore } from './postgres-store';
+
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
 
 /** Picks the store from REPORT_SINK / REPORT_DIR (design.md). */
 export function createCampaignStore(env: NodeJS.ProcessEnv = process.env): CampaignStore {
-  const sink = env.REPORT_SINK;
-  if (sink && /^postgres(ql)?:\/\//.test(sink)) {
-    throw new Error('REPORT_SINK=postgres://… is not supported yet; unset it to use the folder sink (REPORT_DIR)');
-  }
-  if (sink && !sink.startsWith('file:') && sink !== '') {
+  const sink = env.REPORT_SINK?.trim();
+  // Nothing connects here: the PostgreSQL store opens its pool on first use.
+  if (sink && POSTGRES_URL.test(sink)) return new PostgresStore(sink);
+  if (sink && !sink.startsWith('file:')) {
     throw new Error(`REPORT_SINK must be a postgres:// URL or a file: path, got "${sink.split(':')[0]}:…"`);
   }
   const dir = sink?.startsWith('file:') ? sink.slice('file:'.length) : (env.REPORT_DIR ?? './reports');
   return new FolderStore(dir);
+}
+
+/** Releases what a store holds open (the PostgreSQL pool); a no-op for the folder store. */
+export async function closeCampaignStore(store: CampaignStore): Promise<void> {
+  if (store instanceof PostgresStore) await store.close();
 }

@@ -1,16 +1,30 @@
 /**
  * Spaces the campaign's batch-reset calls: each call gets a slot at least 1/rate after the
- * previous one, whichever worker sends it. 429s halve the rate; clean answers win it back
- * step by step (AIMD), never above what the operator configured.
+ * previous one, whichever worker sends it.
+ *
+ * Fixed rate: 429s halve the rate; clean answers win it back step by step, never above what the
+ * operator configured. Adaptive rate (`--rate auto`): start low, raise additively while the API
+ * answers cleanly, cut multiplicatively on 429/9999 — at most once per cool-down, since one
+ * overshoot yields a burst of refusals — and, when the gateway names its limit in the 429
+ * ("…ratelimit,limit:XX,time:1 second"), hold just under it.
  */
 export interface RateState {
   current: number;
   lastSlotAt: number;
   clean: number;
+  adaptive?: boolean;
+  lastCutAt?: number;
+  /** The limit the gateway told us, when it did. */
+  knownLimit?: number;
 }
 
-export function initialRate(rate: number): RateState {
-  return { current: rate, lastSlotAt: 0, clean: 0 };
+const CUT_COOLDOWN_MS = 2000;
+const KNOWN_LIMIT_SHARE = 0.9;
+
+export function initialRate(rate: number, adaptive = false): RateState {
+  return adaptive
+    ? { current: Math.min(1, rate), lastSlotAt: 0, clean: 0, adaptive }
+    : { current: rate, lastSlotAt: 0, clean: 0 };
 }
 
 export function intervalMs(state: RateState): number {
@@ -28,16 +42,50 @@ export function takeSlot(state: RateState, now: number, notBefore: number): numb
   return at;
 }
 
-export function onThrottled(state: RateState, configured: number): void {
-  state.current = Math.max(configured / 20, state.current / 2);
+function ceiling(state: RateState, configured: number): number {
+  return state.knownLimit ? Math.min(configured, state.knownLimit * KNOWN_LIMIT_SHARE) : configured;
+}
+
+/** Parses the limit out of an APIGW.0308 message, if the gateway gave one. */
+export function limitFromMessage(message: string): number | undefined {
+  const m = /limit:\s*(\d+(?:\.\d+)?)/.exec(message);
+  const limit = m ? Number(m[1]) : NaN;
+  return Number.isFinite(limit) && limit > 0 ? limit : undefined;
+}
+
+export function onThrottled(state: RateState, configured: number, now = 0, message = ''): void {
   state.clean = 0;
+  const limit = limitFromMessage(message);
+  if (limit !== undefined) {
+    state.knownLimit = limit;
+    state.current = Math.min(state.current, ceiling(state, configured));
+    state.lastCutAt = now;
+    return;
+  }
+  if (!state.adaptive) {
+    state.current = Math.max(configured / 20, state.current / 2);
+    return;
+  }
+  if (state.lastCutAt !== undefined && now - state.lastCutAt < CUT_COOLDOWN_MS) return;
+  state.lastCutAt = now;
+  state.current = Math.max(0.1, state.current * 0.7);
+}
+
+/** A 9999 (service overloaded) slows an adaptive campaign too; a fixed one keeps its rate. */
+export function onOverloaded(state: RateState, configured: number, now: number): void {
+  if (state.adaptive) onThrottled(state, configured, now);
 }
 
 export function onClean(state: RateState, configured: number): void {
-  if (state.current >= configured) return;
+  const top = ceiling(state, configured);
+  if (state.current >= top) return;
+  if (state.adaptive) {
+    state.current = Math.min(top, state.current + Math.max(0.05, state.current * 0.05));
+    return;
+  }
   state.clean += 1;
   if (state.clean >= 10) {
-    state.current = Math.min(configured, state.current + configured / 10);
+    state.current = Math.min(top, state.current + configured / 10);
     state.clean = 0;
   }
 }

@@ -13,14 +13,19 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CampaignActivities } from '../activities';
-import type { CampaignOptions, IdSource } from '../campaign/options';
+import { withOptionDefaults, type CampaignOptions, type IdSource } from '../campaign/options';
 import { addCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from '../campaign/outcome';
 import type { CampaignResult, CampaignState, CampaignStatus } from '../campaign/status';
 import { statusFromCounts } from '../campaign/status';
 import { itemSize, type ResetBatchResult, type WorkItem } from '../campaign/work-item';
 import type { PreparedSource } from '../report/campaign-store';
-import { CampaignErrors, CampaignFinished, CampaignState as CampaignStateKey, CampaignTotal } from '../temporal/search-attributes';
-import { budgetExceeded, canaryFailed, describeBudget } from './budget';
+import {
+  CampaignErrors,
+  CampaignFinished,
+  CampaignState as CampaignStateKey,
+  CampaignTotal,
+} from '../temporal/search-attributes';
+import { abortRuleFired, budgetExceeded, canaryFailed, describeBudget } from './budget';
 import {
   cancelSignal,
   cancelUpdate,
@@ -30,7 +35,17 @@ import {
   resumeUpdate,
   statusQuery,
 } from './definitions';
-import { initialRate, intervalMs, nextSlotAt, onClean, onThrottled, takeSlot, type RateState } from './rate-slots';
+import {
+  initialRate,
+  intervalMs,
+  nextSlotAt,
+  onClean,
+  onOverloaded,
+  onThrottled,
+  takeSlot,
+  type RateState,
+} from './rate-slots';
+import { nextWindowStart, openWindowEnd } from './windows';
 
 /** State a run hands to the next one at continue-as-new; bounded whatever the campaign size. */
 export interface CampaignCarry {
@@ -50,6 +65,48 @@ export interface CampaignCarry {
   abortReason?: string;
   rate: RateState;
   canary: { instances: number; errors: number; outstanding: Record<number, number>; passed: boolean };
+  /** First-round items that ended without an error: the exponential ramp's progress. */
+  rampSucceeded: number;
+  /** What the campaign cost, counted as Temporal Cloud bills it and as the API saw it. */
+  cost: CampaignCost;
+}
+
+export interface CampaignCost {
+  workflowRuns: number;
+  activities: number;
+  activityRetries: number;
+  timers: number;
+  signals: number;
+  updates: number;
+  searchAttributeUpserts: number;
+  /** Not in history: estimated from the SDK's heartbeat throttling. */
+  heartbeats: number;
+}
+
+function noCost(): CampaignCost {
+  return {
+    workflowRuns: 0,
+    activities: 0,
+    activityRetries: 0,
+    timers: 0,
+    signals: 0,
+    updates: 0,
+    searchAttributeUpserts: 0,
+    heartbeats: 0,
+  };
+}
+
+export function temporalActions(c: CampaignCost): number {
+  return (
+    c.workflowRuns +
+    c.activities +
+    c.activityRetries +
+    c.timers +
+    c.signals +
+    c.updates +
+    c.searchAttributeUpserts +
+    c.heartbeats
+  );
 }
 
 export interface CampaignWorkflowInput {
@@ -69,7 +126,8 @@ const BACKOFF_MIN_MS = 2000;
 const BACKOFF_MAX_MS = 5 * 60_000;
 
 export async function resetCampaign(input: CampaignWorkflowInput): Promise<CampaignResult> {
-  const { options } = input;
+  const options = withOptionDefaults(input.options);
+  const configuredRate = options.rate === 'auto' ? options.rateMax : options.rate;
   // The workflow id is the campaign id: unique per namespace, and fresh for each scheduled run.
   const campaignId = workflowInfo().workflowId;
   const s: CampaignCarry = input.carry ?? {
@@ -83,20 +141,48 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     polls: 0,
     pending: [],
     paused: false,
-    rate: initialRate(options.rate),
+    rate: initialRate(configuredRate, options.rate === 'auto'),
     canary: { instances: 0, errors: 0, outstanding: {}, passed: options.canary === 0 },
+    rampSucceeded: 0,
+    cost: noCost(),
   };
+  // State carried by older versions lacks newer fields.
+  s.rampSucceeded ??= 0;
+  s.cost ??= noCost();
+  s.cost.workflowRuns += 1;
 
-  const { prepareCampaign, recordOutcomes, finalizeReport } = proxyActivities<CampaignActivities>({
+  const plain = proxyActivities<CampaignActivities>({
     startToCloseTimeout: '30 minutes',
     heartbeatTimeout: '2 minutes',
-    retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidSource'] },
+    retry: {
+      initialInterval: '1s',
+      maximumInterval: '1 minute',
+      maximumAttempts: 10,
+      nonRetryableErrorTypes: ['InvalidSource'],
+    },
   });
-  const { resetBatch } = proxyActivities<CampaignActivities>({
+  const batch = proxyActivities<CampaignActivities>({
     startToCloseTimeout: SLOT_LEAD_MS + options.jobTimeoutMs + 15 * 60_000,
     heartbeatTimeout: options.heartbeatTimeoutMs,
     retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 20 },
   });
+
+  // Every activity scheduled and timer started is a billed action: count them where they start.
+  type Acts = CampaignActivities;
+  const prepareCampaign = (i: Parameters<Acts['prepareCampaign']>[0]) => (
+    s.cost.activities++,
+    plain.prepareCampaign(i)
+  );
+  const recordOutcomes = (i: Parameters<Acts['recordOutcomes']>[0]) => (
+    s.cost.activities++,
+    plain.recordOutcomes(i)
+  );
+  const finalizeReport = (i: Parameters<Acts['finalizeReport']>[0]) => (
+    s.cost.activities++,
+    plain.finalizeReport(i)
+  );
+  const resetBatch = (i: Parameters<Acts['resetBatch']>[0]) => (s.cost.activities++, batch.resetBatch(i));
+  const timer = (ms: number) => (s.cost.timers++, sleep(ms));
 
   const inFlight = new Map<string, { item: WorkItem; scope: CancellationScope }>();
   let draining = false;
@@ -111,6 +197,19 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   const pendingIds = () => s.pending.reduce((n, i) => n + itemSize(i), 0);
   const inFlightIds = () => [...inFlight.values()].reduce((n, f) => n + itemSize(f.item), 0);
   const canaryBatches = () => Math.min(options.canary, totalBatches());
+
+  // Exponential ramp: rampStart in flight, ×rampFactor per rampAfter successful batches.
+  const concurrency = () =>
+    options.rampStart === undefined
+      ? options.concurrency
+      : Math.min(
+          options.concurrency,
+          Math.floor(
+            options.rampStart * options.rampFactor ** Math.floor(s.rampSucceeded / options.rampAfter),
+          ),
+        );
+  const windowEnd = (now: number) => openWindowEnd(options.windows, now);
+  const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
 
   const state = (): CampaignState => {
     if (finalState) return finalState;
@@ -136,8 +235,15 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
       batchResetCalls: s.calls,
       taskPolls: s.polls,
       currentRate: Math.round(s.rate.current * 100) / 100,
-      configuredRate: options.rate,
-      canary: options.canary === 0 ? 'off' : s.canary.passed ? 'passed' : s.nextBatch > 0 ? 'running' : 'pending',
+      configuredRate: options.rate === 'auto' ? `auto (max ${options.rateMax})` : options.rate,
+      currentConcurrency: concurrency(),
+      windowOpen: windowEnd(Date.now()) !== undefined,
+      ...(options.windows.length > 0
+        ? { nextWindow: iso(nextWindowStart(options.windows, Date.now())) }
+        : {}),
+      cost: { ...s.cost, temporalActions: temporalActions(s.cost), apiCalls: s.calls + s.polls },
+      canary:
+        options.canary === 0 ? 'off' : s.canary.passed ? 'passed' : s.nextBatch > 0 ? 'running' : 'pending',
       errorBudget: { used: errors, limit: describeBudget(options.maxErrors) },
       awaitingRetry: pendingIds(),
       run: s.run,
@@ -149,6 +255,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     const done = finished();
     if (!force && done - lastUpsertFinished < 5000) return;
     lastUpsertFinished = done;
+    s.cost.searchAttributeUpserts += 1;
     upsertSearchAttributes([
       { key: CampaignStateKey, value: state() },
       { key: CampaignTotal, value: total() },
@@ -184,19 +291,21 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     upsert(true);
   };
   setHandler(statusQuery, status);
-  setHandler(pauseSignal, pause);
-  setHandler(resumeSignal, resume);
-  setHandler(cancelSignal, cancel);
+  setHandler(pauseSignal, () => (s.cost.signals++, pause()));
+  setHandler(resumeSignal, () => (s.cost.signals++, resume()));
+  setHandler(cancelSignal, (reason: string) => (s.cost.signals++, cancel(reason)));
   setHandler(
     pauseUpdate,
     () => {
+      s.cost.updates += 1;
       pause();
       return status();
     },
     {
       validator: () => {
         validateActive();
-        if (s.abortReason !== undefined) throw new Error(`campaign ${campaignId} is aborting: ${s.abortReason}`);
+        if (s.abortReason !== undefined)
+          throw new Error(`campaign ${campaignId} is aborting: ${s.abortReason}`);
         if (s.paused) throw new Error(`campaign ${campaignId} is already paused`);
       },
     },
@@ -204,6 +313,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   setHandler(
     resumeUpdate,
     () => {
+      s.cost.updates += 1;
       resume();
       return status();
     },
@@ -217,6 +327,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   setHandler(
     cancelUpdate,
     (reason: string) => {
+      s.cost.updates += 1;
       cancel(reason);
       return status();
     },
@@ -265,7 +376,12 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     s.nextBatch < totalBatches() &&
     pendingIds() < MAX_PENDING_IDS &&
     (s.canary.passed || s.nextBatch < canaryBatches());
-  const maySubmit = () => !s.paused && !stopping() && !draining && inFlight.size < options.concurrency;
+  const maySubmit = () =>
+    !s.paused &&
+    !stopping() &&
+    !draining &&
+    inFlight.size < concurrency() &&
+    windowEnd(Date.now()) !== undefined;
   const slotReady = (now: number) => nextSlotAt(s.rate, now) - now <= SLOT_LEAD_MS;
 
   const nextItem = (now: number): WorkItem | undefined => {
@@ -276,11 +392,25 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     const start = batchNo * options.batchSize;
     const end = Math.min(start + options.batchSize, prepared.total);
     if (isCanaryBatch(batchNo)) s.canary.outstanding[batchNo] = 1;
-    return { key: newKey(), batchNo, round: 0, range: { start, end }, resets: 0, submitAttempts: 0, notBefore: now };
+    return {
+      key: newKey(),
+      batchNo,
+      round: 0,
+      range: { start, end },
+      resets: 0,
+      submitAttempts: 0,
+      notBefore: now,
+    };
   };
 
   const splitItem = (item: WorkItem, now: number): WorkItem[] => {
-    const base = { batchNo: item.batchNo, round: item.round, resets: item.resets, submitAttempts: 0, notBefore: now };
+    const base = {
+      batchNo: item.batchNo,
+      round: item.round,
+      resets: item.resets,
+      submitAttempts: 0,
+      notBefore: now,
+    };
     if (item.range) {
       const mid = item.range.start + Math.floor((item.range.end - item.range.start) / 2);
       return [
@@ -313,7 +443,12 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     }
   };
 
-  const giveUp = async (item: WorkItem, outcome: 'failed' | 'rejected' | 'canceled', code: string, message: string) => {
+  const giveUp = async (
+    item: WorkItem,
+    outcome: 'failed' | 'rejected' | 'canceled',
+    code: string,
+    message: string,
+  ) => {
     const n = await recordOutcomes({
       campaignId,
       part: item.key,
@@ -335,7 +470,9 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
         addCounts(s.counts, r.counts);
         s.resetsSent += r.resets;
         s.polls += r.polls;
-        if (r.calls > 0) onClean(s.rate, options.rate);
+        if (r.calls > 0) onClean(s.rate, configuredRate);
+        s.cost.heartbeats += r.heartbeats ?? 0;
+        s.cost.activityRetries += Math.max(0, (r.attempt ?? 1) - 1);
         if (r.retryIds.length > 0) {
           s.pending.push({
             key: newKey(),
@@ -349,10 +486,12 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
         }
         const errs = r.failedJobs + (r.counts.timed_out ?? 0) + (r.counts.rejected ?? 0);
         canaryItemDone(item, -1, errs, size);
+        if (item.round === 0 && errs === 0 && r.retryIds.length === 0) s.rampSucceeded += 1;
         break;
       }
       case 'retry': {
-        if (r.throttled) onThrottled(s.rate, options.rate);
+        if (r.throttled) onThrottled(s.rate, configuredRate, now, r.message);
+        else if (r.code === 'KOOPHONE.API.9999') onOverloaded(s.rate, configuredRate, now);
         if (r.ambiguous) s.resetsSent += size;
         const attempts = item.submitAttempts + 1;
         const first = item.firstSubmitAt ?? now;
@@ -364,7 +503,12 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
           lastError: { code: r.code, message: r.message },
         };
         if (now - first >= options.submitTimeoutMs) {
-          await giveUp(retried, 'failed', r.code, `gave up submitting after ${attempts} attempts: ${r.message}`);
+          await giveUp(
+            retried,
+            'failed',
+            r.code,
+            `gave up submitting after ${attempts} attempts: ${r.message}`,
+          );
           canaryItemDone(item, -1, size, size);
           break;
         }
@@ -385,7 +529,12 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
         // A single busy instance (recovery/backup): wait and try again until the submit timeout.
         const first = item.firstSubmitAt ?? now;
         if (now - first >= options.submitTimeoutMs) {
-          await giveUp(item, 'rejected', r.code, `still refused after ${options.submitTimeoutMs} ms: ${r.message}`);
+          await giveUp(
+            item,
+            'rejected',
+            r.code,
+            `still refused after ${options.submitTimeoutMs} ms: ${r.message}`,
+          );
           canaryItemDone(item, -1, 1, 1);
           break;
         }
@@ -408,7 +557,10 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     }
     touch();
     if (!s.canary.passed || stopping()) return;
-    const exceeded = budgetExceeded(options.maxErrors, errorsOf(s.counts), finished() - s.counts.skipped, prepared.total);
+    const judged = finished() - s.counts.skipped;
+    const exceeded =
+      budgetExceeded(options.maxErrors, errorsOf(s.counts), judged, prepared.total) ??
+      abortRuleFired(options.abortOn, s.counts, judged, options.abortMinFinished);
     if (exceeded) abort(exceeded);
     upsert();
   };
@@ -426,6 +578,8 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
             slotAt,
             minIntervalMs: intervalMs(s.rate),
             retryFailed: options.retryFailed,
+            retryTimedOut: options.retryTimedOut,
+            noRetryCodes: options.noRetryCodes,
             jobTimeoutMs: options.jobTimeoutMs,
             heartbeatTimeoutMs: options.heartbeatTimeoutMs,
             ...(prepared.file ? { sourceFile: prepared.file } : {}),
@@ -454,7 +608,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   const scheduleWake = (at: number, now: number) => {
     if (at >= wakeAt || at <= now) return;
     wakeAt = at;
-    void sleep(at - now).then(() => {
+    void timer(at - now).then(() => {
       if (wakeAt === at) wakeAt = Infinity;
     });
   };
@@ -463,12 +617,15 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   let drainExpired = false;
   for (;;) {
     const now = Date.now();
-    if (!draining && (workflowInfo().historyLength >= options.maxHistoryEvents || workflowInfo().continueAsNewSuggested)) {
+    if (
+      !draining &&
+      (workflowInfo().historyLength >= options.maxHistoryEvents || workflowInfo().continueAsNewSuggested)
+    ) {
       draining = true;
     }
     if (draining && !drainStarted) {
       drainStarted = true;
-      void sleep(options.drainTimeoutMs).then(() => {
+      void timer(options.drainTimeoutMs).then(() => {
         drainExpired = true;
       });
     }
@@ -493,6 +650,11 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
       if (Number.isFinite(earliest)) candidates.push(earliest);
       if (!slotReady(now)) candidates.push(nextSlotAt(s.rate, now) - SLOT_LEAD_MS);
       if (candidates.length > 0) scheduleWake(Math.max(now + 1, Math.min(...candidates)), now);
+    }
+    if (!s.paused && !stopping() && !draining && windowEnd(now) === undefined) {
+      // Outside every maintenance window: sleep until the next one opens.
+      const opens = nextWindowStart(options.windows, now);
+      if (opens !== undefined) scheduleWake(opens, now);
     }
     const seenInFlight = inFlight.size;
     const seenPending = s.pending.length;
@@ -544,7 +706,8 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     }
   }
   const report = await finalizeReport({ campaignId });
-  finalState = s.cancelReason !== undefined ? 'canceled' : s.abortReason !== undefined ? 'aborted' : 'completed';
+  finalState =
+    s.cancelReason !== undefined ? 'canceled' : s.abortReason !== undefined ? 'aborted' : 'completed';
   const expectedLines = total() - prepared.duplicates;
   if (report.lines !== expectedLines || report.duplicates > 0) {
     log.error('report does not hold exactly one line per instance', {
@@ -563,13 +726,14 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     return {
       campaignId,
       state: state(),
-      ...(s.abortReason ?? s.cancelReason ? { reason: s.abortReason ?? s.cancelReason } : {}),
+      ...((s.abortReason ?? s.cancelReason) ? { reason: s.abortReason ?? s.cancelReason } : {}),
       total: total(),
       counts: s.counts,
       resetsSent: s.resetsSent,
       batchResetCalls: s.calls,
       reportLocation: report.location,
       reportLines: report.lines,
+      cost: { ...s.cost, temporalActions: temporalActions(s.cost), apiCalls: s.calls + s.polls },
       startedAt: s.startedAt,
       finishedAt: new Date().toISOString(),
     };

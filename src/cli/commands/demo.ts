@@ -118,7 +118,7 @@ async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number> {
       jobDurationMs: DEMO_JOB_MS,
       fault9999Rate: 0.02,
       fault5xxRate: 0.01,
-      rateLimit: Math.ceil(options.rate * 1.2),
+      rateLimit: Math.ceil((options.rate === 'auto' ? options.rateMax : options.rate) * 1.2),
       jobFailureRate: 0.01,
       lostResponseRate: 0.005,
       frozenRate: 0.001,

@@ -1,0 +1,102 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Outcome } from '../campaign/outcome';
+
+/** What a batch-reset call came to, as the workflow sees it. */
+export type BatchResetResult = 'accepted' | 'retry' | 'rejected' | 'fatal';
+
+/**
+ * The project's own operational counters, injected into the activities. Optional everywhere:
+ * without it the activities behave exactly the same. Counters are per worker process and carry
+ * no campaign label, so a long-lived worker's series stay bounded however many campaigns it runs.
+ */
+export interface CampaignMetrics {
+  /** One batch-reset call sent to KooPhone and what it came to; throttled: answered 429. */
+  batchResetCall(result: BatchResetResult, throttled: boolean): void;
+  /** Report lines written, by outcome (a retried activity that rewrites its part counts again). */
+  outcomes(counts: Partial<Record<Outcome, number>>): void;
+  /** Accepted resets whose jobs this worker is now following; pair with trackingEnded. */
+  trackingStarted(jobs: number): void;
+  trackingEnded(jobs: number): void;
+  /** Task queries sent while following jobs. */
+  taskPolls(polls: number): void;
+}
+
+export const METRIC_NAMES = {
+  batchResetCalls: 'koophone_batch_reset_calls_total',
+  throttledCalls: 'koophone_batch_reset_throttled_total',
+  outcomes: 'koophone_outcomes_total',
+  resetsInFlight: 'koophone_resets_in_flight',
+  batchesTracking: 'koophone_batches_tracking',
+  taskPolls: 'koophone_task_polls_total',
+} as const;
+
+/** CampaignMetrics on a prom-client registry of its own (never the global one). */
+export class PrometheusCampaignMetrics implements CampaignMetrics {
+  readonly registry = new Registry();
+  private readonly calls = new Counter({
+    name: METRIC_NAMES.batchResetCalls,
+    help: 'Batch-reset calls sent to KooPhone, by result (accepted, retry, rejected, fatal).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  private readonly throttled = new Counter({
+    name: METRIC_NAMES.throttledCalls,
+    help: 'Batch-reset calls KooPhone answered with 429 (throttled); also counted as result="retry".',
+    registers: [this.registry],
+  });
+  private readonly lines = new Counter({
+    name: METRIC_NAMES.outcomes,
+    help: 'Per-instance report lines written by this worker, by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly inFlight = new Gauge({
+    name: METRIC_NAMES.resetsInFlight,
+    help: 'Accepted resets (instances) whose jobs this worker is following right now.',
+    registers: [this.registry],
+  });
+  private readonly tracking = new Gauge({
+    name: METRIC_NAMES.batchesTracking,
+    help: 'Accepted batch-reset calls whose jobs this worker is following right now.',
+    registers: [this.registry],
+  });
+  private readonly polls = new Counter({
+    name: METRIC_NAMES.taskPolls,
+    help: 'Task queries sent to KooPhone while following reset jobs.',
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    // Start every labelled series at 0 so rate() and absent-series alerts work from the first scrape.
+    for (const result of ['accepted', 'retry', 'rejected', 'fatal'] as const) this.calls.labels(result).inc(0);
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'koophone_worker_' });
+  }
+
+  batchResetCall(result: BatchResetResult, throttled: boolean): void {
+    this.calls.labels(result).inc();
+    if (throttled) this.throttled.inc();
+  }
+
+  outcomes(counts: Partial<Record<Outcome, number>>): void {
+    for (const [outcome, n] of Object.entries(counts)) if (n) this.lines.labels(outcome).inc(n);
+  }
+
+  trackingStarted(jobs: number): void {
+    this.inFlight.inc(jobs);
+    this.tracking.inc();
+  }
+
+  trackingEnded(jobs: number): void {
+    this.inFlight.dec(jobs);
+    this.tracking.dec();
+  }
+
+  taskPolls(polls: number): void {
+    if (polls > 0) this.polls.inc(polls);
+  }
+
+  /** The Prometheus text exposition of every metric in the registry. */
+  exposition(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,2 @@
+export * from './campaign-metrics';
+export * from './metrics-server';
