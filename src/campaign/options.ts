@@ -44,7 +44,7 @@ export interface ErrorBudget {
 export const maintenanceWindowSchema = z
   .object({
     cron: z.string().min(9).max(200),
-    durationMs: duration('window duration', 60_000, 7 * 86_400_000),
+    durationMs: duration('window duration', 1000, 7 * 86_400_000),
     timezone: z.string().min(1).max(64).default('UTC'),
   })
   .strict();

@@ -7,6 +7,9 @@ import type { CampaignStore, JobJournal, PreparedSource } from './campaign-store
 const INSERT_CHUNK = 5000;
 // Rows per page when streaming the spool or the report: keyset pages over the primary key.
 const READ_PAGE = 10_000;
+// After a bulk write this large, fresh planner statistics keep range reads on the primary key
+// (autovacuum would get there too, but only after the campaign has read the table many times).
+const ANALYZE_AFTER = 50_000;
 
 /**
  * Tables of the PostgreSQL sink, all keyed by campaign. `koophone_outcomes` holds the report:
@@ -172,7 +175,7 @@ export class PostgresStore implements CampaignStore {
     prepared: (count: number) => PreparedSource,
   ): Promise<PreparedSource> {
     await this.ensureSchema();
-    return this.transaction(async (c) => {
+    const record = await this.transaction(async (c) => {
       // One prepare at a time per campaign; the old spool (a retried prepare) goes in the same
       // transaction, so readers see the old spool or the new one, never a mix.
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1), 1)', [campaignId]);
@@ -205,6 +208,8 @@ export class PostgresStore implements CampaignStore {
       );
       return record;
     });
+    if (record.total >= ANALYZE_AFTER) await this.pool.query('ANALYZE koophone_spool');
+    return record;
   }
 
   async readSpool(campaignId: string, start: number, end: number): Promise<string[]> {
@@ -309,6 +314,7 @@ export class PostgresStore implements CampaignStore {
         );
       }
     });
+    if (lines.length >= ANALYZE_AFTER) await this.pool.query('ANALYZE koophone_outcomes');
   }
 
   /** Every row of the campaign, ordered by instance id, read in pages so a million rows stream. */
