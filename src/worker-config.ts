@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { loadKoophoneConfig, type KoophoneConfig } from './koophone';
 import { loadTemporalSettings, type TemporalSettings } from './temporal/connection-config';
@@ -15,8 +16,14 @@ export const workerEnvSchema = z.object({
   // The SDK's own Prometheus exporter takes METRICS_PORT + 1, hence the upper bound.
   METRICS_PORT: blankIsAbsent(z.coerce.number().int().min(1).max(65_534)),
   METRICS_HOST: blankIsAbsent(z.string().min(1)),
+  WORKER_SHUTDOWN_GRACE_MS: blankIsAbsent(z.coerce.number().int().min(0).max(3_600_000)),
+  // A workflow bundle prebuilt at image build time (`npm run bundle:workflows`): workers start
+  // in a second instead of bundling with webpack on every start.
+  WORKFLOW_BUNDLE: blankIsAbsent(z.string().refine((p) => existsSync(p), 'no such file (build it with `npm run bundle:workflows`)')),
   TEMPORAL_TASK_QUEUE: blankIsAbsent(z.string().regex(/^[\w.:-]{1,200}$/, 'letters, digits, ".", ":", "_", "-" only')),
 });
+
+const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
 
 export interface WorkerConfig {
   temporal: TemporalSettings;
@@ -24,6 +31,14 @@ export interface WorkerConfig {
   maxActivities: number;
   /** Prometheus endpoints: the project's on `port`, the Temporal SDK's on `port + 1`. Off when unset. */
   metrics?: { host: string; port: number; sdkPort: number };
+  /**
+   * How long a stopping worker (SIGTERM) lets running activities finish before cancelling them.
+   * Longer than the KooPhone call timeout, so a batch-reset call in flight gets its answer and is
+   * journaled instead of being cut off after KooPhone may already have applied it.
+   */
+  shutdownGraceMs: number;
+  /** Path of a prebuilt workflow bundle; otherwise the worker bundles src/workflows at start. */
+  workflowBundlePath?: string;
 }
 
 /**
@@ -59,6 +74,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     temporal,
     koophone,
     maxActivities: own.data.WORKER_MAX_ACTIVITIES ?? 200,
+    shutdownGraceMs: own.data.WORKER_SHUTDOWN_GRACE_MS ?? Math.max(DEFAULT_SHUTDOWN_GRACE_MS, koophone.timeoutMs + 5000),
+    ...(own.data.WORKFLOW_BUNDLE === undefined ? {} : { workflowBundlePath: own.data.WORKFLOW_BUNDLE }),
     ...(metricsPort === undefined
       ? {}
       : { metrics: { host: own.data.METRICS_HOST ?? '0.0.0.0', port: metricsPort, sdkPort: metricsPort + 1 } }),

@@ -3,7 +3,7 @@ import { createActivities } from './activities';
 import { createKoophoneClient, type KoophoneClient } from './koophone';
 import { campaignLogAttributes, rootLogger, temporalLogger } from './logger';
 import { PrometheusCampaignMetrics, startMetricsServer, type CampaignMetrics, type MetricsServer } from './metrics';
-import { closeCampaignStore, createCampaignStore, type CampaignStore } from './report';
+import { closeCampaignStore, createCampaignStore, describeCampaignStore, type CampaignStore } from './report';
 import { loadWorkerConfig } from './worker-config';
 
 export interface CampaignWorkerOptions {
@@ -15,6 +15,8 @@ export interface CampaignWorkerOptions {
   /** A pre-built bundle (tests build one per suite); otherwise the workflows are bundled here. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivityTaskExecutions?: number;
+  /** How long shutdown waits for running activities before cancelling them (SDK default: 0). */
+  shutdownGraceTimeMs?: number;
   /** Operational counters for the activities (the worker's Prometheus endpoint); optional. */
   metrics?: CampaignMetrics;
 }
@@ -51,6 +53,7 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
       ...(options.metrics ? { metrics: options.metrics } : {}),
     }),
     interceptors: { activity: [activityLogInterceptors] },
+    ...(options.shutdownGraceTimeMs === undefined ? {} : { shutdownGraceTime: options.shutdownGraceTimeMs }),
     // Batch activities mostly wait on KooPhone jobs; many fit in one process.
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 200,
   });
@@ -94,7 +97,9 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
       client,
       store,
       maxConcurrentActivityTaskExecutions: maxActivities,
+      shutdownGraceTimeMs: config.shutdownGraceMs,
       ...(metrics ? { metrics } : {}),
+      ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
     });
     rootLogger.info(
       {
@@ -103,7 +108,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
         taskQueue: temporal.taskQueue,
         endpoint: client.endpoint,
         tls: temporal.connection.tls !== undefined && temporal.connection.tls !== false,
-        reportSink: store.location('<campaign>'),
+        reportSink: describeCampaignStore(store),
       },
       'worker started',
     );

@@ -41,7 +41,7 @@ export async function trackJobs(
   while (pending.size > 0 && Date.now() < deadline) {
     await ctx.sleep(Math.max(0, Math.min(interval, deadline - Date.now())));
     if (Date.now() >= heartbeatFrom) {
-      ctx.heartbeat({ polls, pending: pending.size });
+      ctx.heartbeat({ taskId: journal.taskId, polls, pending: pending.size });
       if (Date.now() - lastHeartbeatAt >= options.heartbeatTimeoutMs * 0.8) {
         heartbeats += 1;
         lastHeartbeatAt = Date.now();

@@ -101,7 +101,7 @@ export const campaignOptionsSchema = z
     /** Liveness of a batch activity: a worker that dies is noticed after this long. */
     heartbeatTimeoutMs: duration('heartbeat timeout', 1000, 3_600_000).default(60_000),
     /** Continue-as-new once a run's history reaches this many events (Temporal warns at 10 240). */
-    maxHistoryEvents: z.number().int().min(100).max(40_000).default(8_000),
+    maxHistoryEvents: z.number().int().min(100).max(40_000).default(9_000),
     /** How long a continue-as-new waits for in-flight batches before handing them over. */
     drainTimeoutMs: duration('drain timeout', 0, 3_600_000).default(60_000),
   })

@@ -31,7 +31,7 @@ export function addCampaignFlags(cmd: Command): Command {
   return cmd
     .option('--batch-size <n>', 'instances per batch-reset call, 1..100', '100')
     .option('--concurrency <n>', 'batches in flight at once', '10')
-    .option('--rate <n>', 'batch-reset calls per second', '5')
+    .option('--rate <n|auto>', 'batch-reset calls per second, or auto to find the tenant limit', '5')
     .option('--max-errors <n|p%>', 'error budget: a count or a share of finished instances', '10%')
     .option('--canary <n>', 'batches that must succeed before the rest start (0: no canary)', '1')
     .option('--retry-failed <n>', 'resets again for instances whose job failed', '2')
@@ -54,7 +54,8 @@ export function parseCampaignFlags(flags: CampaignFlags, campaignId?: string): C
     ...(campaignId !== undefined ? { campaignId } : {}),
     batchSize: number('--batch-size', flags.batchSize),
     concurrency: number('--concurrency', flags.concurrency),
-    rate: number('--rate', flags.rate),
+    // `auto`: the workflow finds the tenant's unpublished limit from how the API answers.
+    rate: flags.rate?.trim() === 'auto' ? 'auto' : number('--rate', flags.rate),
     maxErrors: flags.maxErrors,
     canary: number('--canary', flags.canary),
     retryFailed: number('--retry-failed', flags.retryFailed),

@@ -19,6 +19,8 @@ export interface CampaignPlan {
   batchResetCalls: number | null;
   taskPolls: number | null;
   rate: number;
+  /** The rate adapts (--rate auto); `rate` is then its ceiling. */
+  rateAuto: boolean;
   concurrency: number;
   assumedJobMs: number;
   estimatedDurationMs: number | null;
@@ -70,6 +72,7 @@ export function planCampaign(
     batchResetCalls: batches,
     taskPolls: batches === null ? null : batches * pollsPerJob(jobMs),
     rate: options.rate === 'auto' ? options.rateMax : options.rate,
+    rateAuto: options.rate === 'auto',
     concurrency: options.concurrency,
     assumedJobMs: jobMs,
     estimatedDurationMs: estimate === null ? null : Math.round(estimate),
@@ -77,13 +80,15 @@ export function planCampaign(
 }
 
 const num = (n: number) => n.toLocaleString('en-US');
+const rateText = (plan: CampaignPlan) =>
+  plan.rateAuto ? `up to ${plan.rate} calls/s (auto)` : `${plan.rate} calls/s`;
 
 export function formatPlan(plan: CampaignPlan): string[] {
   const lines = [`Campaign ${plan.campaignId}`, `  source       ${plan.source}`];
   if (plan.instances === null || plan.batches === null) {
     lines.push('  instances    counted by the worker when it lists the fleet (frozen instances are skipped)');
     lines.push(
-      `  batches      up to ${plan.batchSize} instances each, at ${plan.rate} calls/s, ${plan.concurrency} in flight`,
+      `  batches      up to ${plan.batchSize} instances each, at ${rateText(plan)}, ${plan.concurrency} in flight`,
     );
   } else {
     lines.push(
@@ -94,7 +99,7 @@ export function formatPlan(plan: CampaignPlan): string[] {
       `  batches      ${num(plan.batches)} of up to ${plan.batchSize}, ${plan.concurrency} in flight` +
         (plan.canaryBatches > 0 ? `, canary ${plan.canaryBatches} first` : ''),
       `  API calls    ~${num(plan.batches + (plan.taskPolls ?? 0))} (${num(plan.batches)} batch-reset + ~${num(plan.taskPolls ?? 0)} task polls), retries extra`,
-      `  duration     ~${formatDuration(plan.estimatedDurationMs ?? 0)} at ${plan.rate} calls/s ` +
+      `  duration     ~${formatDuration(plan.estimatedDurationMs ?? 0)} at ${rateText(plan)} ` +
         `(assuming ~${formatDuration(plan.assumedJobMs)} per reset job)`,
     );
   }

@@ -47,6 +47,11 @@ class RateWindow {
   }
 }
 
+function averageCallsPerSecond(s: CampaignView): number {
+  const ms = Date.parse(s.updatedAt) - Date.parse(s.startedAt);
+  return ms > 0 ? ((s.batchResetCalls ?? 0) * 1000) / ms : 0;
+}
+
 function countsLine(s: CampaignView): string {
   return (
     `succeeded ${s.succeeded} | failed ${s.failed} | timed_out ${s.timedOut} | rejected ${s.rejected} | ` +
@@ -80,7 +85,8 @@ export class ProgressView {
   update(s: CampaignView, final = false): void {
     this.rates.add(s);
     const finished = finishedOf(s);
-    const rate = this.rates.callsPerSecond().toFixed(1);
+    // At the end the recent window is mostly idle; the whole campaign's average says more.
+    const rate = (final ? averageCallsPerSecond(s) : this.rates.callsPerSecond()).toFixed(1);
     const eta = final ? '0s' : this.rates.eta(s);
     switch (this.mode) {
       case 'silent':

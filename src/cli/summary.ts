@@ -32,8 +32,12 @@ export function formatStatus(s: CampaignView): string[] {
   );
   if (s.configuredRate !== undefined)
     lines.push(`  rate         ${s.currentRate ?? 0}/${s.configuredRate} calls/s`);
+  if (s.currentConcurrency !== undefined) lines.push(`  in flight    up to ${s.currentConcurrency} batches`);
+  if (s.windowOpen === false) lines.push(`  window       closed; next opens ${s.nextWindow ?? '?'}`);
   if (s.canary !== undefined) lines.push(`  canary       ${s.canary}`);
   if (s.errorBudget?.limit) lines.push(`  error budget ${s.errorBudget.used} used of ${s.errorBudget.limit}`);
+  if (s.cost)
+    lines.push(`  cost         ${s.cost.temporalActions} Temporal actions, ${s.cost.apiCalls} API calls`);
   lines.push(`  started      ${s.startedAt}`, `  updated      ${s.updatedAt}`);
   return lines;
 }

@@ -51,3 +51,14 @@ export async function withTemporal<T>(
     await session.connection.close();
   }
 }
+
+/** Whether a Temporal server answers at `address` (the demo and dev-server decide whether to start one). */
+export async function temporalAnswers(address: string, timeoutMs = 1000): Promise<boolean> {
+  try {
+    const c = await Connection.connect({ address, connectTimeout: timeoutMs });
+    await c.close();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -20,3 +20,10 @@ export function createCampaignStore(env: NodeJS.ProcessEnv = process.env): Campa
 export async function closeCampaignStore(store: CampaignStore): Promise<void> {
   if (store instanceof PostgresStore) await store.close();
 }
+
+/** Where a store keeps campaigns, for logs: the folder, or the database URL without credentials. */
+export function describeCampaignStore(store: CampaignStore): string {
+  if (store instanceof PostgresStore) return store.url;
+  if (store instanceof FolderStore) return store.root;
+  return store.location('*');
+}

@@ -6,7 +6,9 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -25,6 +27,7 @@ import {
   CampaignState as CampaignStateKey,
   CampaignTotal,
 } from '../temporal/search-attributes';
+import { campaignDetails } from './details';
 import { abortRuleFired, budgetExceeded, canaryFailed, describeBudget } from './budget';
 import {
   cancelSignal,
@@ -124,6 +127,8 @@ const SLOT_LEAD_MS = 5000;
 // Submit retries back off exponentially between these bounds.
 const BACKOFF_MIN_MS = 2000;
 const BACKOFF_MAX_MS = 5 * 60_000;
+// Temporal warns at 10 MB of history; hand over well before.
+const MAX_HISTORY_BYTES = 8 * 1024 * 1024;
 
 export async function resetCampaign(input: CampaignWorkflowInput): Promise<CampaignResult> {
   const options = withOptionDefaults(input.options);
@@ -181,10 +186,15 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     s.cost.activities++,
     plain.finalizeReport(i)
   );
-  const resetBatch = (i: Parameters<Acts['resetBatch']>[0]) => (s.cost.activities++, batch.resetBatch(i));
+  const resetBatch = (i: Parameters<Acts['resetBatch']>[0]) => {
+    s.cost.activities++;
+    // Shown next to the activity in the Temporal UI: which batch this is and how big.
+    const summary = `batch ${i.item.batchNo} · ${itemSize(i.item)} instances · ${i.item.round === 0 ? 'first reset' : `re-reset ${i.item.round}`}`;
+    return batch.resetBatch.executeWithOptions({ summary }, [i]);
+  };
   const timer = (ms: number) => (s.cost.timers++, sleep(ms));
 
-  const inFlight = new Map<string, { item: WorkItem; scope: CancellationScope }>();
+  const inFlight = new Map<string, { item: WorkItem; scope: CancellationScope; slotAt: number }>();
   let draining = false;
   let updatedAt = new Date().toISOString();
   let finalState: CampaignState | undefined;
@@ -265,6 +275,8 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   };
   const touch = () => {
     updatedAt = new Date().toISOString();
+    // Current details are not a history event: refreshing them on every change costs nothing.
+    setCurrentDetails(campaignDetails(status(), Date.now()));
   };
 
   const validateActive = () => {
@@ -352,6 +364,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   // ---- prepare: read, validate and spool the ids once, before any reset is sent -----------
   if (!s.prepared) {
     upsert(true);
+    touch();
     try {
       s.prepared = await prepareCampaign({ campaignId, source: input.source });
     } catch (err) {
@@ -376,11 +389,20 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     s.nextBatch < totalBatches() &&
     pendingIds() < MAX_PENDING_IDS &&
     (s.canary.passed || s.nextBatch < canaryBatches());
+  // The window counts batches whose call is due; ones still waiting for their slot do not hold
+  // the API's attention yet, so they must not keep a rate-bound campaign below its rate.
+  // (Patched: campaigns recorded before this rule counted every started batch.)
+  const dueInFlight = () =>
+    patched('window-counts-due-calls')
+      ? [...inFlight.values()].filter((f) => f.slotAt <= Date.now()).length
+      : inFlight.size;
   const maySubmit = () =>
     !s.paused &&
     !stopping() &&
     !draining &&
-    inFlight.size < concurrency() &&
+    dueInFlight() < concurrency() &&
+    // Besides the due ones, at most `concurrency` more may wait for their slot.
+    inFlight.size < 2 * concurrency() &&
     windowEnd(Date.now()) !== undefined;
   const slotReady = (now: number) => nextSlotAt(s.rate, now) - now <= SLOT_LEAD_MS;
 
@@ -568,10 +590,13 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   const start = (item: WorkItem, now: number) => {
     const slotAt = takeSlot(s.rate, now, item.notBefore);
     const scope = new CancellationScope();
-    inFlight.set(item.key, { item, scope });
+    inFlight.set(item.key, { item, scope, slotAt });
+    // The item stays in flight until its outcome is fully accounted for (handle may itself run an
+    // activity): the loop must not wind the campaign down and assemble the report before that.
     const run = async () => {
+      let r: ResetBatchResult;
       try {
-        const r = await scope.run(() =>
+        r = await scope.run(() =>
           resetBatch({
             campaignId,
             item,
@@ -585,19 +610,27 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
             ...(prepared.file ? { sourceFile: prepared.file } : {}),
           }),
         );
-        inFlight.delete(item.key);
-        await handle(item, r);
       } catch (err) {
-        inFlight.delete(item.key);
         if (isCancellation(err)) {
           // Handed over at continue-as-new: its journal lets the next run resume tracking.
           s.pending.push({ ...item, notBefore: Date.now() });
+          inFlight.delete(item.key);
           return;
         }
         const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
         log.error('batch failed after all activity retries', { campaignId, item: item.key, error: message });
-        await giveUp(item, 'failed', 'ORCHESTRATOR_ERROR', message);
-        canaryItemDone(item, -1, itemSize(item), itemSize(item));
+        try {
+          await giveUp(item, 'failed', 'ORCHESTRATOR_ERROR', message);
+          canaryItemDone(item, -1, itemSize(item), itemSize(item));
+        } finally {
+          inFlight.delete(item.key);
+        }
+        return;
+      }
+      try {
+        await handle(item, r);
+      } finally {
+        inFlight.delete(item.key);
       }
     };
     void run();
@@ -617,10 +650,13 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   let drainExpired = false;
   for (;;) {
     const now = Date.now();
-    if (
-      !draining &&
-      (workflowInfo().historyLength >= options.maxHistoryEvents || workflowInfo().continueAsNewSuggested)
-    ) {
+    // Our own event threshold, not the server's earlier suggestion: every hand-over briefly
+    // drains the window, so fewer, later ones are cheaper. Size is checked too (events are small).
+    const info = workflowInfo();
+    const handOver = patched('own-history-threshold')
+      ? info.historyLength >= options.maxHistoryEvents || info.historySize >= MAX_HISTORY_BYTES
+      : info.historyLength >= options.maxHistoryEvents || info.continueAsNewSuggested;
+    if (!draining && handOver) {
       draining = true;
     }
     if (draining && !drainStarted) {

@@ -7,10 +7,12 @@ import { before, describe, it } from 'node:test';
 import { freePort } from '../../src/temporal/free-port';
 import { testTemporal, type TestTemporal } from '../helpers/temporal';
 import { cliEnv, hasStackTrace, runCli, type CliRun } from './run-cli';
+import { standaloneDevServer } from './standalone-server';
 
 // Operator mistakes and broken infrastructure: each gets one line on stderr, the documented exit
 // code, and no stack trace — and nothing is started.
 describe('koophone-reset errors and exit codes', () => {
+  const stopServer = standaloneDevServer();
   let temporal: TestTemporal;
   let env: NodeJS.ProcessEnv;
   let dir: string;
@@ -26,6 +28,7 @@ describe('koophone-reset errors and exit codes', () => {
       REPORT_DIR: join(dir, 'reports'),
     });
   });
+  stopServer();
 
   function assertOneLineError(run: CliRun, code: number, pattern: RegExp): void {
     assert.equal(run.code, code, `exit code\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
@@ -72,11 +75,14 @@ describe('koophone-reset errors and exit codes', () => {
     ],
     ['report in an unknown format', ['report', 'x', '--format', 'xml'], /Allowed choices are csv, ndjson/],
   ];
-  for (const [name, args, pattern] of usageCases) {
-    it(`${name} → exit 2`, async () => {
-      assertOneLineError(await runCli(args, env), 2, pattern);
-    });
-  }
+  // Independent subprocesses: run side by side to keep the file fast.
+  describe('usage errors', { concurrency: true }, () => {
+    for (const [name, args, pattern] of usageCases) {
+      it(`${name} → exit 2`, async () => {
+        assertOneLineError(await runCli(args, env), 2, pattern);
+      });
+    }
+  });
 
   it('a missing ids file → exit 2, naming the file', async () => {
     const path = join(dir, 'nope.txt');
@@ -101,14 +107,17 @@ describe('koophone-reset errors and exit codes', () => {
 
   it('an unreachable Temporal server → exit 3 for every command that needs it', async () => {
     const closed = cliEnv({ ...env, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
-    for (const args of [
+    const commands = [
       ['start', 'a1'],
+      ['list'],
       ['status', 'x'],
+      ['pause', 'x'],
+      ['report', 'x'],
       ['schedule', 'list'],
-    ]) {
-      const run = await runCli(args, closed);
+    ];
+    const runs = await Promise.all(commands.map((args) => runCli(args, closed)));
+    for (const run of runs)
       assertOneLineError(run, 3, /cannot reach the Temporal server at 127\.0\.0\.1:\d+/);
-    }
   });
 
   it('--dry-run prints the plan and starts nothing', async () => {
@@ -148,12 +157,12 @@ describe('koophone-reset errors and exit codes', () => {
   });
 
   it('an unknown campaign → exit 2 for status, pause, report', async () => {
-    for (const args of [
+    const commands = [
       ['status', 'no-such-campaign'],
       ['pause', 'no-such-campaign'],
       ['report', 'no-such-campaign'],
-    ]) {
-      assertOneLineError(await runCli(args, env), 2, /no campaign no-such-campaign/);
-    }
+    ];
+    const runs = await Promise.all(commands.map((args) => runCli(args, env)));
+    for (const run of runs) assertOneLineError(run, 2, /no campaign no-such-campaign/);
   });
 });

@@ -6,8 +6,9 @@ import { createCampaignStore, PostgresStore } from '../../src/report';
 import { statusQuery } from '../../src/workflows';
 import { cliEnv, runCli } from '../cli/run-cli';
 import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
-import { killHard, spawnWorker } from '../helpers/worker-process';
+import { killHard } from '../helpers/worker-process';
 import { startTestPostgres, type TestPostgres } from './helpers/postgres';
+import { jsonLines, startWorkerProcess, workerStarted, type WorkerProcess } from './helpers/workers';
 
 function line(id: string, outcome: ReportLine['outcome'] = 'succeeded', resets = 1): ReportLine {
   return { instance_id: id, outcome, resets, job_id: `job-${id}`, error_code: '', error_msg: '', finished_at: new Date().toISOString() };
@@ -21,13 +22,6 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of items) out.push(x);
   return out;
-}
-
-function jsonLines(output: string): Record<string, unknown>[] {
-  return output
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
@@ -144,8 +138,8 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
   });
 
   describe('a campaign run by two worker processes on the PostgreSQL sink', () => {
-    const env = campaignEnv({ jobDurationMs: '1000..2500' }, { worker: false });
-    const workers: ReturnType<typeof spawnWorker>[] = [];
+    const env = campaignEnv({ jobDurationMs: '300..900' }, { worker: false });
+    const workers: WorkerProcess[] = [];
     after(async () => {
       for (const w of workers) await killHard(w);
     });
@@ -159,18 +153,20 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
         KOOPHONE_TOKEN: 'sim-token',
         REPORT_SINK: pg.url,
         REPORT_DIR: '/nonexistent/folder-sink-must-not-be-used',
-        LOG_LEVEL: 'info',
+        // The SDK hands activities eagerly to the worker running the workflow; with 3 slots each,
+        // a campaign window of 6 needs both workers.
+        WORKER_MAX_ACTIVITIES: '3',
       };
       const t0 = Date.now();
-      const [a, b] = [spawnWorker(workerEnv), spawnWorker(workerEnv)];
+      const [a, b] = await Promise.all([startWorkerProcess(workerEnv), startWorkerProcess(workerEnv)]);
       workers.push(a, b);
-      await waitFor(() => a.output().includes('"worker started"') && b.output().includes('"worker started"'), 60_000);
+      await Promise.all([workerStarted(a), workerStarted(b)]);
 
       console.log('TIMING workers up', Date.now() - t0);
-      const ids = env.ids(1500, 7000);
+      const ids = env.ids(400, 7000);
       env.sim.reset();
       const handle = await env.start(
-        { concurrency: 6, rate: 20, batchSize: 50, canary: 0, heartbeatTimeoutMs: 5000 },
+        { concurrency: 6, rate: 20, batchSize: 25, canary: 0, heartbeatTimeoutMs: 5000 },
         { kind: 'inline', ids },
       );
       const campaignId = handle.workflowId;
@@ -178,16 +174,25 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
       // Both workers are resetting before one of them dies with batches in flight.
       await waitFor(async () => {
         const s = await handle.query(statusQuery).catch(() => undefined);
-        return accepted(a).length > 0 && accepted(b).length > 0 && !!s && s.succeeded >= 200 && s.inFlight > 0;
-      }, 60_000, 100);
+        return accepted(a).length > 0 && accepted(b).length > 0 && !!s && s.succeeded >= 100 && s.inFlight > 0;
+      }, 60_000, 100).catch(async (err: Error) => {
+        const s = await handle.query(statusQuery).catch((e: Error) => e.message);
+        require('fs').writeFileSync('/tmp/probe/a.log', a.output());
+        require('fs').writeFileSync('/tmp/probe/b.log', b.output());
+        throw new Error(`${err.message}: accepted A ${accepted(a).length}, B ${accepted(b).length}, status ${JSON.stringify(s)}`);
+      });
       console.log('TIMING kill', Date.now() - t0);
+      // A rolling restart: SIGTERM, as compose and Kubernetes send it. The worker stops polling,
+      // its in-flight batch activities fail over to B, which resumes them from their journals.
+      const exited = new Promise((r) => a.once('exit', r));
+      a.kill('SIGTERM');
+      await exited;
       const logsOfA = a.output();
-      await killHard(a);
       const result = await handle.result();
       console.log('TIMING done', Date.now() - t0);
       assert.equal(result.state, 'completed', b.output().slice(-3000));
-      assert.equal(result.counts.succeeded, 1500);
-      assert.equal(result.reportLines, 1500);
+      assert.equal(result.counts.succeeded, 400);
+      assert.equal(result.reportLines, 400);
 
       const { rows } = await sql.query<{ n: string; distinct_ids: string; dups: string }>(
         `SELECT count(*) AS n, count(DISTINCT instance_id) AS distinct_ids,
@@ -195,15 +200,15 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
          FROM koophone_outcomes WHERE campaign = $1`,
         [campaignId],
       );
-      assert.deepEqual(rows[0], { n: '1500', distinct_ids: '1500', dups: '0' });
+      assert.deepEqual(rows[0], { n: '400', distinct_ids: '400', dups: '0' });
       const stored = await collect(store.readReport(campaignId));
       assert.deepEqual([...stored.map((l) => l.instance_id)].sort(), [...ids].sort());
-      assert.deepEqual(countBy(stored, (l) => l.outcome), { succeeded: 1500 });
-      assert.deepEqual(countBy(ids.map((id) => env.sim.instance(id)?.resets), String), { '1': 1500 });
+      assert.deepEqual(countBy(stored, (l) => l.outcome), { succeeded: 400 });
+      assert.deepEqual(countBy(ids.map((id) => env.sim.instance(id)?.resets), String), { '1': 400 });
 
       // Structured logs: every accepted batch names its campaign, batch and KooPhone request; no secrets.
       const acceptedLines = [...jsonLines(logsOfA), ...jsonLines(b.output())].filter((l) => l.msg === 'batch accepted');
-      assert.ok(acceptedLines.length >= 30, `${acceptedLines.length} accepted-batch lines`);
+      assert.ok(acceptedLines.length >= 16, `${acceptedLines.length} accepted-batch lines`);
       for (const l of acceptedLines) {
         assert.equal(l.campaignId, campaignId);
         assert.equal(typeof l.batchNo, 'number');
@@ -213,7 +218,7 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
         assert.ok(!out.includes(pg.password), 'the database password is not logged');
         assert.ok(!out.includes('sim-token'), 'the KooPhone token is not logged');
         const started = jsonLines(out).find((l) => l.msg === 'worker started');
-        assert.match(String(started?.reportSink), /^postgres:\/\/127\.0\.0\.1:\d+\/koophone\//);
+        assert.equal(started?.reportSink, `postgres://127.0.0.1:${pg.port}/koophone`);
       }
 
       // The operator's CLI reads the same rows from anywhere the database is reachable.
@@ -223,8 +228,8 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
       );
       assert.equal(cli.code, 0, cli.stderr);
       const printed = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as ReportLine);
-      assert.equal(printed.length, 1500);
-      assert.equal(new Set(printed.map((l) => l.instance_id)).size, 1500);
+      assert.equal(printed.length, 400);
+      assert.equal(new Set(printed.map((l) => l.instance_id)).size, 400);
       assert.ok(printed.every((l) => l.outcome === 'succeeded' && l.resets === 1 && l.job_id !== ''));
       assert.ok(!cli.stderr.includes(pg.password));
     });

@@ -1,26 +1,16 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Connection } from '@temporalio/client';
 import { startDevServer } from '../../temporal/dev-server';
 import { out, type CliContext } from '../context';
 import { CliError, EXIT, usageError } from '../exit-codes';
 import { untilInterrupted } from '../signals';
+import { temporalAnswers } from '../temporal';
 
 function port(flag: string, raw: string): number {
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n < 1 || n > 65_535)
     throw usageError(`${flag}: expected a port 1..65535, got "${raw}"`);
   return n;
-}
-
-export async function temporalAnswers(address: string, timeoutMs = 1000): Promise<boolean> {
-  try {
-    const c = await Connection.connect({ address, connectTimeout: timeoutMs });
-    await c.close();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function registerDevServer(program: Command, ctx: CliContext): void {

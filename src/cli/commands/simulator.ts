@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import { parseSimulatorOptions, simulatorFlags, startSimulator } from '../../simulator';
+// The flag table only (zod); the HTTP server is loaded when the command runs.
+import { parseSimulatorOptions, simulatorFlags } from '../../simulator/options';
 import { out, type CliContext } from '../context';
 import { usageError } from '../exit-codes';
 import { untilInterrupted } from '../signals';
@@ -30,6 +31,7 @@ export function registerSimulator(program: Command, ctx: CliContext): void {
     } catch (err) {
       throw usageError((err as Error).message);
     }
+    const { startSimulator } = await import('../../simulator');
     const sim = await startSimulator(parsed).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE')
         throw usageError(`port ${parsed.port} is in use; pick another with --port (0: any free port)`);

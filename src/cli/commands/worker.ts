@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { loadKoophoneConfig } from '../../koophone';
 import { createCampaignStore } from '../../report';
-import { runWorker } from '../../worker';
 import type { CliContext } from '../context';
 import { usageError } from '../exit-codes';
 import { connectTemporal } from '../temporal';
@@ -27,6 +26,8 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       // Fail fast with exit 3 when the server is down, instead of the worker's long retries.
       const probe = await connectTemporal(ctx.env);
       await probe.connection.close();
+      // Loaded on use: the worker SDK would slow every other command's start.
+      const { runWorker } = await import('../../worker');
       await runWorker(ctx.env);
     });
 }

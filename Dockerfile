@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# koophone-reset worker image. Multi-stage: compile TypeScript and prebuild the workflow bundle
+# with the dev dependencies, then ship only dist/ and the production dependencies, as a non-root
+# user. glibc (Debian slim), not Alpine: the Temporal SDK's native core ships for glibc.
+ARG NODE_VERSION=20
+
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY deploy/bundle-workflows.mjs ./deploy/bundle-workflows.mjs
+RUN npm run build && npm run bundle:workflows
+
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The folder sink's default place (REPORT_DIR) and the id-file mount point, owned by the runtime user.
+RUN mkdir -p /app/reports /app/inputs && chown node:node /app/reports
+# Workers load the prebuilt bundle instead of running webpack at every start.
+ENV WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js \
+    REPORT_DIR=/app/reports
+USER node
+# METRICS_PORT (off unless set; compose sets 9464) and the SDK's exporter on METRICS_PORT + 1.
+EXPOSE 9464 9465
+CMD ["node", "dist/cli/index.js", "worker"]

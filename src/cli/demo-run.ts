@@ -1,0 +1,198 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import pino from 'pino';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { createKoophoneClient, Secret } from '../koophone';
+import { temporalLogger } from '../logger';
+import { createCampaignStore } from '../report';
+import { startSimulator, type RunningSimulator } from '../simulator';
+import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { createCampaignWorker } from '../worker';
+import { parseCampaignFlags } from './campaign-options';
+import { out, type CliContext } from './context';
+import { CliError, EXIT, exitCodeForCampaign, usageError } from './exit-codes';
+import { followCampaign } from './follow';
+import { formatPlan, planCampaign } from './plan';
+import { progressMode } from './progress';
+import { onInterrupt } from './signals';
+import { newCampaignId, startCampaign } from './start-campaign';
+import { formatSummary } from './summary';
+import { connectTemporal, temporalAnswers, temporalSettings, type TemporalSession } from './temporal';
+import { ensureSearchAttributes } from './temporal-setup';
+
+interface DemoFlags {
+  instances: string;
+  rate: string;
+}
+
+const DEMO_JOB_MS = { min: 1000, max: 4000 };
+
+function positiveInt(flag: string, raw: string, max: number): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > max)
+    throw usageError(`${flag}: expected a whole number 1..${max}, got "${raw}"`);
+  return n;
+}
+
+/** Everything the demo started, stopped in reverse order whatever happens. */
+class Started {
+  server?: DevServer;
+  sim?: RunningSimulator;
+  session?: TemporalSession;
+  native?: NativeConnection;
+  worker?: Worker;
+  workerRun?: Promise<void>;
+
+  async stop(): Promise<void> {
+    if (this.worker && this.worker.getState() === 'RUNNING') this.worker.shutdown();
+    await this.workerRun?.catch(() => undefined);
+    await this.native?.close().catch(() => undefined);
+    await this.session?.connection.close().catch(() => undefined);
+    await this.sim?.close().catch(() => undefined);
+    await this.server?.stop().catch(() => undefined);
+  }
+}
+
+export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number> {
+  const instances = positiveInt('--instances', flags.instances, 1_000_000);
+  // A short retry delay keeps the demo's failed-job retries within a minute.
+  const options = parseCampaignFlags({
+    rate: flags.rate,
+    concurrency: '20',
+    retryDelay: '10s',
+    jobTimeout: '5m',
+  });
+  const settings = temporalSettings(ctx.env);
+  const address = settings.connection.address ?? '127.0.0.1:7233';
+  const logFile = resolve('.data', 'demo-worker.log');
+  mkdirSync(resolve('.data'), { recursive: true });
+  // The worker's own logs would tear the progress bar apart: they go to a file.
+  Runtime.install({
+    logger: temporalLogger(
+      pino(
+        { level: 'warn', base: { service: 'koophone-reset-demo' } },
+        pino.destination({ dest: logFile, sync: false }),
+      ),
+    ),
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+    shutdownSignals: [],
+  });
+
+  const started = new Started();
+  let campaignId: string | undefined;
+  const stopWatching = new AbortController();
+  const release = onInterrupt(() => stopWatching.abort());
+  try {
+    // 1. Temporal: reuse a server that answers, else start the local dev server (data kept in .data/).
+    let uiBase = 'http://127.0.0.1:8233';
+    if (await temporalAnswers(address)) {
+      out(ctx, `Temporal: using the server at ${address}`);
+    } else {
+      const [host, portText] = address.split(':');
+      if (host !== '127.0.0.1' && host !== 'localhost') {
+        throw new CliError(
+          EXIT.unreachable,
+          `cannot reach the Temporal server at ${address} (TEMPORAL_ADDRESS)`,
+        );
+      }
+      const port = Number(portText);
+      const uiPort = port === 7233 ? 8233 : port + 1000;
+      out(ctx, `Temporal: starting the dev server on ${address} (data in .data/temporal.db)…`);
+      started.server = await startDevServer({ port, uiPort, dbFile: resolve('.data', 'temporal.db') });
+      uiBase = started.server.uiUrl ?? uiBase;
+    }
+    started.session = await connectTemporal(ctx.env);
+    const added = await ensureSearchAttributes(started.session.connection, settings.namespace);
+    if (added.length) out(ctx, `Temporal: registered search attributes ${added.join(', ')}`);
+
+    // 2. A simulated KooPhone with the faults a real fleet shows, throttling just above our rate.
+    // A fresh seed per run: each demo meets a different pattern of faults.
+    const seed = randomBytes(4).readUInt32BE(0);
+    started.sim = await startSimulator({
+      port: 0,
+      instances,
+      seed,
+      jobDurationMs: DEMO_JOB_MS,
+      fault9999Rate: 0.02,
+      fault5xxRate: 0.01,
+      rateLimit: Math.ceil((options.rate === 'auto' ? options.rateMax : options.rate) * 1.2),
+      jobFailureRate: 0.01,
+      lostResponseRate: 0.005,
+      frozenRate: 0.001,
+    });
+    out(ctx, `KooPhone simulator: ${started.sim.url}, ${instances} instances (seed ${seed})`);
+    out(
+      ctx,
+      '  faults: 2% 9999, 1% 5xx, 429 just above the rate, 1% failed jobs, 0.5% lost responses, 0.1% frozen',
+    );
+
+    // 3. A worker on a task queue of its own, so a stale worker elsewhere cannot take the tasks.
+    const taskQueue = `demo-${randomBytes(4).toString('hex')}`;
+    started.native = await NativeConnection.connect(settings.connection);
+    const store = createCampaignStore(ctx.env);
+    out(ctx, `worker: task queue ${taskQueue}, logs in ${logFile}; bundling workflows…`);
+    started.worker = await createCampaignWorker({
+      connection: started.native,
+      namespace: settings.namespace,
+      taskQueue,
+      client: createKoophoneClient({
+        endpoint: started.sim.url,
+        timeoutMs: 5000,
+        auth: { kind: 'static', token: new Secret(started.sim.options.token) },
+      }),
+      store,
+    });
+    started.workerRun = started.worker.run();
+
+    // 4. One campaign over the whole fleet, followed on screen.
+    campaignId = newCampaignId().replace(/^reset-/, 'demo-');
+    const resolved = {
+      source: { kind: 'fleet' as const },
+      instances,
+      duplicates: 0,
+      describe: 'the whole simulated fleet (--all)',
+    };
+    if (stopWatching.signal.aborted) {
+      out(ctx, 'interrupted before the campaign started; stopping what the demo started');
+      return 130;
+    }
+    out(ctx);
+    formatPlan(planCampaign(campaignId, options, resolved, (DEMO_JOB_MS.min + DEMO_JOB_MS.max) / 2)).forEach(
+      (l) => out(ctx, l),
+    );
+    await startCampaign(ctx, started.session, campaignId, options, resolved, taskQueue);
+    out(ctx);
+    const final = await followCampaign(ctx, started.session.client, campaignId, {
+      mode: progressMode(ctx, false),
+      signal: stopWatching.signal,
+    });
+    const uiUrl = `${uiBase}/namespaces/${settings.namespace}/workflows/${campaignId}`;
+    if (!final) {
+      // Its simulator and worker are going away: a campaign left running would wait forever.
+      await started.session.client.workflow.getHandle(campaignId).terminate('demo interrupted');
+      out(ctx, `\ninterrupted: campaign ${campaignId} terminated; stopping what the demo started`);
+      return 130;
+    }
+    out(ctx);
+    formatSummary(final, { reportPath: final.reportLocation ?? store.location(campaignId), uiUrl }).forEach(
+      (l) => out(ctx, l),
+    );
+    const stats = started.sim.stats();
+    const f = stats.faults;
+    out(ctx, `  KooPhone saw ${stats.calls.batchReset} batch-reset calls, ${stats.calls.getTask} task polls`);
+    out(
+      ctx,
+      `    faults     ${f.fault9999} 9999, ${f.fault5xx} 5xx, ${f.throttled} 429, ${f.lostResponse} lost responses`,
+    );
+    out(
+      ctx,
+      `    applied    ${stats.resets.total} resets on ${stats.resets.instances} instances (at most ${stats.resets.max} on one)`,
+    );
+    out(ctx, `  CSV report:  koophone-reset report ${campaignId} --format csv`);
+    return exitCodeForCampaign(final);
+  } finally {
+    release();
+    await started.stop();
+  }
+}

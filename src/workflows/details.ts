@@ -1,0 +1,55 @@
+import type { CampaignStatus } from '../campaign/status';
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+function eta(status: CampaignStatus, now: number): string {
+  const elapsed = (now - Date.parse(status.startedAt)) / 1000;
+  const done = status.total - status.pending - status.inFlight;
+  if (status.pending + status.inFlight === 0) return 'done';
+  if (done <= 0 || elapsed <= 0) return 'estimating…';
+  const perSecond = done / elapsed;
+  const seconds = Math.round((status.pending + status.inFlight) / perSecond);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  return h > 0 ? `~${h}h${m}m` : m > 0 ? `~${m}m${seconds % 60}s` : `~${seconds}s`;
+}
+
+/**
+ * The campaign's live details for the Temporal UI (workflow "current details"), in Markdown.
+ * Built only from the status object, so it can never carry a secret.
+ */
+export function campaignDetails(status: CampaignStatus, now: number): string {
+  const rows: [string, string][] = [
+    ['succeeded', fmt(status.succeeded)],
+    ['failed', fmt(status.failed)],
+    ['timed out', fmt(status.timedOut)],
+    ['rejected', fmt(status.rejected)],
+    ['missing job', fmt(status.missingJob)],
+    ['skipped', fmt(status.skipped)],
+    ['canceled', fmt(status.canceled)],
+    ['in flight', fmt(status.inFlight)],
+    ['pending', fmt(status.pending)],
+  ];
+  const lines = [
+    `### Campaign ${status.campaignId}: **${status.state}**${status.reason ? ` — ${status.reason}` : ''}`,
+    '',
+    `**${fmt(status.total - status.pending - status.inFlight)} / ${fmt(status.total)}** instances finished · ETA ${eta(status, now)}`,
+    '',
+    '| outcome | instances |',
+    '|---|--:|',
+    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+    '',
+    `- rate: ${status.currentRate}/s (configured ${status.configuredRate}), ${status.currentConcurrency} batches in flight max`,
+    `- error budget: ${fmt(status.errorBudget.used)} errors used of ${status.errorBudget.limit}; canary ${status.canary}`,
+    `- batch-reset calls: ${fmt(status.batchResetCalls)}, task polls: ${fmt(status.taskPolls)}, resets sent: ${fmt(status.resetsSent)}`,
+    `- Temporal actions so far: ${fmt(status.cost.temporalActions)} (run ${status.run})`,
+  ];
+  if (status.nextWindow !== undefined || !status.windowOpen) {
+    lines.push(
+      `- maintenance window: ${status.windowOpen ? 'open' : 'closed'}${status.nextWindow ? `, next opens ${status.nextWindow}` : ''}`,
+    );
+  }
+  if (status.awaitingRetry > 0) lines.push(`- awaiting retry: ${fmt(status.awaitingRetry)} instances`);
+  lines.push('', `_updated ${status.updatedAt}_`);
+  return lines.join('\n');
+}

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { projectRoot } from '../../src/project-root';
+import { campaignSearchAttributes } from '../../src/temporal/search-attributes';
+
+const file = (name: string) => readFileSync(join(projectRoot, name), 'utf8');
+const PROFILES = ['--profile', 'sim', '--profile', 'cli', '--profile', 'metrics'];
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  container_name?: string;
+  ports?: (string | { host_ip?: string; published?: number | string })[];
+  expose?: string[];
+  environment?: Record<string, string>;
+  profiles?: string[];
+  command?: string[];
+  entrypoint?: string[];
+  stop_grace_period?: string;
+  depends_on?: Record<string, { condition: string }>;
+}
+
+/** `docker-compose config` (the Debian package), as JSON through the PyYAML it depends on. */
+function composeConfig(): { services: Record<string, ComposeService> } {
+  const which = spawnSync('sh', ['-c', 'command -v docker-compose'], { encoding: 'utf8' });
+  if (which.status !== 0) {
+    throw new Error('docker-compose is not installed: `apt-get update && apt-get install -y docker-compose` (.ci/run does this)');
+  }
+  const run = spawnSync('docker-compose', [...PROFILES, 'config'], { cwd: projectRoot, encoding: 'utf8', env: { ...process.env, COMPOSE_PROJECT_NAME: 'koophone-check' } });
+  assert.equal(run.status, 0, `docker-compose config failed:\n${run.stderr}`);
+  const json = execFileSync('python3', ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: run.stdout, encoding: 'utf8' });
+  return JSON.parse(json) as { services: Record<string, ComposeService> };
+}
+
+function seconds(duration: string | undefined): number {
+  const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(duration ?? '');
+  return m ? Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0) : 0;
+}
+
+describe('deployment files', () => {
+  const scripts = (JSON.parse(file('package.json')) as { scripts: Record<string, string> }).scripts;
+
+  it('docker-compose.yml validates; ports on 127.0.0.1 only; a scalable worker on the PostgreSQL sink', () => {
+    const { services } = composeConfig();
+    for (const name of ['postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'worker', 'simulator', 'cli']) {
+      assert.ok(services[name], `service ${name}`);
+    }
+    assert.match(services.temporal!.image ?? '', /^temporalio\/(auto-setup|server):/);
+    assert.match(services['temporal-ui']!.image ?? '', /^temporalio\/ui:/);
+    assert.match(services['temporal-setup']!.image ?? '', /^temporalio\/admin-tools:/);
+    for (const [name, service] of Object.entries(services)) {
+      for (const port of service.ports ?? []) {
+        const hostIp = typeof port === 'string' ? port.split(':')[0] : port.host_ip;
+        assert.equal(hostIp, '127.0.0.1', `${name} publishes ${JSON.stringify(port)} beyond loopback`);
+      }
+    }
+    const worker = services.worker!;
+    assert.ok(worker.build, 'the worker is built from the repository');
+    assert.equal(worker.container_name, undefined, 'a fixed container name would forbid --scale worker=N');
+    assert.equal(worker.ports, undefined, 'a published host port would forbid --scale worker=N');
+    const env = worker.environment ?? {};
+    assert.match(env.REPORT_SINK ?? '', /^postgres:\/\/[^@]+@postgresql:5432\/koophone$/);
+    assert.equal(env.TEMPORAL_ADDRESS, 'temporal:7233');
+    assert.deepEqual(worker.expose?.map(String).sort(), [env.METRICS_PORT, String(Number(env.METRICS_PORT) + 1)].sort());
+    assert.equal(worker.depends_on?.['temporal-setup']?.condition, 'service_completed_successfully');
+    // Docker's stop grace must outlast the worker's own (20 s default), or SIGKILL cuts batches off.
+    assert.ok(seconds(worker.stop_grace_period) > 20, `stop_grace_period ${worker.stop_grace_period}`);
+    assert.deepEqual(services.simulator!.profiles, ['sim']);
+    assert.ok(services.simulator!.command?.includes('0.0.0.0'), 'the simulator listens beyond its container');
+    assert.equal(services.cli!.environment?.REPORT_SINK, env.REPORT_SINK, 'the CLI reads the sink the workers write');
+  });
+
+  it('the compose setup registers exactly the search attributes the workflows upsert', () => {
+    const script = file('deploy/temporal/register-search-attributes.sh');
+    const listed = Object.fromEntries([...script.matchAll(/\b(Campaign\w+)=(\w+)/g)].map((m) => [m[1], m[2]]));
+    assert.deepEqual(listed, campaignSearchAttributes);
+  });
+
+  it('the Dockerfile is multi-stage and non-root, and its commands exist in package.json and dist', () => {
+    const dockerfile = file('Dockerfile');
+    const stages = dockerfile.split(/^FROM /m).slice(1);
+    assert.ok(stages.length >= 2, 'multi-stage');
+    const [build, runtime] = [stages[0]!, stages[stages.length - 1]!];
+    assert.match(build, /RUN npm ci\b/);
+    assert.match(runtime, /RUN npm ci --omit=dev\b/, 'production dependencies only in the image');
+    assert.doesNotMatch(runtime, /npm run build/);
+    const user = /^USER (\S+)/m.exec(runtime)?.[1];
+    assert.ok(user && user !== 'root' && user !== '0', `runtime user: ${user}`);
+    for (const [, script] of dockerfile.matchAll(/npm run ([\w:-]+)/g)) {
+      assert.ok(scripts[script!], `Dockerfile runs "npm run ${script}", missing from package.json scripts`);
+    }
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)?.[1] ?? 'null') as string[] | null;
+    assert.deepEqual(cmd, ['node', 'dist/cli/index.js', 'worker']);
+    // dist/cli/index.js is what `npm run build` (tsc, rootDir src) makes of src/cli/index.ts.
+    assert.ok(existsSync(join(projectRoot, 'src/cli/index.ts')));
+    assert.match(file('tsconfig.build.json'), /"rootDir":\s*"src"/);
+    const bundleEnv = /WORKFLOW_BUNDLE=(\S+)/.exec(runtime)?.[1];
+    assert.equal(bundleEnv, '/app/dist/workflow-bundle.js');
+    const ignore = file('.dockerignore').split('\n');
+    for (const entry of ['node_modules', 'dist', '.temporal', '.git', '.env']) assert.ok(ignore.includes(entry), `.dockerignore: ${entry}`);
+  });
+
+  it('the built CLI has the worker command, and the bundle step of the image build works', () => {
+    const cli = join(projectRoot, 'dist/cli/index.js');
+    assert.ok(existsSync(cli), 'dist/cli/index.js is missing: run `npm run build` (npm test does)');
+    assert.ok(statSync(cli).mtimeMs >= statSync(join(projectRoot, 'src/cli/index.ts')).mtimeMs, 'dist is older than src: run `npm run build`');
+    const help = execFileSync(process.execPath, [cli, 'worker', '--help'], { encoding: 'utf8' });
+    assert.match(help, /Usage: .*worker/);
+    const out = join(mkdtempSync(join(tmpdir(), 'koophone-bundle-check-')), 'workflow-bundle.js');
+    execFileSync(process.execPath, [join(projectRoot, 'deploy/bundle-workflows.mjs'), out], { cwd: projectRoot, stdio: 'pipe' });
+    const code = readFileSync(out, 'utf8');
+    assert.ok(code.length > 100_000 && code.includes('resetCampaign'), 'the bundle holds the campaign workflow');
+  });
+
+  it('the example scrape config targets both metrics ports of every worker', () => {
+    const prometheus = file('deploy/prometheus/prometheus.yml');
+    assert.match(prometheus, /port: 9464/);
+    assert.match(prometheus, /port: 9465/);
+    assert.match(prometheus, /names: \[worker\]/);
+  });
+});

@@ -1,0 +1,60 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { workflowBundle } from '../../helpers/campaign-env';
+import { spawnWorker } from '../../helpers/worker-process';
+
+export type WorkerProcess = ReturnType<typeof spawnWorker>;
+
+let bundlePath: Promise<string> | undefined;
+
+/**
+ * The workflows bundled once for the test file and written where WORKFLOW_BUNDLE can point:
+ * worker processes then start in about a second instead of each running webpack.
+ */
+export function prebuiltBundlePath(): Promise<string> {
+  bundlePath ??= workflowBundle().then(({ code }) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'koophone-bundle-')), 'workflow-bundle.js');
+    writeFileSync(path, code);
+    return path;
+  });
+  return bundlePath;
+}
+
+/** A real `koophone-reset worker` process (tsx on the sources) on the prebuilt bundle. */
+export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  return spawnWorker({ LOG_LEVEL: 'info', WORKFLOW_BUNDLE: await prebuiltBundlePath(), ...env });
+}
+
+/** Resolves once the worker logged "worker started"; rejects with its output if it exits first. */
+export function workerStarted(worker: WorkerProcess, timeoutMs = 60_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (worker.output().includes('"worker started"')) done();
+    }, 50);
+    const deadline = setTimeout(() => fail(`worker did not start within ${timeoutMs} ms`), timeoutMs);
+    const onExit = (code: number | null) => fail(`worker exited (${code}) before starting`);
+    const cleanup = () => {
+      clearInterval(timer);
+      clearTimeout(deadline);
+      worker.off('exit', onExit);
+    };
+    const done = () => {
+      cleanup();
+      resolve();
+    };
+    const fail = (why: string) => {
+      cleanup();
+      reject(new Error(`${why}:\n${worker.output().slice(-4000)}`));
+    };
+    worker.once('exit', onExit);
+  });
+}
+
+/** Parsed JSON log lines of a worker's output. */
+export function jsonLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
