@@ -41,6 +41,11 @@ export interface WorkerConfig {
   workflowBundlePath?: string;
 }
 
+/** A value as an error may echo it: a URL's user and password (REPORT_SINK) never are. */
+function shown(name: string, value: string | undefined): string | undefined {
+  return name === 'REPORT_SINK' && value ? value.replace(/\/\/[^@/]*@/, '//***@') : value;
+}
+
 /**
  * The worker's whole configuration, parsed once at start-up. Every bad variable is reported in
  * one error, one line each, before anything connects anywhere.
@@ -51,7 +56,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   if (!own.success) {
     for (const issue of own.error.issues) {
       const name = String(issue.path[0]);
-      problems.push(`  - ${name}: ${issue.message} (got ${JSON.stringify(env[name])})`);
+      problems.push(`  - ${name}: ${issue.message} (got ${JSON.stringify(shown(name, env[name]))})`);
     }
   }
   let koophone: KoophoneConfig | undefined;

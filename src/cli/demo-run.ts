@@ -5,7 +5,7 @@ import pino from 'pino';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createKoophoneClient, Secret } from '../koophone';
 import { temporalLogger } from '../logger';
-import { createCampaignStore } from '../report';
+import { closeCampaignStore, createCampaignStore, type CampaignStore } from '../report';
 import { startSimulator, type RunningSimulator } from '../simulator';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createCampaignWorker } from '../worker';
@@ -42,11 +42,13 @@ class Started {
   session?: TemporalSession;
   native?: NativeConnection;
   worker?: Worker;
+  store?: CampaignStore;
   workerRun?: Promise<void>;
 
   async stop(): Promise<void> {
     if (this.worker && this.worker.getState() === 'RUNNING') this.worker.shutdown();
     await this.workerRun?.catch(() => undefined);
+    if (this.store) await closeCampaignStore(this.store).catch(() => undefined);
     await this.native?.close().catch(() => undefined);
     await this.session?.connection.close().catch(() => undefined);
     await this.sim?.close().catch(() => undefined);
@@ -130,7 +132,7 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
     // 3. A worker on a task queue of its own, so a stale worker elsewhere cannot take the tasks.
     const taskQueue = `demo-${randomBytes(4).toString('hex')}`;
     started.native = await NativeConnection.connect(settings.connection);
-    const store = createCampaignStore(ctx.env);
+    const store = (started.store = createCampaignStore(ctx.env));
     out(ctx, `worker: task queue ${taskQueue}, logs in ${logFile}; bundling workflows…`);
     started.worker = await createCampaignWorker({
       connection: started.native,
@@ -161,7 +163,7 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
     formatPlan(planCampaign(campaignId, options, resolved, (DEMO_JOB_MS.min + DEMO_JOB_MS.max) / 2)).forEach(
       (l) => out(ctx, l),
     );
-    await startCampaign(ctx, started.session, campaignId, options, resolved, taskQueue);
+    await startCampaign(ctx, started.session, campaignId, options, resolved, taskQueue, false);
     out(ctx);
     const final = await followCampaign(ctx, started.session.client, campaignId, {
       mode: progressMode(ctx, false),

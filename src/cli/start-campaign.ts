@@ -42,6 +42,8 @@ export async function startCampaign(
   options: CampaignOptions,
   resolved: ResolvedSource,
   taskQueue = session.settings.taskQueue,
+  /** Off where the caller runs its own worker (the demo): its pollers may not be visible yet. */
+  warnIfNoWorker = true,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof resetCampaign>> {
   if (await campaignExists(session, campaignId)) throw alreadyExists(campaignId);
   const source = await spillIds(resolved, ctx.env, campaignId);
@@ -57,7 +59,7 @@ export async function startCampaign(
       { key: CampaignTotal, value: resolved.instances ?? 0 },
     ],
   });
-  await warnWithoutWorkers(ctx, session, taskQueue);
+  if (warnIfNoWorker) await warnWithoutWorkers(ctx, session, taskQueue);
   return handle;
 }
 

@@ -13,7 +13,13 @@ import {
 
 const T0 = Date.parse('2025-03-02T03:00:00.000Z');
 
-function line(id: string, outcome: ReportLine['outcome'], minute: number | undefined, code = '', msg = ''): ReportLine {
+function line(
+  id: string,
+  outcome: ReportLine['outcome'],
+  minute: number | undefined,
+  code = '',
+  msg = '',
+): ReportLine {
   return {
     instance_id: id,
     outcome,
@@ -37,7 +43,15 @@ describe('HTML report aggregation', () => {
   it('counts outcomes, minutes and codes in one pass and keeps the first failures', async () => {
     const agg = await aggregateReport(sample, { maxFailureRows: 2 });
     assert.equal(agg.lines, 5);
-    assert.deepEqual(agg.counts, { succeeded: 1, failed: 2, timed_out: 1, rejected: 0, missing_job: 0, skipped: 1, canceled: 0 });
+    assert.deepEqual(agg.counts, {
+      succeeded: 1,
+      failed: 2,
+      timed_out: 1,
+      rejected: 0,
+      missing_job: 0,
+      skipped: 1,
+      canceled: 0,
+    });
     assert.equal(agg.notSucceeded, 4);
     assert.equal(agg.resets, 4);
     assert.equal(agg.undated, 1);
@@ -57,7 +71,10 @@ describe('HTML report aggregation', () => {
         ['JOB_TIMEOUT', 1, 'still running'],
       ],
     );
-    assert.deepEqual(agg.failures.map((l) => l.instance_id), ['b', 'c']);
+    assert.deepEqual(
+      agg.failures.map((l) => l.instance_id),
+      ['b', 'c'],
+    );
     assert.equal(agg.firstFinishedMs, T0 + 5_000);
     assert.equal(agg.lastFinishedMs, T0 + 125_000);
   });
@@ -65,12 +82,18 @@ describe('HTML report aggregation', () => {
   it('spreads minutes over chart bins, empty minutes included', async () => {
     const agg = await aggregateReport(sample);
     const perMinute = chartBins(agg, 120);
-    assert.deepEqual(perMinute.map((b) => b.total), [3, 0, 1]);
+    assert.deepEqual(
+      perMinute.map((b) => b.total),
+      [3, 0, 1],
+    );
     const merged = chartBins(agg, 2);
-    assert.deepEqual(merged.map((b) => [b.start - T0, b.widthMs, b.total]), [
-      [0, 120_000, 3],
-      [120_000, 120_000, 1],
-    ]);
+    assert.deepEqual(
+      merged.map((b) => [b.start - T0, b.widthMs, b.total]),
+      [
+        [0, 120_000, 3],
+        [120_000, 120_000, 1],
+      ],
+    );
     assert.deepEqual(chartBins(await aggregateReport([]), 120), []);
   });
 
@@ -79,7 +102,10 @@ describe('HTML report aggregation', () => {
     const agg = await aggregateReport(lines, { maxBuckets: 4, maxCodes: 2 });
     assert.ok(agg.buckets.length <= 4, `${agg.buckets.length} buckets`);
     assert.equal(agg.bucketMs, 240_000);
-    assert.equal(agg.buckets.reduce((s, b) => s + b.total, 0), 10);
+    assert.equal(
+      agg.buckets.reduce((s, b) => s + b.total, 0),
+      10,
+    );
     assert.deepEqual(
       agg.codes.map((c) => [c.code, c.count]),
       [
@@ -91,7 +117,9 @@ describe('HTML report aggregation', () => {
   });
 
   it('cuts over-long messages it keeps', async () => {
-    const agg = await aggregateReport([line('x', 'failed', 0, 'E', 'm'.repeat(5_000))], { maxMessageChars: 100 });
+    const agg = await aggregateReport([line('x', 'failed', 0, 'E', 'm'.repeat(5_000))], {
+      maxMessageChars: 100,
+    });
     assert.equal(agg.failures[0]!.error_msg.length, 100);
     assert.equal(agg.codes[0]!.example.length, 100);
   });
@@ -115,7 +143,10 @@ describe('HTML report aggregation', () => {
   });
 
   it('escapes text for element content and quoted attributes', () => {
-    assert.equal(escapeHtml(`<a href="x" title='y'>&</a>`), '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+    assert.equal(
+      escapeHtml(`<a href="x" title='y'>&</a>`),
+      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+    );
   });
 
   it('renders a campaign that has only an id and no lines yet', async () => {

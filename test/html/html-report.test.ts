@@ -31,7 +31,8 @@ async function openReport(browser: Browser, file: string): Promise<{ page: Page;
   const watch: PageWatch = { requests: [], problems: [], dialogs: [] };
   page.on('request', (r) => watch.requests.push(r.url()));
   page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') watch.problems.push(`console ${m.type()}: ${m.text()}`);
+    if (m.type() === 'error' || m.type() === 'warning')
+      watch.problems.push(`console ${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => watch.problems.push(`page error: ${e.message}`));
   page.on('dialog', (d) => {
@@ -60,25 +61,48 @@ function nonZero(counts: OutcomeCounts): Record<string, number> {
 
 /** The table's filter, stated independently: every word in id, outcome, code or message. */
 function matches(line: ReportLine, query: string): boolean {
-  const text = [line.instance_id, line.outcome, line.outcome.replace(/_/g, ' '), line.error_code, line.error_msg].join(' ').toLowerCase();
-  return query.toLowerCase().split(/\s+/).filter(Boolean).every((w) => text.includes(w));
+  const text = [
+    line.instance_id,
+    line.outcome,
+    line.outcome.replace(/_/g, ' '),
+    line.error_code,
+    line.error_msg,
+  ]
+    .join(' ')
+    .toLowerCase();
+  return query
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((w) => text.includes(w));
 }
 
 async function search(page: Page, query: string): Promise<number> {
   const box = page.locator('#failure-search');
   await box.fill('');
   await box.pressSequentially(query);
-  return page.$$eval('#failures tbody tr[data-search]', (rows) => rows.filter((r) => !r.hasAttribute('hidden')).length);
+  return page.$$eval(
+    '#failures tbody tr[data-search]',
+    (rows) => rows.filter((r) => !r.hasAttribute('hidden')).length,
+  );
 }
 
 async function chartTotals(page: Page, tally: Tally): Promise<void> {
-  assert.deepEqual(await countsIn(page, 'svg[data-chart="outcomes"] rect[data-outcome]'), nonZero(tally.counts), 'outcome chart bars');
+  assert.deepEqual(
+    await countsIn(page, 'svg[data-chart="outcomes"] rect[data-outcome]'),
+    nonZero(tally.counts),
+    'outcome chart bars',
+  );
   const throughput = await page.$$eval('svg[data-chart="throughput"] rect[data-count]', (rs) =>
     rs.reduce((s, r) => s + Number(r.getAttribute('data-count')), 0),
   );
   assert.equal(throughput, tally.lines, 'throughput chart bars');
   const tiles = await countsIn(page, 'section[data-section="outcomes"] [data-outcome]');
-  assert.deepEqual(tiles, Object.fromEntries(OUTCOMES.map((o) => [o, tally.counts[o]])), 'summary outcome cells');
+  assert.deepEqual(
+    tiles,
+    Object.fromEntries(OUTCOMES.map((o) => [o, tally.counts[o]])),
+    'summary outcome cells',
+  );
   assert.equal(await page.getAttribute('body', 'data-total'), String(tally.lines));
 }
 
@@ -110,13 +134,12 @@ async function drain(lines: AsyncIterable<ReportLine>): Promise<void> {
 }
 
 describe('HTML report in headless Chromium', () => {
-  let browser: Browser;
-  before(async () => {
-    mkdirSync(OUT_DIR, { recursive: true });
-    browser = await launchChromium();
-  });
+  // Launched by the first test that needs it, so a missing Chromium fails each test (not a hook).
+  let launched: Promise<Browser> | undefined;
+  const chromium = (): Promise<Browser> => (launched ??= launchChromium());
+  before(() => mkdirSync(OUT_DIR, { recursive: true }));
   after(async () => {
-    await browser?.close();
+    await (await launched?.catch(() => undefined))?.close();
   });
 
   it('renders 5 000 lines: right chart totals, no network, no injected script, working search', async () => {
@@ -124,14 +147,17 @@ describe('HTML report in headless Chromium', () => {
     const tally = newTally();
     await drain(campaignLines({ count: 5_000, minutes: 12, tally, keepFailures: true }));
     const started = performance.now();
-    const html = await renderHtmlReport(campaignLines({ count: 5_000, minutes: 12 }), summaryFor(5_000, 12, { configuredRate: 1, batchSize: 10 }, tally.counts));
+    const html = await renderHtmlReport(
+      campaignLines({ count: 5_000, minutes: 12 }),
+      summaryFor(5_000, 12, { configuredRate: 1, batchSize: 10 }, tally.counts),
+    );
     const renderMs = performance.now() - started;
     const file = join(OUT_DIR, 'html-report.html');
     writeFileSync(file, html);
     assert.ok(!html.includes('<script>alert(1)</script>'), 'the message is escaped in the HTML');
     assert.equal(html.match(/<script\b/g)?.length, 1, 'one script tag: the report’s own');
 
-    const { page, watch } = await openReport(browser, file);
+    const { page, watch } = await openReport(await chromium(), file);
     try {
       assert.deepEqual(watch.requests, [pathToFileURL(file).href], 'the only request is the file itself');
       await chartTotals(page, tally);
@@ -148,14 +174,24 @@ describe('HTML report in headless Chromium', () => {
       const rows = tally.failures.length;
       assert.equal(await page.locator('#failures tbody tr[data-search]').count(), rows);
       assert.equal(await page.locator('[data-more]').count(), 0, 'every failure fits, no "more" line');
-      for (const query of ['KOOPHONE.API.2004', 'timed out', 'cps0005 cph-00003', 'cph-0000017', '<script>']) {
+      for (const query of [
+        'KOOPHONE.API.2004',
+        'timed out',
+        'cps0005 cph-00003',
+        'cph-0000017',
+        '<script>',
+      ]) {
         const expected = tally.failures.filter((l) => matches(l, query)).length;
         assert.ok(expected > 0, `query ${query} should match something`);
         assert.equal(await search(page, query), expected, `rows shown for "${query}"`);
         assert.equal(await page.getAttribute('#failures', 'data-visible'), String(expected));
       }
       assert.equal(await search(page, 'cph-0000017'), 1);
-      assert.ok((await page.locator('#failures tbody tr:not([hidden]) td.msg').first().textContent())?.includes(SCRIPT_MESSAGE));
+      assert.ok(
+        (await page.locator('#failures tbody tr:not([hidden]) td.msg').first().textContent())?.includes(
+          SCRIPT_MESSAGE,
+        ),
+      );
       assert.equal(await search(page, 'no-such-instance'), 0);
       assert.ok(await page.locator('#failure-none').isVisible(), 'says that nothing matches');
       await page.locator('#failure-search').fill('');
@@ -168,7 +204,9 @@ describe('HTML report in headless Chromium', () => {
       const height = Number(await page.evaluate('document.documentElement.scrollHeight'));
       await page.setViewportSize({ width: 1280, height });
       await page.screenshot({ path: join(OUT_DIR, 'html-report.png'), fullPage: true });
-      console.log(`html report: ${tally.lines} lines rendered in ${renderMs.toFixed(0)} ms, ${(html.length / 1024).toFixed(0)} KiB → ${file}`);
+      console.log(
+        `html report: ${tally.lines} lines rendered in ${renderMs.toFixed(0)} ms, ${(html.length / 1024).toFixed(0)} KiB → ${file}`,
+      );
     } finally {
       await page.close();
     }
@@ -212,14 +250,16 @@ describe('HTML report in headless Chromium', () => {
 
     const file = join(OUT_DIR, 'html-report-1m.html');
     writeFileSync(file, html);
-    const { page, watch } = await openReport(browser, file);
+    const { page, watch } = await openReport(await chromium(), file);
     try {
       await chartTotals(page, tally);
       assert.equal(await page.locator('#failures tbody tr[data-search]').count(), 10_000);
       assert.equal(await page.getAttribute('[data-more]', 'data-more'), String(more));
       const searchStarted = performance.now();
       const shown = await search(page, 'CPS0031');
-      console.log(`html report: search over 10 000 rows answered in ${(performance.now() - searchStarted).toFixed(0)} ms (${shown} rows)`);
+      console.log(
+        `html report: search over 10 000 rows answered in ${(performance.now() - searchStarted).toFixed(0)} ms (${shown} rows)`,
+      );
       assert.ok(shown > 0 && shown < 10_000);
       assert.deepEqual(watch.requests, [pathToFileURL(file).href]);
       assert.deepEqual(watch.problems, []);

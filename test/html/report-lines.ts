@@ -39,14 +39,28 @@ interface Draw {
 function draw(random: () => number, progress: number): Draw {
   const r = random();
   const burst = progress > 0.33 && progress < 0.42;
-  if (burst && r < 0.18) return { outcome: 'rejected', code: 'KOOPHONE.API.2004', message: 'The instance is frozen.' };
+  if (burst && r < 0.18)
+    return { outcome: 'rejected', code: 'KOOPHONE.API.2004', message: 'The instance is frozen.' };
   if (r < 0.05) return { outcome: 'failed', code: 'CPS0005', message: 'reset failed: phone not found' };
-  if (r < 0.065) return { outcome: 'failed', code: 'CPS0031', message: 'reset failed: disk image unavailable' };
-  if (r < 0.08) return { outcome: 'timed_out', code: 'JOB_TIMEOUT', message: 'job still running after 1800000 ms' };
-  if (r < 0.087) return { outcome: 'rejected', code: 'KOOPHONE.API.1012', message: 'The instance does not belong to the tenant.' };
-  if (r < 0.091) return { outcome: 'missing_job', code: 'MISSING_JOB', message: 'no cmd_job for this instance in task 7f3a' };
+  if (r < 0.065)
+    return { outcome: 'failed', code: 'CPS0031', message: 'reset failed: disk image unavailable' };
+  if (r < 0.08)
+    return { outcome: 'timed_out', code: 'JOB_TIMEOUT', message: 'job still running after 1800000 ms' };
+  if (r < 0.087)
+    return {
+      outcome: 'rejected',
+      code: 'KOOPHONE.API.1012',
+      message: 'The instance does not belong to the tenant.',
+    };
+  if (r < 0.091)
+    return {
+      outcome: 'missing_job',
+      code: 'MISSING_JOB',
+      message: 'no cmd_job for this instance in task 7f3a',
+    };
   if (r < 0.1) return { outcome: 'skipped', code: '', message: 'frozen in the fleet listing' };
-  if (progress > 0.97 && r < 0.3) return { outcome: 'canceled', code: 'CANCELED', message: 'campaign canceled by operator' };
+  if (progress > 0.97 && r < 0.3)
+    return { outcome: 'canceled', code: 'CANCELED', message: 'campaign canceled by operator' };
   return { outcome: 'succeeded', code: '', message: '' };
 }
 
@@ -61,19 +75,24 @@ export interface LineOptions {
 }
 
 /**
- * Report lines produced lazily, like a store streaming a big campaign: a slow canary minute,
+ * Report lines produced lazily, like a store streaming a big campaign: a small canary minute,
  * then a steady stream with jitter. Line 17 carries a script tag and line 23 an image tag.
  */
 export async function* campaignLines(options: LineOptions): AsyncGenerator<ReportLine> {
   const random = mulberry32(options.seed ?? 7);
   const spanMs = options.minutes * 60_000;
   const tally = options.tally;
+  // The canary: a small first minute, at most 1 000 instances, before the steady stream.
+  const canary = Math.min(0.02, 1_000 / options.count);
   // Seconds-resolution times, each formatted once: the generator must not dominate the timing.
   let isoMs = NaN;
   let iso = '';
   for (let i = 0; i < options.count; i++) {
     const progress = i / options.count;
-    const base = progress < 0.02 ? (progress / 0.02) * 60_000 : 60_000 + ((progress - 0.02) / 0.98) * (spanMs - 60_000);
+    const base =
+      progress < canary
+        ? (progress / canary) * 60_000
+        : 60_000 + ((progress - canary) / (1 - canary)) * (spanMs - 60_000);
     const offset = Math.round((base + (random() - 0.5) * 40_000) / 1000) * 1000;
     const finishedMs = START_MS + Math.min(spanMs - 1000, Math.max(0, offset));
     if (finishedMs !== isoMs) {
@@ -81,8 +100,10 @@ export async function* campaignLines(options: LineOptions): AsyncGenerator<Repor
       iso = new Date(finishedMs).toISOString();
     }
     let { outcome, code, message } = draw(random, progress);
-    if (i === 17) ({ outcome, code, message } = { outcome: 'failed', code: 'CPS0099', message: SCRIPT_MESSAGE });
-    if (i === 23) ({ outcome, code, message } = { outcome: 'failed', code: 'HTTP_502', message: IMG_MESSAGE });
+    if (i === 17)
+      ({ outcome, code, message } = { outcome: 'failed', code: 'CPS0099', message: SCRIPT_MESSAGE });
+    if (i === 23)
+      ({ outcome, code, message } = { outcome: 'failed', code: 'HTTP_502', message: IMG_MESSAGE });
     const line: ReportLine = {
       instance_id: `cph-${String(i).padStart(7, '0')}`,
       outcome,

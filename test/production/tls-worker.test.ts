@@ -62,10 +62,11 @@ describe('a worker on a TLS endpoint (mutual TLS, settings from the environment)
       const client = new Client({ connection, namespace: settings.namespace });
       const ids = env.ids(150, 9000);
       env.sim.reset();
-      const options = campaignOptionsSchema.parse({ campaignId: `tls-${Date.now()}`, rate: 20, concurrency: 2, batchSize: 50 });
+      const campaignId = `tls-${Date.now()}`;
+      const options = campaignOptionsSchema.parse({ campaignId, rate: 20, concurrency: 2, batchSize: 50 });
       const handle = await client.workflow.start(resetCampaign, {
         taskQueue: settings.taskQueue,
-        workflowId: options.campaignId,
+        workflowId: campaignId,
         args: [{ options, source: { kind: 'inline', ids } }],
       });
       const result = await handle.result();

@@ -5,7 +5,7 @@ import { statusQuery } from '../../src/workflows';
 import { freePort } from '../../src/temporal/free-port';
 import { campaignEnv, waitFor } from '../helpers/campaign-env';
 import { killHard } from '../helpers/worker-process';
-import { startWorkerProcess, workerStarted, type WorkerProcess } from './helpers/workers';
+import { jsonLines, startWorkerProcess, workerStarted, type WorkerProcess } from './helpers/workers';
 
 type Samples = Map<string, number>;
 
@@ -63,6 +63,7 @@ describe('worker metrics (METRICS_PORT)', () => {
       REPORT_DIR: env.reportDir,
       METRICS_PORT: String(port),
       METRICS_HOST: '127.0.0.1',
+      LOG_LEVEL: 'debug',
     });
     await workerStarted(worker);
     const url = `http://127.0.0.1:${port}/metrics`;
@@ -109,5 +110,19 @@ describe('worker metrics (METRICS_PORT)', () => {
     const names = [...sdk.keys()];
     assert.ok(names.some((k) => k.startsWith('temporal_')), `SDK metrics: ${names.slice(0, 5).join(', ')}`);
     assert.ok(names.some((k) => k.includes('activity')), 'SDK activity metrics present');
+
+    // Logs of the same run: every line about this campaign's batches names campaign and batch.
+    const logs = jsonLines(worker.output());
+    const batchLines = logs.filter((l) => l.activityType === 'resetBatch');
+    assert.ok(batchLines.length >= 12, `${batchLines.length} resetBatch log lines`);
+    for (const l of batchLines) {
+      assert.equal(l.campaignId, handle.workflowId, JSON.stringify(l));
+      // The SDK logs "Activity started" before any interceptor sees the input; every later line has the batch.
+      if (l.msg !== 'Activity started') assert.equal(typeof l.batchNo, 'number', JSON.stringify(l));
+    }
+    assert.ok(batchLines.some((l) => l.msg === 'Activity completed' && typeof l.batchNo === 'number'));
+    const workflowLines = logs.filter((l) => l.workflowType === 'resetCampaign' && l.activityType === undefined);
+    assert.ok(workflowLines.length > 0 && workflowLines.every((l) => l.campaignId === handle.workflowId));
+    assert.ok(!worker.output().includes('sim-token'), 'the KooPhone token is not logged');
   });
 });

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
-import { createCampaignStore } from '../../report';
+import { closeCampaignStore, createCampaignStore, type CampaignStore } from '../../report';
 import { describeCampaign } from '../campaign-status';
 import { note, type CliContext } from '../context';
 import { usageError } from '../exit-codes';
@@ -25,12 +25,25 @@ async function runReport(
   id: string,
   flags: { format: ReportFormat; out?: string },
 ): Promise<void> {
-  let store;
+  let store: CampaignStore;
   try {
     store = createCampaignStore(ctx.env);
   } catch (err) {
     throw usageError((err as Error).message);
   }
+  try {
+    await copyReport(ctx, store, id, flags);
+  } finally {
+    await closeCampaignStore(store);
+  }
+}
+
+async function copyReport(
+  ctx: CliContext,
+  store: CampaignStore,
+  id: string,
+  flags: { format: ReportFormat; out?: string },
+): Promise<void> {
   // Look before writing anything: an unknown campaign must not leave a header or an empty file.
   const lines = store.readReport(id)[Symbol.asyncIterator]();
   const first = await lines.next();

@@ -1,4 +1,10 @@
-import { OUTCOMES, emptyCounts, type Outcome, type OutcomeCounts, type ReportLine } from '../../campaign/outcome';
+import {
+  OUTCOMES,
+  emptyCounts,
+  type Outcome,
+  type OutcomeCounts,
+  type ReportLine,
+} from '../../campaign/outcome';
 
 const MINUTE_MS = 60_000;
 
@@ -97,7 +103,9 @@ export class ReportAggregator {
     this.addCode(line);
     if (this.failures.length < this.limits.maxFailureRows) {
       const max = this.limits.maxMessageChars;
-      this.failures.push(line.error_msg.length > max ? { ...line, error_msg: line.error_msg.slice(0, max) } : line);
+      this.failures.push(
+        line.error_msg.length > max ? { ...line, error_msg: line.error_msg.slice(0, max) } : line,
+      );
     }
   }
 
@@ -164,7 +172,12 @@ export class ReportAggregator {
     if (!this.codes.has(code) && this.codes.size >= this.limits.maxCodes) code = OTHER_CODES;
     let stat = this.codes.get(code);
     if (stat === undefined) {
-      stat = { code, count: 0, byOutcome: emptyCounts(), example: line.error_msg.slice(0, this.limits.maxMessageChars) };
+      stat = {
+        code,
+        count: 0,
+        byOutcome: emptyCounts(),
+        example: line.error_msg.slice(0, this.limits.maxMessageChars),
+      };
       this.codes.set(code, stat);
     }
     stat.count += 1;
@@ -211,7 +224,10 @@ export interface ChartBin {
  * Spreads the buckets over at most `maxBins` equal bins from the first to the last bucket,
  * empty minutes included, so gaps in the campaign show as gaps on the chart.
  */
-export function chartBins(aggregate: Pick<ReportAggregate, 'buckets' | 'bucketMs'>, maxBins: number): ChartBin[] {
+export function chartBins(
+  aggregate: Pick<ReportAggregate, 'buckets' | 'bucketMs'>,
+  maxBins: number,
+): ChartBin[] {
   const { buckets, bucketMs } = aggregate;
   const first = buckets[0];
   const last = buckets[buckets.length - 1];

@@ -214,7 +214,13 @@ function figures(aggregate: ReportAggregate, summary: HtmlReportSummary): string
     data: summary.resetsSent ?? aggregate.resets,
   });
   if (summary.cost?.apiCalls !== undefined) {
-    list.push({ key: 'api-calls', label: 'KooPhone API calls', value: formatCount(summary.cost.apiCalls), data: summary.cost.apiCalls, sub: 'resets, task polls, listings' });
+    list.push({
+      key: 'api-calls',
+      label: 'KooPhone API calls',
+      value: formatCount(summary.cost.apiCalls),
+      data: summary.cost.apiCalls,
+      sub: 'resets, task polls, listings',
+    });
   }
   if (summary.cost?.temporalActions !== undefined) {
     const per1000 = total > 0 ? (summary.cost.temporalActions / total) * 1000 : undefined;
@@ -232,7 +238,10 @@ function figures(aggregate: ReportAggregate, summary: HtmlReportSummary): string
 function outcomeSection(aggregate: ReportAggregate, summary: HtmlReportSummary): string {
   const { counts, lines } = aggregate;
   const split = OUTCOMES.filter((o) => counts[o] > 0)
-    .map((o) => `<span style="width:${((counts[o] / lines) * 100).toFixed(3)}%;background:${OUTCOME_COLORS[o]}" title="${escapeHtml(`${outcomeLabel(o)}: ${formatCount(counts[o])}`)}"></span>`)
+    .map(
+      (o) =>
+        `<span style="width:${((counts[o] / lines) * 100).toFixed(3)}%;background:${OUTCOME_COLORS[o]}" title="${escapeHtml(`${outcomeLabel(o)}: ${formatCount(counts[o])}`)}"></span>`,
+    )
     .join('');
   const tiles = OUTCOMES.map(
     (o) =>
@@ -274,7 +283,10 @@ function undatedNote(aggregate: ReportAggregate): string {
 function timelineSection(aggregate: ReportAggregate, options: HtmlReportOptions): string {
   const bins = chartBins(aggregate, options.maxChartBins ?? 120);
   const legend = outcomesPresent(aggregate.counts)
-    .map((o) => `<span><i class="dot" style="background:${OUTCOME_COLORS[o]}"></i>${escapeHtml(outcomeLabel(o))}</span>`)
+    .map(
+      (o) =>
+        `<span><i class="dot" style="background:${OUTCOME_COLORS[o]}"></i>${escapeHtml(outcomeLabel(o))}</span>`,
+    )
     .join('');
   const hint =
     bins.length > 0
@@ -289,7 +301,11 @@ function timelineSection(aggregate: ReportAggregate, options: HtmlReportOptions)
   ].join('');
 }
 
-function throughputSection(aggregate: ReportAggregate, summary: HtmlReportSummary, options: HtmlReportOptions): string {
+function throughputSection(
+  aggregate: ReportAggregate,
+  summary: HtmlReportSummary,
+  options: HtmlReportOptions,
+): string {
   const bins = chartBins(aggregate, options.maxChartBins ?? 120);
   const perSecond = rateLimitPerSecond(summary.configuredRate);
   const batchSize = summary.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -297,7 +313,8 @@ function throughputSection(aggregate: ReportAggregate, summary: HtmlReportSummar
   let ceilingText = 'No numeric rate limit is known for this campaign, so no ceiling is drawn.';
   if (perSecond !== undefined) {
     const perMinute = perSecond * 60 * batchSize;
-    const auto = typeof summary.configuredRate === 'string' && !Number.isFinite(Number(summary.configuredRate));
+    const auto =
+      typeof summary.configuredRate === 'string' && !Number.isFinite(Number(summary.configuredRate));
     ceiling = { perMinute, label: `rate-limit ceiling ${formatCount(perMinute)}/min` };
     ceilingText = `Dashed line: the rate-limit ceiling, ${callsPerSecond(perSecond)}${auto ? ' (the adaptive rate’s maximum)' : ''} × 60 × ${batchSize} instances per call${summary.batchSize === undefined ? ' (the default batch size)' : ''} = ${formatCount(perMinute)} instances per minute.`;
   }
@@ -308,9 +325,12 @@ function throughputSection(aggregate: ReportAggregate, summary: HtmlReportSummar
     const peak = Math.max(...rates);
     const active = rates.filter((r) => r > 0);
     const mean = active.reduce((s, r) => s + r, 0) / Math.max(1, active.length);
-    stats.push(`<span>peak <b data-peak-per-minute="${Math.round(peak)}">${formatCount(peak)}</b>/min</span>`);
+    stats.push(
+      `<span>peak <b data-peak-per-minute="${Math.round(peak)}">${formatCount(peak)}</b>/min</span>`,
+    );
     stats.push(`<span>average while active <b>${formatCount(mean)}</b>/min</span>`);
-    if (ceiling !== undefined) stats.push(`<span>peak is <b>${formatPercent(peak, ceiling.perMinute)}</b> of the ceiling</span>`);
+    if (ceiling !== undefined)
+      stats.push(`<span>peak is <b>${formatPercent(peak, ceiling.perMinute)}</b> of the ceiling</span>`);
   }
   stats.push(
     `<span>resets in the report <b>${formatCount(aggregate.resets)}</b> · <b>${formatCount(aggregate.resetMoreThanOnce)}</b> instances reset more than once</span>`,
@@ -328,7 +348,10 @@ function throughputSection(aggregate: ReportAggregate, summary: HtmlReportSummar
 
 function outcomeBadges(stat: CodeStat): string {
   return OUTCOMES.filter((o) => stat.byOutcome[o] > 0)
-    .map((o) => `<span class="badge"><i class="dot" style="background:${OUTCOME_COLORS[o]}"></i>${escapeHtml(outcomeLabel(o))} ${formatCount(stat.byOutcome[o])}</span>`)
+    .map(
+      (o) =>
+        `<span class="badge"><i class="dot" style="background:${OUTCOME_COLORS[o]}"></i>${escapeHtml(outcomeLabel(o))} ${formatCount(stat.byOutcome[o])}</span>`,
+    )
     .join('');
 }
 
@@ -337,7 +360,8 @@ function nothingFailed(aggregate: ReportAggregate): string {
 }
 
 function codesSection(aggregate: ReportAggregate, top: number): string {
-  const head = '<div class="card-head"><div><h2>Failure codes</h2><p class="hint">Error codes of the instances that did not succeed, most frequent first.</p></div></div>';
+  const head =
+    '<div class="card-head"><div><h2>Failure codes</h2><p class="hint">Error codes of the instances that did not succeed, most frequent first.</p></div></div>';
   if (aggregate.codes.length === 0) {
     return `<section class="card" data-section="codes">${head}<p class="empty">${nothingFailed(aggregate)}</p></section>`;
   }
@@ -364,7 +388,8 @@ function codesSection(aggregate: ReportAggregate, top: number): string {
 
 function failureRow(line: ReportLine): string {
   const code = line.error_code === '' ? '' : line.error_code;
-  const search = `${line.instance_id} ${line.outcome} ${outcomeLabel(line.outcome)} ${code} ${line.error_msg}`.toLowerCase();
+  const search =
+    `${line.instance_id} ${line.outcome} ${outcomeLabel(line.outcome)} ${code} ${line.error_msg}`.toLowerCase();
   const finished = parseMs(line.finished_at);
   const message = truncate(line.error_msg, 300);
   const messageTitle = message === line.error_msg ? '' : ` title="${escapeHtml(line.error_msg)}"`;

@@ -29,7 +29,10 @@ export interface HtmlReportSummary {
   generatedAt?: string;
 }
 
-export function summaryFromResult(result: CampaignResult, extra: Partial<HtmlReportSummary> = {}): HtmlReportSummary {
+export function summaryFromResult(
+  result: CampaignResult,
+  extra: Partial<HtmlReportSummary> = {},
+): HtmlReportSummary {
   return {
     campaignId: result.campaignId,
     state: result.state,
@@ -46,7 +49,10 @@ export function summaryFromResult(result: CampaignResult, extra: Partial<HtmlRep
   };
 }
 
-export function summaryFromStatus(status: CampaignStatus, extra: Partial<HtmlReportSummary> = {}): HtmlReportSummary {
+export function summaryFromStatus(
+  status: CampaignStatus,
+  extra: Partial<HtmlReportSummary> = {},
+): HtmlReportSummary {
   return {
     campaignId: status.campaignId,
     state: status.state,

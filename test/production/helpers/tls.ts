@@ -19,8 +19,8 @@ function openssl(dir: string, args: string[]): void {
     execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     const e = err as { stderr?: Buffer; code?: string };
-    if (e.code === 'ENOENT') throw new Error('openssl is not installed: `apt-get install -y openssl`');
-    throw new Error(`openssl ${args.join(' ')} failed: ${e.stderr?.toString() ?? String(err)}`);
+    if (e.code === 'ENOENT') throw new Error('openssl is not installed: `apt-get install -y openssl`', { cause: err });
+    throw new Error(`openssl ${args.join(' ')} failed: ${e.stderr?.toString() ?? String(err)}`, { cause: err });
   }
 }
 
