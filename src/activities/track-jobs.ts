@@ -16,6 +16,7 @@ export interface TrackedJobs {
 
 const FIRST_POLL_MS = 2000; // KooPhone jobs take seconds at best; never poll a task faster.
 const MAX_POLL_MS = 15_000;
+const GRACE_POLLS = 3;
 
 /**
  * Follows one task's jobs until each is 2 (succeeded) or -1 (failed), or the job timeout passes.
@@ -38,8 +39,13 @@ export async function trackJobs(
   let lastHeartbeatAt = -Infinity;
   let queryError: TrackedJobs['queryError'];
 
-  while (pending.size > 0 && Date.now() < deadline) {
-    await ctx.sleep(Math.max(0, Math.min(interval, deadline - Date.now())));
+  // "Timed out" must mean the job was still running at the deadline, not that the last queries
+  // failed: past the deadline, a few more polls are allowed while the answers are errors.
+  let blindPollsLeft = GRACE_POLLS;
+  let lastPollFailed = false;
+  while (pending.size > 0 && (Date.now() < deadline || (lastPollFailed && blindPollsLeft-- > 0))) {
+    const untilDeadline = deadline - Date.now();
+    await ctx.sleep(untilDeadline > 0 ? Math.min(interval, untilDeadline) : FIRST_POLL_MS);
     if (Date.now() >= heartbeatFrom) {
       ctx.heartbeat({ taskId: journal.taskId, polls, pending: pending.size });
       if (Date.now() - lastHeartbeatAt >= options.heartbeatTimeoutMs * 0.8) {
@@ -49,7 +55,9 @@ export async function trackJobs(
     }
     try {
       polls += 1;
+      lastPollFailed = true;
       const task = await client.getTask(journal.taskId, { signal: ctx.cancellationSignal });
+      lastPollFailed = false;
       for (const job of task.jobs) {
         if (job.status !== 1 && pending.delete(job.jobId)) ended.set(job.jobId, job);
       }

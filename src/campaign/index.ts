@@ -3,3 +3,4 @@ export * from './options';
 export * from './outcome';
 export * from './status';
 export * from './work-item';
+export * from './describe';

@@ -96,6 +96,8 @@ export const campaignOptionsSchema = z
     windows: z.array(maintenanceWindowSchema).max(20).default([]),
     retryDelayMs: duration('--retry-delay', 0, 7 * 86_400_000).default(5 * 60_000),
     jobTimeoutMs: duration('--job-timeout', 1000, 7 * 86_400_000).default(30 * 60_000),
+    /** Longest wait between two submission attempts of one batch (exponential backoff from 2 s). */
+    submitBackoffMaxMs: duration('--submit-backoff-max', 1000, 3_600_000).default(5 * 60_000),
     /** How long one batch keeps retrying submission through outages before its instances fail. */
     submitTimeoutMs: duration('--submit-timeout', 1000, 30 * 86_400_000).default(24 * 3_600_000),
     /** Liveness of a batch activity: a worker that dies is noticed after this long. */
@@ -148,6 +150,7 @@ export function withOptionDefaults(o: CampaignOptions): CampaignOptions {
   return {
     ...o,
     rateMax: o.rateMax ?? 50,
+    submitBackoffMaxMs: o.submitBackoffMaxMs ?? 5 * 60_000,
     rampFactor: o.rampFactor ?? 2,
     rampAfter: o.rampAfter ?? 1,
     abortOn: o.abortOn ?? {},

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { campaignOptionsSchema, type CampaignOptions, type CampaignOptionsInput } from '../campaign/options';
+import { validateWindow } from '../workflows/windows';
 import { usageError } from './exit-codes';
 
 /** The raw strings commander collects for the campaign options of `start` and `schedule create`. */
@@ -12,6 +13,17 @@ export interface CampaignFlags {
   retryFailed?: string;
   retryDelay?: string;
   jobTimeout?: string;
+  rateMax?: string;
+  rampStart?: string;
+  rampFactor?: string;
+  rampAfter?: string;
+  abortFailed?: string;
+  abortTimedOut?: string;
+  abortRejected?: string;
+  abortMinFinished?: string;
+  retryTimedOut?: string;
+  neverRetry?: string;
+  window?: string[];
 }
 
 // Which flag an option key came from, so an error names what the operator typed.
@@ -25,7 +37,18 @@ const FLAG_OF: Record<string, string> = {
   retryFailed: '--retry-failed',
   retryDelayMs: '--retry-delay',
   jobTimeoutMs: '--job-timeout',
+  rateMax: '--rate-max',
+  rampStart: '--ramp-start',
+  rampFactor: '--ramp-factor',
+  rampAfter: '--ramp-after',
+  abortOn: '--abort-*',
+  abortMinFinished: '--abort-min-finished',
+  retryTimedOut: '--retry-timed-out',
+  noRetryCodes: '--never-retry',
+  windows: '--window',
 };
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function addCampaignFlags(cmd: Command): Command {
   return cmd
@@ -36,7 +59,37 @@ export function addCampaignFlags(cmd: Command): Command {
     .option('--canary <n>', 'batches that must succeed before the rest start (0: no canary)', '1')
     .option('--retry-failed <n>', 'resets again for instances whose job failed', '2')
     .option('--retry-delay <dur>', 'wait before resetting a failed instance again (e.g. 30s, 5m)', '5m')
-    .option('--job-timeout <dur>', 'how long to follow one reset job (e.g. 30m)', '30m');
+    .option('--job-timeout <dur>', 'how long to follow one reset job (e.g. 30m)', '30m')
+    .option('--rate-max <n>', 'with --rate auto: never above this many calls per second', '50')
+    .option('--ramp-start <n>', 'exponential ramp: batches in flight at first (default: no ramp)')
+    .option('--ramp-factor <x>', 'ramp: multiply the batches in flight by this…', '2')
+    .option('--ramp-after <n>', '…each time this many batches succeed', '1')
+    .option('--abort-failed <n|p%>', 'abort when failed instances exceed this')
+    .option('--abort-timed-out <n|p%>', 'abort when timed-out instances exceed this')
+    .option('--abort-rejected <n|p%>', 'abort when rejected instances exceed this')
+    .option('--abort-min-finished <n>', 'abort rules apply once this many instances finished', '100')
+    .option('--retry-timed-out <n>', 'resets again for instances whose job timed out', '0')
+    .option('--never-retry <codes>', 'job error codes never retried, comma-separated (e.g. CPS0005)')
+    .option(
+      '--window <cron/duration[/timezone]>',
+      'submit only inside this maintenance window, e.g. "0 1 * * SUN/4h/Asia/Shanghai" (repeatable)',
+      collect,
+    );
+}
+
+/** `--window "CRON/DURATION[/TIMEZONE]"`: the cron has spaces, never slashes in this form. */
+function parseWindows(raw: string[] | undefined): CampaignOptionsInput['windows'] {
+  return (raw ?? []).map((w) => {
+    const m = /^([^/]+)\/([^/]+)(?:\/(.+))?$/.exec(w.trim());
+    if (!m) throw usageError(`--window: expected "CRON/DURATION[/TIMEZONE]", got "${w}"`);
+    const window = { cron: m[1]!.trim(), durationMs: m[2]!.trim(), timezone: m[3]?.trim() ?? 'UTC' };
+    try {
+      validateWindow(window);
+    } catch (e) {
+      throw usageError(`--window: ${(e as Error).message}`);
+    }
+    return window;
+  });
 }
 
 function number(flag: string, raw: string | undefined): number | undefined {
@@ -61,6 +114,24 @@ export function parseCampaignFlags(flags: CampaignFlags, campaignId?: string): C
     retryFailed: number('--retry-failed', flags.retryFailed),
     retryDelayMs: flags.retryDelay,
     jobTimeoutMs: flags.jobTimeout,
+    rateMax: number('--rate-max', flags.rateMax),
+    rampStart: number('--ramp-start', flags.rampStart),
+    rampFactor: number('--ramp-factor', flags.rampFactor),
+    rampAfter: number('--ramp-after', flags.rampAfter),
+    abortOn: {
+      ...(flags.abortFailed !== undefined ? { failed: flags.abortFailed } : {}),
+      ...(flags.abortTimedOut !== undefined ? { timed_out: flags.abortTimedOut } : {}),
+      ...(flags.abortRejected !== undefined ? { rejected: flags.abortRejected } : {}),
+    },
+    abortMinFinished: number('--abort-min-finished', flags.abortMinFinished),
+    retryTimedOut: number('--retry-timed-out', flags.retryTimedOut),
+    noRetryCodes: flags.neverRetry
+      ? flags.neverRetry
+          .split(',')
+          .map((c) => c.trim())
+          .filter(Boolean)
+      : [],
+    windows: parseWindows(flags.window),
   };
   const parsed = campaignOptionsSchema.safeParse(input);
   if (parsed.success) return parsed.data;

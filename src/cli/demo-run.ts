@@ -1,6 +1,9 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { CampaignResult } from '../campaign/status';
+import { renderHtmlReport, summaryFromResult } from '../report/html';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import pino from 'pino';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createKoophoneClient, Secret } from '../koophone';
@@ -191,6 +194,18 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
       ctx,
       `    applied    ${stats.resets.total} resets on ${stats.resets.instances} instances (at most ${stats.resets.max} on one)`,
     );
+    // A page to share with people who never open a terminal.
+    const htmlPath = resolve(ctx.env.REPORT_DIR ?? './reports', campaignId, 'report.html');
+    await mkdir(dirname(htmlPath), { recursive: true });
+    const result = (await started.session.client.workflow.getHandle(campaignId).result()) as CampaignResult;
+    await writeFile(
+      htmlPath,
+      await renderHtmlReport(
+        store.readReport(campaignId),
+        summaryFromResult(result, { batchSize: options.batchSize }),
+      ),
+    );
+    out(ctx, `  HTML report: ${htmlPath}`);
     out(ctx, `  CSV report:  koophone-reset report ${campaignId} --format csv`);
     return exitCodeForCampaign(final);
   } finally {

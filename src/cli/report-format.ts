@@ -1,6 +1,6 @@
 import { REPORT_COLUMNS, type ReportLine } from '../campaign/outcome';
 
-export const REPORT_FORMATS = ['csv', 'ndjson'] as const;
+export const REPORT_FORMATS = ['csv', 'ndjson', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** RFC 4180: a cell with a comma, quote or line break is quoted, its quotes doubled. */
@@ -13,7 +13,7 @@ export function csvHeader(): string {
   return REPORT_COLUMNS.join(',') + '\n';
 }
 
-export function formatReportLine(line: ReportLine, format: ReportFormat): string {
+export function formatReportLine(line: ReportLine, format: Exclude<ReportFormat, 'html'>): string {
   if (format === 'ndjson') return JSON.stringify(line) + '\n';
   return REPORT_COLUMNS.map((c) => csvCell(line[c])).join(',') + '\n';
 }

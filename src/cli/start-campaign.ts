@@ -1,3 +1,4 @@
+import { campaignStaticDetails, campaignSummaryLine } from '../campaign/describe';
 import { randomBytes } from 'node:crypto';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { CampaignOptions } from '../campaign/options';
@@ -53,6 +54,9 @@ export async function startCampaign(
     args: [{ options, source }],
     workflowIdConflictPolicy: 'FAIL',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    // What the Temporal UI shows for this campaign before anyone opens it.
+    staticSummary: campaignSummaryLine(options, source, resolved.instances ?? undefined),
+    staticDetails: campaignStaticDetails(options, source),
     // Visible in `list` and the UI before a worker has picked the campaign up.
     typedSearchAttributes: [
       { key: CampaignState, value: 'running' },

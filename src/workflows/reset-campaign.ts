@@ -124,9 +124,8 @@ const MAX_PENDING_IDS = 2000;
 // A call whose slot is further away than this waits in the workflow (timer) rather than in a
 // sleeping activity, so activity timeouts stay short and predictable.
 const SLOT_LEAD_MS = 5000;
-// Submit retries back off exponentially between these bounds.
+// Submit retries back off exponentially from this, up to options.submitBackoffMaxMs.
 const BACKOFF_MIN_MS = 2000;
-const BACKOFF_MAX_MS = 5 * 60_000;
 // Temporal warns at 10 MB of history; hand over well before.
 const MAX_HISTORY_BYTES = 8 * 1024 * 1024;
 
@@ -534,7 +533,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
           canaryItemDone(item, -1, size, size);
           break;
         }
-        const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(attempts - 1, 10));
+        const backoff = Math.min(options.submitBackoffMaxMs, BACKOFF_MIN_MS * 2 ** Math.min(attempts - 1, 10));
         const jitter = Math.floor(Math.random() * backoff * 0.2);
         retried.notBefore = now + Math.max(r.retryAfterMs ?? 0, backoff + jitter);
         s.pending.push(retried);

@@ -74,6 +74,13 @@ describe('koophone-reset campaigns through the CLI', () => {
       [started.plan.instances, started.plan.duplicatesDropped, started.plan.batches],
       [1500, 1, 15],
     );
+    // The Temporal UI's one-line summary says what, from where and how; the details list the options.
+    const described = await env.temporal.client.workflow.getHandle(finishedId).describe();
+    assert.equal(
+      await described.staticSummary(),
+      `Reset 1,500 instances from ${file} · 100/batch · 2 calls/s · 2 in flight · max errors 10% · canary 0`,
+    );
+    assert.match((await described.staticDetails()) ?? '', /\| re-resets of failed jobs \| 2, after 5m \|/);
 
     const pause = await cli(['pause', finishedId]);
     assert.equal(pause.code, 0, pause.stderr);

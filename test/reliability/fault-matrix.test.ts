@@ -65,7 +65,9 @@ describe('fault matrix: every simulator fault alone at a heavy rate, then all to
           maxErrors: '100%',
           retryFailed: 1,
           retryDelayMs: 300,
-          jobTimeoutMs: 2500,
+          // Task queries fail too under these faults: give tracking room, and keep backoff short.
+          jobTimeoutMs: c.faults.stuckJobRate ? 4000 : 20_000,
+          submitBackoffMaxMs: 4000,
         },
         { kind: 'inline', ids },
       );

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
@@ -10,6 +10,29 @@ import { note, type CliContext } from '../context';
 import { usageError } from '../exit-codes';
 import { csvHeader, formatReportLine, REPORT_FORMATS, type ReportFormat } from '../report-format';
 import { withTemporal } from '../temporal';
+import type { CampaignResult } from '../../campaign/status';
+import {
+  renderHtmlReport,
+  summaryFromResult,
+  summaryFromStatus,
+  type HtmlReportSummary,
+} from '../../report/html';
+import { statusQuery } from '../../workflows/definitions';
+
+/** The campaign's summary for the HTML report; just its id when Temporal cannot say more. */
+async function htmlSummary(ctx: CliContext, id: string): Promise<HtmlReportSummary> {
+  try {
+    return await withTemporal(ctx.env, async ({ client }) => {
+      const d = await describeCampaign(client, id);
+      const handle = client.workflow.getHandle(id);
+      if (d.status.name === 'COMPLETED') return summaryFromResult((await handle.result()) as CampaignResult);
+      if (d.status.name === 'RUNNING') return summaryFromStatus(await handle.query(statusQuery));
+      return { campaignId: id, state: d.status.name.toLowerCase() };
+    });
+  } catch {
+    return { campaignId: id };
+  }
+}
 
 async function write(stream: Writable, text: string): Promise<void> {
   if (!stream.write(text)) await once(stream, 'drain');
@@ -52,6 +75,22 @@ async function copyReport(
     await withTemporal(ctx.env, ({ client }) => describeCampaign(client, id));
     note(ctx, `campaign ${id} has no finished instances yet`);
   }
+  if (flags.format === 'html') {
+    // One self-contained page: the summary comes from Temporal, the rest from the store.
+    const summary = await htmlSummary(ctx, id);
+    const rest = (async function* () {
+      for (let next = first; !next.done; next = await lines.next()) yield next.value;
+    })();
+    const html = await renderHtmlReport(rest, summary);
+    if (!flags.out) return write(ctx.stdout, html);
+    const path = resolve(flags.out);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, html).catch((err: Error) => {
+      throw usageError(`cannot write ${path}: ${err.message}`);
+    });
+    note(ctx, `wrote the HTML report to ${path}`);
+    return;
+  }
   const path = flags.out ? resolve(flags.out) : undefined;
   let target: Writable = ctx.stdout;
   if (path) {
@@ -63,8 +102,9 @@ async function copyReport(
   }
   let count = 0;
   if (flags.format === 'csv') await write(target, csvHeader());
+  const format = flags.format;
   for (let next = first; !next.done; next = await lines.next()) {
-    await write(target, formatReportLine(next.value, flags.format));
+    await write(target, formatReportLine(next.value, format));
     count += 1;
   }
   if (path) {

@@ -1,3 +1,4 @@
+import { campaignStaticDetails, campaignSummaryLine } from '../../campaign/describe';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option, type Command } from 'commander';
 import type { ScheduleDescription, ScheduleOverlapPolicy } from '@temporalio/client';
@@ -71,6 +72,8 @@ async function create(ctx: CliContext, name: string, ids: string[], flags: Creat
         workflowId: name,
         taskQueue: settings.taskQueue,
         args: [{ options, source }],
+        staticSummary: campaignSummaryLine(options, source),
+        staticDetails: campaignStaticDetails(options, source),
       },
       policies: { overlap: OVERLAP[flags.overlap], catchupWindow: '10 minutes' },
       state: { paused: Boolean(flags.paused), ...(flags.note ? { note: flags.note } : {}) },
