@@ -29,6 +29,11 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
   const ctx = Context.current();
 
   let journal = await store.readJournal(campaignId, item.key);
+  // A journal without a task is the mark a previous attempt of THIS activity left just before its
+  // call: it died mid-call, so the call may have been applied. Sending again is the only way on
+  // (the API has no idempotency key), and the report counts the possible extra reset.
+  const uncertain = journal?.taskId === '' && ctx.info.attempt > 1 ? 1 : 0;
+  if (journal?.taskId === '') journal = undefined;
   let calls = 0;
   const ids = item.ids ?? (await store.readSpool(campaignId, item.range!.start, item.range!.end));
   if (!journal) {
@@ -37,9 +42,12 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
       if (changed) return { kind: 'fatal', code: 'SOURCE_CHANGED', message: changed, calls: 0 };
     }
     await pacer.wait(campaignId, input.slotAt, input.minIntervalMs);
+    await store.writeJournal(campaignId, item.key, { taskId: '', jobs: [], submittedAt: Date.now() });
     try {
       calls = 1;
-      const accepted = await client.batchReset(ids, { signal: ctx.cancellationSignal });
+      // Not cancellable: an aborted call may already have reset the phones. A call ends within the
+      // client's timeout anyway; cancellation is honoured before it (slot wait) and after (tracking).
+      const accepted = await client.batchReset(ids);
       journal = { taskId: accepted.taskId, jobs: accepted.jobs, submittedAt: Date.now() } satisfies JobJournal;
       metrics?.batchResetCall('accepted', false);
       ctx.log.info('batch accepted', {
@@ -51,12 +59,20 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
         instances: ids.length,
       });
     } catch (err) {
-      if (ctx.cancellationSignal.aborted) throw err;
       const result = classifySubmitError(err);
       metrics?.batchResetCall(result.kind, result.kind === 'retry' && result.throttled);
-      ctx.log.warn('batch not accepted', { campaignId, batchNo: item.batchNo, item: item.key, kind: result.kind, code: result.code });
+      ctx.log.warn('batch not accepted', {
+        campaignId,
+        batchNo: item.batchNo,
+        item: item.key,
+        kind: result.kind,
+        code: result.code,
+        requestId: (err as { requestId?: string }).requestId,
+      });
       if (result.kind === 'rejected' && !result.transient && ids.length === 1) {
-        await store.writePart(campaignId, item.key, [line(ids[0]!, 'rejected', item.resets, '', result.code, result.message)]);
+        await store.writePart(campaignId, item.key, [
+          line(ids[0]!, 'rejected', item.resets + uncertain, '', result.code, result.message),
+        ]);
         metrics?.outcomes({ rejected: 1 });
         return { kind: 'tracked', counts: { rejected: 1 }, retryIds: [], failedJobs: 0, resets: 0, calls, polls: 0 };
       }
@@ -73,7 +89,7 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
     metrics?.trackingEnded(journal.jobs.length);
   }
   metrics?.taskPolls(tracked.polls);
-  const resets = item.resets + 1;
+  const resets = item.resets + uncertain + 1;
   const lines: ReportLine[] = [];
   const retryIds: string[] = [];
   let failedJobs = 0;
@@ -107,7 +123,7 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
   for (const id of ids) {
     if (!jobOf.has(id)) {
       counts.missing_job += 1;
-      lines.push(line(id, 'missing_job', item.resets, '', 'MISSING_JOB', `no cmd_job for this instance in task ${journal.taskId}`));
+      lines.push(line(id, 'missing_job', item.resets + uncertain, '', 'MISSING_JOB', `no cmd_job for this instance in task ${journal.taskId}`));
     }
   }
   await store.writePart(campaignId, item.key, lines);
@@ -117,7 +133,7 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
     counts,
     retryIds,
     failedJobs,
-    resets: journal.jobs.length,
+    resets: journal.jobs.length + uncertain * ids.length,
     calls,
     polls: tracked.polls,
     heartbeats: tracked.heartbeats,

@@ -630,6 +630,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
         await handle(item, r);
       } finally {
         inFlight.delete(item.key);
+        touch();
       }
     };
     void run();
