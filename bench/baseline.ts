@@ -37,7 +37,15 @@ export async function runBaseline(
   const spacing = callIntervalMs(options.rate);
   let lastCallAt = -Infinity;
   let next = 0;
-  const totals = { instances: ids.length, calls: 0, polls: 0, succeeded: 0, failed: 0, submitErrors: 0, pollErrors: 0 };
+  const totals = {
+    instances: ids.length,
+    calls: 0,
+    polls: 0,
+    succeeded: 0,
+    failed: 0,
+    submitErrors: 0,
+    pollErrors: 0,
+  };
 
   /** Calls are at least 1/R apart, whichever lane sends them. */
   const waitForSlot = async (): Promise<void> => {
@@ -122,7 +130,10 @@ async function main(): Promise<void> {
     timeoutMs: 15_000,
     auth: { kind: 'static', token: new Secret(values.token) },
   });
-  const totals = await runBaseline(client, ids, { concurrency: Number(values.concurrency), rate: Number(values.rate) });
+  const totals = await runBaseline(client, ids, {
+    concurrency: Number(values.concurrency),
+    rate: Number(values.rate),
+  });
   const wallSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const result: BaselineResult = { ...totals, wallSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
@@ -131,7 +142,9 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err: unknown) => {
-    process.stderr.write(`baseline failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `baseline failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   });
 }

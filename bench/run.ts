@@ -96,7 +96,9 @@ function baseRun(env: Env, system: BenchRun['system'], instances: number): Bench
     ok: false,
     wallSeconds: 0,
     idealSeconds: round(idealSeconds(instances, settings.rate, settings.jobDurationMs)),
-    pollFloorSeconds: round(pollFloorSeconds(instances, settings.rate, settings.jobDurationMs, settings.latencyMs)),
+    pollFloorSeconds: round(
+      pollFloorSeconds(instances, settings.rate, settings.jobDurationMs, settings.latencyMs),
+    ),
     ratioToBaseline: null,
     ratioToIdeal: 0,
     ratioToPollFloor: 0,
@@ -189,11 +191,18 @@ async function runBaselineProcess(env: Env, instances: number, idsFile: string):
   return run;
 }
 
-async function waitForPollers(env: Env, taskQueue: string, worker: ChildProcess, output: () => string): Promise<void> {
+async function waitForPollers(
+  env: Env,
+  taskQueue: string,
+  worker: ChildProcess,
+  output: () => string,
+): Promise<void> {
   const deadline = Date.now() + 180_000;
   for (;;) {
     if (worker.exitCode !== null || worker.signalCode !== null) {
-      throw new Error(`worker exited during start-up (${worker.exitCode ?? worker.signalCode}): ${output().slice(-2000)}`);
+      throw new Error(
+        `worker exited during start-up (${worker.exitCode ?? worker.signalCode}): ${output().slice(-2000)}`,
+      );
     }
     const [wf, act] = await Promise.all(
       ([1, 2] as const).map((taskQueueType) =>
@@ -277,7 +286,10 @@ async function runKoophone(env: Env, instances: number, idsFile: string): Promis
     const result = await Promise.race([
       handle.result(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`campaign did not finish within ${budgetMs / 1000} s`)), budgetMs);
+        timer = setTimeout(
+          () => reject(new Error(`campaign did not finish within ${budgetMs / 1000} s`)),
+          budgetMs,
+        );
       }),
     ]).finally(() => clearTimeout(timer));
     const wallSeconds = (performance.now() - started) / 1000;
@@ -313,7 +325,10 @@ async function runKoophone(env: Env, instances: number, idsFile: string): Promis
     await stopChild(worker);
     run.peakRssMbWithStartup = round(startupSampler.stop().peakMb, 1);
     logStream.end();
-    if (lines > 0) log(`  worker wrote ${lines} log lines at warn level or above (${logFile}); last: ${tail.trim().split('\n').pop() ?? ''}`);
+    if (lines > 0)
+      log(
+        `  worker wrote ${lines} log lines at warn level or above (${logFile}); last: ${tail.trim().split('\n').pop() ?? ''}`,
+      );
     rmSync(reportDir, { recursive: true, force: true });
   }
   return run;
@@ -322,10 +337,13 @@ async function runKoophone(env: Env, instances: number, idsFile: string): Promis
 function checkResult(run: BenchRun, result: CampaignResult, instances: number): void {
   const c = result.counts;
   const problems: string[] = [];
-  if (result.state !== 'completed') problems.push(`state ${result.state}${result.reason ? ` (${result.reason})` : ''}`);
+  if (result.state !== 'completed')
+    problems.push(`state ${result.state}${result.reason ? ` (${result.reason})` : ''}`);
   if (c.succeeded !== instances) problems.push(`${c.succeeded} of ${instances} succeeded`);
   if (result.batchResetCalls !== run.batchResetCalls) {
-    problems.push(`workflow counted ${result.batchResetCalls} batch-reset calls, the simulator ${run.batchResetCalls}`);
+    problems.push(
+      `workflow counted ${result.batchResetCalls} batch-reset calls, the simulator ${run.batchResetCalls}`,
+    );
   }
   run.ok = problems.length === 0;
   if (!run.ok) run.error = problems.join('; ');
@@ -348,7 +366,8 @@ async function main(): Promise<void> {
     ? values.instances.map((s) => Number(s.replace(/_/g, '')))
     : [10_000, 100_000, ...(values.big ? [1_000_000] : [])];
   if (values.instances?.length && values.big) sizes.push(1_000_000);
-  for (const n of sizes) if (!Number.isInteger(n) || n < 1) throw new Error(`--instances must be a positive integer`);
+  for (const n of sizes)
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--instances must be a positive integer`);
   const rate = Number(values.rate);
   const concurrency = Number(values.concurrency);
   const jobDurationMs = parseRange(values['job-duration']);
@@ -396,13 +415,17 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   const env: Env = { settings, sim, server, client, tmp, machine: machine(), versions: versions() };
-  log(`simulator ${sim.url}, dev server ${server.address} (pid ${server.process.pid ?? '?'}), ${env.versions.temporalCli}`);
+  log(
+    `simulator ${sim.url}, dev server ${server.address} (pid ${server.process.pid ?? '?'}), ${env.versions.temporalCli}`,
+  );
 
   const runs: BenchRun[] = [];
   try {
     for (const n of sizes) {
       const idsFile = idsFiles.get(n)!;
-      log(`${n} instances: ${batchCount(n)} calls, ideal ${round(idealSeconds(n, rate, jobDurationMs), 1)} s`);
+      log(
+        `${n} instances: ${batchCount(n)} calls, ideal ${round(idealSeconds(n, rate, jobDurationMs), 1)} s`,
+      );
       let baseline: BenchRun | undefined;
       if (!values['skip-baseline']) {
         log('  baseline …');
@@ -414,7 +437,9 @@ async function main(): Promise<void> {
       const k = await runKoophone(env, n, idsFile);
       if (baseline?.ok && k.ok) k.ratioToBaseline = round(k.wallSeconds / baseline.wallSeconds);
       runs.push(k);
-      log(`  koophone-reset: ${k.wallSeconds} s, ×${k.ratioToBaseline ?? '?'} baseline, ${k.actionsPer1000 ?? '?'} actions/1000, worker ${k.peakRssMb} MB`);
+      log(
+        `  koophone-reset: ${k.wallSeconds} s, ×${k.ratioToBaseline ?? '?'} baseline, ${k.actionsPer1000 ?? '?'} actions/1000, worker ${k.peakRssMb} MB`,
+      );
     }
   } finally {
     await connection.close();
@@ -432,7 +457,9 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   });
 }

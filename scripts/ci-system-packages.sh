@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the production tests need: PostgreSQL (a throwaway cluster per test file),
-# docker-compose (validates docker-compose.yml; no Docker engine needed) and openssl (test CA).
+# docker-compose (validates docker-compose.yml; no Docker engine needed), openssl (test CA) and
+# Chromium with its fonts (the HTML report is opened headless; playwright-core drives it).
 # Installs only what is missing; fails with the reason when it cannot.
 set -euo pipefail
 
@@ -11,9 +12,10 @@ fi
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
+[ -x /usr/bin/chromium ] || missing+=(chromium fonts-liberation)
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "system packages: postgresql, docker-compose, openssl present"
+  echo "system packages: postgresql, docker-compose, openssl, chromium present"
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then

@@ -19,7 +19,8 @@ function testFiles(dir: string): string[] {
 
 async function main(): Promise<number> {
   const only = process.argv.slice(2);
-  const files = only.length > 0 ? only : testFiles(join(projectRoot, 'test')).map((f) => relative(projectRoot, f));
+  const files =
+    only.length > 0 ? only : testFiles(join(projectRoot, 'test')).map((f) => relative(projectRoot, f));
   const server = await startDevServer({ headless: true });
   console.log(`test harness: Temporal dev server at ${server.address} (pid ${server.process.pid})`);
   let child: ReturnType<typeof spawn> | undefined;
@@ -37,7 +38,11 @@ async function main(): Promise<number> {
       {
         cwd: projectRoot,
         stdio: 'inherit',
-        env: { ...process.env, TEMPORAL_TEST_ADDRESS: server.address, TEMPORAL_TEST_NAMESPACE: server.namespace },
+        env: {
+          ...process.env,
+          TEMPORAL_TEST_ADDRESS: server.address,
+          TEMPORAL_TEST_NAMESPACE: server.namespace,
+        },
       },
     );
     const code: number = await new Promise((resolve) => child!.once('exit', (c) => resolve(c ?? 1)));

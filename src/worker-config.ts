@@ -11,7 +11,9 @@ export const workerEnvSchema = z.object({
   LOG_LEVEL: blankIsAbsent(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])),
   REPORT_DIR: blankIsAbsent(z.string()),
   REPORT_SINK: blankIsAbsent(
-    z.string().refine((v) => /^(file:|postgres(ql)?:\/\/)/.test(v), 'expected file:PATH or a postgres://… URL'),
+    z
+      .string()
+      .refine((v) => /^(file:|postgres(ql)?:\/\/)/.test(v), 'expected file:PATH or a postgres://… URL'),
   ),
   // The SDK's own Prometheus exporter takes METRICS_PORT + 1, hence the upper bound.
   METRICS_PORT: blankIsAbsent(z.coerce.number().int().min(1).max(65_534)),
@@ -19,8 +21,12 @@ export const workerEnvSchema = z.object({
   WORKER_SHUTDOWN_GRACE_MS: blankIsAbsent(z.coerce.number().int().min(0).max(3_600_000)),
   // A workflow bundle prebuilt at image build time (`npm run bundle:workflows`): workers start
   // in a second instead of bundling with webpack on every start.
-  WORKFLOW_BUNDLE: blankIsAbsent(z.string().refine((p) => existsSync(p), 'no such file (build it with `npm run bundle:workflows`)')),
-  TEMPORAL_TASK_QUEUE: blankIsAbsent(z.string().regex(/^[\w.:-]{1,200}$/, 'letters, digits, ".", ":", "_", "-" only')),
+  WORKFLOW_BUNDLE: blankIsAbsent(
+    z.string().refine((p) => existsSync(p), 'no such file (build it with `npm run bundle:workflows`)'),
+  ),
+  TEMPORAL_TASK_QUEUE: blankIsAbsent(
+    z.string().regex(/^[\w.:-]{1,200}$/, 'letters, digits, ".", ":", "_", "-" only'),
+  ),
 });
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
@@ -52,7 +58,9 @@ function shown(name: string, value: string | undefined): string | undefined {
  */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const problems: string[] = [];
-  const own = workerEnvSchema.safeParse(Object.fromEntries(Object.keys(workerEnvSchema.shape).map((k) => [k, env[k]])));
+  const own = workerEnvSchema.safeParse(
+    Object.fromEntries(Object.keys(workerEnvSchema.shape).map((k) => [k, env[k]])),
+  );
   if (!own.success) {
     for (const issue of own.error.issues) {
       const name = String(issue.path[0]);
@@ -79,10 +87,13 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     temporal,
     koophone,
     maxActivities: own.data.WORKER_MAX_ACTIVITIES ?? 200,
-    shutdownGraceMs: own.data.WORKER_SHUTDOWN_GRACE_MS ?? Math.max(DEFAULT_SHUTDOWN_GRACE_MS, koophone.timeoutMs + 5000),
+    shutdownGraceMs:
+      own.data.WORKER_SHUTDOWN_GRACE_MS ?? Math.max(DEFAULT_SHUTDOWN_GRACE_MS, koophone.timeoutMs + 5000),
     ...(own.data.WORKFLOW_BUNDLE === undefined ? {} : { workflowBundlePath: own.data.WORKFLOW_BUNDLE }),
     ...(metricsPort === undefined
       ? {}
-      : { metrics: { host: own.data.METRICS_HOST ?? '0.0.0.0', port: metricsPort, sdkPort: metricsPort + 1 } }),
+      : {
+          metrics: { host: own.data.METRICS_HOST ?? '0.0.0.0', port: metricsPort, sdkPort: metricsPort + 1 },
+        }),
   };
 }

@@ -1,8 +1,19 @@
-import { NativeConnection, Runtime, Worker, type ActivityInterceptors, type WorkerOptions } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Runtime,
+  Worker,
+  type ActivityInterceptors,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { createActivities } from './activities';
 import { createKoophoneClient, type KoophoneClient } from './koophone';
 import { campaignLogAttributes, rootLogger, temporalLogger } from './logger';
-import { PrometheusCampaignMetrics, startMetricsServer, type CampaignMetrics, type MetricsServer } from './metrics';
+import {
+  PrometheusCampaignMetrics,
+  startMetricsServer,
+  type CampaignMetrics,
+  type MetricsServer,
+} from './metrics';
 import { closeCampaignStore, createCampaignStore, describeCampaignStore, type CampaignStore } from './report';
 import { loadWorkerConfig } from './worker-config';
 
@@ -69,7 +80,11 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     shutdownSignals: ['SIGINT', 'SIGTERM'],
     // The SDK's Prometheus exporter runs in its native core and needs a port of its own.
     ...(config.metrics
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: bind(config.metrics.host, config.metrics.sdkPort) } } } }
+      ? {
+          telemetryOptions: {
+            metrics: { prometheus: { bindAddress: bind(config.metrics.host, config.metrics.sdkPort) } },
+          },
+        }
       : {}),
   });
   const client = createKoophoneClient(config.koophone);
@@ -80,7 +95,10 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     metrics = new PrometheusCampaignMetrics();
     metricsServer = await startMetricsServer(metrics.registry, config.metrics);
     rootLogger.info(
-      { metrics: metricsServer.url, sdkMetrics: `http://${bind(config.metrics.host, config.metrics.sdkPort)}/metrics` },
+      {
+        metrics: metricsServer.url,
+        sdkMetrics: `http://${bind(config.metrics.host, config.metrics.sdkPort)}/metrics`,
+      },
       'metrics endpoints listening',
     );
   }

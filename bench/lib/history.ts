@@ -129,7 +129,11 @@ function slotOf(event: HistoryEvent): number | undefined {
 
 const ms = (ts: HistoryEvent['eventTime']): number => tsToMs(ts);
 
-export async function analyzeCampaign(client: Client, workflowId: string, firstRunId: string): Promise<HistoryFigures> {
+export async function analyzeCampaign(
+  client: Client,
+  workflowId: string,
+  firstRunId: string,
+): Promise<HistoryFigures> {
   const figures: HistoryFigures = {
     runs: 0,
     totalEvents: 0,
@@ -174,7 +178,10 @@ export async function analyzeCampaign(client: Client, workflowId: string, firstR
     figures.totalEvents += events.length;
     figures.maxHistoryEvents = Math.max(figures.maxHistoryEvents, events.length);
 
-    const scheduled = new Map<string, { heartbeatTimeoutMs: number; name: string; at: number; slotAt?: number }>();
+    const scheduled = new Map<
+      string,
+      { heartbeatTimeoutMs: number; name: string; at: number; slotAt?: number }
+    >();
     const started = new Map<string, number>();
     const span = { firstScheduled: Infinity, lastScheduled: 0 };
     runSpans.push(span);

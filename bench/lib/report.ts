@@ -35,7 +35,11 @@ export function goals(runs: BenchRun[]): GoalLine[] {
           met: k100.ratioToBaseline <= GOALS.ratioToBaseline,
           detail: `${fmt(k100.ratioToBaseline, 3)} × (${fmt(k100.wallSeconds, 1)} s vs ${fmt(k100.wallSeconds / k100.ratioToBaseline, 1)} s)`,
         }
-      : { goal: `wall ≤ ${GOALS.ratioToBaseline} × baseline at 100 000`, met: null, detail: 'no 100 000 pair in this run' },
+      : {
+          goal: `wall ≤ ${GOALS.ratioToBaseline} × baseline at 100 000`,
+          met: null,
+          detail: 'no 100 000 pair in this run',
+        },
   );
   for (const r of koophone) {
     lines.push({
@@ -60,7 +64,11 @@ export function goals(runs: BenchRun[]): GoalLine[] {
       detail: `${fmt(k10.peakRssMb, 1)} MB → ${fmt(k100.peakRssMb, 1)} MB (${pct(spread)}); with start-up: ${fmt(k10.peakRssMbWithStartup, 1)} → ${fmt(k100.peakRssMbWithStartup, 1)} MB`,
     });
   } else {
-    lines.push({ goal: 'worker RSS within 20 % between 10 000 and 100 000', met: null, detail: 'needs both sizes' });
+    lines.push({
+      goal: 'worker RSS within 20 % between 10 000 and 100 000',
+      met: null,
+      detail: 'needs both sizes',
+    });
   }
   const k1m = at(1_000_000);
   lines.push(
@@ -70,7 +78,11 @@ export function goals(runs: BenchRun[]): GoalLine[] {
           met: (k1m.maxHistoryEvents ?? Infinity) <= GOALS.historyAtMillion,
           detail: `longest run ${fmt(k1m.maxHistoryEvents, 0)} events over ${fmt(k1m.historyRuns, 0)} runs`,
         }
-      : { goal: `every run's history ≤ 10 000 events at 1 000 000`, met: null, detail: 'not run (add --big)' },
+      : {
+          goal: `every run's history ≤ 10 000 events at 1 000 000`,
+          met: null,
+          detail: 'not run (add --big)',
+        },
   );
   return lines;
 }
@@ -94,7 +106,9 @@ export function writeMarkdown(runs: BenchRun[]): string {
   const k = runs.filter((r) => r.system === 'koophone-reset' && r.actions);
   if (k.length > 0) {
     out.push('## Temporal actions by kind', '');
-    out.push('| instances | runs | workflow starts | activity attempts (retries) | heartbeats (est.) | timers | signals | updates | child starts ×2 | search-attribute upserts | total | per 1000 | longest activity s |');
+    out.push(
+      '| instances | runs | workflow starts | activity attempts (retries) | heartbeats (est.) | timers | signals | updates | child starts ×2 | search-attribute upserts | total | per 1000 | longest activity s |',
+    );
     out.push('|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
     for (const r of k) {
       const a = r.actions!;
@@ -107,7 +121,7 @@ export function writeMarkdown(runs: BenchRun[]): string {
 
   const timed = runs.filter((r) => r.system === 'koophone-reset' && r.timeline);
   if (timed.length > 0) {
-    out.push('## Where koophone-reset\'s time went (seconds from the workflow start)', '');
+    out.push("## Where koophone-reset's time went (seconds from the workflow start)", '');
     out.push(
       '| instances | spool prepared | first batch started | last batch closed | workflow closed | continue-as-new gaps | mean schedule→start | mean batch activity | mean slot→close | max slot→close |',
     );
@@ -120,31 +134,42 @@ export function writeMarkdown(runs: BenchRun[]): string {
     }
     out.push(
       '',
-      'slot→close is a batch activity\'s close minus the rate slot the workflow gave it; a call sent in its slot closes about 5 s later (polls at 2 s and 5 s, jobs up to 3 s).',
+      "slot→close is a batch activity's close minus the rate slot the workflow gave it; a call sent in its slot closes about 5 s later (polls at 2 s and 5 s, jobs up to 3 s).",
       '',
     );
   }
 
   out.push('## Goals', '');
   out.push('| goal | met | figure |', '|---|---|---|');
-  for (const g of goals(runs)) out.push(`| ${g.goal} | ${g.met === null ? 'n/a' : g.met ? 'yes' : '**no**'} | ${g.detail} |`);
+  for (const g of goals(runs))
+    out.push(`| ${g.goal} | ${g.met === null ? 'n/a' : g.met ? 'yes' : '**no**'} | ${g.detail} |`);
   out.push('');
 
   if (first) {
     const s = first.settings;
     out.push('## Settings', '');
-    out.push(`- rate R = ${s.rate} batch-reset calls/s, concurrency C = ${s.concurrency} batches in flight, ${s.batchSize} ids a call (both systems)`);
-    out.push(`- simulator: job duration ${s.jobDurationMs.min}..${s.jobDurationMs.max} ms, API latency ${s.latencyMs.min}..${s.latencyMs.max} ms, batch-reset limit ${s.simulatorRateLimit}/s, other calls ${s.simulatorQueryRateLimit}/s, no faults; one simulator, reset between runs`);
-    out.push(`- campaign: canary ${s.canary}, max errors ${s.maxErrors}, maxHistoryEvents ${s.maxHistoryEvents}, heartbeat timeout ${s.heartbeatTimeoutMs} ms; worker WORKER_MAX_ACTIVITIES=${s.workerMaxActivities}`);
+    out.push(
+      `- rate R = ${s.rate} batch-reset calls/s, concurrency C = ${s.concurrency} batches in flight, ${s.batchSize} ids a call (both systems)`,
+    );
+    out.push(
+      `- simulator: job duration ${s.jobDurationMs.min}..${s.jobDurationMs.max} ms, API latency ${s.latencyMs.min}..${s.latencyMs.max} ms, batch-reset limit ${s.simulatorRateLimit}/s, other calls ${s.simulatorQueryRateLimit}/s, no faults; one simulator, reset between runs`,
+    );
+    out.push(
+      `- campaign: canary ${s.canary}, max errors ${s.maxErrors}, maxHistoryEvents ${s.maxHistoryEvents}, heartbeat timeout ${s.heartbeatTimeoutMs} ms; worker WORKER_MAX_ACTIVITIES=${s.workerMaxActivities}`,
+    );
     out.push(`- ideal = ${s.idealFormula}`);
     out.push(`- poll floor = ${s.pollFloorFormula}`);
-    out.push(`- RSS sampled from /proc every ${s.rssSampleMs} ms; CPU from /proc/<pid>/stat (utime + stime) over the campaign`);
+    out.push(
+      `- RSS sampled from /proc every ${s.rssSampleMs} ms; CPU from /proc/<pid>/stat (utime + stime) over the campaign`,
+    );
     out.push('');
     const m = first.machine;
     const v = first.versions;
     out.push('## Machine and versions', '');
     out.push(`- ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, ${m.os}`);
-    out.push(`- Node ${v.node}; ${v.temporalCli}; Temporal TypeScript SDK ${v.temporalSdk}; commit ${v.gitCommit}`);
+    out.push(
+      `- Node ${v.node}; ${v.temporalCli}; Temporal TypeScript SDK ${v.temporalSdk}; commit ${v.gitCommit}`,
+    );
     out.push('');
   }
   return `${out.join('\n')}\n`;

@@ -62,7 +62,9 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
         entries += 1;
         if (entries % 10_000 === 0) ctx.heartbeat({ entries });
         if (inst.frozenStatus === 1) {
-          skippedLines.push(reportLine(inst.instanceId, 'skipped', 0, '', 'FROZEN', 'instance is frozen (frozen_status 1)'));
+          skippedLines.push(
+            reportLine(inst.instanceId, 'skipped', 0, '', 'FROZEN', 'instance is frozen (frozen_status 1)'),
+          );
           continue;
         }
         const list = byRegion.get(inst.region) ?? [];

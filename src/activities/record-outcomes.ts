@@ -13,7 +13,8 @@ export async function recordOutcomes(store: CampaignStore, input: RecordOutcomes
     lines.push(reportLine(id, input.outcome, input.resets, '', input.errorCode, input.errorMsg));
   for (const id of input.ids ?? []) add(id);
   if (input.spoolRange) {
-    for (const id of await store.readSpool(input.campaignId, input.spoolRange.start, input.spoolRange.end)) add(id);
+    for (const id of await store.readSpool(input.campaignId, input.spoolRange.start, input.spoolRange.end))
+      add(id);
   }
   if (input.spoolFrom !== undefined) {
     for await (const id of store.readSpoolFrom(input.campaignId, input.spoolFrom)) add(id);

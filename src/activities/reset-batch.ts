@@ -48,7 +48,11 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
       // Not cancellable: an aborted call may already have reset the phones. A call ends within the
       // client's timeout anyway; cancellation is honoured before it (slot wait) and after (tracking).
       const accepted = await client.batchReset(ids);
-      journal = { taskId: accepted.taskId, jobs: accepted.jobs, submittedAt: Date.now() } satisfies JobJournal;
+      journal = {
+        taskId: accepted.taskId,
+        jobs: accepted.jobs,
+        submittedAt: Date.now(),
+      } satisfies JobJournal;
       metrics?.batchResetCall('accepted', false);
       ctx.log.info('batch accepted', {
         campaignId,
@@ -74,7 +78,15 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
           line(ids[0]!, 'rejected', item.resets + uncertain, '', result.code, result.message),
         ]);
         metrics?.outcomes({ rejected: 1 });
-        return { kind: 'tracked', counts: { rejected: 1 }, retryIds: [], failedJobs: 0, resets: 0, calls, polls: 0 };
+        return {
+          kind: 'tracked',
+          counts: { rejected: 1 },
+          retryIds: [],
+          failedJobs: 0,
+          resets: 0,
+          calls,
+          polls: 0,
+        };
       }
       return result;
     }
@@ -112,18 +124,38 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
       }
     } else if (tracked.queryError) {
       counts.failed += 1;
-      lines.push(line(instanceId, 'failed', resets, jobId, tracked.queryError.code, tracked.queryError.message));
+      lines.push(
+        line(instanceId, 'failed', resets, jobId, tracked.queryError.code, tracked.queryError.message),
+      );
     } else if (item.round < (input.retryTimedOut ?? 0)) {
       retryIds.push(instanceId);
     } else {
       counts.timed_out += 1;
-      lines.push(line(instanceId, 'timed_out', resets, jobId, 'JOB_TIMEOUT', `job still running after ${input.jobTimeoutMs} ms`));
+      lines.push(
+        line(
+          instanceId,
+          'timed_out',
+          resets,
+          jobId,
+          'JOB_TIMEOUT',
+          `job still running after ${input.jobTimeoutMs} ms`,
+        ),
+      );
     }
   }
   for (const id of ids) {
     if (!jobOf.has(id)) {
       counts.missing_job += 1;
-      lines.push(line(id, 'missing_job', item.resets + uncertain, '', 'MISSING_JOB', `no cmd_job for this instance in task ${journal.taskId}`));
+      lines.push(
+        line(
+          id,
+          'missing_job',
+          item.resets + uncertain,
+          '',
+          'MISSING_JOB',
+          `no cmd_job for this instance in task ${journal.taskId}`,
+        ),
+      );
     }
   }
   await store.writePart(campaignId, item.key, lines);

@@ -25,13 +25,13 @@ export const errorBudgetSchema = z.union([z.number(), z.string()]).transform((v,
   const pct = /^(\d+(?:\.\d+)?)%$/.exec(s);
   if (pct) {
     const value = Number(pct[1]);
-    if (value > 100) ctx.addIssue({ code: 'custom', message: `--max-errors ${s} is more than 100%` });
+    if (value > 100) ctx.addIssue({ code: 'custom', message: `${s} is more than 100%` });
     return { kind: 'percent', value };
   }
   if (/^\d+$/.test(s)) return { kind: 'count', value: Number(s) };
   ctx.addIssue({
     code: 'custom',
-    message: `--max-errors "${s}" must be a count (e.g. 50) or a percentage (e.g. 10%)`,
+    message: `"${s}" must be a count (e.g. 50) or a percentage (e.g. 10%)`,
   });
   return z.NEVER;
 });

@@ -41,7 +41,9 @@ const FLAG_OF: Record<string, string> = {
   rampStart: '--ramp-start',
   rampFactor: '--ramp-factor',
   rampAfter: '--ramp-after',
-  abortOn: '--abort-*',
+  'abortOn.failed': '--abort-failed',
+  'abortOn.timed_out': '--abort-timed-out',
+  'abortOn.rejected': '--abort-rejected',
   abortMinFinished: '--abort-min-finished',
   retryTimedOut: '--retry-timed-out',
   noRetryCodes: '--never-retry',
@@ -143,7 +145,7 @@ export function parseCampaignFlags(flags: CampaignFlags, campaignId?: string): C
   };
   const problems = parsed.error.issues.map((issue) => {
     const key = String(issue.path[0] ?? '');
-    const flag = FLAG_OF[key] ?? key;
+    const flag = FLAG_OF[issue.path.join('.')] ?? FLAG_OF[key] ?? key;
     const got = raw[key];
     // The --max-errors and duration messages already name the flag and the value.
     const message = issue.message.startsWith('--') ? issue.message : `${flag}: ${issue.message}`;

@@ -68,8 +68,10 @@ export class PrometheusCampaignMetrics implements CampaignMetrics {
 
   constructor(options: { processMetrics?: boolean } = {}) {
     // Start every labelled series at 0 so rate() and absent-series alerts work from the first scrape.
-    for (const result of ['accepted', 'retry', 'rejected', 'fatal'] as const) this.calls.labels(result).inc(0);
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'koophone_worker_' });
+    for (const result of ['accepted', 'retry', 'rejected', 'fatal'] as const)
+      this.calls.labels(result).inc(0);
+    if (options.processMetrics !== false)
+      collectDefaultMetrics({ register: this.registry, prefix: 'koophone_worker_' });
   }
 
   batchResetCall(result: BatchResetResult, throttled: boolean): void {

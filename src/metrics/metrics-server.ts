@@ -13,7 +13,10 @@ export interface MetricsServer {
  * Serves a prom-client registry on GET /metrics (and a trivial GET /healthz). Nothing else:
  * the endpoint is scraped by Prometheus, so it holds counters only, never secrets.
  */
-export async function startMetricsServer(registry: Registry, options: { port: number; host?: string }): Promise<MetricsServer> {
+export async function startMetricsServer(
+  registry: Registry,
+  options: { port: number; host?: string },
+): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') {
@@ -46,7 +49,8 @@ export async function startMetricsServer(registry: Registry, options: { port: nu
     });
   });
   const { port } = server.address() as AddressInfo;
-  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const shownHost =
+    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}/metrics`,
     port,

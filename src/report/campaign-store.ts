@@ -28,7 +28,11 @@ export interface CampaignStore {
   location(campaignId: string): string;
   readPrepared(campaignId: string): Promise<PreparedSource | undefined>;
   /** Atomically replaces the spool and the prepared-source record. */
-  writeSpool(campaignId: string, ids: AsyncIterable<string>, prepared: (count: number) => PreparedSource): Promise<PreparedSource>;
+  writeSpool(
+    campaignId: string,
+    ids: AsyncIterable<string>,
+    prepared: (count: number) => PreparedSource,
+  ): Promise<PreparedSource>;
   readSpool(campaignId: string, start: number, end: number): Promise<string[]>;
   readSpoolFrom(campaignId: string, start: number): AsyncIterable<string>;
   writeJournal(campaignId: string, key: string, journal: JobJournal): Promise<void>;

@@ -95,7 +95,9 @@ export class FolderStore implements CampaignStore {
 
   async readJournal(campaignId: string, key: string): Promise<JobJournal | undefined> {
     try {
-      return JSON.parse(await readFile(join(this.dir(campaignId), 'jobs', `${key}.json`), 'utf8')) as JobJournal;
+      return JSON.parse(
+        await readFile(join(this.dir(campaignId), 'jobs', `${key}.json`), 'utf8'),
+      ) as JobJournal;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
@@ -124,7 +126,9 @@ export class FolderStore implements CampaignStore {
       () => true,
       () => false,
     );
-    const files = exists ? [final] : (await this.partFiles(campaignId)).map((n) => join(this.dir(campaignId), 'parts', n));
+    const files = exists
+      ? [final]
+      : (await this.partFiles(campaignId)).map((n) => join(this.dir(campaignId), 'parts', n));
     for (const file of files) {
       for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
         if (line) yield JSON.parse(line) as ReportLine;

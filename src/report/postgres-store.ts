@@ -223,7 +223,7 @@ export class PostgresStore implements CampaignStore {
   }
 
   async *readSpoolFrom(campaignId: string, start: number): AsyncIterable<string> {
-    for (let from = start; ; ) {
+    for (let from = start; ;) {
       const rows = await this.query<{ position: number; instance_id: string }>(
         `SELECT position, instance_id FROM koophone_spool
          WHERE campaign = $1 AND position >= $2 ORDER BY position LIMIT $3`,
@@ -262,7 +262,10 @@ export class PostgresStore implements CampaignStore {
       // Two attempts of the same activity (a retry racing a slow first attempt) take turns.
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [campaignId, name]);
       await c.query('DELETE FROM koophone_outcomes WHERE campaign = $1 AND part = $2', [campaignId, name]);
-      await c.query('DELETE FROM koophone_outcome_duplicates WHERE campaign = $1 AND part = $2', [campaignId, name]);
+      await c.query('DELETE FROM koophone_outcome_duplicates WHERE campaign = $1 AND part = $2', [
+        campaignId,
+        name,
+      ]);
       const duplicates: { seq: number; line: ReportLine }[] = [];
       const inPart = new Set<string>();
       let chunk: { seq: number; line: ReportLine }[] = [];
@@ -310,7 +313,13 @@ export class PostgresStore implements CampaignStore {
         await c.query(
           `INSERT INTO koophone_outcome_duplicates (campaign, part, seq, instance_id, line)
            SELECT $1, $2, s, i, l FROM unnest($3::int[], $4::text[], $5::jsonb[]) AS t(s, i, l)`,
-          [campaignId, name, slice.map((d) => d.seq), slice.map((d) => d.line.instance_id), slice.map((d) => JSON.stringify(d.line))],
+          [
+            campaignId,
+            name,
+            slice.map((d) => d.seq),
+            slice.map((d) => d.line.instance_id),
+            slice.map((d) => JSON.stringify(d.line)),
+          ],
         );
       }
     });
@@ -319,7 +328,7 @@ export class PostgresStore implements CampaignStore {
 
   /** Every row of the campaign, ordered by instance id, read in pages so a million rows stream. */
   async *readReport(campaignId: string): AsyncIterable<ReportLine> {
-    for (let after = ''; ; ) {
+    for (let after = ''; ;) {
       const rows = await this.query<OutcomeRow>(
         `SELECT instance_id, outcome, resets, job_id, error_code, error_msg, finished_at
          FROM koophone_outcomes WHERE campaign = $1 AND instance_id > $2
@@ -354,14 +363,24 @@ export class PostgresStore implements CampaignStore {
       [campaignId],
     );
     const row = rows[0]!;
-    return { location: this.location(campaignId), lines: Number(row.lines), duplicates: Number(row.duplicates) };
+    return {
+      location: this.location(campaignId),
+      lines: Number(row.lines),
+      duplicates: Number(row.duplicates),
+    };
   }
 
   /** Removes everything a campaign stored (tests and retention tooling). */
   async remove(campaignId: string): Promise<void> {
     await this.ensureSchema();
     await this.transaction(async (c) => {
-      for (const table of ['koophone_outcome_duplicates', 'koophone_outcomes', 'koophone_journal', 'koophone_spool', 'koophone_campaigns']) {
+      for (const table of [
+        'koophone_outcome_duplicates',
+        'koophone_outcomes',
+        'koophone_journal',
+        'koophone_spool',
+        'koophone_campaigns',
+      ]) {
         await c.query(`DELETE FROM ${table} WHERE campaign = $1`, [campaignId]);
       }
     });

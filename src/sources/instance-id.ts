@@ -6,8 +6,10 @@ export const MAX_ID_LENGTH = 32;
 /** Returns why `id` is not a valid instance id, or undefined when it is. */
 export function instanceIdProblem(id: string): string | undefined {
   if (id.length === 0) return 'empty instance id';
-  if (id.length > MAX_ID_LENGTH) return `instance id is ${id.length} characters (max ${MAX_ID_LENGTH}): "${preview(id)}"`;
-  if (!ID_PATTERN.test(id)) return `instance id contains characters other than letters, digits, ".", "_", "-": "${preview(id)}"`;
+  if (id.length > MAX_ID_LENGTH)
+    return `instance id is ${id.length} characters (max ${MAX_ID_LENGTH}): "${preview(id)}"`;
+  if (!ID_PATTERN.test(id))
+    return `instance id contains characters other than letters, digits, ".", "_", "-": "${preview(id)}"`;
   return undefined;
 }
 

@@ -30,7 +30,8 @@ class Collector {
 
   problem(line: number | undefined, reason: string): void {
     this.totalProblems += 1;
-    if (this.problems.length < MAX_PROBLEMS) this.problems.push(`${this.where}${line ? `:${line}` : ''}: ${reason}`);
+    if (this.problems.length < MAX_PROBLEMS)
+      this.problems.push(`${this.where}${line ? `:${line}` : ''}: ${reason}`);
   }
 
   add(id: string, line?: number): void {
@@ -101,12 +102,15 @@ export async function readIdFile(path: string, format: IdFileFormat = 'auto'): P
     size = s.size;
   } catch (e) {
     if (e instanceof SourceError) throw e;
-    throw new SourceError([`${path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
+    throw new SourceError([
+      `${path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    ]);
   }
   if (size === 0) throw new SourceError([`${path}: file is empty`]);
   const c = new Collector(path);
   let head = '';
-  for await (const chunk of createReadStream(path, { encoding: 'utf8', start: 0, end: 4095 })) head += chunk as string;
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', start: 0, end: 4095 }))
+    head += chunk as string;
   const fmt = format === 'auto' ? detectFormat(path, head) : format;
 
   if (fmt === 'json') {
@@ -118,9 +122,11 @@ export async function readIdFile(path: string, format: IdFileFormat = 'auto'): P
     } catch (e) {
       throw new SourceError([`${path}: not valid JSON (${(e as Error).message})`]);
     }
-    if (!Array.isArray(parsed)) throw new SourceError([`${path}: JSON must be an array of instance id strings`]);
+    if (!Array.isArray(parsed))
+      throw new SourceError([`${path}: JSON must be an array of instance id strings`]);
     parsed.forEach((v, i) => {
-      if (typeof v !== 'string') c.problem(undefined, `element ${i} is ${v === null ? 'null' : typeof v}, not a string`);
+      if (typeof v !== 'string')
+        c.problem(undefined, `element ${i} is ${v === null ? 'null' : typeof v}, not a string`);
       else c.add(v.trim(), undefined);
     });
     return c.result();
@@ -152,7 +158,8 @@ export async function readIdFile(path: string, format: IdFileFormat = 'auto'): P
       }
       if (cells.every((cell) => cell === '')) continue;
       const id = cells[idColumn];
-      if (id === undefined) c.problem(lineNo, `row has ${cells.length} columns, instance_id is column ${idColumn + 1}`);
+      if (id === undefined)
+        c.problem(lineNo, `row has ${cells.length} columns, instance_id is column ${idColumn + 1}`);
       else c.add(id, lineNo);
       continue;
     }

@@ -5,7 +5,8 @@ export class SourceError extends Error {
     readonly problems: string[],
     readonly totalProblems: number = problems.length,
   ) {
-    const more = totalProblems > problems.length ? `\n… and ${totalProblems - problems.length} more problems` : '';
+    const more =
+      totalProblems > problems.length ? `\n… and ${totalProblems - problems.length} more problems` : '';
     super(problems.join('\n') + more);
   }
 }

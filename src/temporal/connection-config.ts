@@ -9,6 +9,7 @@ export interface TemporalSettings {
 
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 export const DEFAULT_TASK_QUEUE = 'koophone-reset';
+const TASK_QUEUE_PATTERN = /^[\w.:-]{1,200}$/;
 
 /**
  * Temporal connection settings from the environment through @temporalio/envconfig (so a
@@ -26,9 +27,9 @@ export function loadTemporalSettings(env: NodeJS.ProcessEnv = process.env): Temp
     ...config.connectionOptions,
     address: config.connectionOptions.address ?? DEFAULT_TEMPORAL_ADDRESS,
   };
-  return {
-    connection,
-    namespace: config.namespace ?? 'default',
-    taskQueue: env.TEMPORAL_TASK_QUEUE || DEFAULT_TASK_QUEUE,
-  };
+  const taskQueue = env.TEMPORAL_TASK_QUEUE || DEFAULT_TASK_QUEUE;
+  if (!TASK_QUEUE_PATTERN.test(taskQueue)) {
+    throw new Error(`TEMPORAL_TASK_QUEUE "${taskQueue}": letters, digits, ".", ":", "_", "-" only (1-200)`);
+  }
+  return { connection, namespace: config.namespace ?? 'default', taskQueue };
 }

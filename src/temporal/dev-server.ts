@@ -52,7 +52,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   // Production-like dev server knobs: allow campaign-sized histories and fast shutdown.
   args.push('--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true');
 
-  const child = spawn(cli.path, args, { stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'] });
+  const child = spawn(cli.path, args, {
+    stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'],
+  });
   let exited = false;
   let exitInfo = '';
   child.once('exit', (code, signal) => {

@@ -54,3 +54,13 @@ export function requireTemporalCli(env: NodeJS.ProcessEnv = process.env): Tempor
   }
   return cli;
 }
+
+/** The Java time-skipping test server (a native binary), found like the CLI: env, PATH, project. */
+export function locateTestServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.TEMPORAL_TEST_SERVER_PATH) return env.TEMPORAL_TEST_SERVER_PATH;
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir && isExecutable(join(dir, 'temporal-test-server'))) return join(dir, 'temporal-test-server');
+  }
+  const local = join(projectRoot, '.temporal', 'test-server', 'bin', 'temporal-test-server');
+  return isExecutable(local) ? local : undefined;
+}

@@ -533,7 +533,10 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
           canaryItemDone(item, -1, size, size);
           break;
         }
-        const backoff = Math.min(options.submitBackoffMaxMs, BACKOFF_MIN_MS * 2 ** Math.min(attempts - 1, 10));
+        const backoff = Math.min(
+          options.submitBackoffMaxMs,
+          BACKOFF_MIN_MS * 2 ** Math.min(attempts - 1, 10),
+        );
         const jitter = Math.floor(Math.random() * backoff * 0.2);
         retried.notBefore = now + Math.max(r.retryAfterMs ?? 0, backoff + jitter);
         s.pending.push(retried);

@@ -18,7 +18,10 @@ describe('reset campaign on the real dev server and the simulator', () => {
     assert.equal(result.counts.succeeded, 1050);
     assert.equal(result.reportLines, 1050);
     assert.equal(lines.length, 1050);
-    assert.deepEqual(countBy(lines, (l) => l.outcome), { succeeded: 1050 });
+    assert.deepEqual(
+      countBy(lines, (l) => l.outcome),
+      { succeeded: 1050 },
+    );
     assert.equal(new Set(lines.map((l) => l.instance_id)).size, 1050);
     assert.ok(lines.every((l) => l.resets === 1 && l.job_id !== ''));
     const stats = env.sim.stats();
@@ -31,7 +34,10 @@ describe('reset campaign on the real dev server and the simulator', () => {
 
   it('drops duplicate ids and counts them as skipped', async () => {
     const ids = env.ids(30, 2000);
-    const { result, lines } = await env.run({ rate: 20 }, { kind: 'inline', ids: [...ids, ...ids.slice(0, 5)] });
+    const { result, lines } = await env.run(
+      { rate: 20 },
+      { kind: 'inline', ids: [...ids, ...ids.slice(0, 5)] },
+    );
     assert.equal(result.state, 'completed');
     assert.equal(result.total, 35);
     assert.equal(result.counts.succeeded, 30);
@@ -51,7 +57,11 @@ describe('reset campaign on the real dev server and the simulator', () => {
     assert.equal(frozen?.error_code, 'KOOPHONE.API.2004');
     assert.equal(frozen?.resets, 0);
     assert.equal(env.sim.instance(ids[37]!)?.resets, 0);
-    assert.ok(lines.filter((l) => l.outcome === 'succeeded').every((l) => env.sim.instance(l.instance_id)?.resets === 1));
+    assert.ok(
+      lines
+        .filter((l) => l.outcome === 'succeeded')
+        .every((l) => env.sim.instance(l.instance_id)?.resets === 1),
+    );
   });
 
   it('re-resets failed jobs up to --retry-failed times and reports the resets each instance received', async () => {
@@ -121,7 +131,10 @@ describe('reset campaign on the real dev server and the simulator', () => {
     const { appendFileSync } = await import('node:fs');
     const ids = env.ids(400, 7000);
     const path = env.writeIdsFile('changing.txt', ids.join('\n') + '\n');
-    const handle = await env.start({ rate: 1, batchSize: 50, canary: 0, concurrency: 1 }, { kind: 'file', path, format: 'text' });
+    const handle = await env.start(
+      { rate: 1, batchSize: 50, canary: 0, concurrency: 1 },
+      { kind: 'file', path, format: 'text' },
+    );
     await new Promise((r) => setTimeout(r, 2500));
     appendFileSync(path, 'zz999999\n');
     const result = await handle.result();

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { statusQuery, pauseUpdate, resumeUpdate, cancelUpdate, pauseSignal, resumeSignal } from '../../src/workflows';
+import {
+  statusQuery,
+  pauseUpdate,
+  resumeUpdate,
+  cancelUpdate,
+  pauseSignal,
+  resumeSignal,
+} from '../../src/workflows';
 import { campaignEnv, waitFor } from '../helpers/campaign-env';
 import { saveHistory } from '../helpers/histories';
 
@@ -20,7 +27,10 @@ describe('campaign control: pause, resume, cancel, continue-as-new', () => {
 
   it('pause holds submissions while tracking finishes; resume continues; cancel marks the rest canceled', async () => {
     const ids = env.ids(3000, 0);
-    const handle = await env.start({ concurrency: 2, rate: 4, batchSize: 50, canary: 0 }, { kind: 'inline', ids: ids.slice(0, 2000) });
+    const handle = await env.start(
+      { concurrency: 2, rate: 4, batchSize: 50, canary: 0 },
+      { kind: 'inline', ids: ids.slice(0, 2000) },
+    );
     await waitFor(async () => (await handle.query(statusQuery)).batchResetCalls >= 3);
     const paused = await handle.executeUpdate(pauseUpdate);
     assert.equal(paused.state, 'paused');
@@ -79,9 +89,18 @@ describe('campaign control: pause, resume, cancel, continue-as-new', () => {
     assert.equal(new Set(lines.map((l) => l.instance_id)).size, 1500);
     const notOnce = ids.filter((id) => env.sim.instance(id)?.resets !== 1);
     assert.deepEqual(
-      notOnce.map((id) => ({ id, resets: env.sim.instance(id)?.resets, line: lines.find((l) => l.instance_id === id) })),
+      notOnce.map((id) => ({
+        id,
+        resets: env.sim.instance(id)?.resets,
+        line: lines.find((l) => l.instance_id === id),
+      })),
       [],
     );
-    await saveHistory(env.temporal.client, env.temporal.address, handle.workflowId, 'campaign-continue-as-new');
+    await saveHistory(
+      env.temporal.client,
+      env.temporal.address,
+      handle.workflowId,
+      'campaign-continue-as-new',
+    );
   });
 });

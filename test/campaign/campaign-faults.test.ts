@@ -14,9 +14,15 @@ describe('campaign under API faults', () => {
     const stats = env.sim.stats();
     assert.equal(result.state, 'completed');
     assert.equal(lines.length, 600);
-    assert.deepEqual(countBy(lines, (l) => l.outcome), { succeeded: 600 });
+    assert.deepEqual(
+      countBy(lines, (l) => l.outcome),
+      { succeeded: 600 },
+    );
     assert.ok(stats.faults.fault9999 > 0, 'faults were injected');
-    assert.ok(stats.peakRequestsPerSecond <= 5, `peak ${stats.peakRequestsPerSecond}/s exceeded the 5/s limit`);
+    assert.ok(
+      stats.peakRequestsPerSecond <= 5,
+      `peak ${stats.peakRequestsPerSecond}/s exceeded the 5/s limit`,
+    );
     assert.ok(result.batchResetCalls > 30, 'retries were needed');
     assert.ok(lines.every((l) => env.sim.instance(l.instance_id)?.resets === 1));
   });

@@ -16,18 +16,28 @@ describe('what the Temporal UI shows of a campaign', () => {
     await handle.executeUpdate(pauseUpdate);
     await waitFor(async () => (await handle.query(statusQuery)).inFlight === 0);
     const status = await handle.query(statusQuery);
-    const metadata = await handle.query<temporal.api.sdk.v1.IWorkflowMetadata>('__temporal_workflow_metadata');
+    const metadata = await handle.query<temporal.api.sdk.v1.IWorkflowMetadata>(
+      '__temporal_workflow_metadata',
+    );
     const details = metadata.currentDetails ?? '';
     assert.match(details, new RegExp(`Campaign ${handle.workflowId}: \\*\\*paused\\*\\*`));
     assert.match(details, new RegExp(`\\| succeeded \\| ${status.succeeded.toLocaleString('en-US')} \\|`));
     assert.match(details, new RegExp(`\\| pending \\| ${status.pending.toLocaleString('en-US')} \\|`));
-    assert.match(details, new RegExp(`${status.total - status.pending - status.inFlight} / ${status.total}\\*\\* instances finished`));
+    assert.match(
+      details,
+      new RegExp(
+        `${status.total - status.pending - status.inFlight} / ${status.total}\\*\\* instances finished`,
+      ),
+    );
     assert.doesNotMatch(details, /sim-token/);
     await handle.cancel();
   });
 
   it('names each batch activity after its batch in the UI', async () => {
-    const { handle } = await env.run({ batchSize: 50, rate: 50, canary: 0 }, { kind: 'inline', ids: env.ids(100, 9500) });
+    const { handle } = await env.run(
+      { batchSize: 50, rate: 50, canary: 0 },
+      { kind: 'inline', ids: env.ids(100, 9500) },
+    );
     const history = await handle.fetchHistory();
     const summaries: string[] = [];
     for (const e of history.events ?? []) {
@@ -35,6 +45,9 @@ describe('what the Temporal UI shows of a campaign', () => {
       const data = e.userMetadata?.summary?.data;
       summaries.push(data ? (JSON.parse(Buffer.from(data).toString()) as string) : '');
     }
-    assert.deepEqual(summaries.sort(), ['batch 0 · 50 instances · first reset', 'batch 1 · 50 instances · first reset']);
+    assert.deepEqual(summaries.sort(), [
+      'batch 0 · 50 instances · first reset',
+      'batch 1 · 50 instances · first reset',
+    ]);
   });
 });

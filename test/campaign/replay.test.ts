@@ -17,7 +17,11 @@ describe('saved workflow histories replay against the current workflow code', ()
     it(`replays ${file} without non-determinism`, async () => {
       // The JSON that `temporal workflow show --output json` writes; the SDK parses it itself.
       const history: unknown = JSON.parse(readFileSync(join(HISTORY_DIR, file), 'utf8'));
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file.replace(/\.json$/, ''));
+      await Worker.runReplayHistory(
+        { workflowBundle: await workflowBundle() },
+        history,
+        file.replace(/\.json$/, ''),
+      );
     });
   }
 });

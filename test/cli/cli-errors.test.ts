@@ -45,9 +45,9 @@ describe('koophone-reset errors and exit codes', () => {
     [
       '--max-errors over 100%',
       ['start', 'a1', '--max-errors', '150%'],
-      /--max-errors 150% is more than 100%/,
+      /--max-errors: 150% is more than 100%/,
     ],
-    ['--max-errors garbage', ['start', 'a1', '--max-errors', 'lots'], /--max-errors "lots" must be a count/],
+    ['--max-errors garbage', ['start', 'a1', '--max-errors', 'lots'], /--max-errors: "lots" must be a count/],
     ['bad --retry-delay', ['start', 'a1', '--retry-delay', '5 weeks'], /--retry-delay: invalid duration/],
     ['--batch-size above 100', ['start', 'a1', '--batch-size', '101'], /--batch-size/],
     [

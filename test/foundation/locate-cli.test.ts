@@ -12,11 +12,17 @@ describe('locating the Temporal CLI', () => {
   chmodSync(fake, 0o755);
 
   it('prefers TEMPORAL_CLI_PATH', () => {
-    assert.deepEqual(locateTemporalCli({ TEMPORAL_CLI_PATH: fake, PATH: '' }), { path: fake, source: 'TEMPORAL_CLI_PATH' });
+    assert.deepEqual(locateTemporalCli({ TEMPORAL_CLI_PATH: fake, PATH: '' }), {
+      path: fake,
+      source: 'TEMPORAL_CLI_PATH',
+    });
   });
 
   it('refuses a TEMPORAL_CLI_PATH that is not executable', () => {
-    assert.throws(() => locateTemporalCli({ TEMPORAL_CLI_PATH: join(dir, 'missing'), PATH: '' }), /not an executable/);
+    assert.throws(
+      () => locateTemporalCli({ TEMPORAL_CLI_PATH: join(dir, 'missing'), PATH: '' }),
+      /not an executable/,
+    );
   });
 
   it('then looks on PATH', () => {

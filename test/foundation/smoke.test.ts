@@ -11,7 +11,10 @@ describe('foundation: a real Temporal dev server runs the smoke workflow', () =>
 
   it('runs one activity that reaches KooPhone (the simulator) and returns its answer', async () => {
     const workflowId = `smoke-${Date.now()}`;
-    const handle = await env.temporal.client.workflow.start(checkConnectivity, { taskQueue: env.taskQueue, workflowId });
+    const handle = await env.temporal.client.workflow.start(checkConnectivity, {
+      taskQueue: env.taskQueue,
+      workflowId,
+    });
     const result = await handle.result();
     assert.equal(result.totalCount, 1234);
     assert.equal(result.endpoint, env.sim.url);
@@ -20,7 +23,16 @@ describe('foundation: a real Temporal dev server runs the smoke workflow', () =>
     // The harness's server is the real Temporal server: its own CLI lists the workflow.
     const listed = execFileSync(
       requireTemporalCli().path,
-      ['workflow', 'list', '--address', env.temporal.address, '--query', `WorkflowId = '${workflowId}'`, '--output', 'json'],
+      [
+        'workflow',
+        'list',
+        '--address',
+        env.temporal.address,
+        '--query',
+        `WorkflowId = '${workflowId}'`,
+        '--output',
+        'json',
+      ],
       { encoding: 'utf8' },
     );
     const rows = JSON.parse(listed) as { execution: { workflowId: string }; status: string }[];

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  type Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { campaignOptionsSchema, type CampaignOptionsInput, type IdSource } from '../../src/campaign/options';
 import type { CampaignResult } from '../../src/campaign/status';
 import type { ReportLine } from '../../src/campaign/outcome';
@@ -25,7 +31,10 @@ try {
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Workflows are bundled once per test file (the SDK's webpack step takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: quietLogger,
+  });
   return bundle;
 }
 const noop = () => undefined;
@@ -41,15 +50,24 @@ export interface CampaignEnv {
   workerRun?: Promise<void>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
-  start(options: Partial<CampaignOptionsInput>, source: IdSource): Promise<WorkflowHandle<typeof resetCampaign>>;
-  run(options: Partial<CampaignOptionsInput>, source: IdSource): Promise<{ result: CampaignResult; lines: ReportLine[]; handle: WorkflowHandle<typeof resetCampaign> }>;
+  start(
+    options: Partial<CampaignOptionsInput>,
+    source: IdSource,
+  ): Promise<WorkflowHandle<typeof resetCampaign>>;
+  run(
+    options: Partial<CampaignOptionsInput>,
+    source: IdSource,
+  ): Promise<{ result: CampaignResult; lines: ReportLine[]; handle: WorkflowHandle<typeof resetCampaign> }>;
   report(campaignId: string): Promise<ReportLine[]>;
   ids(n: number, offset?: number): string[];
   writeIdsFile(name: string, content: string): string;
 }
 
 /** A real dev server, a real simulator over HTTP, a real worker: everything but the KooPhone cloud. */
-export function campaignEnv(simOptions: SimulatorOptionsInput = {}, opts: { worker?: boolean } = {}): CampaignEnv {
+export function campaignEnv(
+  simOptions: SimulatorOptionsInput = {},
+  opts: { worker?: boolean } = {},
+): CampaignEnv {
   const env = {} as CampaignEnv;
   before(async () => {
     env.temporal = await testTemporal();
@@ -58,7 +76,11 @@ export function campaignEnv(simOptions: SimulatorOptionsInput = {}, opts: { work
     env.store = new FolderStore(env.reportDir);
     env.taskQueue = `test-${randomUUID()}`;
     env.startWorker = async () => {
-      const client = createKoophoneClient({ endpoint: env.sim.url, timeoutMs: 5000, auth: { kind: 'static', token: new Secret('sim-token') } });
+      const client = createKoophoneClient({
+        endpoint: env.sim.url,
+        timeoutMs: 5000,
+        auth: { kind: 'static', token: new Secret('sim-token') },
+      });
       env.worker = await createCampaignWorker({
         connection: env.temporal.nativeConnection,
         namespace: env.temporal.namespace,
@@ -112,7 +134,11 @@ export function campaignEnv(simOptions: SimulatorOptionsInput = {}, opts: { work
   return env;
 }
 
-export async function waitFor(predicate: () => Promise<boolean> | boolean, timeoutMs = 60_000, stepMs = 200): Promise<void> {
+export async function waitFor(
+  predicate: () => Promise<boolean> | boolean,
+  timeoutMs = 60_000,
+  stepMs = 200,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);

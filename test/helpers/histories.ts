@@ -12,7 +12,12 @@ export const HISTORY_DIR = join(projectRoot, 'test', 'histories');
  * JSON form `temporal workflow show --output json` writes) so the replay test checks every later
  * change of workflow code against them.
  */
-export async function saveHistory(client: Client, address: string, workflowId: string, name: string): Promise<void> {
+export async function saveHistory(
+  client: Client,
+  address: string,
+  workflowId: string,
+  name: string,
+): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
   mkdirSync(HISTORY_DIR, { recursive: true });
   const runs: string[] = [];
@@ -21,7 +26,18 @@ export async function saveHistory(client: Client, address: string, workflowId: s
   runs.forEach((runId, i) => {
     const json = execFileSync(
       requireTemporalCli().path,
-      ['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--address', address, '--output', 'json'],
+      [
+        'workflow',
+        'show',
+        '--workflow-id',
+        workflowId,
+        '--run-id',
+        runId,
+        '--address',
+        address,
+        '--output',
+        'json',
+      ],
       { encoding: 'utf8', maxBuffer: 256 << 20 },
     );
     writeFileSync(join(HISTORY_DIR, `${name}${runs.length > 1 ? `-run${i + 1}` : ''}.json`), json);

@@ -28,11 +28,21 @@ interface ComposeService {
 function composeConfig(): { services: Record<string, ComposeService> } {
   const which = spawnSync('sh', ['-c', 'command -v docker-compose'], { encoding: 'utf8' });
   if (which.status !== 0) {
-    throw new Error('docker-compose is not installed: `apt-get update && apt-get install -y docker-compose` (.ci/run does this)');
+    throw new Error(
+      'docker-compose is not installed: `apt-get update && apt-get install -y docker-compose` (.ci/run does this)',
+    );
   }
-  const run = spawnSync('docker-compose', [...PROFILES, 'config'], { cwd: projectRoot, encoding: 'utf8', env: { ...process.env, COMPOSE_PROJECT_NAME: 'koophone-check' } });
+  const run = spawnSync('docker-compose', [...PROFILES, 'config'], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+    env: { ...process.env, COMPOSE_PROJECT_NAME: 'koophone-check' },
+  });
   assert.equal(run.status, 0, `docker-compose config failed:\n${run.stderr}`);
-  const json = execFileSync('python3', ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: run.stdout, encoding: 'utf8' });
+  const json = execFileSync(
+    'python3',
+    ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'],
+    { input: run.stdout, encoding: 'utf8' },
+  );
   return JSON.parse(json) as { services: Record<string, ComposeService> };
 }
 
@@ -46,7 +56,15 @@ describe('deployment files', () => {
 
   it('docker-compose.yml validates; ports on 127.0.0.1 only; a scalable worker on the PostgreSQL sink', () => {
     const { services } = composeConfig();
-    for (const name of ['postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'worker', 'simulator', 'cli']) {
+    for (const name of [
+      'postgresql',
+      'temporal',
+      'temporal-setup',
+      'temporal-ui',
+      'worker',
+      'simulator',
+      'cli',
+    ]) {
       assert.ok(services[name], `service ${name}`);
     }
     assert.match(services.temporal!.image ?? '', /^temporalio\/(auto-setup|server):/);
@@ -65,18 +83,27 @@ describe('deployment files', () => {
     const env = worker.environment ?? {};
     assert.match(env.REPORT_SINK ?? '', /^postgres:\/\/[^@]+@postgresql:5432\/koophone$/);
     assert.equal(env.TEMPORAL_ADDRESS, 'temporal:7233');
-    assert.deepEqual(worker.expose?.map(String).sort(), [env.METRICS_PORT, String(Number(env.METRICS_PORT) + 1)].sort());
+    assert.deepEqual(
+      worker.expose?.map(String).sort(),
+      [env.METRICS_PORT, String(Number(env.METRICS_PORT) + 1)].sort(),
+    );
     assert.equal(worker.depends_on?.['temporal-setup']?.condition, 'service_completed_successfully');
     // Docker's stop grace must outlast the worker's own (20 s default), or SIGKILL cuts batches off.
     assert.ok(seconds(worker.stop_grace_period) > 20, `stop_grace_period ${worker.stop_grace_period}`);
     assert.deepEqual(services.simulator!.profiles, ['sim']);
     assert.ok(services.simulator!.command?.includes('0.0.0.0'), 'the simulator listens beyond its container');
-    assert.equal(services.cli!.environment?.REPORT_SINK, env.REPORT_SINK, 'the CLI reads the sink the workers write');
+    assert.equal(
+      services.cli!.environment?.REPORT_SINK,
+      env.REPORT_SINK,
+      'the CLI reads the sink the workers write',
+    );
   });
 
   it('the compose setup registers exactly the search attributes the workflows upsert', () => {
     const script = file('deploy/temporal/register-search-attributes.sh');
-    const listed = Object.fromEntries([...script.matchAll(/\b(Campaign\w+)=(\w+)/g)].map((m) => [m[1], m[2]]));
+    const listed = Object.fromEntries(
+      [...script.matchAll(/\b(Campaign\w+)=(\w+)/g)].map((m) => [m[1], m[2]]),
+    );
     assert.deepEqual(listed, campaignSearchAttributes);
   });
 
@@ -101,19 +128,29 @@ describe('deployment files', () => {
     const bundleEnv = /WORKFLOW_BUNDLE=(\S+)/.exec(runtime)?.[1];
     assert.equal(bundleEnv, '/app/dist/workflow-bundle.js');
     const ignore = file('.dockerignore').split('\n');
-    for (const entry of ['node_modules', 'dist', '.temporal', '.git', '.env']) assert.ok(ignore.includes(entry), `.dockerignore: ${entry}`);
+    for (const entry of ['node_modules', 'dist', '.temporal', '.git', '.env'])
+      assert.ok(ignore.includes(entry), `.dockerignore: ${entry}`);
   });
 
   it('the built CLI has the worker command, and the bundle step of the image build works', () => {
     const cli = join(projectRoot, 'dist/cli/index.js');
     assert.ok(existsSync(cli), 'dist/cli/index.js is missing: run `npm run build` (npm test does)');
-    assert.ok(statSync(cli).mtimeMs >= statSync(join(projectRoot, 'src/cli/index.ts')).mtimeMs, 'dist is older than src: run `npm run build`');
+    assert.ok(
+      statSync(cli).mtimeMs >= statSync(join(projectRoot, 'src/cli/index.ts')).mtimeMs,
+      'dist is older than src: run `npm run build`',
+    );
     const help = execFileSync(process.execPath, [cli, 'worker', '--help'], { encoding: 'utf8' });
     assert.match(help, /Usage: .*worker/);
     const out = join(mkdtempSync(join(tmpdir(), 'koophone-bundle-check-')), 'workflow-bundle.js');
-    execFileSync(process.execPath, [join(projectRoot, 'deploy/bundle-workflows.mjs'), out], { cwd: projectRoot, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(projectRoot, 'deploy/bundle-workflows.mjs'), out], {
+      cwd: projectRoot,
+      stdio: 'pipe',
+    });
     const code = readFileSync(out, 'utf8');
-    assert.ok(code.length > 100_000 && code.includes('resetCampaign'), 'the bundle holds the campaign workflow');
+    assert.ok(
+      code.length > 100_000 && code.includes('resetCampaign'),
+      'the bundle holds the campaign workflow',
+    );
   });
 
   it('the example scrape config targets both metrics ports of every worker', () => {

@@ -11,7 +11,15 @@ import { startTestPostgres, type TestPostgres } from './helpers/postgres';
 import { jsonLines, startWorkerProcess, workerStarted, type WorkerProcess } from './helpers/workers';
 
 function line(id: string, outcome: ReportLine['outcome'] = 'succeeded', resets = 1): ReportLine {
-  return { instance_id: id, outcome, resets, job_id: `job-${id}`, error_code: '', error_msg: '', finished_at: new Date().toISOString() };
+  return {
+    instance_id: id,
+    outcome,
+    resets,
+    job_id: `job-${id}`,
+    error_code: '',
+    error_msg: '',
+    finished_at: new Date().toISOString(),
+  };
 }
 
 async function* iterate(ids: string[]): AsyncGenerator<string> {
@@ -43,18 +51,29 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
 
   it('replaces a rewritten part instead of adding rows, counts a second line for an instance, and never shows the password', async () => {
     const c = 'store-parts';
-    await store.writePart(c, 'b-0001', ['a1', 'a2', 'a3'].map((id) => line(id, 'failed', 1)));
+    await store.writePart(
+      c,
+      'b-0001',
+      ['a1', 'a2', 'a3'].map((id) => line(id, 'failed', 1)),
+    );
     // A retried activity writes its part again, with different outcomes: the rows are replaced.
-    await store.writePart(c, 'b-0001', ['a1', 'a2', 'a3'].map((id) => line(id, 'succeeded', 2)));
+    await store.writePart(
+      c,
+      'b-0001',
+      ['a1', 'a2', 'a3'].map((id) => line(id, 'succeeded', 2)),
+    );
     await store.writePart(c, 'b-0002', [line('b1'), line('b2')]);
     let rows = await collect(store.readReport(c));
-    assert.deepEqual(rows.map((r) => [r.instance_id, r.outcome, r.resets]), [
-      ['a1', 'succeeded', 2],
-      ['a2', 'succeeded', 2],
-      ['a3', 'succeeded', 2],
-      ['b1', 'succeeded', 1],
-      ['b2', 'succeeded', 1],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.instance_id, r.outcome, r.resets]),
+      [
+        ['a1', 'succeeded', 2],
+        ['a2', 'succeeded', 2],
+        ['a3', 'succeeded', 2],
+        ['b1', 'succeeded', 1],
+        ['b2', 'succeeded', 1],
+      ],
+    );
     assert.match(rows[0]!.finished_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     let final = await store.finalize(c);
     assert.deepEqual({ lines: final.lines, duplicates: final.duplicates }, { lines: 5, duplicates: 0 });
@@ -77,14 +96,28 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
     const c = 'store-journal';
     assert.equal(await store.readJournal(c, 'b-0001'), undefined);
     assert.equal(await store.readPrepared(c), undefined);
-    const journal = { taskId: 't-1', jobs: [{ instanceId: 'x1', jobId: 'j1' }], submittedAt: 1_700_000_000_000 };
+    const journal = {
+      taskId: 't-1',
+      jobs: [{ instanceId: 'x1', jobId: 'j1' }],
+      submittedAt: 1_700_000_000_000,
+    };
     await store.writeJournal(c, 'b-0001', journal);
     await store.writeJournal(c, 'b-0001', { ...journal, taskId: 't-2' });
     assert.deepEqual(await store.readJournal(c, 'b-0001'), { ...journal, taskId: 't-2' });
-    const prepared = await store.writeSpool(c, iterate(['x1', 'x2', 'x3']), (total) => ({ total, duplicates: 1, skipped: 0, sha256: 'abc' }));
+    const prepared = await store.writeSpool(c, iterate(['x1', 'x2', 'x3']), (total) => ({
+      total,
+      duplicates: 1,
+      skipped: 0,
+      sha256: 'abc',
+    }));
     assert.deepEqual(prepared, { total: 3, duplicates: 1, skipped: 0, sha256: 'abc' });
     // A retried prepare replaces the spool atomically.
-    await store.writeSpool(c, iterate(['y1', 'y2']), (total) => ({ total, duplicates: 0, skipped: 0, sha256: 'def' }));
+    await store.writeSpool(c, iterate(['y1', 'y2']), (total) => ({
+      total,
+      duplicates: 0,
+      skipped: 0,
+      sha256: 'def',
+    }));
     assert.deepEqual(await store.readPrepared(c), { total: 2, duplicates: 0, skipped: 0, sha256: 'def' });
     assert.deepEqual(await collect(store.readSpoolFrom(c, 0)), ['y1', 'y2']);
   });
@@ -97,7 +130,9 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
         name: `b-${String(p).padStart(4, '0')}`,
         lines: Array.from({ length: 100 }, (_, i) => line(`r-${p}-${i}`)),
       }));
-      await Promise.all(parts.flatMap((p) => [store.writePart(c, p.name, p.lines), other.writePart(c, p.name, p.lines)]));
+      await Promise.all(
+        parts.flatMap((p) => [store.writePart(c, p.name, p.lines), other.writePart(c, p.name, p.lines)]),
+      );
       const { rows } = await sql.query<{ n: string; distinct_ids: string }>(
         'SELECT count(*) AS n, count(DISTINCT instance_id) AS distinct_ids FROM koophone_outcomes WHERE campaign = $1',
         [c],
@@ -119,7 +154,10 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
       'EXPLAIN SELECT instance_id FROM koophone_spool WHERE campaign = $1 AND position >= 54321 AND position < 54421 ORDER BY position',
       [c],
     );
-    assert.match(plan.rows.map((r) => r['QUERY PLAN']).join('\n'), /Index (Only )?Scan using koophone_spool_pkey/);
+    assert.match(
+      plan.rows.map((r) => r['QUERY PLAN']).join('\n'),
+      /Index (Only )?Scan using koophone_spool_pkey/,
+    );
     let streamed = 0;
     for await (const id of store.readSpoolFrom(c, 90_000)) {
       assert.equal(id, ids[90_000 + streamed]);
@@ -127,7 +165,11 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
     }
     assert.equal(streamed, 10_000);
     // A stopped campaign writes the untouched rest as one part: one large write, one row each.
-    await store.writePart(c, 'z-rest', ids.map((id) => line(id, 'canceled', 0)));
+    await store.writePart(
+      c,
+      'z-rest',
+      ids.map((id) => line(id, 'canceled', 0)),
+    );
     assert.deepEqual(await store.finalize(c).then((f) => [f.lines, f.duplicates]), [n, 0]);
     let read = 0;
     for await (const r of store.readReport(c)) {
@@ -170,12 +212,21 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
       const campaignId = handle.workflowId;
       const accepted = (w: typeof a) => jsonLines(w.output()).filter((l) => l.msg === 'batch accepted');
       // Both workers are resetting before one of them dies with batches in flight.
-      await waitFor(async () => {
-        const s = await handle.query(statusQuery).catch(() => undefined);
-        return accepted(a).length > 0 && accepted(b).length > 0 && !!s && s.succeeded >= 100 && s.inFlight > 0;
-      }, 60_000, 100).catch(async (err: Error) => {
+      await waitFor(
+        async () => {
+          const s = await handle.query(statusQuery).catch(() => undefined);
+          return (
+            accepted(a).length > 0 && accepted(b).length > 0 && !!s && s.succeeded >= 100 && s.inFlight > 0
+          );
+        },
+        60_000,
+        100,
+      ).catch(async (err: Error) => {
         const s = await handle.query(statusQuery).catch((e: Error) => e.message);
-        throw new Error(`${err.message}: batches accepted by A ${accepted(a).length}, by B ${accepted(b).length}; status ${JSON.stringify(s)}`, { cause: err });
+        throw new Error(
+          `${err.message}: batches accepted by A ${accepted(a).length}, by B ${accepted(b).length}; status ${JSON.stringify(s)}`,
+          { cause: err },
+        );
       });
       // A rolling restart: SIGTERM, as compose and Kubernetes send it. The worker stops polling,
       // its in-flight batch activities fail over to B, which resumes them from their journals.
@@ -197,11 +248,22 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
       assert.deepEqual(rows[0], { n: '400', distinct_ids: '400', dups: '0' });
       const stored = await collect(store.readReport(campaignId));
       assert.deepEqual([...stored.map((l) => l.instance_id)].sort(), [...ids].sort());
-      assert.deepEqual(countBy(stored, (l) => l.outcome), { succeeded: 400 });
-      assert.deepEqual(countBy(ids.map((id) => env.sim.instance(id)?.resets), String), { '1': 400 });
+      assert.deepEqual(
+        countBy(stored, (l) => l.outcome),
+        { succeeded: 400 },
+      );
+      assert.deepEqual(
+        countBy(
+          ids.map((id) => env.sim.instance(id)?.resets),
+          String,
+        ),
+        { '1': 400 },
+      );
 
       // Structured logs: every accepted batch names its campaign, batch and KooPhone request; no secrets.
-      const acceptedLines = [...jsonLines(logsOfA), ...jsonLines(b.output())].filter((l) => l.msg === 'batch accepted');
+      const acceptedLines = [...jsonLines(logsOfA), ...jsonLines(b.output())].filter(
+        (l) => l.msg === 'batch accepted',
+      );
       assert.ok(acceptedLines.length >= 16, `${acceptedLines.length} accepted-batch lines`);
       for (const l of acceptedLines) {
         assert.equal(l.campaignId, campaignId);
@@ -221,7 +283,10 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
         cliEnv({ REPORT_SINK: pg.url, TEMPORAL_ADDRESS: env.temporal.address }),
       );
       assert.equal(cli.code, 0, cli.stderr);
-      const printed = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as ReportLine);
+      const printed = cli.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as ReportLine);
       assert.equal(printed.length, 400);
       assert.equal(new Set(printed.map((l) => l.instance_id)).size, 400);
       assert.ok(printed.every((l) => l.outcome === 'succeeded' && l.resets === 1 && l.job_id !== ''));

@@ -37,7 +37,12 @@ describe('a worker on a TLS endpoint (mutual TLS, settings from the environment)
   it('refuses a worker without a client certificate', async () => {
     const { TEMPORAL_TLS_CERT: _c, TEMPORAL_TLS_KEY: _k, ...withoutClientCert } = tlsEnv();
     const refusedBefore = proxy.refused;
-    const worker = await startWorkerProcess({ ...withoutClientCert, KOOPHONE_ENDPOINT: env.sim.url, KOOPHONE_TOKEN: 'sim-token', REPORT_DIR: env.reportDir });
+    const worker = await startWorkerProcess({
+      ...withoutClientCert,
+      KOOPHONE_ENDPOINT: env.sim.url,
+      KOOPHONE_TOKEN: 'sim-token',
+      REPORT_DIR: env.reportDir,
+    });
     workers.push(worker);
     const code = await new Promise<number | null>((resolve) => worker.once('exit', resolve));
     assert.notEqual(code, 0, 'the worker must not start without its client certificate');
@@ -46,7 +51,12 @@ describe('a worker on a TLS endpoint (mutual TLS, settings from the environment)
   });
 
   it('runs a campaign with the worker and the client both connected through TLS', async () => {
-    const worker = await startWorkerProcess({ ...tlsEnv(), KOOPHONE_ENDPOINT: env.sim.url, KOOPHONE_TOKEN: 'sim-token', REPORT_DIR: env.reportDir });
+    const worker = await startWorkerProcess({
+      ...tlsEnv(),
+      KOOPHONE_ENDPOINT: env.sim.url,
+      KOOPHONE_TOKEN: 'sim-token',
+      REPORT_DIR: env.reportDir,
+    });
     workers.push(worker);
     await workerStarted(worker);
     const started = jsonLines(worker.output()).find((l) => l.msg === 'worker started');
@@ -56,7 +66,10 @@ describe('a worker on a TLS endpoint (mutual TLS, settings from the environment)
     // The operator side reads the same variables: address, namespace, TLS files.
     const settings = loadTemporalSettings(tlsEnv());
     const { address, tls } = settings.connection;
-    assert.ok(tls && typeof tls === 'object' && tls.clientCertPair, 'envconfig loaded the client certificate pair');
+    assert.ok(
+      tls && typeof tls === 'object' && tls.clientCertPair,
+      'envconfig loaded the client certificate pair',
+    );
     const connection = await Connection.connect({ address, tls });
     try {
       const client = new Client({ connection, namespace: settings.namespace });
@@ -74,7 +87,10 @@ describe('a worker on a TLS endpoint (mutual TLS, settings from the environment)
       assert.equal(result.counts.succeeded, 150);
       const lines = await env.report(handle.workflowId);
       assert.equal(lines.length, 150);
-      assert.deepEqual(countBy(lines, (l) => l.outcome), { succeeded: 150 });
+      assert.deepEqual(
+        countBy(lines, (l) => l.outcome),
+        { succeeded: 150 },
+      );
       assert.equal(env.sim.stats().calls.batchReset, 3);
     } finally {
       await connection.close();
@@ -82,6 +98,9 @@ describe('a worker on a TLS endpoint (mutual TLS, settings from the environment)
     // Every connection through the endpoint presented the test CA's client certificate: the
     // worker's (polling) and the client's.
     assert.ok(proxy.clients.length >= 2, `${proxy.clients.length} TLS connections`);
-    assert.ok(proxy.clients.every((cn) => cn === 'koophone-worker'), proxy.clients.join(', '));
+    assert.ok(
+      proxy.clients.every((cn) => cn === 'koophone-worker'),
+      proxy.clients.join(', '),
+    );
   });
 });

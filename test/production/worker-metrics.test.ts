@@ -73,17 +73,27 @@ describe('worker metrics (METRICS_PORT)', () => {
 
     env.sim.reset();
     const ids = env.ids(300, 11_000);
-    const handle = await env.start({ rate: 10, concurrency: 3, batchSize: 50, canary: 0 }, { kind: 'inline', ids });
+    const handle = await env.start(
+      { rate: 10, concurrency: 3, batchSize: 50, canary: 0 },
+      { kind: 'inline', ids },
+    );
     // Scraped while the campaign runs: resets accepted and being followed right now.
     let during: Samples | undefined;
-    await waitFor(async () => {
-      const s = await scrape(url);
-      if ((s.get('koophone_resets_in_flight') ?? 0) > 0) during = s;
-      return during !== undefined;
-    }, 60_000, 100);
+    await waitFor(
+      async () => {
+        const s = await scrape(url);
+        if ((s.get('koophone_resets_in_flight') ?? 0) > 0) during = s;
+        return during !== undefined;
+      },
+      60_000,
+      100,
+    );
     assert.ok(during);
     const inFlight = during.get('koophone_resets_in_flight')!;
-    assert.ok(inFlight > 0 && inFlight % 50 === 0 && inFlight <= 150, `in flight: ${inFlight} (whole batches of 50, window of 3)`);
+    assert.ok(
+      inFlight > 0 && inFlight % 50 === 0 && inFlight <= 150,
+      `in flight: ${inFlight} (whole batches of 50, window of 3)`,
+    );
     assert.equal(during.get('koophone_batches_tracking'), inFlight / 50);
 
     const result = await handle.result();
@@ -95,7 +105,10 @@ describe('worker metrics (METRICS_PORT)', () => {
     assert.ok((stats.faults.throttled ?? 0) > 0, 'the simulator throttled some calls');
     assert.equal(s.get('koophone_batch_reset_throttled_total'), stats.faults.throttled);
     assert.equal(calls('retry'), stats.faults.throttled, 'every throttled call was retried');
-    assert.equal(calls('accepted') + calls('retry') + calls('rejected') + calls('fatal'), stats.calls.batchReset);
+    assert.equal(
+      calls('accepted') + calls('retry') + calls('rejected') + calls('fatal'),
+      stats.calls.batchReset,
+    );
     assert.equal(s.get('koophone_outcomes_total{outcome="succeeded"}'), 300);
     assert.equal(s.get('koophone_resets_in_flight'), 0);
     assert.equal(s.get('koophone_batches_tracking'), 0);
@@ -103,13 +116,22 @@ describe('worker metrics (METRICS_PORT)', () => {
     const status = await handle.query(statusQuery);
     assert.equal(status.succeeded, 300);
     // Node process metrics come with the project's registry.
-    assert.ok([...s.keys()].some((k) => k.startsWith('koophone_worker_process_cpu')), 'process metrics present');
+    assert.ok(
+      [...s.keys()].some((k) => k.startsWith('koophone_worker_process_cpu')),
+      'process metrics present',
+    );
 
     // The SDK runtime's own exporter, on the next port.
     const sdk = await scrape(`http://127.0.0.1:${port + 1}/metrics`);
     const names = [...sdk.keys()];
-    assert.ok(names.some((k) => k.startsWith('temporal_')), `SDK metrics: ${names.slice(0, 5).join(', ')}`);
-    assert.ok(names.some((k) => k.includes('activity')), 'SDK activity metrics present');
+    assert.ok(
+      names.some((k) => k.startsWith('temporal_')),
+      `SDK metrics: ${names.slice(0, 5).join(', ')}`,
+    );
+    assert.ok(
+      names.some((k) => k.includes('activity')),
+      'SDK activity metrics present',
+    );
 
     // Logs of the same run: every line about this campaign's batches names campaign and batch.
     const logs = jsonLines(worker.output());
@@ -121,7 +143,9 @@ describe('worker metrics (METRICS_PORT)', () => {
       if (l.msg !== 'Activity started') assert.equal(typeof l.batchNo, 'number', JSON.stringify(l));
     }
     assert.ok(batchLines.some((l) => l.msg === 'Activity completed' && typeof l.batchNo === 'number'));
-    const workflowLines = logs.filter((l) => l.workflowType === 'resetCampaign' && l.activityType === undefined);
+    const workflowLines = logs.filter(
+      (l) => l.workflowType === 'resetCampaign' && l.activityType === undefined,
+    );
     assert.ok(workflowLines.length > 0 && workflowLines.every((l) => l.campaignId === handle.workflowId));
     assert.ok(!worker.output().includes('sim-token'), 'the KooPhone token is not logged');
   });

@@ -43,8 +43,16 @@ describe('production worker settings', () => {
 
   it('metrics are off unless METRICS_PORT is set; the SDK exporter takes the next port', () => {
     assert.equal(loadWorkerConfig(base).metrics, undefined);
-    assert.deepEqual(loadWorkerConfig({ ...base, METRICS_PORT: '9464' }).metrics, { host: '0.0.0.0', port: 9464, sdkPort: 9465 });
-    assert.deepEqual(loadWorkerConfig({ ...base, METRICS_PORT: '9100', METRICS_HOST: '127.0.0.1' }).metrics, { host: '127.0.0.1', port: 9100, sdkPort: 9101 });
+    assert.deepEqual(loadWorkerConfig({ ...base, METRICS_PORT: '9464' }).metrics, {
+      host: '0.0.0.0',
+      port: 9464,
+      sdkPort: 9465,
+    });
+    assert.deepEqual(loadWorkerConfig({ ...base, METRICS_PORT: '9100', METRICS_HOST: '127.0.0.1' }).metrics, {
+      host: '127.0.0.1',
+      port: 9100,
+      sdkPort: 9101,
+    });
   });
 
   it('the shutdown grace outlasts a KooPhone call unless set', () => {
@@ -66,24 +74,33 @@ describe('production worker settings', () => {
       (e: Error) => {
         const lines = e.message.split('\n');
         assert.ok(lines.some((l) => /^ {2}- METRICS_PORT: /.test(l)));
-        assert.ok(lines.some((l) => /^ {2}- REPORT_SINK: expected file:PATH or a postgres:\/\/… URL/.test(l)));
+        assert.ok(
+          lines.some((l) => /^ {2}- REPORT_SINK: expected file:PATH or a postgres:\/\/… URL/.test(l)),
+        );
         assert.ok(lines.some((l) => /^ {2}- WORKFLOW_BUNDLE: no such file/.test(l)));
         assert.ok(lines.some((l) => /^ {2}- WORKER_SHUTDOWN_GRACE_MS: /.test(l)));
         assert.doesNotMatch(e.message, /hunter2/);
         return true;
       },
     );
-    assert.doesNotThrow(() => loadWorkerConfig({ ...base, REPORT_SINK: 'postgresql://u:p@db:5432/reports?sslmode=require' }));
+    assert.doesNotThrow(() =>
+      loadWorkerConfig({ ...base, REPORT_SINK: 'postgresql://u:p@db:5432/reports?sslmode=require' }),
+    );
   });
 
   it('REPORT_SINK picks the store; the PostgreSQL location never carries credentials or options', async () => {
-    const pg = createCampaignStore({ REPORT_SINK: 'postgres://koophone:s3cret@db.internal:5432/reports?sslmode=require' });
+    const pg = createCampaignStore({
+      REPORT_SINK: 'postgres://koophone:s3cret@db.internal:5432/reports?sslmode=require',
+    });
     assert.ok(pg instanceof PostgresStore);
     assert.equal(pg.location('c-1'), 'postgres://db.internal:5432/reports/c-1');
     await pg.close();
     assert.equal(redactPostgresUrl('postgresql://u:p@h/db'), 'postgresql://h/db');
     assert.ok(createCampaignStore({ REPORT_SINK: 'file:/tmp/r' }) instanceof FolderStore);
     assert.ok(createCampaignStore({ REPORT_DIR: '/tmp/r' }) instanceof FolderStore);
-    assert.throws(() => createCampaignStore({ REPORT_SINK: 's3://bucket' }), /postgres:\/\/ URL or a file: path/);
+    assert.throws(
+      () => createCampaignStore({ REPORT_SINK: 's3://bucket' }),
+      /postgres:\/\/ URL or a file: path/,
+    );
   });
 });

@@ -47,10 +47,16 @@ describe('crashes and outages, with real processes', () => {
   function checkAccounted(lines: ReportLine[], ids: string[]): void {
     assert.equal(lines.length, ids.length);
     assert.deepEqual(new Set(lines.map((l) => l.instance_id)), new Set(ids));
-    assert.deepEqual(countBy(lines, (l) => l.outcome), { succeeded: ids.length });
+    assert.deepEqual(
+      countBy(lines, (l) => l.outcome),
+      { succeeded: ids.length },
+    );
     for (const l of lines) {
       const applied = env.sim.instance(l.instance_id)?.resets ?? 0;
-      assert.ok(applied >= 1 && l.resets >= applied, `${l.instance_id}: applied ${applied}, report ${l.resets}`);
+      assert.ok(
+        applied >= 1 && l.resets >= applied,
+        `${l.instance_id}: applied ${applied}, report ${l.resets}`,
+      );
     }
   }
 
@@ -74,7 +80,10 @@ describe('crashes and outages, with real processes', () => {
     const lines = await env.report(handle.workflowId);
     checkAccounted(lines, ids);
     const twice = lines.filter((l) => env.sim.instance(l.instance_id)!.resets === 2);
-    assert.ok(twice.every((l) => l.resets === 2), 'every instance reset twice is reported as such');
+    assert.ok(
+      twice.every((l) => l.resets === 2),
+      'every instance reset twice is reported as such',
+    );
     const once = ids.filter((id) => env.sim.instance(id)!.resets === 1).length;
     assert.ok(once >= 240, `all but the calls in flight at the kill were reset once (${once})`);
   });
@@ -89,17 +98,24 @@ describe('crashes and outages, with real processes', () => {
       { kind: 'inline', ids },
     );
     // All calls answered and jobs still running: the kill lands in tracking.
-    await waitFor(async () => {
-      const s = await handle.query(statusQuery).catch(() => undefined);
-      return !!s && s.succeeded >= 100 && s.inFlight > 0;
-    }, 120_000, 50);
+    await waitFor(
+      async () => {
+        const s = await handle.query(statusQuery).catch(() => undefined);
+        return !!s && s.succeeded >= 100 && s.inFlight > 0;
+      },
+      120_000,
+      50,
+    );
     await killHard(first);
     worker();
     const result = await handle.result();
     assert.equal(result.state, 'completed');
     const lines = await env.report(handle.workflowId);
     checkAccounted(lines, ids);
-    assert.deepEqual(countBy(ids, (id) => String(env.sim.instance(id)!.resets)), { '1': 600 });
+    assert.deepEqual(
+      countBy(ids, (id) => String(env.sim.instance(id)!.resets)),
+      { '1': 600 },
+    );
     assert.ok(lines.every((l) => l.resets === 1));
   });
 
@@ -111,14 +127,25 @@ describe('crashes and outages, with real processes', () => {
     worker({ KOOPHONE_ENDPOINT: proxy.url, KOOPHONE_TIMEOUT_MS: '3000' });
     const ids = env.ids(400, 2000);
     const handle = await env.start(
-      { concurrency: 4, rate: 8, batchSize: 20, canary: 0, submitBackoffMaxMs: 10_000, jobTimeoutMs: 180_000 },
+      {
+        concurrency: 4,
+        rate: 8,
+        batchSize: 20,
+        canary: 0,
+        submitBackoffMaxMs: 10_000,
+        jobTimeoutMs: 180_000,
+      },
       { kind: 'inline', ids },
     );
     await waitFor(() => env.sim.stats().calls.batchReset >= 5, 60_000, 50);
     await proxy.stop();
     const callsAtOutage = env.sim.stats().calls.batchReset;
     await sleep(60_000);
-    assert.equal(env.sim.stats().calls.batchReset, callsAtOutage, 'nothing reached KooPhone during the outage');
+    assert.equal(
+      env.sim.stats().calls.batchReset,
+      callsAtOutage,
+      'nothing reached KooPhone during the outage',
+    );
     await proxy.start();
     const result = await handle.result();
     await proxy.stop();
@@ -135,7 +162,8 @@ describe('crashes and outages, with real processes', () => {
     servers.push(server);
     worker({ TEMPORAL_ADDRESS: server.address });
     const ids = env.ids(500, 3000);
-    const connect = async () => new Client({ connection: await Connection.connect({ address: server.address }) });
+    const connect = async () =>
+      new Client({ connection: await Connection.connect({ address: server.address }) });
     let client = await connect();
     const options = campaignOptionsSchema.parse({ concurrency: 3, rate: 6, batchSize: 25, canary: 0 });
     const handle = await client.workflow.start(resetCampaign, {
@@ -154,6 +182,9 @@ describe('crashes and outages, with real processes', () => {
     await client.connection.close();
     assert.equal(result.state, 'completed');
     checkAccounted(await env.report(handle.workflowId), ids);
-    assert.ok(ids.every((id) => env.sim.instance(id)!.resets === 1), 'no instance reset twice');
+    assert.ok(
+      ids.every((id) => env.sim.instance(id)!.resets === 1),
+      'no instance reset twice',
+    );
   });
 });

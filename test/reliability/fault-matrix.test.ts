@@ -78,17 +78,24 @@ describe('fault matrix: every simulator fault alone at a heavy rate, then all to
       assert.deepEqual(new Set(lines.map((l) => l.instance_id)), new Set(ids));
       const outcomes = countBy(lines, (l) => l.outcome);
       for (const o of Object.keys(outcomes)) {
-        assert.ok(OUTCOMES.includes(o as never) && c.allowed.includes(o), `${o} not expected: ${JSON.stringify(outcomes)}`);
+        assert.ok(
+          OUTCOMES.includes(o as never) && c.allowed.includes(o),
+          `${o} not expected: ${JSON.stringify(outcomes)}`,
+        );
       }
       assert.ok((outcomes.succeeded ?? 0) > 100, `most succeed: ${JSON.stringify(outcomes)}`);
       // Resets: what the report says matches what the simulator applied, except where an answer was
       // lost before the simulator could apply the call (then the report counts a possible reset).
       for (const l of lines) {
         const applied = env.sim.instance(l.instance_id)?.resets ?? -1;
-        if (c.ambiguous) assert.ok(l.resets >= applied, `${l.instance_id}: report ${l.resets} < applied ${applied}`);
+        if (c.ambiguous)
+          assert.ok(l.resets >= applied, `${l.instance_id}: report ${l.resets} < applied ${applied}`);
         else assert.equal(l.resets, applied, `${l.instance_id}: report ${l.resets}, simulator ${applied}`);
       }
-      assert.ok(stats.peakRequestsPerSecond <= LIMIT, `peak ${stats.peakRequestsPerSecond}/s over the ${LIMIT}/s limit`);
+      assert.ok(
+        stats.peakRequestsPerSecond <= LIMIT,
+        `peak ${stats.peakRequestsPerSecond}/s over the ${LIMIT}/s limit`,
+      );
     });
   }
 });

@@ -8,7 +8,10 @@ describe('error budget', () => {
   it('judges a percentage only once enough instances finished', () => {
     const b = { kind: 'percent' as const, value: 10 };
     assert.equal(budgetExceeded(b, 5, 20, 1000), undefined);
-    assert.match(budgetExceeded(b, 11, 100, 1000) ?? '', /11 of 100 finished instances failed \(11\.0% > 10%\)/);
+    assert.match(
+      budgetExceeded(b, 11, 100, 1000) ?? '',
+      /11 of 100 finished instances failed \(11\.0% > 10%\)/,
+    );
     assert.equal(budgetExceeded(b, 10, 100, 1000), undefined);
     assert.match(budgetExceeded(b, 2, 5, 5) ?? '', /40\.0%/);
   });
@@ -55,11 +58,15 @@ describe('campaign options', () => {
   });
 
   it('refuses bad values with the option named', () => {
-    const bad = campaignOptionsSchema.safeParse({ batchSize: 101, maxErrors: 'lots', retryDelayMs: '5 parsecs' });
+    const bad = campaignOptionsSchema.safeParse({
+      batchSize: 101,
+      maxErrors: 'lots',
+      retryDelayMs: '5 parsecs',
+    });
     assert.equal(bad.success, false);
     const text = bad.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n');
     assert.match(text, /batchSize/);
-    assert.match(text, /maxErrors: --max-errors "lots"/);
+    assert.match(text, /maxErrors: "lots" must be a count/);
     assert.match(text, /retryDelayMs: invalid duration "5 parsecs"/);
   });
 });

@@ -40,8 +40,14 @@ describe('reading id sources', () => {
   });
 
   it('refuses binary junk, a 10 MB single line, an empty file, a CSV without instance_id, non-array JSON', async () => {
-    await assert.rejects(readIdFile(file('bin.txt', Buffer.from([0x61, 0x00, 0x01, 0x02, 0x0a]))), /:1: binary or control/);
-    await assert.rejects(readIdFile(file('huge.txt', 'a'.repeat(10 * 1024 * 1024))), /:1: line is 10485760 characters/);
+    await assert.rejects(
+      readIdFile(file('bin.txt', Buffer.from([0x61, 0x00, 0x01, 0x02, 0x0a]))),
+      /:1: binary or control/,
+    );
+    await assert.rejects(
+      readIdFile(file('huge.txt', 'a'.repeat(10 * 1024 * 1024))),
+      /:1: line is 10485760 characters/,
+    );
     await assert.rejects(readIdFile(file('empty.txt', '')), /file is empty/);
     await assert.rejects(readIdFile(file('d.csv', 'name,id\nx,y\n')), /no instance_id column/);
     await assert.rejects(readIdFile(file('e.json', '{"a":1}')), /JSON must be an array/);

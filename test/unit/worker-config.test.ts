@@ -4,7 +4,11 @@ import { loadWorkerConfig } from '../../src/worker-config';
 
 describe('worker configuration', () => {
   it('parses a valid environment', () => {
-    const c = loadWorkerConfig({ KOOPHONE_TOKEN: 't0ken-value', TEMPORAL_ADDRESS: '10.0.0.1:7233', WORKER_MAX_ACTIVITIES: '50' });
+    const c = loadWorkerConfig({
+      KOOPHONE_TOKEN: 't0ken-value',
+      TEMPORAL_ADDRESS: '10.0.0.1:7233',
+      WORKER_MAX_ACTIVITIES: '50',
+    });
     assert.equal(c.maxActivities, 50);
     assert.equal(c.temporal.connection.address, '10.0.0.1:7233');
     assert.equal(c.temporal.taskQueue, 'koophone-reset');

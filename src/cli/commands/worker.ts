@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadKoophoneConfig } from '../../koophone';
+import { loadWorkerConfig } from '../../worker-config';
 import { createCampaignStore } from '../../report';
 import type { CliContext } from '../context';
 import { usageError } from '../exit-codes';
@@ -8,7 +8,7 @@ import { connectTemporal } from '../temporal';
 /** Configuration problems surface as one line before the worker starts, not as a crash later. */
 function checkWorkerConfig(env: NodeJS.ProcessEnv): void {
   try {
-    loadKoophoneConfig(env);
+    loadWorkerConfig(env);
     createCampaignStore(env);
   } catch (err) {
     throw usageError((err as Error).message.replace(/:?\s*\n\s*-?\s*/g, ': ').replace(/: $/, ''));

@@ -1,5 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -50,7 +58,9 @@ export async function startTestPostgres(): Promise<TestPostgres> {
         gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()),
       };
     } catch {
-      throw new Error(`running as root and there is no "postgres" user to run the server as: ${INSTALL_HINT}`);
+      throw new Error(
+        `running as root and there is no "postgres" user to run the server as: ${INSTALL_HINT}`,
+      );
     }
   }
   const dir = mkdtempSync(join(tmpdir(), 'koophone-pg-'));
@@ -62,14 +72,30 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     chownSync(join(dir, 'pwfile'), owner.uid, owner.gid);
   }
   const run = (cmd: string, args: string[]) => {
-    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]] : [join(bin, cmd), args];
+    const [file, argv] = asRoot
+      ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]]
+      : [join(bin, cmd), args];
     const r = spawnSync(file, argv, { encoding: 'utf8', cwd: dir, timeout: 60_000 });
     if (r.status !== 0) {
       const log = existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8') : '';
-      throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}\n${log}`);
+      throw new Error(
+        `${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}\n${log}`,
+      );
     }
   };
-  run('initdb', ['-D', data, '-U', 'koophone', `--pwfile=${join(dir, 'pwfile')}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']);
+  run('initdb', [
+    '-D',
+    data,
+    '-U',
+    'koophone',
+    `--pwfile=${join(dir, 'pwfile')}`,
+    '--auth=scram-sha-256',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+    '--no-instructions',
+  ]);
   const port = await freePort();
   const settings = [
     `-p ${port}`,

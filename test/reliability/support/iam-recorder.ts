@@ -36,7 +36,8 @@ export async function startIamRecorder(upstream: string): Promise<IamRecorder> {
         if (token) issued.push(token);
         const out: Record<string, string> = {};
         answer.headers.forEach((v, k) => {
-          if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k)) out[k] = v;
+          if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k))
+            out[k] = v;
         });
         res.writeHead(answer.status, out).end(Buffer.from(await answer.arrayBuffer()));
       } catch (err) {

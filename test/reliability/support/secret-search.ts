@@ -12,7 +12,7 @@ export interface Hit {
   place: string;
   label: string;
   /** How the value was found: as is, or inside a base64 payload. */
-  via: 'text' | 'base64' | 'url-encoded';
+  via: 'text' | 'base64' | 'encoded';
 }
 
 // Temporal's JSON history carries payloads as base64: a secret there is not visible as text.
@@ -32,7 +32,7 @@ function decodedRuns(text: string): string[] {
 }
 
 /**
- * Searches texts for secrets: the values as typed, URL-encoded, and inside base64 (two levels:
+ * Searches texts for secrets: the values as typed, URL- or form-encoded, and inside base64 (two levels:
  * a payload may hold JSON that holds another encoded payload). Counts every place it searched.
  */
 export class SecretSearch {
@@ -41,19 +41,35 @@ export class SecretSearch {
 
   constructor(private readonly needles: Needle[]) {
     for (const n of needles) {
-      if (n.value !== undefined && n.value.length < 6) throw new Error(`needle "${n.label}" is too short to search for`);
+      if (n.value !== undefined && n.value.length < 6)
+        throw new Error(`needle "${n.label}" is too short to search for`);
     }
   }
 
-  private matches(text: string): Needle[] {
-    return this.needles.filter((n) => {
-      if (n.value !== undefined) {
-        if (text.includes(n.value)) return true;
-        const url = encodeURIComponent(n.value);
-        return url !== n.value && text.includes(url);
+  /** The value as typed, then as a URL or a form would carry it. */
+  private static variants(value: string): { text: string; encoded: boolean }[] {
+    const encoded = new Set([
+      encodeURIComponent(value),
+      new URLSearchParams({ v: value }).toString().slice(2),
+    ]);
+    encoded.delete(value);
+    return [{ text: value, encoded: false }, ...[...encoded].map((text) => ({ text, encoded: true }))];
+  }
+
+  private matches(text: string): { needle: Needle; encoded: boolean }[] {
+    const found: { needle: Needle; encoded: boolean }[] = [];
+    for (const needle of this.needles) {
+      if (needle.value !== undefined) {
+        const v = SecretSearch.variants(needle.value).find((variant) => text.includes(variant.text));
+        if (v) found.push({ needle, encoded: v.encoded });
+      } else if (
+        needle.pattern &&
+        new RegExp(needle.pattern.source, needle.pattern.flags.replace('g', '')).test(text)
+      ) {
+        found.push({ needle, encoded: false });
       }
-      return n.pattern !== undefined && new RegExp(n.pattern.source, n.pattern.flags.replace('g', '')).test(text);
-    });
+    }
+    return found;
   }
 
   /** Searches one place; returns its hits (also kept in `hits`). */
@@ -66,10 +82,11 @@ export class SecretSearch {
       seen.add(label);
       found.push({ place, label, via });
     };
-    for (const n of this.matches(text)) record(n.label, 'text');
+    for (const m of this.matches(text)) record(m.needle.label, m.encoded ? 'encoded' : 'text');
     for (const level1 of decodedRuns(text)) {
-      for (const n of this.matches(level1)) record(n.label, 'base64');
-      for (const level2 of decodedRuns(level1)) for (const n of this.matches(level2)) record(n.label, 'base64');
+      for (const m of this.matches(level1)) record(m.needle.label, 'base64');
+      for (const level2 of decodedRuns(level1))
+        for (const m of this.matches(level2)) record(m.needle.label, 'base64');
     }
     this.hits.push(...found);
     return found;
