@@ -24,6 +24,11 @@ export interface ResetBatchDeps {
  * Failed jobs with re-resets left go back to the workflow, which decides when to retry them.
  */
 export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): Promise<ResetBatchResult> {
+  const result = await resetBatchOnce(deps, input);
+  return { ...result, attempt: Context.current().info.attempt };
+}
+
+async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Promise<ResetBatchResult> {
   const { client, store, pacer, metrics } = deps;
   const { campaignId, item } = input;
   const ctx = Context.current();
@@ -169,7 +174,6 @@ export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): 
     calls,
     polls: tracked.polls,
     heartbeats: tracked.heartbeats,
-    attempt: ctx.info.attempt,
   };
 }
 

@@ -39,6 +39,8 @@ export interface CampaignStatus {
   currentRate: number;
   configuredRate: number | string;
   currentConcurrency: number;
+  /** Batches whose call is due (sent or being sent); ones waiting for their slot are not counted. */
+  batchesInFlight: number;
   windowOpen: boolean;
   nextWindow?: string;
   cost: {

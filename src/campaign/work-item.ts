@@ -45,7 +45,12 @@ export interface ResetBatchInput {
   sourceFile?: { path: string; size: number; mtimeMs: number; sha256: string };
 }
 
-export type ResetBatchResult =
+export type ResetBatchResult = ResetBatchOutcome & {
+  /** Which attempt of the activity produced this (attempts beyond 1 are billed retries). */
+  attempt?: number;
+};
+
+export type ResetBatchOutcome =
   | {
       /** The call was accepted and every job was followed to its end. */
       kind: 'tracked';
@@ -59,8 +64,6 @@ export type ResetBatchResult =
       polls: number;
       /** Estimated heartbeats recorded (billed actions that history does not show). */
       heartbeats?: number;
-      /** Which attempt of the activity produced this (attempts beyond 1 are billed retries). */
-      attempt?: number;
     }
   | {
       /** Not accepted, worth sending again later (9999, 5xx, 429, network, timeout). */

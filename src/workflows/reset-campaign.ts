@@ -246,6 +246,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
       currentRate: Math.round(s.rate.current * 100) / 100,
       configuredRate: options.rate === 'auto' ? `auto (max ${options.rateMax})` : options.rate,
       currentConcurrency: concurrency(),
+      batchesInFlight: [...inFlight.values()].filter((f) => f.slotAt <= Date.now()).length,
       windowOpen: windowEnd(Date.now()) !== undefined,
       ...(options.windows.length > 0
         ? { nextWindow: iso(nextWindowStart(options.windows, Date.now())) }
@@ -360,6 +361,13 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     upsert(true);
   };
 
+  // Scheduling rules added after campaigns were already recorded: decided once per run, here,
+  // because patched() may not run inside query handlers (status() uses them).
+  const leadByInterval = patched('slot-lead-by-interval');
+  const ownThreshold = patched('own-history-threshold');
+  // The SDK records each patch it applies in the TemporalChangeVersion search attribute: an upsert.
+  s.cost.searchAttributeUpserts += [leadByInterval, ownThreshold].filter(Boolean).length;
+
   // ---- prepare: read, validate and spool the ids once, before any reset is sent -----------
   if (!s.prepared) {
     upsert(true);
@@ -388,22 +396,20 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     s.nextBatch < totalBatches() &&
     pendingIds() < MAX_PENDING_IDS &&
     (s.canary.passed || s.nextBatch < canaryBatches());
-  // The window counts batches whose call is due; ones still waiting for their slot do not hold
-  // the API's attention yet, so they must not keep a rate-bound campaign below its rate.
-  // (Patched: campaigns recorded before this rule counted every started batch.)
-  const dueInFlight = () =>
-    patched('window-counts-due-calls')
-      ? [...inFlight.values()].filter((f) => f.slotAt <= Date.now()).length
-      : inFlight.size;
+  // The window counts every started batch, including the few (at most slotLead() ahead) still
+  // waiting for their slot.
+  const dueInFlight = () => inFlight.size;
   const maySubmit = () =>
     !s.paused &&
     !stopping() &&
     !draining &&
     dueInFlight() < concurrency() &&
-    // Besides the due ones, at most `concurrency` more may wait for their slot.
-    inFlight.size < 2 * concurrency() &&
     windowEnd(Date.now()) !== undefined;
-  const slotReady = (now: number) => nextSlotAt(s.rate, now) - now <= SLOT_LEAD_MS;
+  // How far ahead of its slot a call may be handed to a worker: a few intervals, so a rate cut
+  // (429) takes effect within a few calls, never more than SLOT_LEAD_MS.
+  const slotLead = () =>
+    leadByInterval ? Math.min(SLOT_LEAD_MS, Math.max(1000, 3 * intervalMs(s.rate))) : SLOT_LEAD_MS;
+  const slotReady = (now: number) => nextSlotAt(s.rate, now) - now <= slotLead();
 
   const nextItem = (now: number): WorkItem | undefined => {
     const ready = readyPending(now);
@@ -486,6 +492,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     const now = Date.now();
     const size = itemSize(item);
     s.calls += r.calls;
+    s.cost.activityRetries += Math.max(0, (r.attempt ?? 1) - 1);
     switch (r.kind) {
       case 'tracked': {
         addCounts(s.counts, r.counts);
@@ -493,7 +500,6 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
         s.polls += r.polls;
         if (r.calls > 0) onClean(s.rate, configuredRate);
         s.cost.heartbeats += r.heartbeats ?? 0;
-        s.cost.activityRetries += Math.max(0, (r.attempt ?? 1) - 1);
         if (r.retryIds.length > 0) {
           s.pending.push({
             key: newKey(),
@@ -656,7 +662,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     // Our own event threshold, not the server's earlier suggestion: every hand-over briefly
     // drains the window, so fewer, later ones are cheaper. Size is checked too (events are small).
     const info = workflowInfo();
-    const handOver = patched('own-history-threshold')
+    const handOver = ownThreshold
       ? info.historyLength >= options.maxHistoryEvents || info.historySize >= MAX_HISTORY_BYTES
       : info.historyLength >= options.maxHistoryEvents || info.continueAsNewSuggested;
     if (!draining && handOver) {
@@ -687,7 +693,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
       const earliest = Math.min(...s.pending.map((i) => i.notBefore));
       const candidates: number[] = [];
       if (Number.isFinite(earliest)) candidates.push(earliest);
-      if (!slotReady(now)) candidates.push(nextSlotAt(s.rate, now) - SLOT_LEAD_MS);
+      if (!slotReady(now)) candidates.push(nextSlotAt(s.rate, now) - slotLead());
       if (candidates.length > 0) scheduleWake(Math.max(now + 1, Math.min(...candidates)), now);
     }
     if (!s.paused && !stopping() && !draining && windowEnd(now) === undefined) {

@@ -86,7 +86,7 @@ describe('reset campaign on the real dev server and the simulator', () => {
     try {
       const before = env.sim.stats().calls.batchReset;
       const ids = env.ids(500, 5000);
-      const { result, lines } = await env.run(
+      const { result, lines, handle } = await env.run(
         { rate: 50, canary: 1, maxErrors: '10%', retryFailed: 0 },
         { kind: 'inline', ids },
       );
@@ -96,6 +96,12 @@ describe('reset campaign on the real dev server and the simulator', () => {
       assert.equal(result.counts.canceled, 400);
       assert.equal(lines.length, 500);
       for (const id of ids.slice(100)) assert.equal(env.sim.instance(id)?.resets, 0);
+      await saveHistory(
+        env.temporal.client,
+        env.temporal.address,
+        handle.workflowId,
+        'campaign-canary-aborted',
+      );
     } finally {
       env.sim.setFaults({ jobFailureRate: 0 });
     }
