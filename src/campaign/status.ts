@@ -1,5 +1,18 @@
 import type { OutcomeCounts } from './outcome';
 
+/** What a campaign cost, counted as Temporal Cloud bills it. */
+export interface CampaignCost {
+  workflowRuns: number;
+  activities: number;
+  activityRetries: number;
+  timers: number;
+  signals: number;
+  updates: number;
+  searchAttributeUpserts: number;
+  /** Not in history: estimated from the SDK's heartbeat throttling. */
+  heartbeats: number;
+}
+
 export const CAMPAIGN_STATES = [
   'running',
   'paused',
@@ -43,18 +56,7 @@ export interface CampaignStatus {
   batchesInFlight: number;
   windowOpen: boolean;
   nextWindow?: string;
-  cost: {
-    workflowRuns: number;
-    activities: number;
-    activityRetries: number;
-    timers: number;
-    signals: number;
-    updates: number;
-    searchAttributeUpserts: number;
-    heartbeats: number;
-    temporalActions: number;
-    apiCalls: number;
-  };
+  cost: CampaignCost & { temporalActions: number; apiCalls: number };
   canary: 'pending' | 'running' | 'passed' | 'off';
   errorBudget: { used: number; limit: string };
   awaitingRetry: number;

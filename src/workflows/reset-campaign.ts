@@ -17,7 +17,7 @@ import {
 import type { CampaignActivities } from '../activities';
 import { withOptionDefaults, type CampaignOptions, type IdSource } from '../campaign/options';
 import { addCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from '../campaign/outcome';
-import type { CampaignResult, CampaignState, CampaignStatus } from '../campaign/status';
+import type { CampaignCost, CampaignResult, CampaignState, CampaignStatus } from '../campaign/status';
 import { statusFromCounts } from '../campaign/status';
 import { itemSize, type ResetBatchResult, type WorkItem } from '../campaign/work-item';
 import type { PreparedSource } from '../report/campaign-store';
@@ -74,17 +74,6 @@ export interface CampaignCarry {
   cost: CampaignCost;
 }
 
-export interface CampaignCost {
-  workflowRuns: number;
-  activities: number;
-  activityRetries: number;
-  timers: number;
-  signals: number;
-  updates: number;
-  searchAttributeUpserts: number;
-  /** Not in history: estimated from the SDK's heartbeat throttling. */
-  heartbeats: number;
-}
 
 function noCost(): CampaignCost {
   return {
