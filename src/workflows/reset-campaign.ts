@@ -74,7 +74,6 @@ export interface CampaignCarry {
   cost: CampaignCost;
 }
 
-
 function noCost(): CampaignCost {
   return {
     workflowRuns: 0,
