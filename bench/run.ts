@@ -84,6 +84,8 @@ interface Env {
   server: DevServer;
   client: Client;
   tmp: string;
+  /** dist/workflow-bundle.js-style prebuilt bundle the worker loads (WORKFLOW_BUNDLE). */
+  workflowBundle: string;
   machine: Machine;
   versions: Versions;
 }
@@ -226,10 +228,13 @@ async function runKoophone(env: Env, instances: number, idsFile: string): Promis
   const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
   const reportDir = mkdtempSync(join(env.tmp, 'reports-'));
   const logFile = join(env.tmp, `${taskQueue}.log`);
-  const worker = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src', 'worker.ts')], {
+  // The worker runs as in production (the Docker image): compiled JavaScript and a prebuilt
+  // workflow bundle, so its RSS is the worker's and not tsx's or webpack's.
+  const worker = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'index.js'), 'worker'], {
     cwd: projectRoot,
     env: {
       ...process.env,
+      WORKFLOW_BUNDLE: env.workflowBundle,
       TEMPORAL_ADDRESS: env.server.address,
       TEMPORAL_NAMESPACE: env.server.namespace,
       TEMPORAL_TASK_QUEUE: taskQueue,
@@ -392,6 +397,13 @@ async function main(): Promise<void> {
   };
 
   const tmp = mkdtempSync(join(tmpdir(), 'koophone-bench-'));
+  const workflowBundle = join(tmp, 'workflow-bundle.js');
+  log('building dist/ and the workflow bundle (the worker runs as the Docker image runs it) …');
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(projectRoot, 'deploy', 'bundle-workflows.mjs'), workflowBundle], {
+    cwd: projectRoot,
+    stdio: 'inherit',
+  });
   log(`sizes ${sizes.join(', ')}; rate ${rate}/s, concurrency ${concurrency}; temp ${tmp}`);
   const sim = await startSimulator({
     port: 0,
@@ -414,7 +426,16 @@ async function main(): Promise<void> {
   const server = await startDevServer({ headless: true });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
-  const env: Env = { settings, sim, server, client, tmp, machine: machine(), versions: versions() };
+  const env: Env = {
+    settings,
+    sim,
+    server,
+    client,
+    tmp,
+    workflowBundle,
+    machine: machine(),
+    versions: versions(),
+  };
   log(
     `simulator ${sim.url}, dev server ${server.address} (pid ${server.process.pid ?? '?'}), ${env.versions.temporalCli}`,
   );

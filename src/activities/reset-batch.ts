@@ -46,7 +46,12 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
       const changed = await checkSourceUnchanged(input.sourceFile);
       if (changed) return { kind: 'fatal', code: 'SOURCE_CHANGED', message: changed, calls: 0 };
     }
-    await pacer.wait(campaignId, input.slotAt, input.minIntervalMs);
+    await pacer.wait(
+      campaignId,
+      input.slotAt,
+      input.minIntervalMs,
+      ctx.info.currentAttemptScheduledTimestampMs,
+    );
     await store.writeJournal(campaignId, item.key, { taskId: '', jobs: [], submittedAt: Date.now() });
     try {
       calls = 1;

@@ -10,10 +10,18 @@ import { Context } from '@temporalio/activity';
 export class SubmitPacer {
   private readonly last = new Map<string, number>();
 
-  async wait(campaignId: string, slotAt: number, minIntervalMs: number): Promise<void> {
+  /**
+   * `scheduledAt` is when the server scheduled this attempt, on the same clock as `slotAt` (the
+   * workflow's). The slot is never waited for longer than the lead the workflow gave it
+   * (`slotAt - scheduledAt`, a few seconds): a worker whose clock runs behind the server's, or a
+   * server that skips time, must not hold a call for the difference.
+   */
+  async wait(campaignId: string, slotAt: number, minIntervalMs: number, scheduledAt = -Infinity): Promise<void> {
     const now = Date.now();
+    const lead = Math.max(0, slotAt - scheduledAt);
+    const due = Math.min(slotAt, now + lead);
     const last = this.last.get(campaignId) ?? -Infinity;
-    const at = slotAt > now ? slotAt : Math.max(now, last + minIntervalMs);
+    const at = due > now ? due : Math.max(now, last + minIntervalMs);
     this.last.set(campaignId, Math.max(last, at));
     if (at > now) await Context.current().sleep(at - now);
   }

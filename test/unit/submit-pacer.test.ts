@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { SubmitPacer } from '../../src/activities/submit-pacer';
+
+/** How long one pacer.wait takes, run inside an activity context (the pacer sleeps through it). */
+async function timed(pacer: SubmitPacer, slotAt: number, intervalMs: number, scheduledAt?: number): Promise<number> {
+  const env = new MockActivityEnvironment();
+  const t0 = Date.now();
+  await env.run(() => pacer.wait('c1', slotAt, intervalMs, scheduledAt));
+  return Date.now() - t0;
+}
+
+describe('submit pacer', { timeout: 20_000 }, () => {
+  it('waits for a slot that is still ahead', async () => {
+    const now = Date.now();
+    const waited = await timed(new SubmitPacer(), now + 300, 50, now);
+    assert.ok(waited >= 250, `waited ${waited} ms for a slot 300 ms ahead`);
+  });
+
+  it('never waits longer than the lead the workflow gave, whatever the clocks say', async () => {
+    // The server's clock (slotAt, scheduledAt) is an hour ahead of this worker's, as on a time-
+    // skipping test server or a worker with a slow clock: the lead is 200 ms, so is the wait.
+    const serverNow = Date.now() + 3_600_000;
+    const waited = await timed(new SubmitPacer(), serverNow + 200, 50, serverNow);
+    assert.ok(waited >= 150 && waited < 5_000, `waited ${waited} ms, lead was 200 ms`);
+  });
+
+  it('spaces overdue calls from the last one it sent instead of bursting them', async () => {
+    const pacer = new SubmitPacer();
+    const past = Date.now() - 10_000;
+    const t0 = Date.now();
+    for (let i = 0; i < 4; i += 1) await timed(pacer, past + i, 150, past - 1000);
+    const total = Date.now() - t0;
+    // The first goes at once, the three after it 150 ms apart.
+    assert.ok(total >= 400, `4 overdue calls took ${total} ms, expected >= 450 ms of spacing`);
+  });
+});
