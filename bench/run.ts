@@ -388,8 +388,9 @@ async function main(): Promise<void> {
     batchSize: 100,
     canary: 0,
     maxErrors: '100%',
-    maxHistoryEvents: 8000,
-    heartbeatTimeoutMs: 60_000,
+    // The campaign's own defaults: the figures are what an operator gets without tuning.
+    maxHistoryEvents: campaignOptionsSchema.shape.maxHistoryEvents.parse(undefined),
+    heartbeatTimeoutMs: campaignOptionsSchema.shape.heartbeatTimeoutMs.parse(undefined),
     rssSampleMs: 500,
     idealFormula: 'ceil(instances / 100) / rate + mean(jobDurationMs) / 1000 + 2 (first poll)',
     pollFloorFormula:

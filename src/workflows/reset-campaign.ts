@@ -116,6 +116,9 @@ const SLOT_LEAD_MS = 5000;
 const BACKOFF_MIN_MS = 2000;
 // Temporal warns at 10 MB of history; hand over well before.
 const MAX_HISTORY_BYTES = 8 * 1024 * 1024;
+// Events a batch in flight still adds before it closes: its activity's started and completed
+// events, and the workflow task that handles the result (shared when results arrive together).
+const DRAIN_EVENTS_PER_BATCH = 4;
 
 export async function resetCampaign(input: CampaignWorkflowInput): Promise<CampaignResult> {
   const options = withOptionDefaults(input.options);
@@ -353,8 +356,12 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   // because patched() may not run inside query handlers (status() uses them).
   const leadByInterval = patched('slot-lead-by-interval');
   const ownThreshold = patched('own-history-threshold');
+  const drainReserve = patched('hand-over-drain-reserve');
+  const busyLeavesCanary = patched('busy-instance-leaves-canary');
   // The SDK records each patch it applies in the TemporalChangeVersion search attribute: an upsert.
-  s.cost.searchAttributeUpserts += [leadByInterval, ownThreshold].filter(Boolean).length;
+  s.cost.searchAttributeUpserts += [leadByInterval, ownThreshold, drainReserve, busyLeavesCanary].filter(
+    Boolean,
+  ).length;
 
   // ---- prepare: read, validate and spool the ids once, before any reset is sent -----------
   if (!s.prepared) {
@@ -442,7 +449,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   };
 
   const canaryItemDone = (item: WorkItem, delta: number, errors: number, instances: number) => {
-    if (item.round !== 0 || s.canary.outstanding[item.batchNo] === undefined) return;
+    if (item.round !== 0 || item.outsideCanary || s.canary.outstanding[item.batchNo] === undefined) return;
     s.canary.errors += errors;
     s.canary.instances += instances;
     s.canary.outstanding[item.batchNo]! += delta;
@@ -556,13 +563,18 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
           canaryItemDone(item, -1, 1, 1);
           break;
         }
+        // It waits outside the canary: a phone in recovery for hours must not hold the rollout
+        // back, and being busy says nothing about whether the reset is safe.
+        const leaves = busyLeavesCanary && !s.canary.passed && !item.outsideCanary;
         s.pending.push({
           ...item,
           firstSubmitAt: first,
           submitAttempts: item.submitAttempts + 1,
           notBefore: now + Math.max(options.retryDelayMs, BACKOFF_MIN_MS),
           lastError: { code: r.code, message: r.message },
+          ...(leaves ? { outsideCanary: true as const } : {}),
         });
+        if (leaves) canaryItemDone(item, -1, 0, 0);
         break;
       }
       case 'fatal': {
@@ -650,8 +662,11 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     // Our own event threshold, not the server's earlier suggestion: every hand-over briefly
     // drains the window, so fewer, later ones are cheaper. Size is checked too (events are small).
     const info = workflowInfo();
+    // The batches in flight still add their events while the run drains: keep room for them, so
+    // a run ends near maxHistoryEvents whatever the concurrency.
+    const reserve = drainReserve ? inFlight.size * DRAIN_EVENTS_PER_BATCH : 0;
     const handOver = ownThreshold
-      ? info.historyLength >= options.maxHistoryEvents || info.historySize >= MAX_HISTORY_BYTES
+      ? info.historyLength + reserve >= options.maxHistoryEvents || info.historySize >= MAX_HISTORY_BYTES
       : info.historyLength >= options.maxHistoryEvents || info.continueAsNewSuggested;
     if (!draining && handOver) {
       draining = true;

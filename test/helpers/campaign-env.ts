@@ -61,6 +61,8 @@ export interface CampaignEnv {
   report(campaignId: string): Promise<ReportLine[]>;
   ids(n: number, offset?: number): string[];
   writeIdsFile(name: string, content: string): string;
+  /** The environment a worker process (`koophone-reset worker`) needs to join this campaign env. */
+  workerProcessEnv(extra?: Record<string, string>): Record<string, string>;
 }
 
 /** A real dev server, a real simulator over HTTP, a real worker: everything but the KooPhone cloud. */
@@ -124,6 +126,15 @@ export function campaignEnv(
     return lines;
   };
   env.ids = (n, offset = 0) => Array.from({ length: n }, (_, i) => env.sim.fleet.idAt(offset + i));
+  env.workerProcessEnv = (extra = {}) => ({
+    TEMPORAL_ADDRESS: env.temporal.address,
+    TEMPORAL_NAMESPACE: env.temporal.namespace,
+    TEMPORAL_TASK_QUEUE: env.taskQueue,
+    KOOPHONE_ENDPOINT: env.sim.url,
+    KOOPHONE_TOKEN: 'sim-token',
+    REPORT_DIR: env.reportDir,
+    ...extra,
+  });
   env.writeIdsFile = (name, content) => {
     const dir = join(env.reportDir, 'inputs');
     mkdirSync(dir, { recursive: true });

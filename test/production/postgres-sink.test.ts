@@ -187,18 +187,13 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
     });
 
     it('writes exactly one row per instance, survives losing a worker, and `report` prints the rows', async () => {
-      const workerEnv = {
-        TEMPORAL_ADDRESS: env.temporal.address,
-        TEMPORAL_NAMESPACE: env.temporal.namespace,
-        TEMPORAL_TASK_QUEUE: env.taskQueue,
-        KOOPHONE_ENDPOINT: env.sim.url,
-        KOOPHONE_TOKEN: 'sim-token',
+      const workerEnv = env.workerProcessEnv({
         REPORT_SINK: pg.url,
         REPORT_DIR: '/nonexistent/folder-sink-must-not-be-used',
         // The SDK hands activities eagerly to the worker running the workflow; with 3 slots each,
         // a campaign window of 6 needs both workers.
         WORKER_MAX_ACTIVITIES: '3',
-      };
+      });
       const [a, b] = await Promise.all([startWorkerProcess(workerEnv), startWorkerProcess(workerEnv)]);
       workers.push(a, b);
       await Promise.all([workerStarted(a), workerStarted(b)]);

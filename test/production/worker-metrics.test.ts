@@ -55,12 +55,7 @@ describe('worker metrics (METRICS_PORT)', () => {
   it('serves the project counters during a campaign, matching what KooPhone received, and the SDK metrics beside them', async () => {
     const port = await adjacentFreePorts();
     worker = await startWorkerProcess({
-      TEMPORAL_ADDRESS: env.temporal.address,
-      TEMPORAL_NAMESPACE: env.temporal.namespace,
-      TEMPORAL_TASK_QUEUE: env.taskQueue,
-      KOOPHONE_ENDPOINT: env.sim.url,
-      KOOPHONE_TOKEN: 'sim-token',
-      REPORT_DIR: env.reportDir,
+      ...env.workerProcessEnv(),
       METRICS_PORT: String(port),
       METRICS_HOST: '127.0.0.1',
       LOG_LEVEL: 'debug',

@@ -24,21 +24,12 @@ describe('crashes and outages, with real processes', () => {
     for (const s of servers) await s.stop();
   });
 
-  const workerEnv = (extra: Record<string, string> = {}) => ({
-    TEMPORAL_ADDRESS: env.temporal.address,
-    TEMPORAL_NAMESPACE: env.temporal.namespace,
-    TEMPORAL_TASK_QUEUE: env.taskQueue,
-    KOOPHONE_ENDPOINT: env.sim.url,
-    KOOPHONE_TOKEN: 'sim-token',
-    REPORT_DIR: env.reportDir,
-    ...extra,
-  });
   // Each scenario owns the task queue: workers of the previous one are stopped first.
   const stopWorkers = async () => {
     for (const c of children.splice(0)) await killHard(c);
   };
   const worker = (extra: Record<string, string> = {}) => {
-    const w = spawnWorker(workerEnv(extra));
+    const w = spawnWorker(env.workerProcessEnv(extra));
     children.push(w);
     return w;
   };

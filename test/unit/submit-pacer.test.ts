@@ -4,7 +4,12 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { SubmitPacer } from '../../src/activities/submit-pacer';
 
 /** How long one pacer.wait takes, run inside an activity context (the pacer sleeps through it). */
-async function timed(pacer: SubmitPacer, slotAt: number, intervalMs: number, scheduledAt?: number): Promise<number> {
+async function timed(
+  pacer: SubmitPacer,
+  slotAt: number,
+  intervalMs: number,
+  scheduledAt?: number,
+): Promise<number> {
   const env = new MockActivityEnvironment();
   const t0 = Date.now();
   await env.run(() => pacer.wait('c1', slotAt, intervalMs, scheduledAt));
