@@ -88,15 +88,15 @@ describe('crashes and outages, with real processes', () => {
       { concurrency: 4, rate: 10, batchSize: 50, canary: 0, heartbeatTimeoutMs: 5000 },
       { kind: 'inline', ids },
     );
-    // All calls answered and jobs still running: the kill lands in tracking.
-    await waitFor(
-      async () => {
-        const s = await handle.query(statusQuery).catch(() => undefined);
-        return !!s && s.succeeded >= 100 && s.inFlight > 0;
-      },
-      120_000,
-      50,
-    );
+    // The kill must land in tracking, not in a call: every batch started has been answered
+    // (started = finished + in flight = calls the simulator answered), and stays so for 150 ms,
+    // long enough for the answers' journal entries to be written.
+    const allTracking = async () => {
+      const s = await handle.query(statusQuery).catch(() => undefined);
+      if (!s || s.succeeded < 100 || s.inFlight !== 4 * 50 || s.succeeded % 50 !== 0) return false;
+      return env.sim.stats().calls.batchReset === (s.succeeded + s.inFlight) / 50;
+    };
+    await waitFor(async () => (await allTracking()) && (await sleep(150), await allTracking()), 120_000, 20);
     await killHard(first);
     worker();
     const result = await handle.result();
