@@ -24,6 +24,7 @@ import { requireTemporalCli } from '../src/temporal/locate-cli';
 import type { resetCampaign } from '../src/workflows';
 import type { BaselineResult } from './baseline';
 import { analyzeCampaign, listedRuns } from './lib/history';
+import { LiveHeapTracker } from './lib/gc-trace';
 import { cpuSeconds, RssSampler } from './lib/proc';
 import { batchCount, idealSeconds, parseRange, pollFloorSeconds } from './lib/schedule';
 import { writeMarkdown } from './lib/report';
@@ -107,6 +108,7 @@ function baseRun(env: Env, system: BenchRun['system'], instances: number): Bench
     instancesPerSecond: 0,
     peakRssMb: 0,
     peakRssMbWithStartup: null,
+    liveHeapMb: null,
     workerCpuSeconds: 0,
     serverCpuSeconds: null,
     batchResetCalls: 0,
@@ -230,23 +232,29 @@ async function runKoophone(env: Env, instances: number, idsFile: string): Promis
   const logFile = join(env.tmp, `${taskQueue}.log`);
   // The worker runs as in production (the Docker image): compiled JavaScript and a prebuilt
   // workflow bundle, so its RSS is the worker's and not tsx's or webpack's.
-  const worker = spawn(process.execPath, [join(projectRoot, 'dist', 'cli', 'index.js'), 'worker'], {
-    cwd: projectRoot,
-    env: {
-      ...process.env,
-      WORKFLOW_BUNDLE: env.workflowBundle,
-      TEMPORAL_ADDRESS: env.server.address,
-      TEMPORAL_NAMESPACE: env.server.namespace,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      KOOPHONE_ENDPOINT: env.sim.url,
-      KOOPHONE_TOKEN: 'sim-token',
-      REPORT_SINK: '',
-      REPORT_DIR: reportDir,
-      LOG_LEVEL: 'warn',
-      WORKER_MAX_ACTIVITIES: String(settings.workerMaxActivities),
+  const heap = new LiveHeapTracker();
+  const nodeArgs = ['--trace-gc', '--trace-gc-ignore-scavenger', ...settings.workerNodeOptions];
+  const worker = spawn(
+    process.execPath,
+    [...nodeArgs, join(projectRoot, 'dist', 'cli', 'index.js'), 'worker'],
+    {
+      cwd: projectRoot,
+      env: {
+        ...process.env,
+        WORKFLOW_BUNDLE: env.workflowBundle,
+        TEMPORAL_ADDRESS: env.server.address,
+        TEMPORAL_NAMESPACE: env.server.namespace,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        KOOPHONE_ENDPOINT: env.sim.url,
+        KOOPHONE_TOKEN: 'sim-token',
+        REPORT_SINK: '',
+        REPORT_DIR: reportDir,
+        LOG_LEVEL: 'warn',
+        WORKER_MAX_ACTIVITIES: String(settings.workerMaxActivities),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   if (worker.pid === undefined) throw new Error('could not start the worker process');
   const workerPid = worker.pid;
   const startupSampler = new RssSampler(workerPid, settings.rssSampleMs);
@@ -254,8 +262,8 @@ async function runKoophone(env: Env, instances: number, idsFile: string): Promis
   let tail = '';
   let lines = 0;
   const onOutput = (d: Buffer): void => {
-    logStream.write(d);
-    const text = d.toString();
+    const text = heap.feed(d.toString());
+    logStream.write(text);
     lines += text.split('\n').length - 1;
     tail = (tail + text).slice(-4000);
   };
@@ -329,6 +337,8 @@ async function runKoophone(env: Env, instances: number, idsFile: string): Promis
   } finally {
     await stopChild(worker);
     run.peakRssMbWithStartup = round(startupSampler.stop().peakMb, 1);
+    const live = heap.liveHeapMb();
+    run.liveHeapMb = live === null ? null : round(live, 1);
     logStream.end();
     if (lines > 0)
       log(
@@ -365,6 +375,7 @@ async function main(): Promise<void> {
       latency: { type: 'string', default: '5..20' },
       out: { type: 'string', default: join(projectRoot, 'bench', 'results') },
       'skip-baseline': { type: 'boolean', default: false },
+      'worker-node-option': { type: 'string', multiple: true },
     },
   });
   const sizes = values.instances?.length
@@ -392,6 +403,7 @@ async function main(): Promise<void> {
     maxHistoryEvents: campaignOptionsSchema.shape.maxHistoryEvents.parse(undefined),
     heartbeatTimeoutMs: campaignOptionsSchema.shape.heartbeatTimeoutMs.parse(undefined),
     rssSampleMs: 500,
+    workerNodeOptions: values['worker-node-option'] ?? [],
     idealFormula: 'ceil(instances / 100) / rate + mean(jobDurationMs) / 1000 + 2 (first poll)',
     pollFloorFormula:
       '(ceil(instances / 100) − 1) / rate + (first poll time at which max(jobDurationMs) has passed: 2, 5, 9.5, … s) + 2 × mean(latencyMs)',

@@ -73,7 +73,12 @@ export function goals(runs: BenchRun[]): GoalLine[] {
     lines.push({
       goal: `worker RSS within ${GOALS.rssSpread * 100} % between 10 000 and 100 000`,
       met: Math.abs(spread) <= GOALS.rssSpread,
-      detail: `${fmt(k10.peakRssMb, 1)} MB → ${fmt(k100.peakRssMb, 1)} MB (${pct(spread)}); with start-up: ${fmt(k10.peakRssMbWithStartup, 1)} → ${fmt(k100.peakRssMbWithStartup, 1)} MB`,
+      detail:
+        `${fmt(k10.peakRssMb, 1)} MB → ${fmt(k100.peakRssMb, 1)} MB (${pct(spread)}); ` +
+        `live heap after full GCs ${fmt(k10.liveHeapMb, 1)} → ${fmt(k100.liveHeapMb, 1)} MB` +
+        (k10.liveHeapMb && k100.liveHeapMb
+          ? ` (${pct((k100.liveHeapMb - k10.liveHeapMb) / k10.liveHeapMb)})`
+          : ''),
     });
   } else {
     lines.push({
@@ -116,6 +121,7 @@ export function writeMarkdown(runs: BenchRun[]): string {
         ['× ideal', 'r'],
         ['inst/s', 'r'],
         ['peak RSS MB', 'r'],
+        ['live heap MB', 'r'],
         ['CPU s (worker / script)', 'r'],
         ['server CPU s', 'r'],
         ['batch-reset calls', 'r'],
@@ -135,6 +141,7 @@ export function writeMarkdown(runs: BenchRun[]): string {
         fmt(r.ratioToIdeal, 3),
         fmt(r.instancesPerSecond, 0),
         fmt(r.peakRssMb, 1),
+        fmt(r.liveHeapMb, 1),
         fmt(r.workerCpuSeconds, 1),
         fmt(r.serverCpuSeconds, 1),
         fmt(r.batchResetCalls, 0),
@@ -258,7 +265,10 @@ export function writeMarkdown(runs: BenchRun[]): string {
     out.push(`- ideal = ${s.idealFormula}`);
     out.push(`- poll floor = ${s.pollFloorFormula}`);
     out.push(
-      `- RSS sampled from /proc every ${s.rssSampleMs} ms; CPU from /proc/<pid>/stat (utime + stime) over the campaign`,
+      `- RSS sampled from /proc every ${s.rssSampleMs} ms; live heap from the worker's --trace-gc (the most a full GC left, main + workflow thread); CPU from /proc/<pid>/stat (utime + stime) over the campaign`,
+    );
+    out.push(
+      `- worker node options: ${s.workerNodeOptions?.length ? s.workerNodeOptions.join(' ') : "none (V8's default heap sizing)"}`,
     );
     out.push('');
     const m = first.machine;

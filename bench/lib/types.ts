@@ -16,6 +16,8 @@ export interface Settings {
   maxHistoryEvents: number;
   heartbeatTimeoutMs: number;
   rssSampleMs: number;
+  /** Extra node options of the worker (e.g. --max-old-space-size=256, as a container sets it). */
+  workerNodeOptions: string[];
   idealFormula: string;
   pollFloorFormula: string;
 }
@@ -50,6 +52,11 @@ export interface BenchRun {
   peakRssMb: number;
   /** Worker peak including its start-up (workflow bundling); null for the baseline. */
   peakRssMbWithStartup: number | null;
+  /**
+   * koophone-reset: the most heap a full GC left over the worker's life, summed over its isolates
+   * (main and workflow thread), from `--trace-gc`: what the worker holds, not what V8 deferred.
+   */
+  liveHeapMb: number | null;
   workerCpuSeconds: number;
   serverCpuSeconds: number | null;
   batchResetCalls: number;

@@ -52,7 +52,11 @@ export interface CampaignStatus {
   currentRate: number;
   configuredRate: number | string;
   currentConcurrency: number;
-  /** Batches whose call is due (sent or being sent); ones waiting for their slot are not counted. */
+  /**
+   * Batches whose call is due (sent or being sent); ones waiting for their slot are not counted.
+   * "Due" as of the workflow's last task (workflow time stands still in a query), so it can lag
+   * by the few batches whose slot came since; `inFlight` counts every started batch's instances.
+   */
   batchesInFlight: number;
   windowOpen: boolean;
   nextWindow?: string;
