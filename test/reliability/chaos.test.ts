@@ -52,8 +52,8 @@ describe(
         malformedRate: 0.05,
         latencyMs: '10..150',
         jobFailureRate: 0.05,
-        stuckJobRate: 0.02,
-        missingJobRate: 0.02,
+        stuckJobRate: 0.002,
+        missingJobRate: 0.01,
       });
       proxy = new TcpProxy(Number(new URL(env.sim.url).port));
       await proxy.start();
@@ -75,7 +75,8 @@ describe(
           maxErrors: '100%',
           retryFailed: 1,
           retryDelayMs: 500,
-          jobTimeoutMs: 8000,
+          // Longer than the outage: tracking waits it out instead of timing jobs out.
+          jobTimeoutMs: 25_000,
           submitBackoffMaxMs: 4000,
           heartbeatTimeoutMs: 5000,
         },
