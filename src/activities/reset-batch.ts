@@ -34,25 +34,11 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
   const ctx = Context.current();
 
   let journal = await store.readJournal(campaignId, item.key);
-  // A journal without a task is the mark an attempt leaves just before its call. Found by a
-  // retried attempt of THIS activity, it means that attempt died mid-call: the call may have been
-  // applied, and the API has no idempotency key, so sending again is the only way on.
-  const diedMidCall = journal?.taskId === '' && ctx.info.attempt > 1;
+  // A journal without a task is the mark a previous attempt of THIS activity left just before its
+  // call: it died mid-call, so the call may have been applied. Sending again is the only way on
+  // (the API has no idempotency key), and the report counts the possible extra reset.
+  const uncertain = journal?.taskId === '' && ctx.info.attempt > 1 ? 1 : 0;
   if (journal?.taskId === '') journal = undefined;
-  // A retried attempt (its worker died, or it timed out) still carries the first attempt's slot,
-  // long past: sending now would add a call to those the workflow is pacing, and after a worker
-  // loss several would go at once. Hand the item back; the workflow gives it a fresh slot and
-  // counts the possible reset of a call that died mid-way.
-  if (!journal && ctx.info.attempt > 1) {
-    return {
-      kind: 'retry',
-      code: 'SLOT_EXPIRED',
-      message: `attempt ${ctx.info.attempt} found no accepted call; submitting again in a new slot`,
-      throttled: false,
-      ambiguous: diedMidCall,
-      calls: 0,
-    };
-  }
   let calls = 0;
   const ids = item.ids ?? (await store.readSpool(campaignId, item.range!.start, item.range!.end));
   if (!journal) {
@@ -99,7 +85,7 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
       });
       if (result.kind === 'rejected' && !result.transient && ids.length === 1) {
         await store.writePart(campaignId, item.key, [
-          line(ids[0]!, 'rejected', item.resets, '', result.code, result.message),
+          line(ids[0]!, 'rejected', item.resets + uncertain, '', result.code, result.message),
         ]);
         metrics?.outcomes({ rejected: 1 });
         return {
@@ -125,7 +111,7 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
     metrics?.trackingEnded(journal.jobs.length);
   }
   metrics?.taskPolls(tracked.polls);
-  const resets = item.resets + 1;
+  const resets = item.resets + uncertain + 1;
   const lines: ReportLine[] = [];
   const retryIds: string[] = [];
   let failedJobs = 0;
@@ -174,7 +160,7 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
         line(
           id,
           'missing_job',
-          item.resets,
+          item.resets + uncertain,
           '',
           'MISSING_JOB',
           `no cmd_job for this instance in task ${journal.taskId}`,
@@ -189,7 +175,7 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
     counts,
     retryIds,
     failedJobs,
-    resets: journal.jobs.length,
+    resets: journal.jobs.length + uncertain * ids.length,
     calls,
     polls: tracked.polls,
     heartbeats: tracked.heartbeats,
