@@ -8,6 +8,7 @@ import { classifySubmitError } from './classify-submit-error';
 import { checkSourceUnchanged } from './source-check';
 import type { SubmitPacer } from './submit-pacer';
 import { trackJobs } from './track-jobs';
+import { uncertainCalls } from './uncertain-calls';
 
 export interface ResetBatchDeps {
   client: KoophoneClient;
@@ -34,17 +35,18 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
   const ctx = Context.current();
 
   let journal = await store.readJournal(campaignId, item.key);
-  // A journal without a task is the mark a previous attempt of THIS activity left just before its
-  // call: it died mid-call, so the call may have been applied. Sending again is the only way on
-  // (the API has no idempotency key), and the report counts the possible extra reset.
-  const uncertain = journal?.taskId === '' && ctx.info.attempt > 1 ? 1 : 0;
+  // A mark (a journal without a task) left by a worker that died mid-call: that call may have
+  // been applied. Sending again is the only way on (the API has no idempotency key), and the
+  // report counts every possible extra reset, however many times workers died.
+  const by = `${ctx.info.workflowExecution?.runId ?? ''}/${ctx.info.activityId}`;
+  const uncertain = uncertainCalls(journal, by, ctx.info.attempt);
   if (journal?.taskId === '') journal = undefined;
   let calls = 0;
   const ids = item.ids ?? (await store.readSpool(campaignId, item.range!.start, item.range!.end));
   if (!journal) {
     if (input.sourceFile && item.range) {
       const changed = await checkSourceUnchanged(input.sourceFile);
-      if (changed) return { kind: 'fatal', code: 'SOURCE_CHANGED', message: changed, calls: 0 };
+      if (changed) return { kind: 'fatal', code: 'SOURCE_CHANGED', message: changed, calls: 0, uncertain };
     }
     await pacer.wait(
       campaignId,
@@ -52,7 +54,8 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
       input.minIntervalMs,
       ctx.info.currentAttemptScheduledTimestampMs,
     );
-    await store.writeJournal(campaignId, item.key, { taskId: '', jobs: [], submittedAt: Date.now() });
+    const mark = { taskId: '', jobs: [], submittedAt: Date.now(), uncertain, by };
+    await store.writeJournal(campaignId, item.key, mark);
     try {
       calls = 1;
       // Not cancellable: an aborted call may already have reset the phones. A call ends within the
@@ -62,6 +65,8 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
         taskId: accepted.taskId,
         jobs: accepted.jobs,
         submittedAt: Date.now(),
+        uncertain,
+        by,
       } satisfies JobJournal;
       metrics?.batchResetCall('accepted', false);
       ctx.log.info('batch accepted', {
@@ -73,7 +78,9 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
         instances: ids.length,
       });
     } catch (err) {
-      const result = classifySubmitError(err);
+      const result = { ...classifySubmitError(err), uncertain };
+      // Answered: this call reset nothing, and the died calls before it go back with the result.
+      await store.writeJournal(campaignId, item.key, { ...mark, answered: true });
       metrics?.batchResetCall(result.kind, result.kind === 'retry' && result.throttled);
       ctx.log.warn('batch not accepted', {
         campaignId,
@@ -93,9 +100,10 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
           counts: { rejected: 1 },
           retryIds: [],
           failedJobs: 0,
-          resets: 0,
+          resets: uncertain,
           calls,
           polls: 0,
+          uncertain,
         };
       }
       return result;
@@ -179,6 +187,7 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
     calls,
     polls: tracked.polls,
     heartbeats: tracked.heartbeats,
+    uncertain,
   };
 }
 

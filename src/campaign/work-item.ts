@@ -50,6 +50,11 @@ export interface ResetBatchInput {
 export type ResetBatchResult = ResetBatchOutcome & {
   /** Which attempt of the activity produced this (attempts beyond 1 are billed retries). */
   attempt?: number;
+  /**
+   * Calls for the item that died with their worker mid-call and may have reset its phones, not
+   * yet in `item.resets`. Already in a tracked result's report lines and `resets`.
+   */
+  uncertain?: number;
 };
 
 export type ResetBatchOutcome =

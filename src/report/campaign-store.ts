@@ -11,11 +11,23 @@ export interface PreparedSource {
   file?: { path: string; size: number; mtimeMs: number; sha256: string };
 }
 
-/** The submitted call of one work item, written before tracking so no crash resubmits it. */
+/**
+ * The submitted call of one work item, written before tracking so no crash resubmits it. With an
+ * empty taskId it is the mark written just before a call: a worker that dies mid-call leaves it.
+ */
 export interface JobJournal {
   taskId: string;
   jobs: { instanceId: string; jobId: string }[];
   submittedAt: number;
+  /**
+   * Calls for this item that may have reset its phones without an answer (a worker died mid-call)
+   * and that the workflow has not been told about yet. Absent in journals of earlier versions.
+   */
+  uncertain?: number;
+  /** The activity (run id and activity id) that wrote it: tells its own retries from later items. */
+  by?: string;
+  /** On a mark: the call was answered with an error, so it reset nothing. */
+  answered?: true;
 }
 
 /**

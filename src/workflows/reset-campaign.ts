@@ -483,9 +483,14 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     s.counts[outcome] += n;
   };
 
-  const handle = async (item: WorkItem, r: ResetBatchResult) => {
+  const handle = async (done: WorkItem, r: ResetBatchResult) => {
     const now = Date.now();
-    const size = itemSize(item);
+    const size = itemSize(done);
+    // Calls that died with their worker may have reset these phones: whatever comes of the item
+    // next (a retry, halves, a re-reset round, a line given up) counts them.
+    const uncertain = r.uncertain ?? 0;
+    const item = uncertain > 0 ? { ...done, resets: done.resets + uncertain } : done;
+    if (r.kind !== 'tracked') s.resetsSent += uncertain * size;
     s.calls += r.calls;
     s.cost.activityRetries += Math.max(0, (r.attempt ?? 1) - 1);
     switch (r.kind) {

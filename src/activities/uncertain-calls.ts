@@ -1,0 +1,26 @@
+import type { JobJournal } from '../report/campaign-store';
+
+/**
+ * How many calls for an item may have reset its phones without the workflow knowing, judged from
+ * the journal an earlier attempt left. The API has no idempotency key, so a call that died with
+ * its worker can only be counted, never undone; the report must never show fewer resets than a
+ * phone received.
+ *
+ * - A journal with a task: its call was accepted; it carries the died calls before it.
+ * - A mark not answered: a call was in flight when its worker died. It may have been applied, on
+ *   top of the died calls the mark already carried (a worker can die mid-call more than once).
+ * - A mark answered with an error: that call reset nothing. If this is a retry of the same
+ *   activity, the carried count never reached the workflow; a later activity for the same item
+ *   was scheduled after the workflow had folded it in.
+ */
+export function uncertainCalls(journal: JobJournal | undefined, by: string, attempt: number): number {
+  if (!journal) return 0;
+  if (journal.uncertain === undefined) {
+    // Written by an earlier version, which left its mark in place after an error answer: only a
+    // retried attempt of the same activity can tell that its mark is a died call.
+    return journal.taskId === '' && attempt > 1 ? 1 : 0;
+  }
+  if (journal.taskId !== '') return journal.uncertain;
+  if (!journal.answered) return journal.uncertain + 1;
+  return journal.by === by ? journal.uncertain : 0;
+}

@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { resetBatch } from '../../src/activities/reset-batch';
+import { SubmitPacer } from '../../src/activities/submit-pacer';
+import { uncertainCalls } from '../../src/activities/uncertain-calls';
+import type { ResetBatchInput, ResetBatchResult } from '../../src/campaign/work-item';
+import { KoophoneError, type KoophoneClient } from '../../src/koophone';
+import { FolderStore } from '../../src/report/folder-store';
+
+/** A worker process dying: not a KooPhone error, so the activity attempt fails as a crash would. */
+class WorkerDied extends Error {}
+
+/**
+ * A KooPhone that applies every call it receives, with a script of what happens to the answer:
+ * 'die' applies the reset and then the worker dies before reading the answer; 'busy' refuses the
+ * call unapplied; 'ok' accepts it. Tracking dies while `dieWhileTracking` is above 0.
+ */
+function scriptedKoophone(script: ('die' | 'busy' | 'ok')[]) {
+  const applied = new Map<string, number>();
+  let task = 0;
+  const state = { dieWhileTracking: 0 };
+  const client = {
+    async batchReset(ids: string[]) {
+      const step = script.shift() ?? 'ok';
+      if (step === 'busy') {
+        throw new KoophoneError({
+          code: 'KOOPHONE.API.2005',
+          detail: 'in recovery',
+          method: 'POST',
+          url: '/x',
+        });
+      }
+      for (const id of ids) applied.set(id, (applied.get(id) ?? 0) + 1);
+      if (step === 'die') throw new WorkerDied('SIGKILL mid-call');
+      task += 1;
+      return {
+        taskId: `t${task}`,
+        jobs: ids.map((id) => ({ instanceId: id, jobId: `${id}-j${task}` })),
+        requestId: 'r',
+      };
+    },
+    async getTask(taskId: string) {
+      if (state.dieWhileTracking-- > 0) throw new WorkerDied('SIGKILL while tracking');
+      const jobs = [...applied.keys()].map((id) => ({
+        jobId: `${id}-j${taskId.slice(1)}`,
+        status: 2 as const,
+        errorCode: '',
+        errorMsg: '',
+        executeMsg: '',
+      }));
+      return { jobs, requestId: 'r' };
+    },
+  };
+  return { client: client as unknown as KoophoneClient, applied, state };
+}
+
+describe('resets counted when workers die mid-call', { timeout: 30_000 }, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'kp-uncertain-'));
+  after(() => rm(root, { recursive: true, force: true }));
+  let n = 0;
+
+  const input = (resets = 0): ResetBatchInput => ({
+    campaignId: `c${++n}`,
+    item: {
+      key: 'i1',
+      batchNo: 0,
+      round: 0,
+      ids: ['aaaa0001', 'aaaa0002'],
+      resets,
+      submitAttempts: 0,
+      notBefore: 0,
+    },
+    slotAt: 0,
+    minIntervalMs: 0,
+    retryFailed: 0,
+    jobTimeoutMs: 60_000,
+    heartbeatTimeoutMs: 60_000,
+  });
+
+  /** One attempt of one activity, as the worker would run it; a crash comes back as undefined. */
+  async function attempt(
+    deps: Parameters<typeof resetBatch>[0],
+    i: ResetBatchInput,
+    activityId: string,
+    attemptNo: number,
+  ): Promise<ResetBatchResult | undefined> {
+    const env = new MockActivityEnvironment(
+      { activityId, attempt: attemptNo, workflowExecution: { workflowId: i.campaignId, runId: 'run-1' } },
+      { logger: new DefaultLogger('ERROR') },
+    );
+    try {
+      return await env.run(resetBatch, deps, i);
+    } catch (e) {
+      if (e instanceof WorkerDied) return undefined;
+      throw e;
+    }
+  }
+
+  it('two calls lost with their worker, then one accepted and its tracking crashed: 3 resets', async () => {
+    const k = scriptedKoophone(['die', 'die', 'ok']);
+    k.state.dieWhileTracking = 1;
+    const store = new FolderStore(root);
+    const deps = { client: k.client, store, pacer: new SubmitPacer() };
+    const i = input();
+    assert.equal(await attempt(deps, i, '7', 1), undefined);
+    assert.equal(await attempt(deps, i, '7', 2), undefined);
+    assert.equal(await attempt(deps, i, '7', 3), undefined); // accepted, then died while tracking
+    const r = await attempt(deps, i, '7', 4);
+    assert.equal(r?.kind, 'tracked');
+    assert.equal(r?.uncertain, 2);
+    assert.equal(k.applied.get('aaaa0001'), 3);
+    const lines = [];
+    for await (const l of store.readReport(i.campaignId)) lines.push(l);
+    assert.deepEqual(
+      lines.map((l) => [l.instance_id, l.outcome, l.resets]),
+      [
+        ['aaaa0001', 'succeeded', 3],
+        ['aaaa0002', 'succeeded', 3],
+      ],
+    );
+  });
+
+  it('a call lost with its worker, then a refusal: the workflow is told once, the next item not again', async () => {
+    const k = scriptedKoophone(['die', 'busy', 'ok']);
+    const store = new FolderStore(root);
+    const deps = { client: k.client, store, pacer: new SubmitPacer() };
+    const i = input(1);
+    assert.equal(await attempt(deps, i, '3', 1), undefined);
+    const refused = await attempt(deps, i, '3', 2);
+    assert.equal(refused?.kind, 'rejected');
+    assert.equal(refused?.uncertain, 1, 'the died call goes back with the refusal');
+    // The workflow folds it in (resets 1 → 2) and schedules a new activity for the same item.
+    const next = { ...i, item: { ...i.item, resets: 2 } };
+    const r = await attempt(deps, next, '9', 1);
+    assert.equal(r?.kind, 'tracked');
+    assert.equal(r?.uncertain, 0, 'the refused call reset nothing and the died one was already told');
+    const lines = [];
+    for await (const l of store.readReport(i.campaignId)) lines.push(l);
+    assert.deepEqual(
+      lines.map((l) => l.resets),
+      [3, 3],
+    );
+  });
+
+  it('judges journals of every shape', () => {
+    const mark = { taskId: '', jobs: [], submittedAt: 0 };
+    assert.equal(uncertainCalls(undefined, 'a', 1), 0);
+    // Journals of earlier versions carry no count: only a retried attempt knows its mark died.
+    assert.equal(uncertainCalls(mark, 'a', 1), 0);
+    assert.equal(uncertainCalls(mark, 'a', 2), 1);
+    assert.equal(uncertainCalls({ ...mark, taskId: 't1' }, 'a', 2), 0);
+    // A mark not answered: one more than it carried, whoever reads it.
+    assert.equal(uncertainCalls({ ...mark, uncertain: 2, by: 'a' }, 'b', 1), 3);
+    // Answered: its own retry still owes the count; a later activity does not.
+    assert.equal(uncertainCalls({ ...mark, uncertain: 2, by: 'a', answered: true }, 'a', 3), 2);
+    assert.equal(uncertainCalls({ ...mark, uncertain: 2, by: 'a', answered: true }, 'b', 1), 0);
+    // Accepted: the died calls before it, for every attempt that tracks it.
+    assert.equal(uncertainCalls({ ...mark, taskId: 't1', uncertain: 2, by: 'a' }, 'b', 1), 2);
+  });
+});
