@@ -41,6 +41,28 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
   const by = `${ctx.info.workflowExecution?.runId ?? ''}/${ctx.info.activityId}`;
   const uncertain = uncertainCalls(journal, by, ctx.info.attempt);
   if (journal?.taskId === '') journal = undefined;
+  // A retried attempt (its worker died, or it timed out) still carries the first attempt's slot,
+  // long past: sending now would add a call to those the workflow is pacing, and after a worker
+  // loss several would go at once. Hand the item back for a fresh slot, with the possible resets.
+  if (!journal && ctx.info.attempt > 1) {
+    await store.writeJournal(campaignId, item.key, {
+      taskId: '',
+      jobs: [],
+      submittedAt: Date.now(),
+      uncertain,
+      by,
+      answered: true,
+    });
+    return {
+      kind: 'retry',
+      code: 'SLOT_EXPIRED',
+      message: `attempt ${ctx.info.attempt} found no accepted call; submitting again in a new slot`,
+      throttled: false,
+      ambiguous: false,
+      calls: 0,
+      uncertain,
+    };
+  }
   let calls = 0;
   const ids = item.ids ?? (await store.readSpool(campaignId, item.range!.start, item.range!.end));
   if (!journal) {

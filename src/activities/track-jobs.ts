@@ -40,12 +40,18 @@ export async function trackJobs(
   let queryError: TrackedJobs['queryError'];
 
   // "Timed out" must mean the job was still running at the deadline, not that the last queries
-  // failed: past the deadline, a few more polls are allowed while the answers are errors.
+  // failed: past the deadline, a few more polls are allowed while the answers are errors. An
+  // attempt that resumes tracking after the deadline (its worker died) asks once, at once: the
+  // jobs have most likely ended while nobody was looking.
   let blindPollsLeft = GRACE_POLLS;
   let lastPollFailed = false;
-  while (pending.size > 0 && (Date.now() < deadline || (lastPollFailed && blindPollsLeft-- > 0))) {
+  while (
+    pending.size > 0 &&
+    (Date.now() < deadline || polls === 0 || (lastPollFailed && blindPollsLeft-- > 0))
+  ) {
     const untilDeadline = deadline - Date.now();
-    await ctx.sleep(untilDeadline > 0 ? Math.min(interval, untilDeadline) : FIRST_POLL_MS);
+    const wait = untilDeadline > 0 ? Math.min(interval, untilDeadline) : polls === 0 ? 0 : FIRST_POLL_MS;
+    if (wait > 0) await ctx.sleep(wait);
     if (Date.now() >= heartbeatFrom) {
       ctx.heartbeat({ taskId: journal.taskId, polls, pending: pending.size });
       if (Date.now() - lastHeartbeatAt >= options.heartbeatTimeoutMs * 0.8) {

@@ -101,50 +101,74 @@ describe('resets counted when workers die mid-call', { timeout: 30_000 }, async 
     }
   }
 
-  it('two calls lost with their worker, then one accepted and its tracking crashed: 3 resets', async () => {
+  async function report(store: FolderStore, campaignId: string) {
+    const lines = [];
+    for await (const l of store.readReport(campaignId)) lines.push(l);
+    return lines.map((l) => [l.instance_id, l.outcome, l.resets]);
+  }
+
+  it('a retried attempt never sends on its stale slot: it hands the item back with the possible reset', async () => {
     const k = scriptedKoophone(['die', 'die', 'ok']);
     k.state.dieWhileTracking = 1;
     const store = new FolderStore(root);
     const deps = { client: k.client, store, pacer: new SubmitPacer() };
     const i = input();
     assert.equal(await attempt(deps, i, '7', 1), undefined);
-    assert.equal(await attempt(deps, i, '7', 2), undefined);
-    assert.equal(await attempt(deps, i, '7', 3), undefined); // accepted, then died while tracking
-    const r = await attempt(deps, i, '7', 4);
-    assert.equal(r?.kind, 'tracked');
-    assert.equal(r?.uncertain, 2);
-    assert.equal(k.applied.get('aaaa0001'), 3);
-    const lines = [];
-    for await (const l of store.readReport(i.campaignId)) lines.push(l);
+    const back = await attempt(deps, i, '7', 2);
     assert.deepEqual(
-      lines.map((l) => [l.instance_id, l.outcome, l.resets]),
-      [
-        ['aaaa0001', 'succeeded', 3],
-        ['aaaa0002', 'succeeded', 3],
-      ],
+      [back?.kind, back?.kind === 'retry' && back.code, back?.uncertain, back?.calls],
+      ['retry', 'SLOT_EXPIRED', 1, 0],
     );
+    assert.equal(k.applied.get('aaaa0001'), 1, 'the retried attempt sent nothing');
+    // The workflow folds the possible reset in and gives the item a fresh slot: a new activity.
+    const again = { ...i, item: { ...i.item, resets: 1 } };
+    assert.equal(await attempt(deps, again, '8', 1), undefined);
+    assert.equal((await attempt(deps, again, '8', 2))?.uncertain, 1);
+    const third = { ...i, item: { ...i.item, resets: 2 } };
+    assert.equal(await attempt(deps, third, '9', 1), undefined); // accepted, then died while tracking
+    const r = await attempt(deps, third, '9', 2);
+    assert.deepEqual([r?.kind, r?.uncertain], ['tracked', 0]);
+    assert.equal(k.applied.get('aaaa0001'), 3);
+    assert.deepEqual(await report(store, i.campaignId), [
+      ['aaaa0001', 'succeeded', 3],
+      ['aaaa0002', 'succeeded', 3],
+    ]);
   });
 
-  it('a call lost with its worker, then a refusal: the workflow is told once, the next item not again', async () => {
+  it('a call lost mid-call before a hand-over: the accepted journal carries it through a tracking crash', async () => {
+    const k = scriptedKoophone(['die', 'ok']);
+    k.state.dieWhileTracking = 1;
+    const store = new FolderStore(root);
+    const deps = { client: k.client, store, pacer: new SubmitPacer() };
+    const i = input();
+    assert.equal(await attempt(deps, i, '7', 1), undefined);
+    // The run handed over; the next run schedules the item again under another activity.
+    assert.equal(await attempt(deps, i, '1', 1), undefined); // accepted, then died while tracking
+    const r = await attempt(deps, i, '1', 2);
+    assert.deepEqual([r?.kind, r?.uncertain], ['tracked', 1]);
+    assert.equal(k.applied.get('aaaa0001'), 2);
+    assert.deepEqual(await report(store, i.campaignId), [
+      ['aaaa0001', 'succeeded', 2],
+      ['aaaa0002', 'succeeded', 2],
+    ]);
+  });
+
+  it('a possible reset goes back with a refusal once, and the next activity does not count it again', async () => {
     const k = scriptedKoophone(['die', 'busy', 'ok']);
     const store = new FolderStore(root);
     const deps = { client: k.client, store, pacer: new SubmitPacer() };
-    const i = input(1);
+    const i = input();
     assert.equal(await attempt(deps, i, '3', 1), undefined);
-    const refused = await attempt(deps, i, '3', 2);
-    assert.equal(refused?.kind, 'rejected');
-    assert.equal(refused?.uncertain, 1, 'the died call goes back with the refusal');
-    // The workflow folds it in (resets 1 → 2) and schedules a new activity for the same item.
-    const next = { ...i, item: { ...i.item, resets: 2 } };
-    const r = await attempt(deps, next, '9', 1);
-    assert.equal(r?.kind, 'tracked');
-    assert.equal(r?.uncertain, 0, 'the refused call reset nothing and the died one was already told');
-    const lines = [];
-    for await (const l of store.readReport(i.campaignId)) lines.push(l);
-    assert.deepEqual(
-      lines.map((l) => l.resets),
-      [3, 3],
-    );
+    const refused = await attempt(deps, i, '4', 1);
+    assert.deepEqual([refused?.kind, refused?.uncertain], ['rejected', 1]);
+    const next = { ...i, item: { ...i.item, resets: 1 } };
+    const r = await attempt(deps, next, '5', 1);
+    assert.deepEqual([r?.kind, r?.uncertain], ['tracked', 0]);
+    assert.equal(k.applied.get('aaaa0001'), 2);
+    assert.deepEqual(await report(store, i.campaignId), [
+      ['aaaa0001', 'succeeded', 2],
+      ['aaaa0002', 'succeeded', 2],
+    ]);
   });
 
   it('judges journals of every shape', () => {
