@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { trackJobs } from '../../src/activities/track-jobs';
+import { trackJobs, type TrackedJobs } from '../../src/activities/track-jobs';
 import type { KoophoneClient } from '../../src/koophone';
 
 describe('tracking jobs', { timeout: 20_000 }, () => {
@@ -30,12 +30,13 @@ describe('tracking jobs', { timeout: 20_000 }, () => {
       submittedAt: Date.now() - 60_000,
     };
     const t0 = Date.now();
-    const tracked = await new MockActivityEnvironment().run(() =>
-      trackJobs(client, journal, { jobTimeoutMs: 25_000, heartbeatTimeoutMs: 60_000 }),
-    );
+    let tracked: TrackedJobs | undefined;
+    await new MockActivityEnvironment().run(async () => {
+      tracked = await trackJobs(client, journal, { jobTimeoutMs: 25_000, heartbeatTimeoutMs: 60_000 });
+    });
     assert.equal(asked, 1);
     assert.ok(Date.now() - t0 < 1000, 'it asks at once, without a poll interval first');
-    assert.equal(tracked.ended.get('j1')?.status, 2);
-    assert.deepEqual(tracked.timedOut, ['aaaa0002']);
+    assert.equal(tracked?.ended.get('j1')?.status, 2);
+    assert.deepEqual(tracked?.timedOut, ['aaaa0002']);
   });
 });
