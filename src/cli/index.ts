@@ -3,6 +3,7 @@ import { CommanderError } from 'commander';
 import { processContext, type CliContext } from './context';
 import { toCliError } from './errors';
 import { EXIT } from './exit-codes';
+import { exitWhenFlushed } from './exit-when-flushed';
 import { buildProgram } from './program';
 
 /** Commander's own exits: help and version are successes, everything else is a usage error. */
@@ -30,12 +31,9 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
 }
 
 if (require.main === module) {
-  main(process.argv).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      // main() catches everything; this is the last guard against a bug in the guard itself.
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(EXIT.failures);
-    },
-  );
+  main(process.argv).then(exitWhenFlushed, (err: unknown) => {
+    // main() catches everything; this is the last guard against a bug in the guard itself.
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    exitWhenFlushed(EXIT.failures);
+  });
 }

@@ -131,6 +131,10 @@ describe('koophone-reset campaigns through the CLI', () => {
     assert.equal(rows.length, 1500);
     assert.deepEqual(new Set(rows.map((r) => r[0])), new Set(ids));
     assert.ok(rows.every((r) => r[1] === 'succeeded' && r[2] === '1'));
+    // Piped to a slow reader, the CLI still hands over every line before it exits.
+    const slow = await runCli(['report', finishedId], cliVars, undefined, 60_000, 5);
+    assert.equal(slow.code, 0, slow.stderr);
+    assert.equal(parseCsv(slow.stdout).length, 1501, 'header and 1 500 rows through a slow pipe');
 
     const out = join(env.reportDir, 'exports', `${finishedId}.ndjson`);
     const nd = await cli(['report', finishedId, '--format', 'ndjson', '--out', out]);

@@ -16,12 +16,17 @@ export function cliEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, ...vars };
 }
 
-/** Runs the BUILT CLI (`npm run build` first; `npm test` does it) as an operator would. */
+/**
+ * Runs the BUILT CLI (`npm run build` first; `npm test` does it) as an operator would. With
+ * `slowReaderMs`, stdout is read like a slow pipe (`| gzip` on a busy machine): the reader rests
+ * that long after every chunk, so the CLI always has output queued when it finishes.
+ */
 export function runCli(
   args: string[],
   env: NodeJS.ProcessEnv,
   input?: string,
   timeoutMs = 60_000,
+  slowReaderMs = 0,
 ): Promise<CliRun> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
   return new Promise((resolve, reject) => {
@@ -32,7 +37,12 @@ export function runCli(
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (slowReaderMs <= 0) return;
+      child.stdout.pause();
+      setTimeout(() => child.stdout.resume(), slowReaderMs);
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
