@@ -2,15 +2,20 @@ import type { ReportLine } from '../campaign/outcome';
 import type { RecordOutcomesInput } from '../campaign/work-item';
 import type { CampaignStore } from '../report/campaign-store';
 import { reportLine } from './reset-batch';
+import { unreportedResets } from './uncertain-calls';
 
 /**
  * Writes outcomes the workflow decided without an API answer: instances canceled or never sent
- * when a campaign stops, and items given up after their retry time ran out. Returns the count.
+ * when a campaign stops, and items given up after their retry time ran out or after their batch
+ * activity failed for good. Returns the count.
  */
 export async function recordOutcomes(store: CampaignStore, input: RecordOutcomesInput): Promise<number> {
   const lines: ReportLine[] = [];
+  const resets =
+    input.resets +
+    (input.failedActivity ? unreportedResets(await store.readJournal(input.campaignId, input.part)) : 0);
   const add = (id: string) =>
-    lines.push(reportLine(id, input.outcome, input.resets, '', input.errorCode, input.errorMsg));
+    lines.push(reportLine(id, input.outcome, resets, '', input.errorCode, input.errorMsg));
   for (const id of input.ids ?? []) add(id);
   if (input.spoolRange) {
     for (const id of await store.readSpool(input.campaignId, input.spoolRange.start, input.spoolRange.end))

@@ -24,3 +24,15 @@ export function uncertainCalls(journal: JobJournal | undefined, by: string, atte
   if (!journal.answered) return journal.uncertain + 1;
   return journal.by === by ? journal.uncertain : 0;
 }
+
+/**
+ * The resets an item's journal holds that no activity result ever reported: read when the item's
+ * batch activity failed for good (all its attempts), so its report lines still count the calls it
+ * may have made. An accepted call counts as applied; a mark in flight as possibly applied.
+ */
+export function unreportedResets(journal: JobJournal | undefined): number {
+  if (!journal) return 0;
+  const carried = journal.uncertain ?? 0;
+  if (journal.taskId !== '') return carried + 1;
+  return journal.answered ? carried : carried + 1;
+}

@@ -110,6 +110,12 @@ export interface RecordOutcomesInput {
   spoolFrom?: number;
   outcome: 'failed' | 'rejected' | 'canceled';
   resets: number;
+  /**
+   * The item's batch activity failed after all its attempts: add the calls its journal (named
+   * `part`) shows it made, which no result reported (at worst it counts again a call an earlier
+   * result did report: the report errs on the high side, never the low).
+   */
+  failedActivity?: boolean;
   errorCode: string;
   errorMsg: string;
 }

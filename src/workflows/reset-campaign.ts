@@ -470,6 +470,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     outcome: 'failed' | 'rejected' | 'canceled',
     code: string,
     message: string,
+    failedActivity = false,
   ) => {
     const n = await recordOutcomes({
       campaignId,
@@ -479,6 +480,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
       resets: item.resets,
       errorCode: code,
       errorMsg: message,
+      ...(failedActivity ? { failedActivity } : {}),
     });
     s.counts[outcome] += n;
   };
@@ -633,7 +635,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
         const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
         log.error('batch failed after all activity retries', { campaignId, item: item.key, error: message });
         try {
-          await giveUp(item, 'failed', 'ORCHESTRATOR_ERROR', message);
+          await giveUp(item, 'failed', 'ORCHESTRATOR_ERROR', message, true);
           canaryItemDone(item, -1, itemSize(item), itemSize(item));
         } finally {
           inFlight.delete(item.key);

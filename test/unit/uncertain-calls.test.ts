@@ -7,7 +7,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { resetBatch } from '../../src/activities/reset-batch';
 import { SubmitPacer } from '../../src/activities/submit-pacer';
-import { uncertainCalls } from '../../src/activities/uncertain-calls';
+import { recordOutcomes } from '../../src/activities/record-outcomes';
+import { uncertainCalls, unreportedResets } from '../../src/activities/uncertain-calls';
 import type { ResetBatchInput, ResetBatchResult } from '../../src/campaign/work-item';
 import { KoophoneError, type KoophoneClient } from '../../src/koophone';
 import { FolderStore } from '../../src/report/folder-store';
@@ -171,6 +172,35 @@ describe('resets counted when workers die mid-call', { timeout: 30_000 }, async 
     ]);
   });
 
+  it('an item whose activity failed for good still counts the calls its journal shows', async () => {
+    const k = scriptedKoophone(['die', 'ok']);
+    k.state.dieWhileTracking = 99;
+    const store = new FolderStore(root);
+    const deps = { client: k.client, store, pacer: new SubmitPacer() };
+    const i = input();
+    assert.equal(await attempt(deps, i, '7', 1), undefined); // died mid-call
+    assert.equal((await attempt(deps, i, '7', 2))?.uncertain, 1); // handed back, told
+    const next = { ...i, item: { ...i.item, resets: 1 } };
+    // Accepted, then every attempt dies while tracking until the workflow gives the item up.
+    for (let n = 1; n <= 3; n += 1) assert.equal(await attempt(deps, next, '8', n), undefined);
+    const written = await recordOutcomes(store, {
+      campaignId: i.campaignId,
+      part: i.item.key,
+      ids: i.item.ids,
+      outcome: 'failed',
+      resets: next.item.resets,
+      errorCode: 'ORCHESTRATOR_ERROR',
+      errorMsg: 'activity failed after all attempts',
+      failedActivity: true,
+    });
+    assert.equal(written, 2);
+    assert.equal(k.applied.get('aaaa0001'), 2);
+    assert.deepEqual(await report(store, i.campaignId), [
+      ['aaaa0001', 'failed', 2],
+      ['aaaa0002', 'failed', 2],
+    ]);
+  });
+
   it('judges journals of every shape', () => {
     const mark = { taskId: '', jobs: [], submittedAt: 0 };
     assert.equal(uncertainCalls(undefined, 'a', 1), 0);
@@ -185,5 +215,11 @@ describe('resets counted when workers die mid-call', { timeout: 30_000 }, async 
     assert.equal(uncertainCalls({ ...mark, uncertain: 2, by: 'a', answered: true }, 'b', 1), 0);
     // Accepted: the died calls before it, for every attempt that tracks it.
     assert.equal(uncertainCalls({ ...mark, taskId: 't1', uncertain: 2, by: 'a' }, 'b', 1), 2);
+    // What a failed activity never reported: its accepted call, or its call in flight, and the rest.
+    assert.equal(unreportedResets(undefined), 0);
+    assert.equal(unreportedResets({ ...mark, taskId: 't1', uncertain: 2 }), 3);
+    assert.equal(unreportedResets({ ...mark, uncertain: 2 }), 3);
+    assert.equal(unreportedResets({ ...mark, uncertain: 2, answered: true }), 2);
+    assert.equal(unreportedResets(mark), 1);
   });
 });
