@@ -102,18 +102,36 @@ describe('resets counted when workers die mid-call', { timeout: 30_000 }, async 
     }
   }
 
-  async function report(store: FolderStore, campaignId: string) {
-    const lines = [];
-    for await (const l of store.readReport(campaignId)) lines.push(l);
-    return lines.map((l) => [l.instance_id, l.outcome, l.resets]);
-  }
-
-  it('a retried attempt never sends on its stale slot: it hands the item back with the possible reset', async () => {
-    const k = scriptedKoophone(['die', 'die', 'ok']);
-    k.state.dieWhileTracking = 1;
+  /** A fresh campaign against a scripted KooPhone; `withResets(n)` is the item as the workflow re-queues it. */
+  function scenario(script: Parameters<typeof scriptedKoophone>[0], dieWhileTracking = 0) {
+    const k = scriptedKoophone(script);
+    k.state.dieWhileTracking = dieWhileTracking;
     const store = new FolderStore(root);
     const deps = { client: k.client, store, pacer: new SubmitPacer() };
     const i = input();
+    const withResets = (resets: number) => ({ ...i, item: { ...i.item, resets } });
+    /** Both phones' report lines, and what the simulated KooPhone applied to the first. */
+    const outcome = async () => {
+      const lines = [];
+      for await (const l of store.readReport(i.campaignId)) lines.push(l);
+      return {
+        lines: lines.map((l) => [l.instance_id, l.outcome, l.resets]),
+        applied: k.applied.get('aaaa0001'),
+      };
+    };
+    return { k, store, deps, i, withResets, outcome };
+  }
+
+  const both = (outcome: string, resets: number, applied: number) => ({
+    lines: [
+      ['aaaa0001', outcome, resets],
+      ['aaaa0002', outcome, resets],
+    ],
+    applied,
+  });
+
+  it('a retried attempt never sends on its stale slot: it hands the item back with the possible reset', async () => {
+    const { k, deps, i, withResets, outcome } = scenario(['die', 'die', 'ok'], 1);
     assert.equal(await attempt(deps, i, '7', 1), undefined);
     const back = await attempt(deps, i, '7', 2);
     assert.deepEqual(
@@ -122,65 +140,41 @@ describe('resets counted when workers die mid-call', { timeout: 30_000 }, async 
     );
     assert.equal(k.applied.get('aaaa0001'), 1, 'the retried attempt sent nothing');
     // The workflow folds the possible reset in and gives the item a fresh slot: a new activity.
-    const again = { ...i, item: { ...i.item, resets: 1 } };
+    const again = withResets(1);
     assert.equal(await attempt(deps, again, '8', 1), undefined);
     assert.equal((await attempt(deps, again, '8', 2))?.uncertain, 1);
-    const third = { ...i, item: { ...i.item, resets: 2 } };
+    const third = withResets(2);
     assert.equal(await attempt(deps, third, '9', 1), undefined); // accepted, then died while tracking
     const r = await attempt(deps, third, '9', 2);
     assert.deepEqual([r?.kind, r?.uncertain], ['tracked', 0]);
-    assert.equal(k.applied.get('aaaa0001'), 3);
-    assert.deepEqual(await report(store, i.campaignId), [
-      ['aaaa0001', 'succeeded', 3],
-      ['aaaa0002', 'succeeded', 3],
-    ]);
+    assert.deepEqual(await outcome(), both('succeeded', 3, 3));
   });
 
   it('a call lost mid-call before a hand-over: the accepted journal carries it through a tracking crash', async () => {
-    const k = scriptedKoophone(['die', 'ok']);
-    k.state.dieWhileTracking = 1;
-    const store = new FolderStore(root);
-    const deps = { client: k.client, store, pacer: new SubmitPacer() };
-    const i = input();
+    const { deps, i, outcome } = scenario(['die', 'ok'], 1);
     assert.equal(await attempt(deps, i, '7', 1), undefined);
     // The run handed over; the next run schedules the item again under another activity.
     assert.equal(await attempt(deps, i, '1', 1), undefined); // accepted, then died while tracking
     const r = await attempt(deps, i, '1', 2);
     assert.deepEqual([r?.kind, r?.uncertain], ['tracked', 1]);
-    assert.equal(k.applied.get('aaaa0001'), 2);
-    assert.deepEqual(await report(store, i.campaignId), [
-      ['aaaa0001', 'succeeded', 2],
-      ['aaaa0002', 'succeeded', 2],
-    ]);
+    assert.deepEqual(await outcome(), both('succeeded', 2, 2));
   });
 
   it('a possible reset goes back with a refusal once, and the next activity does not count it again', async () => {
-    const k = scriptedKoophone(['die', 'busy', 'ok']);
-    const store = new FolderStore(root);
-    const deps = { client: k.client, store, pacer: new SubmitPacer() };
-    const i = input();
+    const { deps, i, withResets, outcome } = scenario(['die', 'busy', 'ok']);
     assert.equal(await attempt(deps, i, '3', 1), undefined);
     const refused = await attempt(deps, i, '4', 1);
     assert.deepEqual([refused?.kind, refused?.uncertain], ['rejected', 1]);
-    const next = { ...i, item: { ...i.item, resets: 1 } };
-    const r = await attempt(deps, next, '5', 1);
+    const r = await attempt(deps, withResets(1), '5', 1);
     assert.deepEqual([r?.kind, r?.uncertain], ['tracked', 0]);
-    assert.equal(k.applied.get('aaaa0001'), 2);
-    assert.deepEqual(await report(store, i.campaignId), [
-      ['aaaa0001', 'succeeded', 2],
-      ['aaaa0002', 'succeeded', 2],
-    ]);
+    assert.deepEqual(await outcome(), both('succeeded', 2, 2));
   });
 
   it('an item whose activity failed for good still counts the calls its journal shows', async () => {
-    const k = scriptedKoophone(['die', 'ok']);
-    k.state.dieWhileTracking = 99;
-    const store = new FolderStore(root);
-    const deps = { client: k.client, store, pacer: new SubmitPacer() };
-    const i = input();
+    const { store, deps, i, withResets, outcome } = scenario(['die', 'ok'], 99);
     assert.equal(await attempt(deps, i, '7', 1), undefined); // died mid-call
     assert.equal((await attempt(deps, i, '7', 2))?.uncertain, 1); // handed back, told
-    const next = { ...i, item: { ...i.item, resets: 1 } };
+    const next = withResets(1);
     // Accepted, then every attempt dies while tracking until the workflow gives the item up.
     for (let n = 1; n <= 3; n += 1) assert.equal(await attempt(deps, next, '8', n), undefined);
     const written = await recordOutcomes(store, {
@@ -194,11 +188,7 @@ describe('resets counted when workers die mid-call', { timeout: 30_000 }, async 
       failedActivity: true,
     });
     assert.equal(written, 2);
-    assert.equal(k.applied.get('aaaa0001'), 2);
-    assert.deepEqual(await report(store, i.campaignId), [
-      ['aaaa0001', 'failed', 2],
-      ['aaaa0002', 'failed', 2],
-    ]);
+    assert.deepEqual(await outcome(), both('failed', 2, 2));
   });
 
   it('judges journals of every shape', () => {
