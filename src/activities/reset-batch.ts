@@ -41,18 +41,20 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
   const by = `${ctx.info.workflowExecution?.runId ?? ''}/${ctx.info.activityId}`;
   const uncertain = uncertainCalls(journal, by, ctx.info.attempt);
   if (journal?.taskId === '') journal = undefined;
+  // The mark left before a call; `answered` once that call was refused or handed back unsent.
+  const mark = (answered?: true): JobJournal => ({
+    taskId: '',
+    jobs: [],
+    submittedAt: Date.now(),
+    uncertain,
+    by,
+    ...(answered ? { answered } : {}),
+  });
   // A retried attempt (its worker died, or it timed out) still carries the first attempt's slot,
   // long past: sending now would add a call to those the workflow is pacing, and after a worker
   // loss several would go at once. Hand the item back for a fresh slot, with the possible resets.
   if (!journal && ctx.info.attempt > 1) {
-    await store.writeJournal(campaignId, item.key, {
-      taskId: '',
-      jobs: [],
-      submittedAt: Date.now(),
-      uncertain,
-      by,
-      answered: true,
-    });
+    await store.writeJournal(campaignId, item.key, mark(true));
     return {
       kind: 'retry',
       code: 'SLOT_EXPIRED',
@@ -76,8 +78,7 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
       input.minIntervalMs,
       ctx.info.currentAttemptScheduledTimestampMs,
     );
-    const mark = { taskId: '', jobs: [], submittedAt: Date.now(), uncertain, by };
-    await store.writeJournal(campaignId, item.key, mark);
+    await store.writeJournal(campaignId, item.key, mark());
     try {
       calls = 1;
       // Not cancellable: an aborted call may already have reset the phones. A call ends within the
@@ -102,7 +103,7 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
     } catch (err) {
       const result = { ...classifySubmitError(err), uncertain };
       // Answered: this call reset nothing, and the died calls before it go back with the result.
-      await store.writeJournal(campaignId, item.key, { ...mark, answered: true });
+      await store.writeJournal(campaignId, item.key, mark(true));
       metrics?.batchResetCall(result.kind, result.kind === 'retry' && result.throttled);
       ctx.log.warn('batch not accepted', {
         campaignId,

@@ -50,8 +50,8 @@ export async function trackJobs(
     (Date.now() < deadline || polls === 0 || (lastPollFailed && blindPollsLeft-- > 0))
   ) {
     const untilDeadline = deadline - Date.now();
-    const wait = untilDeadline > 0 ? Math.min(interval, untilDeadline) : polls === 0 ? 0 : FIRST_POLL_MS;
-    if (wait > 0) await ctx.sleep(wait);
+    if (untilDeadline > 0) await ctx.sleep(Math.min(interval, untilDeadline));
+    else if (polls > 0) await ctx.sleep(FIRST_POLL_MS);
     if (Date.now() >= heartbeatFrom) {
       ctx.heartbeat({ taskId: journal.taskId, polls, pending: pending.size });
       if (Date.now() - lastHeartbeatAt >= options.heartbeatTimeoutMs * 0.8) {
