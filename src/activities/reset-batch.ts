@@ -72,12 +72,30 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
       const changed = await checkSourceUnchanged(input.sourceFile);
       if (changed) return { kind: 'fatal', code: 'SOURCE_CHANGED', message: changed, calls: 0, uncertain };
     }
-    await pacer.wait(
+    const missed = await pacer.wait(
       campaignId,
       input.slotAt,
       input.minIntervalMs,
       ctx.info.currentAttemptScheduledTimestampMs,
+      input.lateToleranceMs,
     );
+    if (missed) {
+      // Nothing sent. Died calls an earlier activity's mark carries go back with this result; the
+      // answered mark keeps the next activity from counting them again.
+      if (uncertain > 0) await store.writeJournal(campaignId, item.key, mark(true));
+      metrics?.slotMissed();
+      ctx.log.info('batch slot missed', { campaignId, batchNo: item.batchNo, item: item.key, ...missed });
+      return {
+        kind: 'retry',
+        code: 'SLOT_MISSED',
+        message: `reached the worker ${missed.lateMs} ms after its slot; submitting in a new slot`,
+        lateMs: missed.lateMs,
+        throttled: false,
+        ambiguous: false,
+        calls: 0,
+        uncertain,
+      };
+    }
     await store.writeJournal(campaignId, item.key, mark());
     try {
       calls = 1;

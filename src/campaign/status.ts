@@ -49,6 +49,8 @@ export interface CampaignStatus {
   reason?: string;
   batchResetCalls: number;
   taskPolls: number;
+  /** Calls that reached a worker too late for their rate slot and went back, unsent, for a new one. */
+  slotsMissed: number;
   currentRate: number;
   configuredRate: number | string;
   currentConcurrency: number;

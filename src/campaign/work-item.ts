@@ -24,6 +24,13 @@ export interface WorkItem {
   lastError?: { code: string; message: string };
   /** Left the canary's sample: a phone refused as busy says nothing about the rollout. */
   outsideCanary?: true;
+  /** Slots missed in a row: the call reached a worker too late to be sent in it. */
+  missedSlots?: number;
+}
+
+export function withoutMissedSlots(item: WorkItem): WorkItem {
+  const { missedSlots: _, ...rest } = item;
+  return rest;
 }
 
 export function itemSize(item: Pick<WorkItem, 'range' | 'ids'>): number {
@@ -36,6 +43,12 @@ export interface ResetBatchInput {
   /** When this item's call may be sent: the workflow spaces calls by the campaign rate. */
   slotAt: number;
   minIntervalMs: number;
+  /**
+   * How late after its slot the call may still go. A later call is handed back (`SLOT_MISSED`)
+   * for a fresh slot: only the workflow knows the slots every worker holds. Absent: sent however
+   * late, spaced within the worker (an item that missed several slots, or an older workflow).
+   */
+  lateToleranceMs?: number;
   retryFailed: number;
   /** Re-resets for instances whose job was still running at the job timeout (default 0). */
   retryTimedOut?: number;
@@ -78,6 +91,8 @@ export type ResetBatchOutcome =
       code: string;
       message: string;
       retryAfterMs?: number;
+      /** `SLOT_MISSED`: how late after its slot the call would have gone. */
+      lateMs?: number;
       throttled: boolean;
       /** The call may have been applied (the answer was lost): count a possible reset. */
       ambiguous: boolean;

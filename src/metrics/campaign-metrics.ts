@@ -19,6 +19,8 @@ export interface CampaignMetrics {
   trackingEnded(jobs: number): void;
   /** Task queries sent while following jobs. */
   taskPolls(polls: number): void;
+  /** A call that reached this worker too late for its slot and went back for a fresh one. */
+  slotMissed(): void;
 }
 
 export const METRIC_NAMES = {
@@ -28,6 +30,7 @@ export const METRIC_NAMES = {
   resetsInFlight: 'koophone_resets_in_flight',
   batchesTracking: 'koophone_batches_tracking',
   taskPolls: 'koophone_task_polls_total',
+  slotsMissed: 'koophone_batch_reset_slots_missed_total',
 } as const;
 
 /** CampaignMetrics on a prom-client registry of its own (never the global one). */
@@ -58,6 +61,10 @@ export class PrometheusCampaignMetrics implements CampaignMetrics {
   private readonly polls = this.counter(
     'taskPolls',
     'Task queries sent to KooPhone while following reset jobs.',
+  );
+  private readonly missed = this.counter(
+    'slotsMissed',
+    'Batch-reset calls that reached this worker too late for their rate slot and were not sent.',
   );
 
   private counter<L extends string = never>(
@@ -101,6 +108,10 @@ export class PrometheusCampaignMetrics implements CampaignMetrics {
 
   taskPolls(polls: number): void {
     if (polls > 0) this.polls.inc(polls);
+  }
+
+  slotMissed(): void {
+    this.missed.inc();
   }
 
   /** The Prometheus text exposition of every metric in the registry. */

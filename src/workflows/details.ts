@@ -41,7 +41,7 @@ export function campaignDetails(status: CampaignStatus, now: number): string {
     '',
     `- rate: ${status.currentRate}/s (configured ${status.configuredRate}), ${status.currentConcurrency} batches in flight max`,
     `- error budget: ${fmt(status.errorBudget.used)} errors used of ${status.errorBudget.limit}; canary ${status.canary}`,
-    `- batch-reset calls: ${fmt(status.batchResetCalls)}, task polls: ${fmt(status.taskPolls)}, resets sent: ${fmt(status.resetsSent)}`,
+    `- batch-reset calls: ${fmt(status.batchResetCalls)}, task polls: ${fmt(status.taskPolls)}, resets sent: ${fmt(status.resetsSent)}${status.slotsMissed ? `, slots missed: ${fmt(status.slotsMissed)}` : ''}`,
     `- Temporal actions so far: ${fmt(status.cost.temporalActions)} (run ${status.run})`,
   ];
   if (status.nextWindow !== undefined || !status.windowOpen) {

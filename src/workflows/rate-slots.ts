@@ -16,9 +16,12 @@ export interface RateState {
   lastCutAt?: number;
   /** The limit the gateway told us, when it did. */
   knownLimit?: number;
+  /** Lead added while calls reach workers after their slots (see onSlotMissed). */
+  extraLeadMs?: number;
 }
 
 const CUT_COOLDOWN_MS = 2000;
+const MAX_EXTRA_LEAD_MS = 4000;
 const KNOWN_LIMIT_SHARE = 0.9;
 
 export function initialRate(rate: number, adaptive = false): RateState {
@@ -88,4 +91,22 @@ export function onClean(state: RateState, configured: number): void {
     state.current = Math.min(top, state.current + configured / 10);
     state.clean = 0;
   }
+}
+
+/**
+ * A call reached its worker `lateMs` after its slot and went back unsent: hand calls out earlier.
+ * Calls handed out together tend to miss together; each raises the lead by its lateness on top of
+ * half what was already added, so a burst of misses settles near twice the lateness, not its sum.
+ */
+export function onSlotMissed(state: RateState, lateMs: number): void {
+  const extra = state.extraLeadMs ?? 0;
+  state.extraLeadMs = Math.round(Math.min(MAX_EXTRA_LEAD_MS, Math.max(extra, extra / 2 + lateMs)));
+}
+
+/** A call made its slot: give back a little of the added lead, so it lasts only while needed. */
+export function onSlotMet(state: RateState): void {
+  if (state.extraLeadMs === undefined) return;
+  const extra = Math.floor(state.extraLeadMs * 0.95);
+  if (extra < 50) delete state.extraLeadMs;
+  else state.extraLeadMs = extra;
 }

@@ -19,7 +19,7 @@ import { withOptionDefaults, type CampaignOptions, type IdSource } from '../camp
 import { addCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from '../campaign/outcome';
 import type { CampaignCost, CampaignResult, CampaignState, CampaignStatus } from '../campaign/status';
 import { statusFromCounts } from '../campaign/status';
-import { itemSize, type ResetBatchResult, type WorkItem } from '../campaign/work-item';
+import { itemSize, withoutMissedSlots, type ResetBatchResult, type WorkItem } from '../campaign/work-item';
 import type { PreparedSource } from '../report/campaign-store';
 import {
   CampaignErrors,
@@ -43,6 +43,8 @@ import {
   intervalMs,
   nextSlotAt,
   onClean,
+  onSlotMet,
+  onSlotMissed,
   onOverloaded,
   onThrottled,
   takeSlot,
@@ -61,6 +63,8 @@ export interface CampaignCarry {
   resetsSent: number;
   calls: number;
   polls: number;
+  /** Calls handed back unsent because they reached a worker too late for their slot. */
+  slotsMissed?: number;
   /** Items waiting for their turn: bisected halves, retries, hand-overs. Capped by MAX_PENDING_IDS. */
   pending: WorkItem[];
   paused: boolean;
@@ -112,6 +116,9 @@ const MAX_PENDING_IDS = 2000;
 // A call whose slot is further away than this waits in the workflow (timer) rather than in a
 // sleeping activity, so activity timeouts stay short and predictable.
 const SLOT_LEAD_MS = 5000;
+// After this many slots missed in a row, an item's call goes however late (spaced within its
+// worker): a worker whose clock runs ahead of the server's would otherwise never send it.
+const MAX_MISSED_SLOTS = 3;
 // Submit retries back off exponentially from this, up to options.submitBackoffMaxMs.
 const BACKOFF_MIN_MS = 2000;
 // Temporal warns at 10 MB of history; hand over well before.
@@ -234,6 +241,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
       reason: s.abortReason ?? s.cancelReason,
       batchResetCalls: s.calls,
       taskPolls: s.polls,
+      slotsMissed: s.slotsMissed ?? 0,
       currentRate: Math.round(s.rate.current * 100) / 100,
       configuredRate: options.rate === 'auto' ? `auto (max ${options.rateMax})` : options.rate,
       currentConcurrency: concurrency(),
@@ -358,10 +366,15 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   const ownThreshold = patched('own-history-threshold');
   const drainReserve = patched('hand-over-drain-reserve');
   const busyLeavesCanary = patched('busy-instance-leaves-canary');
+  const lateHandBack = patched('late-slot-hand-back');
   // The SDK records each patch it applies in the TemporalChangeVersion search attribute: an upsert.
-  s.cost.searchAttributeUpserts += [leadByInterval, ownThreshold, drainReserve, busyLeavesCanary].filter(
-    Boolean,
-  ).length;
+  s.cost.searchAttributeUpserts += [
+    leadByInterval,
+    ownThreshold,
+    drainReserve,
+    busyLeavesCanary,
+    lateHandBack,
+  ].filter(Boolean).length;
 
   // ---- prepare: read, validate and spool the ids once, before any reset is sent -----------
   if (!s.prepared) {
@@ -401,9 +414,22 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     dueInFlight() < concurrency() &&
     windowEnd(Date.now()) !== undefined;
   // How far ahead of its slot a call may be handed to a worker: a few intervals, so a rate cut
-  // (429) takes effect within a few calls, never more than SLOT_LEAD_MS.
+  // (429) takes effect within a few calls, never more than SLOT_LEAD_MS; longer while calls reach
+  // workers late (a loaded machine), so they still make their slots.
   const slotLead = () =>
-    leadByInterval ? Math.min(SLOT_LEAD_MS, Math.max(1000, 3 * intervalMs(s.rate))) : SLOT_LEAD_MS;
+    leadByInterval
+      ? Math.min(
+          SLOT_LEAD_MS,
+          Math.max(1000, 3 * intervalMs(s.rate)) + (lateHandBack ? (s.rate.extraLeadMs ?? 0) : 0),
+        )
+      : SLOT_LEAD_MS;
+  // A call later than this after its slot goes back for a fresh one: sends then stay within
+  // [slot, slot + tolerance], so no second holds more than rate + max(1, rate/10) calls, however
+  // many workers there are and however late they run.
+  const lateTolerance = (item: WorkItem) =>
+    lateHandBack && (item.missedSlots ?? 0) < MAX_MISSED_SLOTS
+      ? Math.max(intervalMs(s.rate), 100)
+      : undefined;
   const slotReady = (now: number) => nextSlotAt(s.rate, now) - now <= slotLead();
 
   const nextItem = (now: number): WorkItem | undefined => {
@@ -491,7 +517,11 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     // Calls that died with their worker may have reset these phones: whatever comes of the item
     // next (a retry, halves, a re-reset round, a line given up) counts them.
     const uncertain = r.uncertain ?? 0;
-    const item = uncertain > 0 ? { ...done, resets: done.resets + uncertain } : done;
+    const missed = lateHandBack && r.kind === 'retry' && r.code === 'SLOT_MISSED';
+    const counted = uncertain > 0 ? { ...done, resets: done.resets + uncertain } : done;
+    // Missed slots count only in a row: once the call went, the next call starts afresh.
+    const item = !missed && counted.missedSlots !== undefined ? withoutMissedSlots(counted) : counted;
+    if (lateHandBack && r.calls > 0) onSlotMet(s.rate);
     if (r.kind !== 'tracked') s.resetsSent += uncertain * size;
     s.calls += r.calls;
     s.cost.activityRetries += Math.max(0, (r.attempt ?? 1) - 1);
@@ -519,6 +549,21 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
         break;
       }
       case 'retry': {
+        if (missed) {
+          // Not an API error: nothing was sent. A fresh slot now, and a longer lead from here on.
+          onSlotMissed(s.rate, r.lateMs ?? 0);
+          s.slotsMissed = (s.slotsMissed ?? 0) + 1;
+          const missedSlots = (item.missedSlots ?? 0) + 1;
+          if (missedSlots === MAX_MISSED_SLOTS) {
+            log.warn('calls reach workers too late for their slots; sending this one however late', {
+              campaignId,
+              item: item.key,
+              lateMs: r.lateMs,
+            });
+          }
+          s.pending.push({ ...item, missedSlots, notBefore: now });
+          break;
+        }
         if (r.throttled) onThrottled(s.rate, configuredRate, now, r.message);
         else if (r.code === 'KOOPHONE.API.9999') onOverloaded(s.rate, configuredRate, now);
         if (r.ambiguous) s.resetsSent += size;
@@ -617,6 +662,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
             item,
             slotAt,
             minIntervalMs: intervalMs(s.rate),
+            ...(lateTolerance(item) !== undefined ? { lateToleranceMs: lateTolerance(item) } : {}),
             retryFailed: options.retryFailed,
             retryTimedOut: options.retryTimedOut,
             noRetryCodes: options.noRetryCodes,

@@ -109,6 +109,8 @@ describe('worker metrics (METRICS_PORT)', () => {
     assert.equal(s.get('koophone_batches_tracking'), 0);
     assert.equal(s.get('koophone_task_polls_total'), stats.calls.getTask);
     const status = await handle.query(statusQuery);
+    // Exported from the first scrape (0 unless a call reached the worker too late for its slot).
+    assert.equal(s.get('koophone_batch_reset_slots_missed_total'), status.slotsMissed);
     assert.equal(status.succeeded, 300);
     // Node process metrics come with the project's registry.
     assert.ok(

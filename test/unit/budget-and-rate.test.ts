@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { budgetExceeded, canaryFailed } from '../../src/workflows/budget';
-import { initialRate, onClean, onThrottled, takeSlot } from '../../src/workflows/rate-slots';
+import {
+  initialRate,
+  onClean,
+  onSlotMet,
+  onSlotMissed,
+  onThrottled,
+  takeSlot,
+} from '../../src/workflows/rate-slots';
 import { campaignOptionsSchema } from '../../src/campaign/options';
 
 describe('error budget', () => {
@@ -41,6 +48,23 @@ describe('rate slots', () => {
     assert.equal(r.current, 6);
     for (let i = 0; i < 100; i++) onClean(r, 10);
     assert.equal(r.current, 10);
+  });
+});
+
+describe('slot lead', () => {
+  it('grows while calls miss their slots, settles near twice the lateness, and wears off', () => {
+    const state = initialRate(8);
+    // Six calls handed out together all reached their worker 1.7 s late.
+    for (let i = 0; i < 6; i += 1) onSlotMissed(state, 1700);
+    assert.ok(state.extraLeadMs! >= 1700 && state.extraLeadMs! <= 3400, `extra lead ${state.extraLeadMs} ms`);
+    for (let i = 0; i < 20; i += 1) onSlotMissed(state, 10_000);
+    assert.equal(state.extraLeadMs, 4000, 'capped');
+    let met = 0;
+    while (state.extraLeadMs !== undefined) {
+      onSlotMet(state);
+      met += 1;
+    }
+    assert.ok(met > 20 && met < 100, `worn off after ${met} calls on time`);
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { SubmitPacer } from '../../src/activities/submit-pacer';
+import { SubmitPacer, type MissedSlot } from '../../src/activities/submit-pacer';
 
 /** How long one pacer.wait takes, run inside an activity context (the pacer sleeps through it). */
 async function timed(
@@ -42,5 +42,31 @@ describe('submit pacer', { timeout: 20_000 }, () => {
       total >= 400,
       `4 overdue calls took ${total} ms, expected 3 × 150 ms of spacing (less timer slack)`,
     );
+  });
+
+  it('hands back a call later than the tolerance, at once and without holding a slot', async () => {
+    const pacer = new SubmitPacer();
+    const env = new MockActivityEnvironment();
+    const now = Date.now();
+    const t0 = Date.now();
+    const missed: MissedSlot | undefined = await env.run(() =>
+      pacer.wait('c1', now - 1000, 100, now - 2000, 100),
+    );
+    assert.ok(missed && missed.lateMs >= 1000, `missed: ${JSON.stringify(missed)}`);
+    assert.ok(Date.now() - t0 < 50, 'a missed slot is not waited for');
+    // Within the tolerance a late call still goes, and the missed one did not push it back.
+    const late = await env.run(() => pacer.wait('c1', Date.now() - 40, 100, now - 2000, 100));
+    assert.equal(late, undefined);
+  });
+
+  it('hands back a call whose wait ended too late because the process stalled', async () => {
+    const pacer = new SubmitPacer();
+    const env = new MockActivityEnvironment();
+    const now = Date.now();
+    const waiting: Promise<MissedSlot | undefined> = env.run(() => pacer.wait('c1', now + 50, 100, now, 100));
+    // The event loop blocked past the slot, as a CPU-starved or SIGSTOPped worker would be.
+    while (Date.now() < now + 400);
+    const missed: MissedSlot | undefined = await waiting;
+    assert.ok(missed && missed.lateMs >= 250, `missed: ${JSON.stringify(missed)}`);
   });
 });

@@ -170,6 +170,21 @@ describe('resets counted when workers die mid-call', { timeout: 30_000 }, async 
     assert.deepEqual(await outcome(), both('succeeded', 2, 2));
   });
 
+  it('a call lost mid-call, then a missed slot: the possible reset goes back once, nothing is sent', async () => {
+    const { k, deps, i, withResets, outcome } = scenario(['die', 'ok']);
+    assert.equal(await attempt(deps, i, '7', 1), undefined);
+    // The next run's activity reaches its worker long after its slot (slotAt 0).
+    const late = await attempt(deps, { ...i, lateToleranceMs: 100 }, '1', 1);
+    assert.deepEqual(
+      [late?.kind, late?.kind === 'retry' && late.code, late?.uncertain, late?.calls],
+      ['retry', 'SLOT_MISSED', 1, 0],
+    );
+    assert.equal(k.applied.get('aaaa0001'), 1, 'the late call was not sent');
+    const r = await attempt(deps, withResets(1), '2', 1);
+    assert.deepEqual([r?.kind, r?.uncertain], ['tracked', 0]);
+    assert.deepEqual(await outcome(), both('succeeded', 2, 2));
+  });
+
   it('an item whose activity failed for good still counts the calls its journal shows', async () => {
     const { store, deps, i, withResets, outcome } = scenario(['die', 'ok'], 99);
     assert.equal(await attempt(deps, i, '7', 1), undefined); // died mid-call
