@@ -6,16 +6,31 @@ import { unreportedResets } from './uncertain-calls';
 
 /**
  * Writes outcomes the workflow decided without an API answer: instances canceled or never sent
- * when a campaign stops, and items given up after their retry time ran out or after their batch
- * activity failed for good. Returns the count.
+ * when a campaign stops, and items given up after their retry time ran out, after their batch
+ * activity failed for good, or while handed over. Returns the count.
  */
 export async function recordOutcomes(store: CampaignStore, input: RecordOutcomesInput): Promise<number> {
+  const journal = input.failedActivity ? await store.readJournal(input.campaignId, input.part) : undefined;
+  const resets = input.resets + unreportedResets(journal);
+  // An accepted call nobody followed to its end: the phone was reset; its job says how it went.
+  const jobOf = new Map(journal?.taskId ? journal.jobs.map((j) => [j.instanceId, j.jobId]) : []);
+  const unfollowed = journal?.taskId
+    ? `; its reset was accepted (task ${journal.taskId}) but its job was not followed to the end`
+    : '';
   const lines: ReportLine[] = [];
-  const resets =
-    input.resets +
-    (input.failedActivity ? unreportedResets(await store.readJournal(input.campaignId, input.part)) : 0);
-  const add = (id: string) =>
-    lines.push(reportLine(id, input.outcome, resets, '', input.errorCode, input.errorMsg));
+  const add = (id: string) => {
+    const jobId = jobOf.get(id);
+    lines.push(
+      reportLine(
+        id,
+        input.outcome,
+        resets,
+        jobId ?? '',
+        input.errorCode,
+        input.errorMsg + (jobId ? unfollowed : ''),
+      ),
+    );
+  };
   for (const id of input.ids ?? []) add(id);
   if (input.spoolRange) {
     for (const id of await store.readSpool(input.campaignId, input.spoolRange.start, input.spoolRange.end))

@@ -26,11 +26,20 @@ export interface WorkItem {
   outsideCanary?: true;
   /** Slots missed in a row: the call reached a worker too late to be sent in it. */
   missedSlots?: number;
+  /**
+   * Its activity was canceled at a hand-over (continue-as-new) and reported nothing: its journal
+   * may hold an accepted call or a call in flight that `resets` does not count yet.
+   */
+  handedOver?: true;
 }
 
-export function withoutMissedSlots(item: WorkItem): WorkItem {
-  const { missedSlots: _, ...rest } = item;
-  return rest;
+/**
+ * The item as an activity's result leaves it: what its last activity did is now reported (so it
+ * is no longer handed over), and slots missed count only in a row.
+ */
+export function afterResult(item: WorkItem, missedSlot: boolean): WorkItem {
+  const { missedSlots, handedOver: _, ...rest } = item;
+  return missedSlot && missedSlots !== undefined ? { ...rest, missedSlots } : rest;
 }
 
 export function itemSize(item: Pick<WorkItem, 'range' | 'ids'>): number {
@@ -126,9 +135,10 @@ export interface RecordOutcomesInput {
   outcome: 'failed' | 'rejected' | 'canceled';
   resets: number;
   /**
-   * The item's batch activity failed after all its attempts: add the calls its journal (named
-   * `part`) shows it made, which no result reported (at worst it counts again a call an earlier
-   * result did report: the report errs on the high side, never the low).
+   * The item's last batch activity never reported (it failed after all its attempts, or it was
+   * handed over and the campaign stopped before it ran again): add the calls its journal (named
+   * `part`) shows it made (at worst it counts again a call an earlier result did report: the
+   * report errs on the high side, never the low), and name an accepted call's jobs.
    */
   failedActivity?: boolean;
   errorCode: string;

@@ -19,7 +19,7 @@ import { withOptionDefaults, type CampaignOptions, type IdSource } from '../camp
 import { addCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from '../campaign/outcome';
 import type { CampaignCost, CampaignResult, CampaignState, CampaignStatus } from '../campaign/status';
 import { statusFromCounts } from '../campaign/status';
-import { itemSize, withoutMissedSlots, type ResetBatchResult, type WorkItem } from '../campaign/work-item';
+import { afterResult, itemSize, type ResetBatchResult, type WorkItem } from '../campaign/work-item';
 import type { PreparedSource } from '../report/campaign-store';
 import {
   CampaignErrors,
@@ -518,9 +518,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     // next (a retry, halves, a re-reset round, a line given up) counts them.
     const uncertain = r.uncertain ?? 0;
     const missed = lateHandBack && r.kind === 'retry' && r.code === 'SLOT_MISSED';
-    const counted = uncertain > 0 ? { ...done, resets: done.resets + uncertain } : done;
-    // Missed slots count only in a row: once the call went, the next call starts afresh.
-    const item = !missed && counted.missedSlots !== undefined ? withoutMissedSlots(counted) : counted;
+    const item = afterResult(uncertain > 0 ? { ...done, resets: done.resets + uncertain } : done, missed);
     if (lateHandBack && r.calls > 0) onSlotMet(s.rate);
     if (r.kind !== 'tracked') s.resetsSent += uncertain * size;
     s.calls += r.calls;
@@ -674,7 +672,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
       } catch (err) {
         if (isCancellation(err)) {
           // Handed over at continue-as-new: its journal lets the next run resume tracking.
-          s.pending.push({ ...item, notBefore: Date.now() });
+          s.pending.push({ ...item, handedOver: true, notBefore: Date.now() });
           inFlight.delete(item.key);
           return;
         }
@@ -790,7 +788,10 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   // ---- wind down: account for everything not reset, assemble the report ---------------------
   if (stopping()) {
     const reason = s.cancelReason ?? `campaign aborted: ${s.abortReason}`;
-    for (const item of s.pending.splice(0)) await giveUp(item, 'canceled', 'CANCELED', reason);
+    // A handed-over item may have had its call accepted: its line counts that reset and names the job.
+    for (const item of s.pending.splice(0)) {
+      await giveUp(item, 'canceled', 'CANCELED', reason, item.handedOver === true);
+    }
     if (s.nextBatch < totalBatches()) {
       const from = s.nextBatch * options.batchSize;
       const n = await recordOutcomes({

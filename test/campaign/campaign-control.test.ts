@@ -103,4 +103,55 @@ describe('campaign control: pause, resume, cancel, continue-as-new', () => {
       'campaign-continue-as-new',
     );
   });
+
+  it('canceled while paused after a hand-over: an item handed over mid-tracking still counts its accepted reset', async () => {
+    // Jobs outlast the drain, so the hand-over cancels batches whose calls were accepted.
+    env.sim.setFaults({ jobDurationMs: '20000..30000' });
+    try {
+      const ids = env.ids(60, 9000);
+      const callsBefore = env.sim.stats().calls.batchReset;
+      const handle = await env.start(
+        {
+          concurrency: 30,
+          rate: 50,
+          batchSize: 1,
+          canary: 0,
+          // 30 batches in flight reserve 120 events: the run hands over as soon as they start.
+          maxHistoryEvents: 100,
+          drainTimeoutMs: 8000,
+        },
+        { kind: 'inline', ids },
+      );
+      const firstRun = (await handle.describe()).runId;
+      await waitFor(() => env.sim.stats().calls.batchReset >= callsBefore + 10, 30_000, 50);
+      // Paused while the run drains: the next run starts paused, the handed-over items wait.
+      await handle.executeUpdate(pauseUpdate);
+      await waitFor(async () => (await handle.describe()).runId !== firstRun, 30_000);
+      await waitFor(async () => (await handle.query(statusQuery)).state === 'paused', 30_000);
+      await handle.executeUpdate(cancelUpdate, { args: ['operator test'] });
+      const result = await handle.result();
+      assert.equal(result.state, 'canceled');
+
+      const lines = await env.report(handle.workflowId);
+      assert.equal(lines.length, ids.length);
+      const accepted = lines.filter((l) => (env.sim.instance(l.instance_id)?.resets ?? 0) > 0);
+      assert.ok(accepted.length >= 10, `${accepted.length} phones reset before the hand-over`);
+      for (const l of lines) {
+        const applied = env.sim.instance(l.instance_id)?.resets ?? 0;
+        assert.ok(
+          l.resets >= applied,
+          `${l.instance_id} (${l.outcome}): report ${l.resets} < applied ${applied}`,
+        );
+      }
+      // The canceled ones among them name their job, so the operator can look it up.
+      const handedOver = accepted.filter((l) => l.outcome === 'canceled');
+      assert.ok(handedOver.length > 0, 'some accepted items were handed over and then canceled');
+      for (const l of handedOver) {
+        assert.notEqual(l.job_id, '', l.instance_id);
+        assert.match(l.error_msg, /accepted \(task .+\) but its job was not followed/);
+      }
+    } finally {
+      env.sim.setFaults({ jobDurationMs: '300..900' });
+    }
+  });
 });
