@@ -197,7 +197,10 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
           resets,
           jobId,
           'JOB_TIMEOUT',
-          `job still running after ${input.jobTimeoutMs} ms`,
+          tracked.unanswered
+            ? `job state unknown: task queries failing for ${Math.round(tracked.unanswered.sinceMs / 1000)} s ` +
+                `past the ${input.jobTimeoutMs} ms job timeout (last: ${tracked.unanswered.code} ${tracked.unanswered.message})`
+            : `job still running after ${input.jobTimeoutMs} ms`,
         ),
       );
     }

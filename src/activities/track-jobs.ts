@@ -12,11 +12,16 @@ export interface TrackedJobs {
   heartbeats: number;
   /** Set when the task query itself failed for good (the jobs' fate is unknown). */
   queryError?: { code: string; message: string };
+  /** Set when the queries were still failing (retryably) when tracking gave up past the deadline. */
+  unanswered?: { code: string; message: string; sinceMs: number };
 }
 
 const FIRST_POLL_MS = 2000; // KooPhone jobs take seconds at best; never poll a task faster.
 const MAX_POLL_MS = 15_000;
-const GRACE_POLLS = 3;
+// Past the job timeout, queries that fail (an API outage) go on with backoff this long: a job
+// is only "timed out" once KooPhone said it was still running, or stayed silent all this time.
+// Well inside the activity's start-to-close timeout (job timeout + 15 min).
+const UNANSWERED_GRACE_MS = 10 * 60_000;
 
 /**
  * Follows one task's jobs until each is 2 (succeeded) or -1 (failed), or the job timeout passes.
@@ -38,32 +43,44 @@ export async function trackJobs(
   let heartbeats = 0;
   let lastHeartbeatAt = -Infinity;
   let queryError: TrackedJobs['queryError'];
+  const beat = () => {
+    if (Date.now() < heartbeatFrom) return;
+    ctx.heartbeat({ taskId: journal.taskId, polls, pending: pending.size });
+    if (Date.now() - lastHeartbeatAt >= options.heartbeatTimeoutMs * 0.8) {
+      heartbeats += 1;
+      lastHeartbeatAt = Date.now();
+    }
+  };
+  // The wait between polls grows past the heartbeat timeout an operator may choose: heartbeat
+  // through it, so a long wait is not taken for a dead worker (and the attempt retried).
+  const wait = async (ms: number) => {
+    const until = Date.now() + ms;
+    for (let left = ms; left > 0; left = until - Date.now()) {
+      await ctx.sleep(Math.min(left, options.heartbeatTimeoutMs / 2));
+      if (Date.now() < until) beat();
+    }
+  };
 
   // "Timed out" must mean the job was still running at the deadline, not that the last queries
-  // failed: past the deadline, a few more polls are allowed while the answers are errors. An
-  // attempt that resumes tracking after the deadline (its worker died) asks once, at once: the
-  // jobs have most likely ended while nobody was looking.
-  let blindPollsLeft = GRACE_POLLS;
-  let lastPollFailed = false;
+  // failed: past the deadline, polling goes on while the answers are errors (an outage), for up
+  // to UNANSWERED_GRACE_MS. An attempt that resumes tracking after the deadline (its worker died)
+  // asks once, at once: the jobs have most likely ended while nobody was looking.
+  let failingSince: number | undefined;
+  let lastError: { code: string; message: string } | undefined;
   while (
     pending.size > 0 &&
-    (Date.now() < deadline || polls === 0 || (lastPollFailed && blindPollsLeft-- > 0))
+    (Date.now() < deadline ||
+      polls === 0 ||
+      (failingSince !== undefined && Date.now() < deadline + UNANSWERED_GRACE_MS))
   ) {
     const untilDeadline = deadline - Date.now();
-    if (untilDeadline > 0) await ctx.sleep(Math.min(interval, untilDeadline));
-    else if (polls > 0) await ctx.sleep(FIRST_POLL_MS);
-    if (Date.now() >= heartbeatFrom) {
-      ctx.heartbeat({ taskId: journal.taskId, polls, pending: pending.size });
-      if (Date.now() - lastHeartbeatAt >= options.heartbeatTimeoutMs * 0.8) {
-        heartbeats += 1;
-        lastHeartbeatAt = Date.now();
-      }
-    }
+    if (untilDeadline > 0) await wait(Math.min(interval, untilDeadline));
+    else if (polls > 0) await wait(Math.min(interval, deadline + UNANSWERED_GRACE_MS - Date.now()));
+    beat();
     try {
       polls += 1;
-      lastPollFailed = true;
       const task = await client.getTask(journal.taskId, { signal: ctx.cancellationSignal });
-      lastPollFailed = false;
+      failingSince = undefined;
       for (const job of task.jobs) {
         if (job.status !== 1 && pending.delete(job.jobId)) ended.set(job.jobId, job);
       }
@@ -73,6 +90,8 @@ export async function trackJobs(
         queryError = { code: err.code, message: err.message };
         break;
       }
+      failingSince ??= Date.now();
+      lastError = { code: err.code, message: err.message };
       ctx.log.warn('task query failed, will poll again', {
         taskId: journal.taskId,
         code: err.code,
@@ -81,5 +100,16 @@ export async function trackJobs(
     }
     interval = Math.min(Math.round(interval * 1.5), MAX_POLL_MS);
   }
-  return { ended, timedOut: queryError ? [] : [...pending.values()], polls, heartbeats, queryError };
+  const unanswered =
+    failingSince !== undefined && lastError && pending.size > 0
+      ? { ...lastError, sinceMs: Date.now() - failingSince }
+      : undefined;
+  return {
+    ended,
+    timedOut: queryError ? [] : [...pending.values()],
+    polls,
+    heartbeats,
+    ...(queryError ? { queryError } : {}),
+    ...(unanswered ? { unanswered } : {}),
+  };
 }
