@@ -7,7 +7,7 @@ import type { CampaignStore, JobJournal } from '../report/campaign-store';
 import { classifySubmitError } from './classify-submit-error';
 import { checkSourceUnchanged } from './source-check';
 import type { SubmitPacer } from './submit-pacer';
-import { trackJobs } from './track-jobs';
+import { trackJobs, type TrackedJobs } from './track-jobs';
 import { uncertainCalls } from './uncertain-calls';
 
 export interface ResetBatchDeps {
@@ -197,10 +197,7 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
           resets,
           jobId,
           'JOB_TIMEOUT',
-          tracked.unanswered
-            ? `job state unknown: task queries failing for ${Math.round(tracked.unanswered.sinceMs / 1000)} s ` +
-                `past the ${input.jobTimeoutMs} ms job timeout (last: ${tracked.unanswered.code} ${tracked.unanswered.message})`
-            : `job still running after ${input.jobTimeoutMs} ms`,
+          timedOutMessage(tracked.unanswered, input.jobTimeoutMs),
         ),
       );
     }
@@ -233,6 +230,16 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
     heartbeats: tracked.heartbeats,
     uncertain,
   };
+}
+
+/** Still running as KooPhone last said, or unknown because its task queries kept failing. */
+function timedOutMessage(unanswered: TrackedJobs['unanswered'], jobTimeoutMs: number): string {
+  if (!unanswered) return `job still running after ${jobTimeoutMs} ms`;
+  const since = Math.round(unanswered.sinceMs / 1000);
+  return (
+    `job state unknown: task queries failing for ${since} s past the ${jobTimeoutMs} ms job timeout ` +
+    `(last: ${unanswered.code} ${unanswered.message})`
+  );
 }
 
 function line(

@@ -426,10 +426,10 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   // A call later than this after its slot goes back for a fresh one: sends then stay within
   // [slot, slot + tolerance], so no second holds more than rate + max(1, rate/10) calls, however
   // many workers there are and however late they run.
-  const lateTolerance = (item: WorkItem) =>
+  const lateTolerance = (item: WorkItem): { lateToleranceMs?: number } =>
     lateHandBack && (item.missedSlots ?? 0) < MAX_MISSED_SLOTS
-      ? Math.max(intervalMs(s.rate), 100)
-      : undefined;
+      ? { lateToleranceMs: Math.max(intervalMs(s.rate), 100) }
+      : {};
   const slotReady = (now: number) => nextSlotAt(s.rate, now) - now <= slotLead();
 
   const nextItem = (now: number): WorkItem | undefined => {
@@ -660,7 +660,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
             item,
             slotAt,
             minIntervalMs: intervalMs(s.rate),
-            ...(lateTolerance(item) !== undefined ? { lateToleranceMs: lateTolerance(item) } : {}),
+            ...lateTolerance(item),
             retryFailed: options.retryFailed,
             retryTimedOut: options.retryTimedOut,
             noRetryCodes: options.noRetryCodes,
