@@ -1,7 +1,9 @@
 import type { RecordOutcomesInput, ResetBatchInput } from '../campaign/work-item';
 import type { KoophoneClient } from '../koophone';
 import type { CampaignMetrics } from '../metrics/campaign-metrics';
+import type { HolderLiveness } from '../leases';
 import type { CampaignStore } from '../report/campaign-store';
+import { joinAccount, runningCampaigns } from './account';
 import { prepareCampaign, type PrepareInput } from './prepare-campaign';
 import { recordOutcomes } from './record-outcomes';
 import { resetBatch } from './reset-batch';
@@ -14,6 +16,8 @@ export interface ActivityDeps {
   store: CampaignStore;
   /** Optional operational counters (Prometheus in the worker); absent in most tests. */
   metrics?: CampaignMetrics;
+  /** Whether a lease holder still runs (tests may inject one); by default asked from Temporal. */
+  liveness?: HolderLiveness;
 }
 
 /**
@@ -35,7 +39,14 @@ export function createActivities(deps: ActivityDeps) {
       deps.metrics?.outcomes({ [input.outcome]: written });
       return written;
     },
-    finalizeReport: (input: { campaignId: string }) => deps.store.finalize(input.campaignId),
+    /** Assembles the report and gives the campaign's phones back: nothing it held is leased now. */
+    finalizeReport: async (input: { campaignId: string; state?: string }) => {
+      const report = await deps.store.finalize(input.campaignId, input.state);
+      await deps.store.releaseLease(input.campaignId);
+      return report;
+    },
+    joinAccount,
+    runningCampaigns,
     /** Smoke/connectivity check: the worker can reach KooPhone with its credentials. */
     checkKoophone: async () => {
       const page = await deps.client.listInstances({ pageNo: 1, pageSize: 1 });

@@ -1,22 +1,36 @@
-import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { IdSource } from '../campaign/options';
-import type { ReportLine } from '../campaign/outcome';
+import { CAMPAIGN_ID_REUSED, PHONES_LEASED, SOURCE_CHANGED, type CampaignSafety } from '../campaign/safety';
 import type { KoophoneClient } from '../koophone';
-import type { CampaignStore, PreparedSource } from '../report/campaign-store';
-import { readIdFile, readInlineIds, SourceError, type ReadIds } from '../sources';
+import { describeOverlap, findOverlap, temporalLiveness, type HolderLiveness } from '../leases';
+import type { CampaignStore, PreparedSource, StoredCampaign } from '../report/campaign-store';
+import {
+  describePin,
+  pinOf,
+  readIdFile,
+  readInlineIds,
+  samePin,
+  selectFleet,
+  SourceError,
+  type ReadIds,
+} from '../sources';
 import { reportLine } from './reset-batch';
 import { sha256File } from './source-check';
 
 export interface PrepareDeps {
   client: KoophoneClient;
   store: CampaignStore;
+  /** Whether a lease holder still runs; by default asked from Temporal with the worker's client. */
+  liveness?: HolderLiveness;
 }
 
 export interface PrepareInput {
   campaignId: string;
   source: IdSource;
+  /** The workflow's first run id: the store belongs to this execution. Absent from older workflows. */
+  owner?: string;
+  safety?: CampaignSafety;
 }
 
 /** Failure type strings are stable names the workflow and the CLI match on. */
@@ -26,74 +40,134 @@ async function* iterate(ids: string[]): AsyncGenerator<string> {
   yield* ids;
 }
 
+interface ReadSource {
+  read: ReadIds;
+  frozen: string[];
+  file?: PreparedSource['file'];
+}
+
+async function readSource(client: KoophoneClient, source: IdSource): Promise<ReadSource> {
+  if (source.kind === 'inline') return { read: readInlineIds(source.ids), frozen: [] };
+  if (source.kind === 'file') {
+    const before = await stat(source.path).catch(() => undefined);
+    const sha = before ? await sha256File(source.path) : '';
+    const read = await readIdFile(source.path, source.format);
+    return {
+      read,
+      frozen: [],
+      ...(before
+        ? { file: { path: source.path, size: before.size, mtimeMs: before.mtimeMs, sha256: sha } }
+        : {}),
+    };
+  }
+  // Frozen phones would only make the API refuse whole batches: they are reported skipped.
+  const ctx = Context.current();
+  const fleet = await selectFleet(
+    client.iterateInstances(
+      { instanceName: source.namePrefix, poolSceneTag: source.poolTag, poolName: source.poolName },
+      1000,
+    ),
+    (n) => n % 10_000 === 0 && ctx.heartbeat({ entries: n }),
+  );
+  if (fleet.ids.length === 0 && fleet.frozen.length === 0) {
+    throw new SourceError(['the fleet selector matched no instances']);
+  }
+  return {
+    read: { ids: fleet.ids, duplicates: fleet.duplicates, entries: fleet.entries },
+    frozen: fleet.frozen,
+  };
+}
+
+function reusedMessage(campaignId: string, old: StoredCampaign): string {
+  const when = old.finishedAt ?? old.preparedAt;
+  const state = old.finalState ?? 'unfinished';
+  return (
+    `campaign id ${campaignId} already has stored data from an earlier campaign ` +
+    `(${state}${when ? ` ${when}` : ''}, ${old.total} phones); its report would be taken for this ` +
+    `one's. Start with another campaign id, or archive the old data (start --archive-old)`
+  );
+}
+
 /**
- * Reads the whole id source once, before any reset is sent: validates every id (a bad file fails
- * the campaign with line numbers and nothing started), drops duplicates, and writes the
- * deduplicated ids to the campaign's spool, from which every batch reads its slice. A retried
- * prepare returns the first one's record, so the spool never changes under running batches.
+ * Reads the whole id source once, before any reset is sent, and makes the campaign's store:
+ * - the store belongs to one workflow execution: data left by an earlier campaign with the same
+ *   id is refused (CAMPAIGN_ID_REUSED) or archived when the operator asked;
+ * - the ids must be the set the operator approved (SOURCE_CHANGED otherwise);
+ * - phones another running campaign holds are refused (PHONES_LEASED) or skipped, and the
+ *   campaign takes the lease on the rest, all under the store's lease lock;
+ * - the deduplicated ids go to the spool, from which every batch reads its slice.
+ * A retried prepare of the same execution returns the first one's record.
  */
 export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): Promise<PreparedSource> {
   const { store, client } = deps;
-  const existing = await store.readPrepared(input.campaignId);
-  if (existing) return existing;
-  const ctx = Context.current();
-  const { source } = input;
-
-  let read: ReadIds;
-  const skippedLines: ReportLine[] = [];
-  let file: PreparedSource['file'];
-  try {
-    if (source.kind === 'inline') {
-      read = readInlineIds(source.ids);
-    } else if (source.kind === 'file') {
-      const before = await stat(source.path).catch(() => undefined);
-      const sha = before ? await sha256File(source.path) : '';
-      read = await readIdFile(source.path, source.format);
-      if (before) file = { path: source.path, size: before.size, mtimeMs: before.mtimeMs, sha256: sha };
-    } else {
-      // A fleet campaign is pinned to the fleet as listed now; frozen phones would only make the
-      // API refuse whole batches, so they are reported as skipped instead of sent.
-      const byRegion = new Map<string, string[]>();
-      let entries = 0;
-      for await (const inst of client.iterateInstances(
-        { instanceName: source.namePrefix, poolSceneTag: source.poolTag, poolName: source.poolName },
-        1000,
-      )) {
-        entries += 1;
-        if (entries % 10_000 === 0) ctx.heartbeat({ entries });
-        if (inst.frozenStatus === 1) {
-          skippedLines.push(
-            reportLine(inst.instanceId, 'skipped', 0, '', 'FROZEN', 'instance is frozen (frozen_status 1)'),
-          );
-          continue;
-        }
-        const list = byRegion.get(inst.region) ?? [];
-        list.push(inst.instanceId);
-        byRegion.set(inst.region, list);
-      }
-      // Batches never mix regions: the API refuses such calls (KOOPHONE.API.1002).
-      const ids = [...byRegion.keys()].sort().flatMap((r) => byRegion.get(r)!);
-      if (ids.length === 0 && skippedLines.length === 0) {
-        throw new SourceError(['the fleet selector matched no instances']);
-      }
-      read = { ids: [...new Set(ids)], duplicates: ids.length - new Set(ids).size, entries };
+  const { campaignId, owner, safety = {} } = input;
+  const existing = await store.readPrepared(campaignId);
+  if (existing && (owner === undefined || existing.owner === owner)) return existing;
+  if (existing) {
+    if (!safety.archivePrevious) {
+      const old = (await store.describeStored(campaignId))!;
+      throw ApplicationFailure.nonRetryable(reusedMessage(campaignId, old), CAMPAIGN_ID_REUSED);
     }
+    const archived = await store.archive(campaignId);
+    Context.current().log.warn('archived the stored data of an earlier campaign', { campaignId, archived });
+  }
+
+  let source: ReadSource;
+  try {
+    source = await readSource(client, input.source);
   } catch (err) {
     if (err instanceof SourceError) {
       throw ApplicationFailure.nonRetryable(err.message, INVALID_SOURCE, { problems: err.problems });
     }
     throw err;
   }
+  const { read } = source;
+  const pin = pinOf(read.ids);
+  if (safety.pin && !samePin(pin, safety.pin)) {
+    throw ApplicationFailure.nonRetryable(
+      `${SOURCE_CHANGED}: the instance source now reads ${describePin(pin)}, but the plan approved ` +
+        `${describePin(safety.pin)}; nothing was reset. Check the source and start again`,
+      SOURCE_CHANGED,
+    );
+  }
 
-  const hash = createHash('sha256');
-  for (const id of read.ids) hash.update(id + '\n');
-  if (skippedLines.length > 0) await store.writePart(input.campaignId, 'p-skipped', skippedLines);
-  const skipped = skippedLines.length;
-  return store.writeSpool(input.campaignId, iterate(read.ids), (total) => ({
-    total,
-    duplicates: read.duplicates,
-    skipped,
-    sha256: hash.digest('hex'),
-    ...(file ? { file } : {}),
-  }));
+  const frozenLines = source.frozen.map((id) =>
+    reportLine(id, 'skipped', 0, '', 'FROZEN', 'instance is frozen (frozen_status 1)'),
+  );
+  const spool = (ids: string[], leased: number): Promise<PreparedSource> =>
+    store.writeSpool(campaignId, iterate(ids), (total) => ({
+      total,
+      duplicates: read.duplicates,
+      skipped: frozenLines.length + leased,
+      sha256: pin.sha256,
+      ...(source.file ? { file: source.file } : {}),
+      ...(owner ? { owner, preparedAt: new Date().toISOString() } : {}),
+    }));
+  // Written even when empty: a part left by an earlier attempt must not survive into the report.
+  await store.writePart(campaignId, 'p-skipped', frozenLines);
+  if (owner === undefined) return spool(read.ids, 0); // an older workflow: no leases
+
+  const liveness = deps.liveness ?? temporalLiveness(Context.current().client);
+  return store.withLeaseLock(async () => {
+    const overlaps = await findOverlap(store, new Set(read.ids), campaignId, liveness);
+    if (overlaps.length > 0 && !safety.skipOverlap) {
+      throw ApplicationFailure.nonRetryable(
+        `${PHONES_LEASED}: ${describeOverlap(overlaps, read.ids.length)}; nothing was reset. Wait for ` +
+          'them to end, or start with --skip-overlap to skip those phones',
+        PHONES_LEASED,
+      );
+    }
+    const leasedBy = new Map<string, string>();
+    for (const o of overlaps) for (const id of o.ids) leasedBy.set(id, o.holder.campaignId);
+    const ids = leasedBy.size === 0 ? read.ids : read.ids.filter((id) => !leasedBy.has(id));
+    await store.writePart(
+      campaignId,
+      'p-leased',
+      [...leasedBy].map(([id, holder]) =>
+        reportLine(id, 'skipped', 0, '', 'LEASED_BY', `LEASED_BY ${holder}: held by that running campaign`),
+      ),
+    );
+    await store.registerLease({ campaignId, owner, since: new Date().toISOString(), total: ids.length });
+    return spool(ids, leasedBy.size);
+  });
 }

@@ -31,14 +31,15 @@ const UNANSWERED_GRACE_MS = 10 * 60_000;
 export async function trackJobs(
   client: KoophoneClient,
   journal: JobJournal,
-  options: { jobTimeoutMs: number; heartbeatTimeoutMs: number },
+  options: { jobTimeoutMs: number; heartbeatTimeoutMs: number; minPollIntervalMs?: number },
 ): Promise<TrackedJobs> {
   const ctx = Context.current();
   const pending = new Map(journal.jobs.map((j) => [j.jobId, j.instanceId]));
   const ended = new Map<string, TaskJobResult>();
   const deadline = journal.submittedAt + options.jobTimeoutMs;
   const heartbeatFrom = Date.now() + options.heartbeatTimeoutMs / 3;
-  let interval = FIRST_POLL_MS;
+  const floor = options.minPollIntervalMs ?? 0;
+  let interval = Math.max(FIRST_POLL_MS, floor);
   let polls = 0;
   let heartbeats = 0;
   let lastHeartbeatAt = -Infinity;
@@ -98,7 +99,7 @@ export async function trackJobs(
         requestId: err.requestId,
       });
     }
-    interval = Math.min(Math.round(interval * 1.5), MAX_POLL_MS);
+    interval = Math.max(floor, Math.min(Math.round(interval * 1.5), MAX_POLL_MS));
   }
   const unanswered =
     failingSince !== undefined && lastError && pending.size > 0

@@ -4,3 +4,4 @@ export * from './outcome';
 export * from './status';
 export * from './work-item';
 export * from './describe';
+export * from './safety';

@@ -53,6 +53,8 @@ export interface CampaignStatus {
   slotsMissed: number;
   currentRate: number;
   configuredRate: number | string;
+  /** The campaign's share of the account's limits, when `koophone-reset account --rate` set them. */
+  accountShare?: { rate?: number; queryRate?: number };
   currentConcurrency: number;
   /**
    * Batches whose call is due (sent or being sent); ones waiting for their slot are not counted.

@@ -65,6 +65,8 @@ export interface ResetBatchInput {
   noRetryCodes?: string[];
   jobTimeoutMs: number;
   heartbeatTimeoutMs: number;
+  /** Shortest wait between two task queries: the campaign's share of the account's query limit. */
+  minPollIntervalMs?: number;
   /** File sources: refuse to continue when the file changed since prepare. */
   sourceFile?: { path: string; size: number; mtimeMs: number; sha256: string };
 }

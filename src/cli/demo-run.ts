@@ -166,7 +166,8 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
     formatPlan(planCampaign(campaignId, options, resolved, (DEMO_JOB_MS.min + DEMO_JOB_MS.max) / 2)).forEach(
       (l) => out(ctx, l),
     );
-    await startCampaign(ctx, started.session, campaignId, options, resolved, taskQueue, false);
+    // The demo resets its own simulated fleet, which it just made: nothing to pin or confirm.
+    await startCampaign(ctx, started.session, campaignId, options, resolved, {}, taskQueue, false);
     out(ctx);
     const final = await followCampaign(ctx, started.session.client, campaignId, {
       mode: progressMode(ctx, false),

@@ -27,6 +27,14 @@ export interface ResolvedSource {
   describe: string;
   /** Too many stdin ids to travel inline: to be written to a file the workers read (spillIds). */
   spill?: string[];
+  /**
+   * The deduplicated ids the plan counts, in the order prepare reads them: their fingerprint pins
+   * the campaign, and the overlap check compares them with the phones running campaigns hold.
+   * Unknown for `--all` until the fleet is listed (listSelectedFleet).
+   */
+  ids?: string[];
+  /** Frozen phones of a listed fleet: reported skipped, never sent. */
+  frozen?: number;
 }
 
 /** Inline ids travel in the workflow input; more than this goes through a file (payload limits). */
@@ -109,6 +117,7 @@ export async function resolveSource(
     return {
       source: { kind: 'inline', ids: read.ids },
       instances: read.ids.length,
+      ids: read.ids,
       duplicates: read.duplicates,
       describe: 'command-line arguments',
     };
@@ -119,6 +128,7 @@ export async function resolveSource(
       return {
         source: { kind: 'inline', ids: read.ids },
         instances: read.ids.length,
+        ids: read.ids,
         duplicates: read.duplicates,
         describe: 'stdin',
       };
@@ -127,6 +137,7 @@ export async function resolveSource(
       // Replaced by spillIds() once the campaign id is known to be free.
       source: { kind: 'file', path: '(stdin)', format: 'text' },
       instances: read.ids.length,
+      ids: read.ids,
       duplicates: read.duplicates,
       describe: `stdin (${read.ids.length} ids, saved under ${join(reportRoot(io.env), 'inputs')} for the workers)`,
       spill: read.ids,
@@ -137,6 +148,7 @@ export async function resolveSource(
   return {
     source: { kind: 'file', path, format: 'auto' },
     instances: read.ids.length,
+    ids: read.ids,
     duplicates: read.duplicates,
     describe: `file ${path} (workers read it from this path)`,
   };

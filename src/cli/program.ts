@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAccount } from './commands/account';
 import { registerCheck } from './commands/check';
 import { registerControl } from './commands/control';
 import { registerDemo } from './commands/demo';
@@ -32,6 +33,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerControl(program, ctx);
   registerReport(program, ctx);
   registerSchedule(program, ctx);
+  registerAccount(program, ctx);
   registerWorker(program, ctx);
   registerSimulator(program, ctx);
   registerDevServer(program, ctx);

@@ -2,6 +2,7 @@ import { campaignStaticDetails, campaignSummaryLine } from '../campaign/describe
 import { randomBytes } from 'node:crypto';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { CampaignOptions } from '../campaign/options';
+import type { CampaignSafety } from '../campaign/safety';
 import { CampaignState, CampaignTotal } from '../temporal/search-attributes';
 import type { resetCampaign } from '../workflows/reset-campaign';
 import { CAMPAIGN_WORKFLOW } from './campaign-status';
@@ -42,6 +43,7 @@ export async function startCampaign(
   campaignId: string,
   options: CampaignOptions,
   resolved: ResolvedSource,
+  safety: CampaignSafety,
   taskQueue = session.settings.taskQueue,
   /** Off where the caller runs its own worker (the demo): its pollers may not be visible yet. */
   warnIfNoWorker = true,
@@ -51,7 +53,7 @@ export async function startCampaign(
   const handle = await session.client.workflow.start<typeof resetCampaign>(CAMPAIGN_WORKFLOW, {
     taskQueue,
     workflowId: campaignId,
-    args: [{ options, source }],
+    args: [{ options, source, safety }],
     workflowIdConflictPolicy: 'FAIL',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     // What the Temporal UI shows for this campaign before anyone opens it.

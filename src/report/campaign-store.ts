@@ -9,6 +9,33 @@ export interface PreparedSource {
   sha256: string;
   /** Set for file sources: compared on every batch to refuse a file that changed. */
   file?: { path: string; size: number; mtimeMs: number; sha256: string };
+  /**
+   * The workflow execution (first run id) that prepared this store. A campaign id names one
+   * campaign only: a later workflow with the same id (history deleted, retention) must not read it.
+   * Absent in stores prepared by earlier versions.
+   */
+  owner?: string;
+  preparedAt?: string;
+}
+
+/** What a store remembers of a campaign, even when Temporal no longer does. */
+export interface StoredCampaign {
+  campaignId: string;
+  owner?: string;
+  preparedAt?: string;
+  total: number;
+  /** Set once the campaign's report was assembled. */
+  finalState?: string;
+  finishedAt?: string;
+}
+
+/** A campaign that holds its phones: no other campaign may reset them until it ends. */
+export interface LeaseHolder {
+  campaignId: string;
+  /** First run id of the workflow execution that holds the lease. */
+  owner: string;
+  since: string;
+  total: number;
 }
 
 /**
@@ -53,6 +80,27 @@ export interface CampaignStore {
   writePart(campaignId: string, name: string, lines: ReportLine[]): Promise<void>;
   /** The final report when assembled, otherwise the parts written so far. */
   readReport(campaignId: string): AsyncIterable<ReportLine>;
-  /** Assembles the parts into the final report and returns its location and line count. */
-  finalize(campaignId: string): Promise<{ location: string; lines: number; duplicates: number }>;
+  /**
+   * Assembles the parts into the final report and returns its location and line count; records
+   * the campaign's final state (when given) for later starts that reuse the id.
+   */
+  finalize(
+    campaignId: string,
+    state?: string,
+  ): Promise<{ location: string; lines: number; duplicates: number }>;
+
+  // ---- campaign identity -------------------------------------------------------------------
+  /** The stored campaign of this id, whoever prepared it, or undefined when there is none. */
+  describeStored(campaignId: string): Promise<StoredCampaign | undefined>;
+  /** Moves everything stored under the id aside (kept, never deleted); returns the new name. */
+  archive(campaignId: string): Promise<string>;
+
+  // ---- phone leases --------------------------------------------------------------------------
+  /** Runs `fn` while no other process of any worker or CLI holds the lease lock. */
+  withLeaseLock<T>(fn: () => Promise<T>): Promise<T>;
+  leaseHolders(): Promise<LeaseHolder[]>;
+  registerLease(holder: LeaseHolder): Promise<void>;
+  releaseLease(campaignId: string): Promise<void>;
+  /** The phones a campaign still holds: its spool less the instances with a report line. */
+  heldPhones(campaignId: string): AsyncIterable<string>;
 }

@@ -4,7 +4,15 @@ import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ReportLine } from '../campaign/outcome';
-import type { CampaignStore, JobJournal, PreparedSource } from './campaign-store';
+import type {
+  CampaignStore,
+  JobJournal,
+  LeaseHolder,
+  PreparedSource,
+  StoredCampaign,
+} from './campaign-store';
+import { archiveName } from './archive-name';
+import { acquireDirLock } from './dir-lock';
 
 // Ids are at most 32 characters: a fixed 33-byte record (id, padding, newline) lets a batch read
 // its slice with one positioned read instead of scanning a million-line file.
@@ -136,7 +144,10 @@ export class FolderStore implements CampaignStore {
     }
   }
 
-  async finalize(campaignId: string): Promise<{ location: string; lines: number; duplicates: number }> {
+  async finalize(
+    campaignId: string,
+    state?: string,
+  ): Promise<{ location: string; lines: number; duplicates: number }> {
     const dir = this.dir(campaignId);
     const location = this.location(campaignId);
     const tmp = `${location}.${process.pid}.tmp`;
@@ -172,7 +183,83 @@ export class FolderStore implements CampaignStore {
     out.end();
     await once(out, 'finish');
     await rename(tmp, location);
+    if (state !== undefined) {
+      const record = { state, finishedAt: new Date().toISOString(), lines };
+      await this.writeAtomic(join(dir, 'final.json'), JSON.stringify(record));
+    }
     return { location, lines, duplicates };
+  }
+
+  async describeStored(campaignId: string): Promise<StoredCampaign | undefined> {
+    const prepared = await this.readPrepared(campaignId);
+    if (!prepared) return undefined;
+    const final = await readJson<{ state: string; finishedAt: string }>(
+      join(this.dir(campaignId), 'final.json'),
+    );
+    return {
+      campaignId,
+      total: prepared.total,
+      ...(prepared.owner ? { owner: prepared.owner } : {}),
+      ...(prepared.preparedAt ? { preparedAt: prepared.preparedAt } : {}),
+      ...(final ? { finalState: final.state, finishedAt: final.finishedAt } : {}),
+    };
+  }
+
+  async archive(campaignId: string): Promise<string> {
+    const name = archiveName(campaignId);
+    await rename(this.dir(campaignId), this.dir(name));
+    await this.releaseLease(campaignId);
+    return name;
+  }
+
+  private leaseDir(): string {
+    return join(this.root, 'leases');
+  }
+
+  async withLeaseLock<T>(fn: () => Promise<T>): Promise<T> {
+    await mkdir(this.leaseDir(), { recursive: true });
+    const release = await acquireDirLock(join(this.leaseDir(), '.lock'));
+    try {
+      return await fn();
+    } finally {
+      await release();
+    }
+  }
+
+  async leaseHolders(): Promise<LeaseHolder[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.leaseDir());
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const holders = await Promise.all(
+      names.filter((n) => n.endsWith('.json')).map((n) => readJson<LeaseHolder>(join(this.leaseDir(), n))),
+    );
+    return holders.filter((h): h is LeaseHolder => h !== undefined);
+  }
+
+  async registerLease(holder: LeaseHolder): Promise<void> {
+    await mkdir(this.leaseDir(), { recursive: true });
+    await this.writeAtomic(join(this.leaseDir(), `${holder.campaignId}.json`), JSON.stringify(holder));
+  }
+
+  async releaseLease(campaignId: string): Promise<void> {
+    await rm(join(this.leaseDir(), `${campaignId}.json`), { force: true });
+  }
+
+  async *heldPhones(campaignId: string): AsyncIterable<string> {
+    const finished = new Set<string>();
+    for (const name of await this.partFiles(campaignId)) {
+      const text = await readFile(join(this.dir(campaignId), 'parts', name), 'utf8');
+      for (const line of text.split('\n')) if (line) finished.add(instanceIdOf(line));
+    }
+    try {
+      for await (const id of this.readSpoolFrom(campaignId, 0)) if (!finished.has(id)) yield id;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
   }
 
   /** Removes everything a campaign stored; used by tests and `report --purge`-style tooling. */
@@ -182,6 +269,15 @@ export class FolderStore implements CampaignStore {
 }
 
 const PART_READ_AHEAD = 32;
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
 const ID_HEAD = '{"instance_id":"';
 
 /**

@@ -1,6 +1,13 @@
 import { Pool, type PoolClient } from 'pg';
 import type { ReportLine } from '../campaign/outcome';
-import type { CampaignStore, JobJournal, PreparedSource } from './campaign-store';
+import type {
+  CampaignStore,
+  JobJournal,
+  LeaseHolder,
+  PreparedSource,
+  StoredCampaign,
+} from './campaign-store';
+import { archiveName } from './archive-name';
 
 // Rows per INSERT: each statement sends one array per column (unnest), so the row count is not
 // bounded by the protocol's 65 535 parameters; 5 000 keeps one statement well under a megabyte.
@@ -25,6 +32,11 @@ CREATE TABLE IF NOT EXISTS koophone_campaigns (
   report_lines      bigint,
   report_duplicates bigint,
   created_at        timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE koophone_campaigns ADD COLUMN IF NOT EXISTS final_state text;
+CREATE TABLE IF NOT EXISTS koophone_leases (
+  campaign text PRIMARY KEY,
+  holder   jsonb NOT NULL
 );
 CREATE TABLE IF NOT EXISTS koophone_spool (
   campaign    text    NOT NULL,
@@ -63,6 +75,15 @@ CREATE TABLE IF NOT EXISTS koophone_outcome_duplicates (
 `;
 // Any constant: serializes schema creation between workers starting at the same moment.
 const SCHEMA_LOCK = 7_262_001;
+// Any other constant: serializes lease checks and grants across every worker and CLI.
+const LEASE_LOCK = 7_262_002;
+const TABLES = [
+  'koophone_outcome_duplicates',
+  'koophone_outcomes',
+  'koophone_journal',
+  'koophone_spool',
+  'koophone_campaigns',
+] as const;
 
 export interface PostgresStoreOptions {
   /** Connections per process (default 10). */
@@ -351,16 +372,20 @@ export class PostgresStore implements CampaignStore {
     }
   }
 
-  async finalize(campaignId: string): Promise<{ location: string; lines: number; duplicates: number }> {
+  async finalize(
+    campaignId: string,
+    state?: string,
+  ): Promise<{ location: string; lines: number; duplicates: number }> {
     const rows = await this.query<{ lines: string; duplicates: string }>(
-      `INSERT INTO koophone_campaigns (campaign, finalized_at, report_lines, report_duplicates)
+      `INSERT INTO koophone_campaigns (campaign, finalized_at, report_lines, report_duplicates, final_state)
        SELECT $1, now(),
               (SELECT count(*) FROM koophone_outcomes WHERE campaign = $1),
-              (SELECT count(*) FROM koophone_outcome_duplicates WHERE campaign = $1)
+              (SELECT count(*) FROM koophone_outcome_duplicates WHERE campaign = $1), $2
        ON CONFLICT (campaign) DO UPDATE SET finalized_at = EXCLUDED.finalized_at,
-         report_lines = EXCLUDED.report_lines, report_duplicates = EXCLUDED.report_duplicates
+         report_lines = EXCLUDED.report_lines, report_duplicates = EXCLUDED.report_duplicates,
+         final_state = COALESCE(EXCLUDED.final_state, koophone_campaigns.final_state)
        RETURNING report_lines AS lines, report_duplicates AS duplicates`,
-      [campaignId],
+      [campaignId, state ?? null],
     );
     const row = rows[0]!;
     return {
@@ -370,19 +395,97 @@ export class PostgresStore implements CampaignStore {
     };
   }
 
+  async describeStored(campaignId: string): Promise<StoredCampaign | undefined> {
+    const rows = await this.query<{
+      prepared: PreparedSource;
+      final_state: string | null;
+      finalized_at: Date | null;
+    }>(
+      `SELECT prepared, final_state, finalized_at FROM koophone_campaigns
+       WHERE campaign = $1 AND prepared IS NOT NULL`,
+      [campaignId],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const p = row.prepared;
+    return {
+      campaignId,
+      total: p.total,
+      ...(p.owner ? { owner: p.owner } : {}),
+      ...(p.preparedAt ? { preparedAt: p.preparedAt } : {}),
+      ...(row.final_state ? { finalState: row.final_state } : {}),
+      ...(row.finalized_at ? { finishedAt: row.finalized_at.toISOString() } : {}),
+    };
+  }
+
+  /** Renames the campaign key in every table, in one transaction: the rows stay, under a new name. */
+  async archive(campaignId: string): Promise<string> {
+    const name = archiveName(campaignId);
+    await this.ensureSchema();
+    await this.transaction(async (c) => {
+      for (const table of TABLES) {
+        await c.query(`UPDATE ${table} SET campaign = $2 WHERE campaign = $1`, [campaignId, name]);
+      }
+      await c.query('DELETE FROM koophone_leases WHERE campaign = $1', [campaignId]);
+    });
+    return name;
+  }
+
+  /** A session-level advisory lock on a connection of its own, held while `fn` runs. */
+  async withLeaseLock<T>(fn: () => Promise<T>): Promise<T> {
+    await this.ensureSchema();
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [LEASE_LOCK]);
+      try {
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [LEASE_LOCK]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  async leaseHolders(): Promise<LeaseHolder[]> {
+    const rows = await this.query<{ holder: LeaseHolder }>('SELECT holder FROM koophone_leases', []);
+    return rows.map((r) => r.holder);
+  }
+
+  async registerLease(holder: LeaseHolder): Promise<void> {
+    await this.query(
+      `INSERT INTO koophone_leases (campaign, holder) VALUES ($1, $2)
+       ON CONFLICT (campaign) DO UPDATE SET holder = EXCLUDED.holder`,
+      [holder.campaignId, JSON.stringify(holder)],
+    );
+  }
+
+  async releaseLease(campaignId: string): Promise<void> {
+    await this.query('DELETE FROM koophone_leases WHERE campaign = $1', [campaignId]);
+  }
+
+  async *heldPhones(campaignId: string): AsyncIterable<string> {
+    for (let from = 0; ;) {
+      const rows = await this.query<{ position: number; instance_id: string }>(
+        `SELECT s.position, s.instance_id FROM koophone_spool s
+         WHERE s.campaign = $1 AND s.position >= $2
+           AND NOT EXISTS (SELECT 1 FROM koophone_outcomes o
+                           WHERE o.campaign = $1 AND o.instance_id = s.instance_id)
+         ORDER BY s.position LIMIT $3`,
+        [campaignId, from, READ_PAGE],
+      );
+      for (const r of rows) yield r.instance_id;
+      if (rows.length < READ_PAGE) return;
+      from = rows[rows.length - 1]!.position + 1;
+    }
+  }
+
   /** Removes everything a campaign stored (tests and retention tooling). */
   async remove(campaignId: string): Promise<void> {
     await this.ensureSchema();
     await this.transaction(async (c) => {
-      for (const table of [
-        'koophone_outcome_duplicates',
-        'koophone_outcomes',
-        'koophone_journal',
-        'koophone_spool',
-        'koophone_campaigns',
-      ]) {
-        await c.query(`DELETE FROM ${table} WHERE campaign = $1`, [campaignId]);
-      }
+      for (const table of TABLES) await c.query(`DELETE FROM ${table} WHERE campaign = $1`, [campaignId]);
+      await c.query('DELETE FROM koophone_leases WHERE campaign = $1', [campaignId]);
     });
   }
 

@@ -1,3 +1,5 @@
 export * from './instance-id';
 export * from './read-ids';
 export * from './source-error';
+export * from './fingerprint';
+export * from './fleet-selection';

@@ -1,3 +1,5 @@
 export * from './check-connectivity';
 export * from './definitions';
 export { resetCampaign, type CampaignCarry, type CampaignWorkflowInput } from './reset-campaign';
+export * from './account-definitions';
+export { accountCoordinator, type AccountCoordinatorInput } from './account-coordinator';

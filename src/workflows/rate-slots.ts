@@ -110,3 +110,13 @@ export function onSlotMet(state: RateState): void {
   if (extra < 50) delete state.extraLeadMs;
   else state.extraLeadMs = extra;
 }
+
+/**
+ * The campaign's ceiling moved (its share of the account's limit changed). A fixed-rate campaign
+ * running at its old ceiling moves to the new one at once, so a share given back is used within
+ * a call; one slowed by 429s stays where it is, under the new ceiling. An adaptive one only caps.
+ */
+export function onShareChanged(state: RateState, before: number, after: number): void {
+  if (state.adaptive) state.current = Math.min(state.current, after);
+  else if (state.current >= before * 0.999 || state.current > after) state.current = after;
+}

@@ -1,9 +1,11 @@
 import {
   ActivityFailure,
   allHandlersFinished,
+  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   patched,
@@ -16,6 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { CampaignActivities } from '../activities';
 import { withOptionDefaults, type CampaignOptions, type IdSource } from '../campaign/options';
+import { SAFETY_FAILURES, type CampaignSafety } from '../campaign/safety';
 import { addCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from '../campaign/outcome';
 import type { CampaignCost, CampaignResult, CampaignState, CampaignStatus } from '../campaign/status';
 import { statusFromCounts } from '../campaign/status';
@@ -43,6 +46,7 @@ import {
   intervalMs,
   nextSlotAt,
   onClean,
+  onShareChanged,
   onSlotMet,
   onSlotMissed,
   onOverloaded,
@@ -51,6 +55,8 @@ import {
   type RateState,
 } from './rate-slots';
 import { nextWindowStart, openWindowEnd } from './windows';
+import { ACCOUNT_WORKFLOW_ID, accountShareSignal, leaveAccountSignal } from './account-definitions';
+import { shareCeiling, type RateShare } from './rate-share';
 
 /** State a run hands to the next one at continue-as-new; bounded whatever the campaign size. */
 export interface CampaignCarry {
@@ -76,6 +82,8 @@ export interface CampaignCarry {
   rampSucceeded: number;
   /** What the campaign cost, counted as Temporal Cloud bills it and as the API saw it. */
   cost: CampaignCost;
+  /** Set once the campaign joined the account's rate coordinator: its current share. */
+  account?: { share: RateShare };
 }
 
 function noCost(): CampaignCost {
@@ -107,6 +115,8 @@ export function temporalActions(c: CampaignCost): number {
 export interface CampaignWorkflowInput {
   options: CampaignOptions;
   source: IdSource;
+  /** What start checked and the operator approved; prepare enforces it again. */
+  safety?: CampaignSafety;
   carry?: CampaignCarry;
 }
 
@@ -129,7 +139,7 @@ const DRAIN_EVENTS_PER_BATCH = 4;
 
 export async function resetCampaign(input: CampaignWorkflowInput): Promise<CampaignResult> {
   const options = withOptionDefaults(input.options);
-  const configuredRate = options.rate === 'auto' ? options.rateMax : options.rate;
+  const ownRate = options.rate === 'auto' ? options.rateMax : options.rate;
   // The workflow id is the campaign id: unique per namespace, and fresh for each scheduled run.
   const campaignId = workflowInfo().workflowId;
   const s: CampaignCarry = input.carry ?? {
@@ -143,7 +153,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     polls: 0,
     pending: [],
     paused: false,
-    rate: initialRate(configuredRate, options.rate === 'auto'),
+    rate: initialRate(ownRate, options.rate === 'auto'),
     canary: { instances: 0, errors: 0, outstanding: {}, passed: options.canary === 0 },
     rampSucceeded: 0,
     cost: noCost(),
@@ -190,6 +200,8 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     return batch.resetBatch.executeWithOptions({ summary }, [i]);
   };
   const timer = (ms: number) => (s.cost.timers++, sleep(ms));
+  // The campaign's own rate, capped by its share of the account's limit when one is set.
+  const configuredRate = () => shareCeiling(ownRate, s.account?.share);
 
   const inFlight = new Map<string, { item: WorkItem; scope: CancellationScope; slotAt: number }>();
   let draining = false;
@@ -244,6 +256,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
       slotsMissed: s.slotsMissed ?? 0,
       currentRate: Math.round(s.rate.current * 100) / 100,
       configuredRate: options.rate === 'auto' ? `auto (max ${options.rateMax})` : options.rate,
+      ...(s.account ? { accountShare: s.account.share } : {}),
       currentConcurrency: concurrency(),
       batchesInFlight: [...inFlight.values()].filter((f) => f.slotAt <= Date.now()).length,
       windowOpen: windowEnd(Date.now()) !== undefined,
@@ -302,6 +315,14 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     upsert(true);
   };
   setHandler(statusQuery, status);
+  setHandler(accountShareSignal, (share: RateShare) => {
+    s.cost.signals++;
+    if (!s.account) return; // a share sent to a campaign that never joined (an older version)
+    const before = configuredRate();
+    s.account.share = share;
+    onShareChanged(s.rate, before, configuredRate());
+    touch();
+  });
   setHandler(pauseSignal, () => (s.cost.signals++, pause()));
   setHandler(resumeSignal, () => (s.cost.signals++, resume()));
   setHandler(cancelSignal, (reason: string) => (s.cost.signals++, cancel(reason)));
@@ -367,6 +388,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   const drainReserve = patched('hand-over-drain-reserve');
   const busyLeavesCanary = patched('busy-instance-leaves-canary');
   const lateHandBack = patched('late-slot-hand-back');
+  const accountRate = patched('account-rate');
   // The SDK records each patch it applies in the TemporalChangeVersion search attribute: an upsert.
   s.cost.searchAttributeUpserts += [
     leadByInterval,
@@ -374,6 +396,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     drainReserve,
     busyLeavesCanary,
     lateHandBack,
+    accountRate,
   ].filter(Boolean).length;
 
   // ---- prepare: read, validate and spool the ids once, before any reset is sent -----------
@@ -381,17 +404,38 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     upsert(true);
     touch();
     try {
-      s.prepared = await prepareCampaign({ campaignId, source: input.source });
+      s.prepared = await prepareCampaign({
+        campaignId,
+        source: input.source,
+        owner: workflowInfo().firstExecutionRunId,
+        ...(input.safety ? { safety: input.safety } : {}),
+      });
     } catch (err) {
-      const reason = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      const reason = cause ? cause.message : String(err);
+      const safety = cause instanceof ApplicationFailure && SAFETY_FAILURES.some((t) => t === cause.type);
       finalState = 'failed';
-      s.abortReason = `could not read the instance source: ${reason}`;
+      s.abortReason = safety ? reason : `could not read the instance source: ${reason}`;
       upsert(true);
       return result({ location: '', lines: 0 });
     }
     s.counts.skipped += s.prepared.duplicates + s.prepared.skipped;
     touch();
     upsert(true);
+    if (accountRate) {
+      // Before the first call: under an account limit the campaign's share caps its rate.
+      s.cost.activities++;
+      const joined = await plain.joinAccount({ campaignId, rate: ownRate });
+      if (joined) {
+        const { settleMs, ...share } = joined;
+        const before = configuredRate();
+        s.account = { share };
+        onShareChanged(s.rate, before, configuredRate());
+        // Calls the other campaigns handed out at their old shares are still to go: start after.
+        if (settleMs) s.rate.lastSlotAt = Math.max(s.rate.lastSlotAt, Date.now() + settleMs);
+        touch();
+      }
+    }
   }
   const prepared = s.prepared;
 
@@ -430,6 +474,12 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     lateHandBack && (item.missedSlots ?? 0) < MAX_MISSED_SLOTS
       ? { lateToleranceMs: Math.max(intervalMs(s.rate), 100) }
       : {};
+  // Under an account query limit the campaign's batches share its query share: each polls no
+  // more often than one in-flight slot's part of it.
+  const pollFloor = (): { minPollIntervalMs?: number } => {
+    const q = s.account?.share.queryRate;
+    return q ? { minPollIntervalMs: Math.ceil((1000 * concurrency()) / q) } : {};
+  };
   const slotReady = (now: number) => nextSlotAt(s.rate, now) - now <= slotLead();
 
   const nextItem = (now: number): WorkItem | undefined => {
@@ -528,7 +578,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
         addCounts(s.counts, r.counts);
         s.resetsSent += r.resets;
         s.polls += r.polls;
-        if (r.calls > 0) onClean(s.rate, configuredRate);
+        if (r.calls > 0) onClean(s.rate, configuredRate());
         s.cost.heartbeats += r.heartbeats ?? 0;
         if (r.retryIds.length > 0) {
           s.pending.push({
@@ -562,8 +612,8 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
           s.pending.push({ ...item, missedSlots, notBefore: now });
           break;
         }
-        if (r.throttled) onThrottled(s.rate, configuredRate, now, r.message);
-        else if (r.code === 'KOOPHONE.API.9999') onOverloaded(s.rate, configuredRate, now);
+        if (r.throttled) onThrottled(s.rate, configuredRate(), now, r.message);
+        else if (r.code === 'KOOPHONE.API.9999') onOverloaded(s.rate, configuredRate(), now);
         if (r.ambiguous) s.resetsSent += size;
         const attempts = item.submitAttempts + 1;
         const first = item.firstSubmitAt ?? now;
@@ -666,6 +716,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
             noRetryCodes: options.noRetryCodes,
             jobTimeoutMs: options.jobTimeoutMs,
             heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+            ...pollFloor(),
             ...(prepared.file ? { sourceFile: prepared.file } : {}),
           }),
         );
@@ -807,9 +858,12 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
       s.nextBatch = totalBatches();
     }
   }
-  const report = await finalizeReport({ campaignId });
-  finalState =
+  const ending: CampaignState =
     s.cancelReason !== undefined ? 'canceled' : s.abortReason !== undefined ? 'aborted' : 'completed';
+  // Also gives the campaign's phones back (leases), whatever way it ended.
+  const report = await finalizeReport({ campaignId, state: ending });
+  finalState = ending;
+  if (s.account) await leaveAccount();
   const expectedLines = total() - prepared.duplicates;
   if (report.lines !== expectedLines || report.duplicates > 0) {
     log.error('report does not hold exactly one line per instance', {
@@ -823,6 +877,16 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
   upsert(true);
   await condition(allHandlersFinished);
   return result(report);
+
+  async function leaveAccount(): Promise<void> {
+    s.cost.signals++;
+    try {
+      await getExternalWorkflowHandle(ACCOUNT_WORKFLOW_ID).signal(leaveAccountSignal, campaignId);
+    } catch (err) {
+      // The coordinator is gone (account limits removed): nobody holds a share for us.
+      log.info('account coordinator not reachable at the end', { campaignId, error: String(err) });
+    }
+  }
 
   function result(report: { location: string; lines: number }): CampaignResult {
     return {

@@ -122,6 +122,50 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
     assert.deepEqual(await collect(store.readSpoolFrom(c, 0)), ['y1', 'y2']);
   });
 
+  it('phone leases and campaign identity: held phones shrink as lines land, archive renames every row, one lock at a time', async () => {
+    const c = 'store-leases';
+    const ids = Array.from({ length: 50 }, (_, i) => `l${i}`);
+    await store.writeSpool(c, iterate(ids), (total) => ({
+      total,
+      duplicates: 0,
+      skipped: 0,
+      sha256: 'x',
+      owner: 'run-1',
+      preparedAt: '2026-12-01T00:00:00.000Z',
+    }));
+    await store.registerLease({ campaignId: c, owner: 'run-1', since: 'now', total: 50 });
+    assert.deepEqual(
+      (await store.leaseHolders()).map((h) => [h.campaignId, h.owner]),
+      [[c, 'run-1']],
+    );
+    await store.writePart(
+      c,
+      'i1',
+      ids.slice(0, 20).map((id) => line(id)),
+    );
+    assert.deepEqual(await collect(store.heldPhones(c)), ids.slice(20));
+    await store.finalize(c, 'aborted');
+    const old = await store.describeStored(c);
+    assert.deepEqual([old?.owner, old?.total, old?.finalState], ['run-1', 50, 'aborted']);
+    const archived = await store.archive(c);
+    assert.equal(await store.describeStored(c), undefined);
+    assert.equal((await store.describeStored(archived))?.finalState, 'aborted');
+    assert.equal((await collect(store.readReport(archived))).length, 20);
+    assert.deepEqual(await store.leaseHolders(), [], 'archiving releases the lease');
+    const order: string[] = [];
+    const hold = (name: string) =>
+      store.withLeaseLock(async () => {
+        order.push(`${name} in`);
+        await new Promise((r) => setTimeout(r, 50));
+        order.push(`${name} out`);
+      });
+    await Promise.all([hold('a'), hold('b')]);
+    assert.deepEqual(
+      order.map((o) => o.split(' ')[1]),
+      ['in', 'out', 'in', 'out'],
+    );
+  });
+
   it('two workers writing the same parts at the same time leave exactly one row per instance', async () => {
     const c = 'store-race';
     const other = new PostgresStore(pg.url);

@@ -3,13 +3,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Option, type Command } from 'commander';
 import type { ScheduleDescription, ScheduleOverlapPolicy } from '@temporalio/client';
 import { CAMPAIGN_ID_PATTERN, type CampaignOptions, type IdSource } from '../../campaign/options';
+import type { CampaignSafety } from '../../campaign/safety';
 import type { resetCampaign } from '../../workflows/reset-campaign';
 import { addCampaignFlags, parseCampaignFlags, type CampaignFlags } from '../campaign-options';
 import { CAMPAIGN_WORKFLOW } from '../campaign-status';
 import { out, printJson, type CliContext } from '../context';
 import { cronProblem, timezoneProblem } from '../cron';
 import { usageError } from '../exit-codes';
+import { confirmStart, needsConfirmation } from '../confirm';
 import { addSourceFlags, resolveSource, spillIds, type SourceFlags } from '../id-source';
+import { listSelectedFleet } from '../safety-checks';
 import { withTemporal, type TemporalSession } from '../temporal';
 
 const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
@@ -25,6 +28,8 @@ const MAX_NAME = 100;
 
 interface CreateFlags extends CampaignFlags, Omit<SourceFlags, 'ids'> {
   cron: string;
+  yes?: boolean;
+  skipOverlap?: boolean;
   timezone: string;
   overlap: string;
   note?: string;
@@ -55,6 +60,14 @@ async function create(ctx: CliContext, name: string, ids: string[], flags: Creat
   if (tz) throw usageError(`--timezone: ${tz}`);
   const options: CampaignOptions = parseCampaignFlags(flags);
   const resolved = await resolveSource({ ...flags, ids }, { env: ctx.env, stdin: ctx.stdin });
+  await listSelectedFleet(resolved, ctx.env);
+  // A schedule approves a selector (a file, the fleet or a pool), read afresh by every run: its
+  // runs are not pinned to today's set. What it would reset today is confirmed here, once.
+  if (needsConfirmation(resolved.source.kind === 'fleet', resolved.instances)) {
+    const what = `${(resolved.instances ?? 0).toLocaleString('en-US')} phones of ${resolved.describe} (today), on every run of "${flags.cron.trim()}"`;
+    await confirmStart(ctx, what, flags.yes);
+  }
+  const safety: CampaignSafety = flags.skipOverlap ? { skipOverlap: true } : {};
   await withTemporal(ctx.env, async ({ client, settings }) => {
     const source: IdSource = await spillIds(resolved, ctx.env, `schedule-${name}`);
     const memo: ScheduleMemo = {
@@ -71,7 +84,7 @@ async function create(ctx: CliContext, name: string, ids: string[], flags: Creat
         // The run's time is appended, so every run is a fresh campaign with its own report.
         workflowId: name,
         taskQueue: settings.taskQueue,
-        args: [{ options, source }],
+        args: [{ options, source, safety }],
         staticSummary: campaignSummaryLine(options, source),
         staticDetails: campaignStaticDetails(options, source),
       },
@@ -243,7 +256,9 @@ export function registerSchedule(program: Command, ctx: CliContext): void {
         .default('skip'),
     )
     .option('--note <text>', 'a note shown with the schedule')
-    .option('--paused', 'create it paused');
+    .option('--paused', 'create it paused')
+    .option('--yes', 'confirm a schedule over the whole fleet or more than 10,000 phones without asking')
+    .option('--skip-overlap', 'runs skip phones that other running campaigns hold (reported LEASED_BY)');
   addSourceFlags(create_);
   addCampaignFlags(create_)
     .option('--json', 'print the schedule as JSON')

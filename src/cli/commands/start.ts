@@ -2,18 +2,20 @@ import type { Command } from 'commander';
 import { addCampaignFlags, parseCampaignFlags, type CampaignFlags } from '../campaign-options';
 import { out, printJson, type CliContext } from '../context';
 import { exitCodeForCampaign, EXIT } from '../exit-codes';
-import { countFleet } from '../fleet-count';
+import { confirmStart, needsConfirmation } from '../confirm';
 import { followCampaign } from '../follow';
 import { addSourceFlags, resolveSource, type SourceFlags } from '../id-source';
 import { formatPlan, planCampaign } from '../plan';
 import { progressMode } from '../progress';
+import { campaignSafety, checkStartSafety, listSelectedFleet, type SafetyFlags } from '../safety-checks';
 import { onInterrupt } from '../signals';
-import { newCampaignId, startCampaign } from '../start-campaign';
+import { alreadyExists, campaignExists, newCampaignId, startCampaign } from '../start-campaign';
 import { formatSummary } from '../summary';
 import { withTemporal } from '../temporal';
 
-interface StartFlags extends CampaignFlags, Omit<SourceFlags, 'ids'> {
+interface StartFlags extends CampaignFlags, Omit<SourceFlags, 'ids'>, SafetyFlags {
   campaignId?: string;
+  yes?: boolean;
   dryRun?: boolean;
   wait?: boolean;
   json?: boolean;
@@ -27,6 +29,15 @@ export function registerStart(program: Command, ctx: CliContext): void {
   addSourceFlags(cmd).option('--campaign-id <id>', 'campaign id (default reset-YYYYMMDD-HHMMSS-xxxx)');
   addCampaignFlags(cmd)
     .option('--dry-run', 'validate and print the plan, start nothing')
+    .option('--yes', `confirm a start over the whole fleet or more than 10,000 phones without asking`)
+    .option(
+      '--skip-overlap',
+      'start even if running campaigns hold some phones: those are skipped (LEASED_BY)',
+    )
+    .option(
+      '--archive-old',
+      'move aside the stored data of an earlier campaign with this id (kept) and start anew',
+    )
     .option('--wait', 'follow the campaign to its end; the exit code tells how it ended')
     .option('--json', 'print one JSON object')
     .action(async (ids: string[], flags: StartFlags) => {
@@ -39,8 +50,9 @@ async function runStart(ctx: CliContext, ids: string[], flags: StartFlags): Prom
   const campaignId = flags.campaignId ?? newCampaignId();
   const options = parseCampaignFlags(flags, campaignId);
   const resolved = await resolveSource({ ...flags, ids }, { env: ctx.env, stdin: ctx.stdin });
-  if (resolved.source.kind === 'fleet') resolved.instances = await countFleet(ctx.env, resolved.source);
+  await listSelectedFleet(resolved, ctx.env);
   const plan = planCampaign(campaignId, options, resolved);
+  const safety = campaignSafety(resolved, flags);
 
   if (flags.dryRun) {
     if (flags.json) printJson(ctx, { dryRun: true, plan });
@@ -52,8 +64,14 @@ async function runStart(ctx: CliContext, ids: string[], flags: StartFlags): Prom
   }
 
   return withTemporal(ctx.env, async (session) => {
+    if (await campaignExists(session, campaignId)) throw alreadyExists(campaignId);
+    await checkStartSafety(ctx, session, campaignId, resolved, flags);
     if (!flags.json) formatPlan(plan).forEach((l) => out(ctx, l));
-    const handle = await startCampaign(ctx, session, campaignId, options, resolved);
+    if (needsConfirmation(resolved.source.kind === 'fleet', resolved.instances)) {
+      const what = `${(resolved.instances ?? 0).toLocaleString('en-US')} phones of ${resolved.describe}`;
+      await confirmStart(ctx, what, flags.yes);
+    }
+    const handle = await startCampaign(ctx, session, campaignId, options, resolved, safety);
     const taskQueue = session.settings.taskQueue;
     if (!flags.wait) {
       if (flags.json) printJson(ctx, { campaignId, runId: handle.firstExecutionRunId, taskQueue, plan });

@@ -1,0 +1,2 @@
+export * from './liveness';
+export * from './overlap';

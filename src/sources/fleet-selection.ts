@@ -1,0 +1,37 @@
+import type { Instance } from '../koophone/models';
+
+/** The fleet as a campaign sees it: what it resets, in order, and the frozen phones it skips. */
+export interface FleetSelection {
+  /** Region by region (the API refuses batches that mix regions), deduplicated. */
+  ids: string[];
+  frozen: string[];
+  entries: number;
+  duplicates: number;
+}
+
+/**
+ * One rule for the CLI's plan and the worker's prepare, so both count the same phones in the same
+ * order and their fingerprints agree when the fleet did not change.
+ */
+export async function selectFleet(
+  instances: AsyncIterable<Instance>,
+  onEntry?: (entries: number) => void,
+): Promise<FleetSelection> {
+  const byRegion = new Map<string, string[]>();
+  const frozen: string[] = [];
+  let entries = 0;
+  for await (const inst of instances) {
+    entries += 1;
+    onEntry?.(entries);
+    if (inst.frozenStatus === 1) {
+      frozen.push(inst.instanceId);
+      continue;
+    }
+    const list = byRegion.get(inst.region) ?? [];
+    list.push(inst.instanceId);
+    byRegion.set(inst.region, list);
+  }
+  const all = [...byRegion.keys()].sort().flatMap((r) => byRegion.get(r)!);
+  const ids = [...new Set(all)];
+  return { ids, frozen, entries, duplicates: all.length - ids.length };
+}

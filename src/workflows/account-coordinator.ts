@@ -1,0 +1,190 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CampaignActivities } from '../activities';
+import {
+  accountQuery,
+  accountShareSignal,
+  joinAccountUpdate,
+  leaveAccountSignal,
+  setAccountLimitsUpdate,
+  type AccountLimitsChange,
+  type AccountView,
+} from './account-definitions';
+import {
+  divideLimits,
+  sameShare,
+  type AccountLimits,
+  type AccountMember,
+  type RateShare,
+} from './rate-share';
+
+export interface AccountCoordinatorInput {
+  limits: AccountLimits;
+  members?: AccountMember[];
+}
+
+// While campaigns are registered, the coordinator checks this often that they still run: a
+// terminated campaign cannot say goodbye, and its share must go back to the others.
+const SWEEP_MS = 30_000;
+// Visibility lags a little behind a start: a campaign that just joined is not dropped for it.
+const VISIBILITY_GRACE_MS = 60_000;
+const MAX_HISTORY_EVENTS = 2_000;
+// How far ahead of its slot a campaign hands a call to a worker, at most (reset-campaign's
+// SLOT_LEAD_MS): calls the others handed out before their share shrank go within this.
+const SETTLE_MS = 5_000;
+
+const { runningCampaigns } = proxyActivities<CampaignActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumInterval: '30 seconds' },
+});
+
+function validateLimit(name: string, v: number | undefined): void {
+  if (v !== undefined && !(Number.isFinite(v) && v > 0 && v <= 10_000)) {
+    throw new Error(`${name} must be a number of calls per second above 0 and at most 10000, got ${v}`);
+  }
+}
+
+function applyChange(limits: AccountLimits, change: AccountLimitsChange): AccountLimits {
+  const rate = change.rate === undefined ? limits.rate : (change.rate ?? undefined);
+  const queryRate = change.queryRate === undefined ? limits.queryRate : (change.queryRate ?? undefined);
+  return { ...(rate !== undefined ? { rate } : {}), ...(queryRate !== undefined ? { queryRate } : {}) };
+}
+
+/**
+ * The account's rate coordinator: holds the limits (`koophone-reset account --rate N`), the
+ * running campaigns that joined, and each one's share; tells a campaign whenever its share
+ * changes. Long-running, idle (no timers) while no campaign is registered.
+ */
+export async function accountCoordinator(input: AccountCoordinatorInput): Promise<void> {
+  let limits = input.limits;
+  const members = new Map((input.members ?? []).map((m) => [m.campaignId, m]));
+  // What each campaign was last told; a new coordinator run tells everyone again.
+  const told = new Map<string, RateShare>();
+  let dirty = members.size > 0;
+
+  const shares = () => divideLimits(limits, [...members.values()]);
+  const view = (): AccountView => {
+    const s = shares();
+    return {
+      limits,
+      campaigns: [...members.values()].map((m) => ({
+        campaignId: m.campaignId,
+        rate: m.rate,
+        share: s.get(m.campaignId) ?? {},
+        joinedAt: new Date(m.joinedAt).toISOString(),
+      })),
+      updatedAt: new Date().toISOString(),
+    };
+  };
+  const showDetails = () => {
+    const v = view();
+    const limit = (n: number | undefined) => (n === undefined ? 'none' : `${n}/s`);
+    setCurrentDetails(
+      [
+        `### KooPhone account limits: batch-reset ${limit(v.limits.rate)}, other calls ${limit(v.limits.queryRate)}`,
+        '',
+        '| campaign | own rate | batch-reset share | query share |',
+        '|---|--:|--:|--:|',
+        ...v.campaigns.map(
+          (c) => `| ${c.campaignId} | ${c.rate} | ${c.share.rate ?? '–'} | ${c.share.queryRate ?? '–'} |`,
+        ),
+      ].join('\n'),
+    );
+  };
+
+  setHandler(accountQuery, view);
+  setHandler(
+    setAccountLimitsUpdate,
+    (change) => {
+      limits = applyChange(limits, change);
+      dirty = true;
+      showDetails();
+      return view();
+    },
+    {
+      validator: (change) => {
+        validateLimit('rate', change.rate ?? undefined);
+        validateLimit('query rate', change.queryRate ?? undefined);
+      },
+    },
+  );
+  setHandler(
+    joinAccountUpdate,
+    ({ campaignId, rate }) => {
+      members.set(campaignId, { campaignId, rate, joinedAt: Date.now() });
+      const share = shares().get(campaignId) ?? {};
+      told.set(campaignId, share);
+      dirty = true; // the others' shares shrink
+      showDetails();
+      const others = members.size > 1 && limits.rate !== undefined;
+      return others ? { ...share, settleMs: SETTLE_MS } : share;
+    },
+    {
+      validator: ({ campaignId, rate }) => {
+        if (typeof campaignId !== 'string' || campaignId === '') throw new Error('campaignId is required');
+        validateLimit('rate', rate);
+      },
+    },
+  );
+  setHandler(leaveAccountSignal, (campaignId) => {
+    if (!members.delete(campaignId)) return;
+    told.delete(campaignId);
+    dirty = true;
+    showDetails();
+  });
+
+  // Tells every campaign whose share changed; one that no longer runs is dropped.
+  const tell = async () => {
+    const s = shares();
+    for (const [id, share] of s) {
+      if (sameShare(told.get(id), share)) continue;
+      told.set(id, share);
+      try {
+        await getExternalWorkflowHandle(id).signal(accountShareSignal, share);
+      } catch (err) {
+        log.info('campaign no longer runs; its share goes to the others', {
+          campaignId: id,
+          error: String(err),
+        });
+        members.delete(id);
+        told.delete(id);
+        dirty = true;
+      }
+    }
+  };
+
+  showDetails();
+  for (;;) {
+    let changed = true;
+    if (members.size > 0) changed = await condition(() => dirty, SWEEP_MS);
+    else await condition(() => dirty || members.size > 0);
+    if (!changed && members.size > 0) {
+      const running = new Set(await runningCampaigns());
+      for (const m of [...members.values()]) {
+        if (!running.has(m.campaignId) && Date.now() - m.joinedAt > VISIBILITY_GRACE_MS) {
+          members.delete(m.campaignId);
+          told.delete(m.campaignId);
+          dirty = true;
+        }
+      }
+    }
+    while (dirty) {
+      dirty = false;
+      await tell();
+    }
+    showDetails();
+    if (workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
+      await condition(allHandlersFinished);
+      return await continueAsNew<typeof accountCoordinator>({ limits, members: [...members.values()] });
+    }
+  }
+}

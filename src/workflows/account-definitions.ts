@@ -1,0 +1,32 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AccountLimits, RateShare } from './rate-share';
+
+/** One coordinator per namespace: KooPhone limits calls per account, not per campaign. */
+export const ACCOUNT_WORKFLOW_ID = 'koophone-account';
+export const ACCOUNT_WORKFLOW = 'accountCoordinator';
+
+export interface AccountView {
+  limits: AccountLimits;
+  campaigns: { campaignId: string; rate: number; share: RateShare; joinedAt: string }[];
+  updatedAt: string;
+}
+
+export const accountQuery = defineQuery<AccountView>('account');
+/** A limit given replaces the old one, `null` removes it, an absent one stays as it was. */
+export interface AccountLimitsChange {
+  rate?: number | null;
+  queryRate?: number | null;
+}
+export const setAccountLimitsUpdate = defineUpdate<AccountView, [AccountLimitsChange]>('setLimits');
+/**
+ * What a joining campaign learns: its share, and how long to hold its first call. The others
+ * already handed some calls out at their old, larger shares (up to a few seconds ahead): the
+ * newcomer waits for those, so the account never goes over its limit while shares change.
+ */
+export type JoinAnswer = RateShare & { settleMs?: number };
+
+/** A campaign joins before its first call and gets its share at once. */
+export const joinAccountUpdate = defineUpdate<JoinAnswer, [{ campaignId: string; rate: number }]>('join');
+export const leaveAccountSignal = defineSignal<[campaignId: string]>('leave');
+/** Sent by the coordinator to a campaign whenever its share changes. */
+export const accountShareSignal = defineSignal<[RateShare]>('accountShare');

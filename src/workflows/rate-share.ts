@@ -1,0 +1,72 @@
+/**
+ * How the account's limits are divided among its running campaigns. KooPhone's rate limit is per
+ * account (tenant), so every campaign of the namespace shares one budget of batch-reset calls per
+ * second (and one of the other calls): each gets a fair share, never more than its own `--rate`,
+ * and what a slower campaign leaves is divided among the others (water-filling).
+ */
+export interface AccountLimits {
+  /** batch-reset calls per second, all campaigns together. */
+  rate?: number;
+  /** Task queries and other calls per second, all campaigns together. */
+  queryRate?: number;
+}
+
+export interface AccountMember {
+  campaignId: string;
+  /** The campaign's own `--rate` (its ceiling for `--rate auto`). */
+  rate: number;
+  joinedAt: number;
+}
+
+/** A campaign's part of the limits; an absent field means no account limit on it. */
+export interface RateShare {
+  rate?: number;
+  queryRate?: number;
+}
+
+/** Shares of `limit` for campaigns with these caps, in the order given. */
+export function fairShares(limit: number, caps: readonly number[]): number[] {
+  const order = caps.map((cap, i) => ({ cap, i })).sort((a, b) => a.cap - b.cap);
+  const shares = new Array<number>(caps.length).fill(0);
+  let left = limit;
+  order.forEach(({ cap, i }, k) => {
+    const equal = left / (order.length - k);
+    shares[i] = Math.min(cap, equal);
+    left -= shares[i]!;
+  });
+  return shares;
+}
+
+export function divideLimits(
+  limits: AccountLimits,
+  members: readonly AccountMember[],
+): Map<string, RateShare> {
+  const rates =
+    limits.rate === undefined
+      ? undefined
+      : fairShares(
+          limits.rate,
+          members.map((m) => m.rate),
+        );
+  const queries = limits.queryRate === undefined ? undefined : limits.queryRate / Math.max(1, members.length);
+  return new Map(
+    members.map((m, i) => [
+      m.campaignId,
+      {
+        ...(rates ? { rate: round(rates[i]!) } : {}),
+        ...(queries === undefined ? {} : { queryRate: round(queries) }),
+      },
+    ]),
+  );
+}
+
+const round = (n: number) => Math.floor(n * 1000) / 1000;
+
+export function sameShare(a: RateShare | undefined, b: RateShare | undefined): boolean {
+  return a?.rate === b?.rate && a?.queryRate === b?.queryRate;
+}
+
+/** The rate a campaign may use: its own, capped by its share of the account's limit. */
+export function shareCeiling(own: number, share: RateShare | undefined): number {
+  return share?.rate === undefined ? own : Math.min(own, share.rate);
+}
