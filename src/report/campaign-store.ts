@@ -55,4 +55,9 @@ export interface CampaignStore {
   readReport(campaignId: string): AsyncIterable<ReportLine>;
   /** Assembles the parts into the final report and returns its location and line count. */
   finalize(campaignId: string): Promise<{ location: string; lines: number; duplicates: number }>;
+  /**
+   * Proves the store can be written (a probe written and removed), so a worker refuses to start
+   * rather than fail its first campaign minutes later. Rejects with the reason.
+   */
+  check(): Promise<void>;
 }
