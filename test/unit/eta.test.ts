@@ -86,10 +86,7 @@ void describe('ETA: smoothed, never wildly wrong', () => {
         assert.ok(Math.abs(eta - truth) <= truth * 0.25, `at ${s.at} ms: eta ${eta} ms, truth ${truth} ms`);
       }
       if (previous !== undefined && previous > 10 * 60_000) {
-        assert.ok(
-          Math.abs(eta - previous) <= previous * 0.2,
-          `jump from ${previous} to ${eta} at ${s.at}`,
-        );
+        assert.ok(Math.abs(eta - previous) <= previous * 0.2, `jump from ${previous} to ${eta} at ${s.at}`);
       }
       previous = eta;
     }
