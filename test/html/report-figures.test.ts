@@ -101,4 +101,21 @@ describe('HTML report: the figures say what happened', () => {
     assert.doesNotMatch(html, /Resets per minute/);
     assert.match(html, /<h2>Instances finished per minute against the rate limit<\/h2>/);
   });
+
+  it('one error code spelled two ways (KooPhone.API / KOOPHONE.API) is one row, as first spelled', async () => {
+    const spelled = lines(10, 4).map((l, i) =>
+      l.outcome === 'failed'
+        ? {
+            ...l,
+            outcome: 'rejected' as const,
+            error_code: i % 2 ? 'KooPhone.API.2004' : 'KOOPHONE.API.2004',
+          }
+        : l,
+    );
+    const html = await renderHtmlReport(spelled, summaryFromResult(result()));
+    const rows = [...html.matchAll(/<tr data-code="([^"]*)" data-count="(\d+)"/g)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    );
+    assert.deepEqual(rows, ['KOOPHONE.API.2004 4']);
+  });
 });
