@@ -8,7 +8,7 @@ import { createKoophoneClient, normalizeCode, Secret } from '../../src/koophone'
 import { startSimulator, type RunningSimulator, type SimulatorOptionsInput } from '../../src/simulator';
 import { createCampaignWorker } from '../../src/worker';
 import { resetCampaign } from '../../src/workflows';
-import { campaignEnv, countBy, workflowBundle, type CampaignEnv } from '../helpers/campaign-env';
+import { campaignEnv, countBy, waitFor, workflowBundle, type CampaignEnv } from '../helpers/campaign-env';
 
 const SEED = 16;
 const N = 200;
@@ -33,12 +33,31 @@ const campaign: Partial<CampaignOptionsInput> = {
   jobTimeoutMs: 20_000,
 };
 
-/** Instances busy for a while (2005, 2006) and frozen (2004), the same ones on both simulators. */
+/** Instances busy (2005, 2006) and frozen (2004), the same ones on both simulators. */
 function makeBusy(sim: RunningSimulator): void {
   const ids = sim.fleet.ids(0, N);
-  for (const id of ids.slice(5, 10)) sim.setInstance(id, { recoveringForMs: 10_000 });
-  for (const id of ids.slice(12, 17)) sim.setInstance(id, { backingUpForMs: 10_000 });
+  for (const id of busy.recovering(ids)) sim.setInstance(id, { recoveringForMs: 10 * 60_000 });
+  for (const id of busy.backingUp(ids)) sim.setInstance(id, { backingUpForMs: 10 * 60_000 });
   for (const id of ids.slice(120, 122)) sim.setInstance(id, { frozen: true });
+}
+
+const busy = {
+  recovering: (ids: string[]) => ids.slice(5, 10),
+  backingUp: (ids: string[]) => ids.slice(12, 17),
+};
+
+/**
+ * Busy until the simulator has refused them at least once each way (whenever the campaign gets
+ * to them on a loaded machine), then free: both runs meet 2005 and 2006 and get past them.
+ */
+async function endBusyOnceSeen(sim: RunningSimulator): Promise<void> {
+  await waitFor(() => {
+    const codes = sim.stats().errorCodes;
+    return (codes['KOOPHONE.API.2005'] ?? 0) > 0 && (codes['KOOPHONE.API.2006'] ?? 0) > 0;
+  }, 120_000);
+  const ids = sim.fleet.ids(0, N);
+  for (const id of busy.recovering(ids)) sim.setInstance(id, { recoveringForMs: 0 });
+  for (const id of busy.backingUp(ids)) sim.setInstance(id, { backingUpForMs: 0 });
 }
 
 async function startWorker(
@@ -105,6 +124,8 @@ describe('the real API: no Retry-After and mixed-case codes behave as the simula
       const [seedRun, realRun] = await Promise.all([
         runCampaign(env, env.sim, seedQueue),
         runCampaign(env, real, realQueue),
+        endBusyOnceSeen(env.sim),
+        endBusyOnceSeen(real),
       ]);
       const seedStats = env.sim.stats();
       const realStats = real.stats();
