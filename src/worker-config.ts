@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { loadKoophoneConfig, type KoophoneConfig } from './koophone';
+import { loadKoophoneConfig, redactUrlCredentials, type KoophoneConfig } from './koophone';
 import { loadTemporalSettings, type TemporalSettings } from './temporal/connection-config';
 
 const blankIsAbsent = <T extends z.ZodType>(schema: T) =>
@@ -49,7 +49,7 @@ export interface WorkerConfig {
 
 /** A value as an error may echo it: a URL's user and password (REPORT_SINK) never are. */
 function shown(name: string, value: string | undefined): string | undefined {
-  return name === 'REPORT_SINK' && value ? value.replace(/\/\/[^@/]*@/, '//***@') : value;
+  return name === 'REPORT_SINK' && value ? redactUrlCredentials(value) : value;
 }
 
 /**

@@ -70,6 +70,24 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
   });
 }
 
+/**
+ * A worker that cannot write its store would take campaigns and fail them minutes later (blaming
+ * the id source): refuse to start instead, naming the variable to fix.
+ */
+async function checkStoreWritable(store: CampaignStore, env: NodeJS.ProcessEnv): Promise<void> {
+  try {
+    await store.check();
+  } catch (err) {
+    await closeCampaignStore(store);
+    const variable = env.REPORT_SINK?.trim() ? 'REPORT_SINK' : 'REPORT_DIR';
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `the report store ${describeCampaignStore(store)} (${variable}) cannot be written: ${reason} — fix ${variable} and start the worker again`,
+      { cause: err },
+    );
+  }
+}
+
 /** `koophone-reset worker`: configuration from the environment, graceful stop on SIGINT/SIGTERM. */
 export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadWorkerConfig(env);
@@ -89,6 +107,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   });
   const client = createKoophoneClient(config.koophone);
   const store = createCampaignStore(env);
+  await checkStoreWritable(store, env);
   let metrics: PrometheusCampaignMetrics | undefined;
   let metricsServer: MetricsServer | undefined;
   if (config.metrics) {

@@ -1,15 +1,10 @@
 // The pacing and polling rules both systems follow, and the ideal times derived from them.
-// The poll schedule mirrors src/activities/track-jobs.ts (first poll after 2 s, then ×1.5 up to 15 s).
+// The poll schedule is koophone-reset's own (src/campaign/poll-schedule.ts).
+import { FIRST_POLL_MS, firstPollAfter } from '../../src/campaign/poll-schedule';
+
+export { FIRST_POLL_MS, MAX_POLL_MS, nextPollInterval, POLL_FACTOR } from '../../src/campaign/poll-schedule';
 
 export const BATCH_SIZE = 100;
-export const FIRST_POLL_MS = 2000;
-export const POLL_FACTOR = 1.5;
-export const MAX_POLL_MS = 15_000;
-
-/** The next poll interval after `interval`. */
-export function nextPollInterval(interval: number): number {
-  return Math.min(Math.round(interval * POLL_FACTOR), MAX_POLL_MS);
-}
 
 /** Minimum spacing of batch-reset calls at `rate` calls/s, rounded up like the workflow's slots. */
 export function callIntervalMs(rate: number): number {
@@ -48,12 +43,7 @@ export function idealSeconds(instances: number, rate: number, jobMs: Range): num
  * (max job duration), plus one mean API latency for the call and one for that poll.
  */
 export function pollFloorSeconds(instances: number, rate: number, jobMs: Range, latencyMs: Range): number {
-  let at = FIRST_POLL_MS;
-  let interval = FIRST_POLL_MS;
-  while (at < jobMs.max) {
-    interval = nextPollInterval(interval);
-    at += interval;
-  }
+  const at = firstPollAfter(jobMs.max).atMs;
   const latency = (latencyMs.min + latencyMs.max) / 2;
   return (batchCount(instances) - 1) / rate + (at + 2 * latency) / 1000;
 }

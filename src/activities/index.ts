@@ -1,5 +1,6 @@
 import type { RecordOutcomesInput, ResetBatchInput } from '../campaign/work-item';
 import type { KoophoneClient } from '../koophone';
+import { redactUrlCredentials } from '../koophone';
 import type { CampaignMetrics } from '../metrics/campaign-metrics';
 import type { HolderLiveness } from '../leases';
 import type { CampaignStore } from '../report/campaign-store';
@@ -50,7 +51,8 @@ export function createActivities(deps: ActivityDeps) {
     /** Smoke/connectivity check: the worker can reach KooPhone with its credentials. */
     checkKoophone: async () => {
       const page = await deps.client.listInstances({ pageNo: 1, pageSize: 1 });
-      return { totalCount: page.totalCount, endpoint: deps.client.endpoint };
+      // Recorded in the check's history: never with credentials, whatever built the client.
+      return { totalCount: page.totalCount, endpoint: redactUrlCredentials(deps.client.endpoint) };
     },
   };
 }

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { KoophoneClient, TaskJobResult } from '../koophone';
+import { FIRST_POLL_MS, nextPollInterval } from '../campaign/poll-schedule';
 import { isKoophoneError } from '../koophone';
 import type { JobJournal } from '../report/campaign-store';
 
@@ -16,8 +17,6 @@ export interface TrackedJobs {
   unanswered?: { code: string; message: string; sinceMs: number };
 }
 
-const FIRST_POLL_MS = 2000; // KooPhone jobs take seconds at best; never poll a task faster.
-const MAX_POLL_MS = 15_000;
 // Past the job timeout, queries that fail (an API outage) go on with backoff this long: a job
 // is only "timed out" once KooPhone said it was still running, or stayed silent all this time.
 // Well inside the activity's start-to-close timeout (job timeout + 15 min).
@@ -99,7 +98,7 @@ export async function trackJobs(
         requestId: err.requestId,
       });
     }
-    interval = Math.max(floor, Math.min(Math.round(interval * 1.5), MAX_POLL_MS));
+    interval = Math.max(floor, nextPollInterval(interval));
   }
   const unanswered =
     failingSince !== undefined && lastError && pending.size > 0

@@ -98,4 +98,7 @@ export interface CampaignResult {
   startedAt: string;
   finishedAt: string;
   cost: CampaignStatus['cost'];
+  /** The rate the campaign ran at (as in CampaignStatus) and its batch size, for the report. */
+  configuredRate?: number | string;
+  batchSize?: number;
 }

@@ -1,12 +1,11 @@
 import type { CampaignOptions } from '../campaign/options';
 import { formatDuration } from '../campaign/duration';
+import { campaignThroughput } from '../campaign/eta';
+import { firstPollAfter } from '../campaign/poll-schedule';
 import type { ResolvedSource } from './id-source';
 
 /** KooPhone does not say how long a reset takes ("seconds to minutes"): the plan assumes this. */
 export const ASSUMED_JOB_MS = 60_000;
-// The tracking activity polls a task after 2 s, then 1.5× longer each time up to 15 s.
-const FIRST_POLL_MS = 2000;
-const MAX_POLL_MS = 15_000;
 
 export interface CampaignPlan {
   campaignId: string;
@@ -23,25 +22,25 @@ export interface CampaignPlan {
   rateAuto: boolean;
   concurrency: number;
   assumedJobMs: number;
+  /** How long a batch holds its in-flight slot: until the poll that sees its jobs ended. */
+  itemLifetimeMs: number;
+  /** Batch-reset calls per second the campaign can really make: min(rate, concurrency / lifetime). */
+  callsPerSecond: number;
+  /** The in-flight window, not the rate, bounds the campaign (Little's law). */
+  concurrencyBound: boolean;
+  /** The --concurrency that would let the rate be the bound. */
+  concurrencyForRate: number;
   estimatedDurationMs: number | null;
-}
-
-function pollsPerJob(jobMs: number): number {
-  let waited = 0;
-  let interval = FIRST_POLL_MS;
-  let polls = 0;
-  while (waited < jobMs) {
-    waited += interval;
-    polls += 1;
-    interval = Math.min(Math.round(interval * 1.5), MAX_POLL_MS);
-  }
-  return Math.max(1, polls);
+  /** What each retry round of failed jobs adds (--retry-delay, then a batch lifetime); 0 with no retries. */
+  retryRoundMs: number;
+  retryRounds: number;
 }
 
 /**
- * What the campaign will cost before it starts. Duration: the rate bounds how fast batches are
- * sent, the in-flight window how fast they finish (each holds a slot for a job's time), and a
- * canary must finish before the rest start. Retries and outages come on top.
+ * What the campaign will cost before it starts. Throughput is the real bound: at most `rate`
+ * calls a second, and at most `concurrency` batches in flight, each holding its slot until the
+ * poll that sees its jobs ended (Little's law). A canary must finish before the rest start.
+ * Retries and outages come on top.
  */
 export function planCampaign(
   campaignId: string,
@@ -52,14 +51,25 @@ export function planCampaign(
   const n = resolved.instances;
   const batches = n === undefined ? null : Math.ceil(n / options.batchSize);
   const canaryBatches = batches === null ? options.canary : Math.min(options.canary, batches);
+  // With --rate auto the campaign finds the limit itself; estimate at the ceiling it may reach.
+  const rate = options.rate === 'auto' ? options.rateMax : options.rate;
+  const lifetimeMs = firstPollAfter(jobMs).atMs;
+  // A campaign with no more batches than slots never fills its window: the rate alone bounds it.
+  const windowFills = batches === null || batches > options.concurrency;
+  const bound = campaignThroughput({
+    rate,
+    concurrency: windowFills ? options.concurrency : Number.MAX_SAFE_INTEGER,
+    itemLifetimeMs: lifetimeMs,
+  });
   let estimate: number | null = null;
   if (batches !== null) {
-    // With --rate auto the campaign finds the limit itself; estimate at the ceiling it may reach.
-    const rate = options.rate === 'auto' ? options.rateMax : options.rate;
-    const bySending = (batches / rate) * 1000;
-    const byWindow = Math.ceil(batches / options.concurrency) * jobMs;
+    // The last call of a phase leaves (calls - 1) / throughput after its first, and its batch
+    // ends one lifetime later; the canary is such a phase of its own.
+    const phase = (calls: number) => (Math.max(0, calls - 1) / bound.callsPerSecond) * 1000 + lifetimeMs;
     estimate =
-      Math.max(bySending, byWindow, jobMs) + (canaryBatches > 0 && batches > canaryBatches ? jobMs : 0);
+      canaryBatches > 0 && batches > canaryBatches
+        ? phase(canaryBatches) + phase(batches - canaryBatches)
+        : phase(batches);
   }
   return {
     campaignId,
@@ -70,18 +80,36 @@ export function planCampaign(
     batches,
     canaryBatches,
     batchResetCalls: batches,
-    taskPolls: batches === null ? null : batches * pollsPerJob(jobMs),
-    rate: options.rate === 'auto' ? options.rateMax : options.rate,
+    taskPolls: batches === null ? null : batches * firstPollAfter(jobMs).polls,
+    rate,
     rateAuto: options.rate === 'auto',
     concurrency: options.concurrency,
     assumedJobMs: jobMs,
+    itemLifetimeMs: lifetimeMs,
+    callsPerSecond: bound.callsPerSecond,
+    concurrencyBound: bound.concurrencyBound,
+    concurrencyForRate: bound.concurrencyForRate,
     estimatedDurationMs: estimate === null ? null : Math.round(estimate),
+    retryRoundMs: options.retryFailed > 0 ? options.retryDelayMs + lifetimeMs : 0,
+    retryRounds: options.retryFailed,
   };
 }
 
 const num = (n: number) => n.toLocaleString('en-US');
 const rateText = (plan: CampaignPlan) =>
   plan.rateAuto ? `up to ${plan.rate} calls/s (auto)` : `${plan.rate} calls/s`;
+/** Two significant digits: 0.14, 1.4, 14. */
+const callsText = (perSecond: number) =>
+  perSecond >= 10 ? String(Math.round(perSecond)) : String(Number(perSecond.toPrecision(2)));
+
+/** The warning when the in-flight window, not the rate, sets the pace; undefined otherwise. */
+export function concurrencyWarning(plan: CampaignPlan): string | undefined {
+  if (!plan.concurrencyBound) return undefined;
+  return (
+    `  warning      concurrency ${plan.concurrency} allows ~${callsText(plan.callsPerSecond)} calls/s with ` +
+    `${formatDuration(plan.assumedJobMs)} jobs; raise --concurrency to ≥ ${num(plan.concurrencyForRate)} for ${plan.rate} calls/s`
+  );
+}
 
 export function formatPlan(plan: CampaignPlan): string[] {
   const lines = [`Campaign ${plan.campaignId}`, `  source       ${plan.source}`];
@@ -99,9 +127,20 @@ export function formatPlan(plan: CampaignPlan): string[] {
       `  batches      ${num(plan.batches)} of up to ${plan.batchSize}, ${plan.concurrency} in flight` +
         (plan.canaryBatches > 0 ? `, canary ${plan.canaryBatches} first` : ''),
       `  API calls    ~${num(plan.batches + (plan.taskPolls ?? 0))} (${num(plan.batches)} batch-reset + ~${num(plan.taskPolls ?? 0)} task polls), retries extra`,
-      `  duration     ~${formatDuration(plan.estimatedDurationMs ?? 0)} at ${rateText(plan)} ` +
+      `  duration     ~${formatDuration(plan.estimatedDurationMs ?? 0)} at ` +
+        (plan.concurrencyBound
+          ? `~${callsText(plan.callsPerSecond)} calls/s (${plan.concurrency} in flight; ${rateText(plan)} allowed) `
+          : `${rateText(plan)} `) +
         `(assuming ~${formatDuration(plan.assumedJobMs)} per reset job)`,
     );
   }
+  if (plan.batches !== null && plan.retryRounds > 0) {
+    lines.push(
+      `  retries      failed jobs are retried up to ${plan.retryRounds} time${plan.retryRounds === 1 ? '' : 's'}; ` +
+        `each round adds ~${formatDuration(plan.retryRoundMs)} (--retry-delay, then the batch)`,
+    );
+  }
+  const warning = concurrencyWarning(plan);
+  if (warning) lines.push(warning);
   return lines;
 }

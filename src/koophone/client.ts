@@ -25,6 +25,7 @@ import {
 } from './schemas';
 import type { TokenProvider } from './token-provider';
 import { excerpt, parseRetryAfter, send } from './transport';
+import { hasUrlCredentials, redactUrlCredentials } from './url-credentials';
 import type { RawResponse } from './transport';
 import { validateInstanceIds } from './validate';
 
@@ -70,10 +71,18 @@ export class KoophoneClient {
     try {
       url = new URL(options.endpoint);
     } catch {
-      throw new Error(`KoophoneClient: endpoint ${JSON.stringify(options.endpoint)} is not a URL`);
+      throw new Error(
+        `KoophoneClient: endpoint ${JSON.stringify(redactUrlCredentials(options.endpoint))} is not a URL`,
+      );
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new Error(`KoophoneClient: endpoint must be http(s), got ${url.protocol}`);
+    }
+    if (hasUrlCredentials(options.endpoint)) {
+      // The endpoint is logged and recorded; a user:password in it would go with it.
+      throw new Error(
+        `KoophoneClient: endpoint ${redactUrlCredentials(options.endpoint)} must not carry credentials (user:password@)`,
+      );
     }
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {

@@ -3,6 +3,7 @@ import { KoophoneClient, DEFAULT_TIMEOUT_MS } from './client';
 import { Secret } from './secret';
 import { IamPasswordTokenProvider, StaticTokenProvider } from './token-provider';
 import type { TokenProvider } from './token-provider';
+import { hasUrlCredentials, redactUrlCredentials } from './url-credentials';
 
 export const DEFAULT_KOOPHONE_ENDPOINT = 'https://koophone.myhuaweicloud.com';
 export const DEFAULT_IAM_ENDPOINT = 'https://iam.myhuaweicloud.com';
@@ -34,7 +35,14 @@ const optional = <T extends z.ZodType>(schema: T) =>
     schema.optional(),
   );
 
-const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+// Credentials in a URL end up in logs and workflow history (`check` records the endpoint);
+// the token and password have their own variables, which are kept secret.
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+  .refine(
+    (url) => !hasUrlCredentials(url),
+    'must not carry credentials (user:password@): give them in KOOPHONE_TOKEN or KOOPHONE_IAM_USERNAME/KOOPHONE_IAM_PASSWORD',
+  );
 
 export const koophoneEnvSchema = z.object({
   KOOPHONE_ENDPOINT: optional(httpUrl),
@@ -82,7 +90,10 @@ export function loadKoophoneConfig(env: NodeJS.ProcessEnv = process.env): Koopho
   const lines = (parsed.success ? [] : parsed.error.issues).map((issue) => {
     const name = String(issue.path[0] ?? 'environment');
     const value = picked[name];
-    const shown = SECRET_VARIABLES.has(name) || value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
+    const shown =
+      SECRET_VARIABLES.has(name) || value === undefined
+        ? ''
+        : ` (got ${JSON.stringify(redactUrlCredentials(value))})`;
     return `  - ${name}: ${issue.message}${shown}`;
   });
   lines.push(...authProblems(picked));

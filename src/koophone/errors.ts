@@ -1,4 +1,7 @@
 import type { z } from 'zod';
+import { CLIENT_ERROR_CODES, KOOPHONE_CODES, normalizeCode } from './codes';
+
+export { CLIENT_ERROR_CODES, KOOPHONE_CODES, normalizeCode, sameCode } from './codes';
 
 /**
  * How the orchestrator must react to a failed call:
@@ -9,30 +12,6 @@ import type { z } from 'zod';
  * - `throttled`: the gateway's rate limit; back off (honour `retryAfterMs`) and lower the rate.
  */
 export type KoophoneErrorClass = 'retryable' | 'non_retryable' | 'transient_instance' | 'auth' | 'throttled';
-
-/** Codes the client produces itself, next to the service's `KOOPHONE.API.*` and gateway `APIGW.*` codes. */
-export const CLIENT_ERROR_CODES = {
-  network: 'NETWORK',
-  timeout: 'TIMEOUT',
-  badResponse: 'BAD_RESPONSE',
-  invalidInput: 'INVALID_INPUT',
-} as const;
-
-export const KOOPHONE_CODES = {
-  tenantNotFound: 'KOOPHONE.API.0000',
-  missingRequestId: 'KOOPHONE.API.0002',
-  invalidParameters: 'KOOPHONE.API.1000',
-  noPermission: 'KOOPHONE.API.1001',
-  mixedRegions: 'KOOPHONE.API.1002',
-  notSubscribed: 'KOOPHONE.API.1004',
-  notInTenant: 'KOOPHONE.API.1012',
-  frozen: 'KOOPHONE.API.2004',
-  recovering: 'KOOPHONE.API.2005',
-  backingUp: 'KOOPHONE.API.2006',
-  internalError: 'KOOPHONE.API.9999',
-  throttled: 'APIGW.0308',
-  tokenInvalid: 'APIGW.0301',
-} as const;
 
 const TRANSIENT_INSTANCE_CODES: ReadonlySet<string> = new Set([
   KOOPHONE_CODES.recovering,
@@ -63,22 +42,26 @@ const KNOWN_NON_RETRYABLE_CODES: ReadonlySet<string> = new Set([
   CLIENT_ERROR_CODES.invalidInput,
 ]);
 
+/** `code` normalized. */
 function isGatewayCode(code: string): boolean {
   return code.startsWith('APIGW.') || code.startsWith('APIG.');
 }
 
-/** Codes the client makes up (`HTTP_502`, `NETWORK`, …) rather than ones the service sent. */
+/** Codes the client makes up (`HTTP_502`, `NETWORK`, …) rather than ones the service sent; `code` normalized. */
 function isClientCode(code: string): boolean {
   return /^HTTP_\d{3}$/.test(code) || Object.values(CLIENT_ERROR_CODES).some((c) => c === code);
 }
 
-/** The error table of koophone-api.md, as one pure function. */
-export function classifyKoophoneError(code: string, httpStatus?: number): KoophoneErrorClass {
+/** The error table of koophone-api.md, as one pure function; codes in any spelling. */
+export function classifyKoophoneError(sent: string, httpStatus?: number): KoophoneErrorClass {
+  const code = normalizeCode(sent);
   if (TRANSIENT_INSTANCE_CODES.has(code)) return 'transient_instance';
   if (httpStatus === 429 || code === KOOPHONE_CODES.throttled) return 'throttled';
   // A 401 from the gateway (or one with no readable body) means the token; KooPhone's own 401
   // (1001, no permission on instances) does not go away with a new token.
   if (httpStatus === 401 && (isGatewayCode(code) || code === 'HTTP_401')) return 'auth';
+  // Too large as sent: only a smaller call can pass (see isInstanceRejection).
+  if (httpStatus === 413 || code === KOOPHONE_CODES.requestTooLarge) return 'non_retryable';
   if (RETRYABLE_CODES.has(code)) return 'retryable';
   if (KNOWN_NON_RETRYABLE_CODES.has(code)) return 'non_retryable';
   if (httpStatus !== undefined && httpStatus >= 500) return 'retryable';
@@ -87,14 +70,17 @@ export function classifyKoophoneError(code: string, httpStatus?: number): Koopho
 
 /** Errors that will fail every call of a campaign the same way: stop, do not bisect. */
 export function isConfigurationError(code: string): boolean {
-  return CONFIGURATION_CODES.has(code);
+  return CONFIGURATION_CODES.has(normalizeCode(code));
 }
 
 /**
  * A whole call refused because of one or some of its instances (or for a reason the reference
  * does not document): the orchestrator splits the batch to isolate them.
  */
-export function isInstanceRejection(code: string, httpStatus?: number): boolean {
+export function isInstanceRejection(sent: string, httpStatus?: number): boolean {
+  const code = normalizeCode(sent);
+  // A body over the gateway's limit: halves are smaller bodies.
+  if (httpStatus === 413 || code === KOOPHONE_CODES.requestTooLarge) return true;
   if (INSTANCE_REJECTION_CODES.has(code)) return true;
   if (isClientCode(code) || isGatewayCode(code) || KNOWN_NON_RETRYABLE_CODES.has(code)) return false;
   return classifyKoophoneError(code, httpStatus) === 'non_retryable';

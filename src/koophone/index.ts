@@ -8,3 +8,4 @@ export * from './token-provider';
 export { parseRetryAfter } from './transport';
 export * from './validate';
 export { formatIssues } from './issues';
+export { hasUrlCredentials, redactUrlCredentials } from './url-credentials';

@@ -103,4 +103,9 @@ export interface CampaignStore {
   releaseLease(campaignId: string): Promise<void>;
   /** The phones a campaign still holds: its spool less the instances with a report line. */
   heldPhones(campaignId: string): AsyncIterable<string>;
+  /**
+   * Proves the store can be written (a probe written and removed), so a worker refuses to start
+   * rather than fail its first campaign minutes later. Rejects with the reason.
+   */
+  check(): Promise<void>;
 }

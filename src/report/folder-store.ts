@@ -266,6 +266,13 @@ export class FolderStore implements CampaignStore {
   async remove(campaignId: string): Promise<void> {
     await rm(this.dir(campaignId), { recursive: true, force: true });
   }
+
+  async check(): Promise<void> {
+    const probe = join(this.root, `.write-probe.${process.pid}.${Math.random().toString(36).slice(2)}`);
+    await mkdir(this.root, { recursive: true });
+    await writeFile(probe, 'probe\n');
+    await rm(probe, { force: true });
+  }
 }
 
 const PART_READ_AHEAD = 32;

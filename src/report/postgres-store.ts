@@ -492,4 +492,19 @@ export class PostgresStore implements CampaignStore {
   async close(): Promise<void> {
     await this.pool.end();
   }
+
+  async check(): Promise<void> {
+    await this.ensureSchema();
+    // A write the database must accept, rolled back: proves INSERT rights and leaves nothing.
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('INSERT INTO koophone_campaigns (campaign) VALUES ($1)', [
+        `.write-probe.${process.pid}`,
+      ]);
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+    }
+  }
 }

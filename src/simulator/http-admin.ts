@@ -125,6 +125,11 @@ export function registerAdminRoutes(app: FastifyInstance, context: AdminContext)
     return { ok: true };
   });
 
+  app.post('/__sim/tokens/expire', async () => {
+    context.tokens.expireIssued(Date.now());
+    return { ok: true };
+  });
+
   app.post('/__sim/reset', async () => {
     context.reset();
     return { ok: true };

@@ -5,7 +5,7 @@ import { KOOPHONE_CODES } from '../koophone/errors';
 import type { ApiEndpoint } from './endpoints';
 import type { FaultDraws, InjectionQueue } from './faults';
 import type { SimulatorModel } from './model';
-import { errorCodeOf, failure, gatewayFailure } from './replies';
+import { CodeSpelling, errorCodeOf, failure, gatewayFailure } from './replies';
 import type { Reply } from './replies';
 import { RateLimiter } from './sliding-window';
 import type { TokenRegistry } from './tokens';
@@ -29,11 +29,12 @@ const MALFORMED_JSON = '{"data": {"task_id": "RM_';
 
 export function registerApiRoutes(app: FastifyInstance, context: ApiContext): { clearLimits(): void } {
   const limiters = { reset: new RateLimiter(), query: new RateLimiter() };
+  const spelling = new CodeSpelling();
   const route =
     (endpoint: ApiEndpoint, handler: Handler) =>
     async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
       const limiter = endpoint === 'batchReset' ? limiters.reset : limiters.query;
-      const { outcome, latencyMs } = decide(endpoint, handler, request, context, limiter);
+      const { outcome, latencyMs } = decide(endpoint, handler, request, context, limiter, spelling);
       if (latencyMs > 0) {
         try {
           await sleep(latencyMs, undefined, { signal: context.closing });
@@ -67,6 +68,7 @@ export function registerApiRoutes(app: FastifyInstance, context: ApiContext): { 
     clearLimits: () => {
       limiters.reset.clear();
       limiters.query.clear();
+      spelling.clear();
     },
   };
 }
@@ -81,25 +83,33 @@ function decide(
   request: FastifyRequest,
   { model, tokens, injections }: ApiContext,
   limiter: RateLimiter,
+  spelling: CodeSpelling,
 ): { outcome: Outcome; latencyMs: number } {
   const monotonicNow = performance.now();
   const now = Date.now();
   model.stats.recordCall(endpoint, monotonicNow);
   const draws = model.drawFaults();
   const outcome = (() => {
-    const answer = (reply: Reply): Outcome => {
+    // Stats count the canonical spelling, so runs with and without mixed case compare.
+    const answer = (reply: Reply, respell = model.faults.mixedCaseCodes): Outcome => {
       const code = errorCodeOf(reply);
       if (code !== undefined) model.stats.recordErrorCode(code);
-      return { kind: 'reply', reply };
+      return { kind: 'reply', reply: respell ? spelling.next(reply) : reply };
     };
     const requestId = header(request, 'x-request-id');
     const gatewayRequestId = requestId ?? randomUUID().replace(/-/g, '');
-    if (!tokens.isValid(header(request, 'x-auth-token'), now)) {
+    const token = tokens.check(header(request, 'x-auth-token'), now);
+    if (token === 'expired') {
+      return answer(
+        gatewayFailure(401, KOOPHONE_CODES.tokenExpired, 'The token must be updated', gatewayRequestId),
+      );
+    }
+    if (token === 'invalid') {
       return answer(
         gatewayFailure(
           401,
           KOOPHONE_CODES.tokenInvalid,
-          'Incorrect IAM authentication information: the X-Auth-Token is missing, invalid or expired',
+          'Incorrect IAM authentication information: the X-Auth-Token is missing or invalid',
           gatewayRequestId,
         ),
       );
@@ -113,12 +123,14 @@ function decide(
         `The throttling threshold has been reached: policy user over ratelimit,limit:${limit},time:1 second`,
         gatewayRequestId,
       );
-      return answer({ ...reply, headers: { 'retry-after': '1' } });
+      // The window is one second; the real gateway says nothing, so the header is opt-in.
+      return answer(model.faults.retryAfter ? { ...reply, headers: { 'retry-after': '1' } } : reply);
     }
     const injected = injections.take(endpoint);
     if (injected !== undefined) {
       model.stats.recordFault('injected');
-      return answer({ status: injected.status, body: injected.body, headers: injected.headers });
+      // Verbatim: an injected code is spelled as the test wrote it.
+      return answer({ status: injected.status, body: injected.body, headers: injected.headers }, false);
     }
     const transport = transportFault(draws, model);
     if (transport !== undefined) return transport.kind === 'reply' ? answer(transport.reply) : transport;

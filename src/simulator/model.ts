@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { KOOPHONE_CODES } from '../koophone/errors';
 import { MAX_BATCH_RESET_IDS, MAX_STATUS_QUERY_IDS, INSTANCE_STATUS } from '../koophone/schemas';
 import type { ApiEndpoint } from './endpoints';
@@ -59,12 +60,17 @@ export class SimulatorModel {
   #faults: CurrentFaults;
   #faultRng: Prng;
   #jobRng: Prng;
-  #generation = 0;
+  #generation: number;
   readonly #taskIds: NumberedIdCodec;
   readonly #jobIds: NumberedIdCodec;
 
-  constructor(options: SimulatorOptions, now: number) {
+  /**
+   * `idEpoch` sets task and job ids apart per process (random unless given): a restarted
+   * simulator with the same seed must not hand out a task id a client already tracks.
+   */
+  constructor(options: SimulatorOptions, now: number, idEpoch: number = randomInt(0x7fff_ffff)) {
     this.options = options;
+    this.#generation = idEpoch;
     this.fleet = new Fleet(
       {
         size: options.instances,
@@ -81,6 +87,8 @@ export class SimulatorModel {
     this.#jobRng = new Prng(options.seed, JOB_STREAM);
     this.#taskIds = new NumberedIdCodec(options.seed, 'RM_', 0x7a5c);
     this.#jobIds = new NumberedIdCodec(options.seed, '', 0x10b5);
+    this.#taskIds.setGeneration(idEpoch);
+    this.#jobIds.setGeneration(idEpoch);
   }
 
   get faults(): CurrentFaults {

@@ -15,6 +15,22 @@ const number = () =>
 const int = (min: number, max: number) => number().pipe(z.number().int().min(min).max(max));
 const rate = () => number().pipe(z.number().min(0).max(1));
 
+/** A switch: `true`/`false`, or from a CLI `on`/`off` (a bare `--flag` arrives as `true`). */
+const toggle = () =>
+  z.preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    const text = value.trim().toLowerCase();
+    if (['on', 'true', 'yes', '1'].includes(text)) return true;
+    if (['off', 'false', 'no', '0'].includes(text)) return false;
+    return value;
+  }, z.boolean());
+
+/**
+ * Huawei Cloud's API gateway refuses request bodies over 12 MB (413 APIGW.0201). A batch-reset of
+ * 100 ids is ~4 KB, so only a lowered --body-limit-bytes makes the simulator answer 413.
+ */
+export const DEFAULT_BODY_LIMIT_BYTES = 12 * 1024 * 1024;
+
 /** A day: jobs can be slow, but the job store keeps durations in 32 bits. */
 const MAX_RANGE_MS = 86_400_000;
 
@@ -51,6 +67,7 @@ const fields = {
   iamUser: z.string().min(1),
   iamPassword: z.string().min(1),
   iamTokenTtlMs: int(1_000, 7 * 86_400_000),
+  bodyLimitBytes: int(64, 100 * 1024 * 1024),
   latencyMs: range(),
   jobDurationMs: range(),
   jobFailureRate: rate(),
@@ -68,6 +85,8 @@ const fields = {
   http200ErrorRate: rate(),
   malformedRate: rate(),
   missingJobRate: rate(),
+  retryAfter: toggle(),
+  mixedCaseCodes: toggle(),
 };
 
 export const simulatorOptionsSchema = z
@@ -80,6 +99,7 @@ export const simulatorOptionsSchema = z
     iamUser: fields.iamUser.default('sim-user'),
     iamPassword: fields.iamPassword.default('sim-password'),
     iamTokenTtlMs: fields.iamTokenTtlMs.default(86_400_000),
+    bodyLimitBytes: fields.bodyLimitBytes.default(DEFAULT_BODY_LIMIT_BYTES),
     latencyMs: fields.latencyMs.default({ min: 0, max: 0 }),
     jobDurationMs: fields.jobDurationMs.default({ min: 1000, max: 5000 }),
     jobFailureRate: fields.jobFailureRate.default(0),
@@ -97,6 +117,9 @@ export const simulatorOptionsSchema = z
     http200ErrorRate: fields.http200ErrorRate.default(0),
     malformedRate: fields.malformedRate.default(0),
     missingJobRate: fields.missingJobRate.default(0),
+    // Off by default: the real gateway sends no Retry-After (koophone-api.md).
+    retryAfter: fields.retryAfter.default(false),
+    mixedCaseCodes: fields.mixedCaseCodes.default(false),
   })
   .strict();
 
@@ -119,6 +142,8 @@ export const simulatorFaultsSchema = z
     http200ErrorRate: fields.http200ErrorRate,
     malformedRate: fields.malformedRate,
     missingJobRate: fields.missingJobRate,
+    retryAfter: fields.retryAfter,
+    mixedCaseCodes: fields.mixedCaseCodes,
   })
   .partial()
   .strict();
@@ -165,7 +190,18 @@ export const simulatorFlags: readonly SimulatorFlag[] = [
   flag('token', '<token>', 'static X-Auth-Token the API accepts', 'sim-token'),
   flag('iamUser', '<name>', 'user name the IAM endpoint accepts', 'sim-user'),
   flag('iamPassword', '<password>', 'password the IAM endpoint accepts', 'sim-password'),
-  flag('iamTokenTtlMs', '<ms>', 'lifetime of IAM-issued tokens', '86400000'),
+  flag(
+    'iamTokenTtlMs',
+    '<ms>',
+    'lifetime of IAM-issued tokens (expired ones get 401 APIGW.0307)',
+    '86400000',
+  ),
+  flag(
+    'bodyLimitBytes',
+    '<n>',
+    'largest request body; larger ones get 413 APIGW.0201 (12 MB, as the gateway)',
+    String(DEFAULT_BODY_LIMIT_BYTES),
+  ),
   flag('latencyMs', '<min..max>', 'added latency of every API response', '0..0'),
   flag('jobDurationMs', '<min..max>', 'how long a reset job runs', '1000..5000'),
   flag('jobFailureRate', '<rate>', 'share of jobs that end failed (CPS0005)', '0'),
@@ -183,6 +219,13 @@ export const simulatorFlags: readonly SimulatorFlag[] = [
   flag('http200ErrorRate', '<rate>', 'share of resets answered HTTP 200 KOOPHONE.API.2006', '0'),
   flag('malformedRate', '<rate>', 'share of calls answered HTTP 200 with broken JSON', '0'),
   flag('missingJobRate', '<rate>', 'share of instances left out of cmd_jobs (and not reset)', '0'),
+  flag('retryAfter', '[on|off]', 'send Retry-After on 429 (the real gateway does not)', 'off'),
+  flag(
+    'mixedCaseCodes',
+    '[on|off]',
+    'spell KOOPHONE.API codes both ways, KooPhone.API every other time',
+    'off',
+  ),
 ];
 
 const SECRET_KEYS: ReadonlySet<string> = new Set(['token', 'iamPassword']);

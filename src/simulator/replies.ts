@@ -31,3 +31,24 @@ export function listIds(ids: readonly string[], max = 5): string {
   const shown = ids.slice(0, max).join(', ');
   return ids.length > max ? `${shown} and ${ids.length - max} more` : shown;
 }
+
+/**
+ * Huawei's pages write the same code `KOOPHONE.API.2005` and `KooPhone.API.2005`; with
+ * --mixed-case-codes the simulator alternates, so clients must compare codes case-insensitively.
+ */
+export class CodeSpelling {
+  #count = 0;
+
+  next(reply: Reply): Reply {
+    const code = errorCodeOf(reply);
+    if (code === undefined || !code.startsWith('KOOPHONE.API.')) return reply;
+    this.#count += 1;
+    if (this.#count % 2 === 1) return reply;
+    const body = reply.body as Record<string, unknown>;
+    return { ...reply, body: { ...body, error_code: `KooPhone.API.${code.slice('KOOPHONE.API.'.length)}` } };
+  }
+
+  clear(): void {
+    this.#count = 0;
+  }
+}

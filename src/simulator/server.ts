@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyError } from 'fastify';
 import { KOOPHONE_CODES } from '../koophone/errors';
@@ -45,6 +46,8 @@ export interface RunningSimulator {
   inject(response: InjectedResponse): void;
   /** IAM-issued tokens stop working (the static token keeps working). */
   revokeTokens(): void;
+  /** IAM-issued tokens lapse now: calls with them get 401 APIGW.0307 until the client renews. */
+  expireTokens(): void;
 }
 
 /** The one thing the simulator logs: where it listens. pino's logger fits. */
@@ -62,13 +65,21 @@ export async function startSimulator(
   const injections = new InjectionQueue();
   const closing = new AbortController();
 
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: options.bodyLimitBytes });
   // Bodies reach handlers as text: the service's own checks decide what invalid JSON gets (400 1000).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.setErrorHandler((error: FastifyError, request, reply) => {
     // Admin requests fail on their input (bad JSON included); API requests keep the service's envelope.
     if (request.url.startsWith('/__sim/')) return reply.code(400).send({ error: error.message });
+    if (error.statusCode === 413) {
+      // The gateway refuses it before KooPhone sees it, as Huawei's APIG does.
+      return reply.code(413).send({
+        error_code: KOOPHONE_CODES.requestTooLarge,
+        error_msg: `Request entity too large: the body is over ${options.bodyLimitBytes} bytes`,
+        request_id: randomUUID().replace(/-/g, ''),
+      });
+    }
     const status = error.statusCode !== undefined && error.statusCode < 500 ? 400 : 500;
     const code = status === 400 ? KOOPHONE_CODES.invalidParameters : KOOPHONE_CODES.internalError;
     return reply.code(status).send({ error_code: code, error_msg: error.message });
@@ -134,5 +145,6 @@ export async function startSimulator(
     },
     inject: (response) => injections.push(response),
     revokeTokens: () => tokens.revokeIssued(),
+    expireTokens: () => tokens.expireIssued(Date.now()),
   };
 }

@@ -19,6 +19,7 @@ import {
 import type { CampaignActivities } from '../activities';
 import { withOptionDefaults, type CampaignOptions, type IdSource } from '../campaign/options';
 import { SAFETY_FAILURES, type CampaignSafety } from '../campaign/safety';
+import { KOOPHONE_CODES, sameCode } from '../koophone/codes';
 import { addCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from '../campaign/outcome';
 import type { CampaignCost, CampaignResult, CampaignState, CampaignStatus } from '../campaign/status';
 import { statusFromCounts } from '../campaign/status';
@@ -613,7 +614,7 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
           break;
         }
         if (r.throttled) onThrottled(s.rate, configuredRate(), now, r.message);
-        else if (r.code === 'KOOPHONE.API.9999') onOverloaded(s.rate, configuredRate(), now);
+        else if (sameCode(r.code, KOOPHONE_CODES.internalError)) onOverloaded(s.rate, configuredRate(), now);
         if (r.ambiguous) s.resetsSent += size;
         const attempts = item.submitAttempts + 1;
         const first = item.firstSubmitAt ?? now;
@@ -897,6 +898,8 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
       counts: s.counts,
       resetsSent: s.resetsSent,
       batchResetCalls: s.calls,
+      configuredRate: options.rate === 'auto' ? `auto (max ${options.rateMax})` : options.rate,
+      batchSize: options.batchSize,
       reportLocation: report.location,
       reportLines: report.lines,
       cost: { ...s.cost, temporalActions: temporalActions(s.cost), apiCalls: s.calls + s.polls },

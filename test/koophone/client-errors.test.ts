@@ -161,8 +161,20 @@ void describe('KooPhone error table through the client', () => {
     assert.equal(fx.sim.stats().faults.http200Error, 1);
   });
 
-  void it('429 APIGW.0308: throttling carries Retry-After as retryAfterMs', async () => {
+  void it('429 APIGW.0308 without Retry-After (the real gateway): throttled, no wait invented', async () => {
     fx.sim.setFaults({ rateLimit: 1 });
+    const client = fx.client();
+    await client.batchReset(fx.ids(1, 30));
+    const error = await expectKoophoneError(client.batchReset(fx.ids(1, 31)), {
+      code: 'APIGW.0308',
+      httpStatus: 429,
+      errorClass: 'throttled',
+    });
+    assert.equal(error.retryAfterMs, undefined);
+  });
+
+  void it('429 APIGW.0308: throttling carries Retry-After as retryAfterMs', async () => {
+    fx.sim.setFaults({ rateLimit: 1, retryAfter: true });
     const client = fx.client();
     await client.batchReset(fx.ids(1, 40));
     const error = await expectKoophoneError(client.batchReset(fx.ids(1, 41)), {
@@ -313,6 +325,22 @@ void describe('KooPhone error table through the client', () => {
       httpStatus: 503,
       errorClass: 'retryable',
     });
+  });
+});
+
+void describe('gateway limits', () => {
+  const fx = useSimulator({ instances: 500, bodyLimitBytes: 1024 });
+
+  void it('413 APIGW.0201: a body over the gateway limit is refused as sent, a rejection to split', async () => {
+    const error = await expectKoophoneError(fx.client().batchReset(fx.ids(100)), {
+      code: 'APIGW.0201',
+      httpStatus: 413,
+      errorClass: 'non_retryable',
+    });
+    assert.ok(isInstanceRejection(error.code, error.httpStatus), 'halves are smaller bodies');
+    assert.equal(fx.sim.stats().resets.total, 0);
+    const half = await fx.client().batchReset(fx.ids(50));
+    assert.equal(half.jobs.length, 50);
   });
 });
 

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { createKoophoneClient, loadKoophoneConfig } from '../../src/koophone';
+import {
+  createKoophoneClient,
+  KoophoneClient,
+  loadKoophoneConfig,
+  StaticTokenProvider,
+} from '../../src/koophone';
 import { useSimulator } from '../simulator/fixture';
 
 void describe('loadKoophoneConfig', () => {
@@ -45,6 +50,43 @@ void describe('loadKoophoneConfig', () => {
         assert.ok(!error.message.includes('pw-never-printed'));
         return true;
       },
+    );
+  });
+
+  void it('refuses endpoints with credentials in the URL, never echoing them', () => {
+    for (const name of ['KOOPHONE_ENDPOINT', 'KOOPHONE_IAM_ENDPOINT']) {
+      assert.throws(
+        () =>
+          loadKoophoneConfig({
+            KOOPHONE_TOKEN: 't',
+            [name]: 'https://ops:url-pass-never-printed@koophone.example.com',
+          }),
+        (error: Error) => {
+          assert.match(error.message, new RegExp(`${name}: must not carry credentials`));
+          assert.match(error.message, /https:\/\/\*\*\*@koophone\.example\.com/);
+          assert.ok(!error.message.includes('url-pass-never-printed'), error.message);
+          assert.ok(!error.message.includes('ops:'), error.message);
+          return true;
+        },
+      );
+    }
+    // A user alone is a credential too.
+    assert.throws(
+      () =>
+        loadKoophoneConfig({ KOOPHONE_TOKEN: 't', KOOPHONE_ENDPOINT: 'https://ops@koophone.example.com' }),
+      /must not carry credentials/,
+    );
+  });
+
+  void it('the client itself refuses an endpoint with credentials, whoever builds it', () => {
+    assert.throws(
+      () =>
+        new KoophoneClient({
+          endpoint: 'http://u:client-pass@127.0.0.1:1',
+          tokenProvider: new StaticTokenProvider('t'),
+        }),
+      (error: Error) =>
+        /must not carry credentials/.test(error.message) && !error.message.includes('client-pass'),
     );
   });
 

@@ -41,6 +41,15 @@ void describe('classifyKoophoneError follows the table of koophone-api.md', () =
     ['KOOPHONE.API.4242', 503, 'retryable'],
     ['KOOPHONE.API.4242', 429, 'throttled'],
     ['APIGW.0101', 404, 'non_retryable'],
+    // Spelled as Huawei's own pages do: the same codes, the same classes.
+    ['KooPhone.API.2005', 200, 'transient_instance'],
+    ['KooPhone.API.2006', 200, 'transient_instance'],
+    ['KooPhone.API.9999', 200, 'retryable'],
+    ['KooPhone.API.1001', 401, 'non_retryable'],
+    ['apigw.0308', undefined, 'throttled'],
+    ['APIGW.0307', 401, 'auth'],
+    ['APIGW.0201', 413, 'non_retryable'],
+    ['HTTP_413', 413, 'non_retryable'],
   ];
   for (const [code, status, expected] of table) {
     void it(`${code} with HTTP ${status ?? '-'} is ${expected}`, () => {
@@ -53,6 +62,8 @@ void describe('what the orchestrator does with a refusal', () => {
   void it('configuration errors stop a campaign', () => {
     for (const code of ['KOOPHONE.API.0000', 'KOOPHONE.API.0002', 'KOOPHONE.API.1004'])
       assert.ok(isConfigurationError(code));
+    for (const code of ['KooPhone.API.0000', 'KooPhone.API.1004', ' kooPhone.api.0002'])
+      assert.ok(isConfigurationError(code), code);
     for (const code of ['KOOPHONE.API.1012', 'KOOPHONE.API.9999', 'APIGW.0301'])
       assert.ok(!isConfigurationError(code));
   });
@@ -68,9 +79,14 @@ void describe('what the orchestrator does with a refusal', () => {
       assert.ok(isInstanceRejection(code), code);
     }
     assert.ok(isInstanceRejection('KOOPHONE.API.4242', 200), 'unknown non-retryable code');
+    assert.ok(isInstanceRejection('KooPhone.API.2004', 200), 'in any spelling');
+    // Too large as sent: halves are smaller bodies.
+    assert.ok(isInstanceRejection('APIGW.0201', 413));
+    assert.ok(isInstanceRejection('HTTP_413', 413));
     for (const [code, status] of [
       ['KOOPHONE.API.4242', 503],
       ['KOOPHONE.API.2005', 200],
+      ['KooPhone.API.2005', 200],
       ['KOOPHONE.API.9999', 500],
       ['KOOPHONE.API.0000', 200],
       ['APIGW.0308', 429],

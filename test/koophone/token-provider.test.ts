@@ -60,6 +60,21 @@ void describe('IAM password token provider against the simulator', () => {
     assert.notEqual(await tokens.getToken(), first);
   });
 
+  void it('an expired token (401 APIGW.0307) is renewed once like a refused one, and the call goes through', async () => {
+    const tokens = provider();
+    const client = new KoophoneClient({ endpoint: fx.sim.url, tokenProvider: tokens });
+    await client.batchReset(fx.ids(1, 0));
+    const first = await tokens.getToken();
+    fx.sim.expireTokens();
+    const result = await client.batchReset(fx.ids(1, 1));
+    assert.equal(result.jobs.length, 1);
+    const stats = fx.sim.stats();
+    assert.equal(stats.errorCodes['APIGW.0307'], 1, 'the simulator said the token expired');
+    assert.equal(stats.calls.iamToken, 2, 'one refresh');
+    assert.equal(stats.calls.batchReset, 3, 'first call, refused call, its single retry');
+    assert.notEqual(await tokens.getToken(), first);
+  });
+
   void it('refreshes 5 minutes before expires_at, not earlier', async () => {
     let now = Date.now();
     const tokens = provider({ now: () => now });

@@ -49,6 +49,24 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
     pg?.stop();
   });
 
+  it('check(): a writable database passes and keeps no probe; a read-only role is refused with the reason', async () => {
+    await store.check();
+    const probes = await sql.query(
+      "SELECT count(*)::int AS n FROM koophone_campaigns WHERE campaign LIKE '.write-probe%'",
+    );
+    assert.equal(probes.rows[0].n, 0, 'the probe write is rolled back');
+    await sql.query('DROP ROLE IF EXISTS koophone_reader');
+    await sql.query("CREATE ROLE koophone_reader LOGIN PASSWORD 'reader-pass'");
+    await sql.query('GRANT SELECT ON ALL TABLES IN SCHEMA public TO koophone_reader');
+    const readerUrl = pg.url.replace(/\/\/[^@]*@/, '//koophone_reader:reader-pass@');
+    const reader = new PostgresStore(readerUrl);
+    try {
+      await assert.rejects(reader.check(), /permission denied/);
+    } finally {
+      await reader.close();
+    }
+  });
+
   it('replaces a rewritten part instead of adding rows, counts a second line for an instance, and never shows the password', async () => {
     const c = 'store-parts';
     await store.writePart(

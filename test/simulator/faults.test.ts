@@ -25,7 +25,7 @@ void describe('fault injection is deterministic under a seed', () => {
   };
 
   /** The same request sequence; what each call saw, and the simulator's own account. */
-  async function run(seed: number): Promise<{ outcomes: string[]; stats: unknown }> {
+  async function run(seed: number): Promise<{ outcomes: string[]; taskIds: string[]; stats: unknown }> {
     const sim = await startSimulator({ ...chaos, seed });
     sims.push(sim);
     const client = new KoophoneClient({
@@ -33,24 +33,32 @@ void describe('fault injection is deterministic under a seed', () => {
       tokenProvider: new StaticTokenProvider('sim-token'),
     });
     const outcomes: string[] = [];
+    const taskIds: string[] = [];
     for (let n = 0; n < 60; n += 1) {
       try {
         const result = await client.batchReset(sim.fleet.ids(n * 10, 10));
         const task = await client.getTask(result.taskId);
-        outcomes.push(`ok ${result.taskId} ${task.jobs.map((j) => `${j.jobId}:${j.status}`).join(',')}`);
+        taskIds.push(result.taskId, ...task.jobs.map((j) => j.jobId));
+        // Ids differ per process (below); everything else is the seed's.
+        outcomes.push(`ok ${task.jobs.map((j) => j.status).join(',')}`);
       } catch (error) {
         outcomes.push(error instanceof KoophoneError ? error.code : String(error));
       }
     }
     const { calls, faults, resets, jobs } = sim.stats();
-    return { outcomes, stats: { calls, faults, resets, jobs } };
+    return { outcomes, taskIds, stats: { calls, faults, resets, jobs } };
   }
 
-  void it('same seed, same requests: same faults, ids and job outcomes; another seed differs', async () => {
+  void it('same seed, same requests: same faults and job outcomes, but new task and job ids; another seed differs', async () => {
     const first = await run(42);
     const second = await run(42);
     const other = await run(43);
-    assert.deepEqual(second, first);
+    assert.deepEqual(second.outcomes, first.outcomes);
+    assert.deepEqual(second.stats, first.stats);
+    // A restarted simulator must not hand out a task id a client may still be tracking.
+    const reused = second.taskIds.filter((id) => first.taskIds.includes(id));
+    assert.ok(first.taskIds.length > 20, `enough ids to compare: ${first.taskIds.length}`);
+    assert.deepEqual(reused, [], 'no task or job id repeats across simulator processes');
     assert.notDeepEqual(other.outcomes, first.outcomes);
     const kinds = new Set(first.outcomes.map((o) => o.split(' ')[0]));
     for (const kind of [
@@ -90,8 +98,8 @@ void describe('faults, rate limits and counters', () => {
     assert.deepEqual([faults.drop, faults.fault5xx, faults.fault9999, faults.malformed], [3, 3, 3, 3]);
   });
 
-  void it('rate limit: the (limit+1)-th batch-reset in a second gets 429 with Retry-After: 1', async () => {
-    fx.sim.setFaults({ rateLimit: 3 });
+  void it('rate limit: the (limit+1)-th batch-reset in a second gets 429, with Retry-After: 1 only when asked', async () => {
+    fx.sim.setFaults({ rateLimit: 3, retryAfter: true });
     const send = (n: number) =>
       rawRequest(fx.sim, 'POST', '/v1/instances/batch-reset', {
         body: JSON.stringify({ instance_ids: fx.ids(1, n) }),
@@ -117,6 +125,10 @@ void describe('faults, rate limits and counters', () => {
     );
     await sleep(1050);
     assert.equal((await send(10)).status, 200, 'the window slides');
+    fx.sim.setFaults({ retryAfter: false });
+    const quiet = (await Promise.all([20, 21, 22, 23].map(send))).find((r) => r.status === 429);
+    assert.ok(quiet, 'one of four calls in a second over a limit of 3 is throttled');
+    assert.equal(quiet.headers.get('retry-after'), null, 'the real gateway sends no Retry-After');
     stats = fx.sim.stats();
     assert.equal(stats.peakRequestsPerSecondByEndpoint.batchReset, 5);
     assert.equal(stats.peakRequestsPerSecondByEndpoint.queryStatus, 1);
@@ -161,5 +173,87 @@ void describe('faults, rate limits and counters', () => {
       ids.slice(0, 5).map((id) => fx.sim.instance(id)?.resets),
       [3, 2, 2, 2, 1],
     );
+  });
+});
+
+void describe('the real gateway and service quirks, on request', () => {
+  const fx = useSimulator({ instances: 1000, jobDurationMs: '0..0', bodyLimitBytes: 2048 });
+  beforeEach(() => fx.sim.reset());
+
+  void it('--mixed-case-codes spells KOOPHONE.API codes both ways, alternately; stats count one spelling', async () => {
+    fx.sim.setFaults({ fault9999Rate: 1, mixedCaseCodes: true });
+    const codes: unknown[] = [];
+    for (let n = 0; n < 4; n += 1) {
+      const r = await rawRequest(fx.sim, 'POST', '/v1/instances/batch-reset', {
+        body: JSON.stringify({ instance_ids: fx.ids(1, n) }),
+      });
+      codes.push((r.json as { error_code: string }).error_code);
+    }
+    assert.deepEqual(codes, [
+      'KOOPHONE.API.9999',
+      'KooPhone.API.9999',
+      'KOOPHONE.API.9999',
+      'KooPhone.API.9999',
+    ]);
+    assert.deepEqual(fx.sim.stats().errorCodes, { 'KOOPHONE.API.9999': 4 });
+    fx.sim.setFaults({ mixedCaseCodes: false });
+    await expectKoophoneError(fx.client().batchReset(fx.ids(1)), { code: 'KOOPHONE.API.9999' });
+    await expectKoophoneError(fx.client().batchReset(fx.ids(1)), { code: 'KOOPHONE.API.9999' });
+  });
+
+  void it('a real KooPhone.API.2005 (mixed case) is transient for the client', async () => {
+    fx.sim.setFaults({ mixedCaseCodes: true });
+    const id = fx.ids(1, 7)[0]!;
+    fx.sim.setInstance(id, { recoveringForMs: 60_000 });
+    const seen = [
+      await expectKoophoneError(fx.client().batchReset([id]), { errorClass: 'transient_instance' }),
+      await expectKoophoneError(fx.client().batchReset([id]), { errorClass: 'transient_instance' }),
+    ].map((e) => e.code);
+    assert.deepEqual(seen.sort(), ['KOOPHONE.API.2005', 'KooPhone.API.2005'], 'codes are kept as sent');
+  });
+
+  void it('a body over --body-limit-bytes gets 413 APIGW.0201, naming the limit; nothing applied', async () => {
+    const ids = fx.ids(100);
+    const r = await rawRequest(fx.sim, 'POST', '/v1/instances/batch-reset', {
+      body: JSON.stringify({ instance_ids: ids, padding: 'x'.repeat(2048) }),
+    });
+    assert.equal(r.status, 413);
+    const body = r.json as { error_code: string; error_msg: string };
+    assert.equal(body.error_code, 'APIGW.0201');
+    assert.match(body.error_msg, /over 2048 bytes/);
+    assert.equal(fx.sim.stats().resets.total, 0);
+    // The client's own call with 100 ids (~1.2 KB) fits; the classification is a rejection to split.
+    const small = await fx.client().batchReset(fx.ids(100));
+    assert.equal(small.jobs.length, 100);
+  });
+
+  void it('an expired IAM token gets 401 APIGW.0307; an unknown one APIGW.0301', async () => {
+    const issued = await fetch(`${fx.sim.url}/v3/auth/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: 'sim-user', password: 'sim-password', domain: { name: 'd' } } },
+          },
+          scope: { domain: { name: 'd' } },
+        },
+      }),
+    });
+    const token = issued.headers.get('x-subject-token');
+    assert.ok(token);
+    const call = (t: string) =>
+      rawRequest(fx.sim, 'POST', '/v1/instances/batch-query-status', {
+        token: t,
+        body: JSON.stringify({ instance_ids: fx.ids(1) }),
+      });
+    assert.equal((await call(token)).status, 200);
+    fx.sim.expireTokens();
+    const expired = await call(token);
+    assert.equal(expired.status, 401);
+    assert.equal((expired.json as { error_code: string }).error_code, 'APIGW.0307');
+    const unknown = await call('sim-iam-never-issued');
+    assert.equal((unknown.json as { error_code: string }).error_code, 'APIGW.0301');
   });
 });

@@ -27,6 +27,18 @@ void describe('simulator options', () => {
     assert.equal(options.regions, 1);
     assert.equal(options.rateLimit, 0);
     assert.equal(options.dropRate, 0);
+    // The real gateway sends no Retry-After and spells codes as it likes; both are opt-in here.
+    assert.equal(options.retryAfter, false);
+    assert.equal(options.mixedCaseCodes, false);
+    assert.equal(options.bodyLimitBytes, 12 * 1024 * 1024);
+  });
+
+  void it('switches take a bare flag (true), on/off or true/false; other text is refused', () => {
+    assert.equal(parseSimulatorOptions({ retryAfter: true }).retryAfter, true);
+    assert.equal(parseSimulatorOptions({ retryAfter: 'on' }).retryAfter, true);
+    assert.equal(parseSimulatorOptions({ mixedCaseCodes: 'off' }).mixedCaseCodes, false);
+    assert.equal(parseSimulatorFaults({ mixedCaseCodes: 'true' }).mixedCaseCodes, true);
+    assert.throws(() => parseSimulatorOptions({ retryAfter: 'sometimes' }), /--retry-after/);
   });
 
   void it('accepts CLI text: numbers, "MIN..MAX" and single-number ranges; ignores undefined', () => {
@@ -77,7 +89,8 @@ void describe('simulator options', () => {
     assert.deepEqual(simulatorFlags.map((f) => f.key).sort(), keys);
     for (const flag of simulatorFlags) {
       assert.equal(camel(flag.flag), flag.key, flag.flag);
-      assert.ok(flag.description.length > 0 && flag.placeholder.startsWith('<'));
+      // `[on|off]`: a switch, which a bare flag turns on.
+      assert.ok(flag.description.length > 0 && /^[<[]/.test(flag.placeholder));
     }
     const names = simulatorFlags.map((f) => f.flag);
     for (const documented of [
@@ -99,6 +112,9 @@ void describe('simulator options', () => {
       '--lost-response-rate',
       '--http200-error-rate',
       '--malformed-rate',
+      '--retry-after',
+      '--mixed-case-codes',
+      '--body-limit-bytes',
     ]) {
       assert.ok(names.includes(documented), documented);
     }

@@ -33,4 +33,19 @@ describe('worker configuration', () => {
       },
     );
   });
+
+  it('refuses a KooPhone endpoint with user:password@ at start, naming the variable, never the password', () => {
+    assert.throws(
+      () =>
+        loadWorkerConfig({
+          KOOPHONE_TOKEN: 't0ken-value',
+          KOOPHONE_ENDPOINT: 'https://admin:endpoint-pass@koophone.example.com',
+        }),
+      (e: Error) => {
+        assert.match(e.message, /KOOPHONE_ENDPOINT: must not carry credentials/);
+        assert.doesNotMatch(e.message, /endpoint-pass|admin:/);
+        return true;
+      },
+    );
+  });
 });

@@ -5,6 +5,7 @@ import {
   type OutcomeCounts,
   type ReportLine,
 } from '../../campaign/outcome';
+import { normalizeCode } from '../../koophone/codes';
 
 const MINUTE_MS = 60_000;
 
@@ -169,8 +170,11 @@ export class ReportAggregator {
 
   private addCode(line: ReportLine): void {
     let code = line.error_code === '' ? NO_CODE : line.error_code;
-    if (!this.codes.has(code) && this.codes.size >= this.limits.maxCodes) code = OTHER_CODES;
-    let stat = this.codes.get(code);
+    // KooPhone spells one code two ways (KooPhone.API.2005, KOOPHONE.API.2005): one row, shown
+    // as first seen.
+    let key = code === NO_CODE ? code : normalizeCode(code);
+    if (!this.codes.has(key) && this.codes.size >= this.limits.maxCodes) key = code = OTHER_CODES;
+    let stat = this.codes.get(key);
     if (stat === undefined) {
       stat = {
         code,
@@ -178,7 +182,7 @@ export class ReportAggregator {
         byOutcome: emptyCounts(),
         example: line.error_msg.slice(0, this.limits.maxMessageChars),
       };
-      this.codes.set(code, stat);
+      this.codes.set(key, stat);
     }
     stat.count += 1;
     stat.byOutcome[line.outcome] += 1;

@@ -8,6 +8,11 @@ export function formatPercent(part: number, whole: number): string {
   if (whole <= 0) return '–';
   const p = (part / whole) * 100;
   if (p > 0 && p < 0.1) return '<0.1%';
+  // Rounding must not claim all when it is not: 2 997 of 3 000 is 99.9%, 9 999 of 10 000 >99.9%.
+  if (part < whole && p >= 99.5) {
+    const tenths = Math.round(p * 10) / 10;
+    return tenths >= 100 ? '>99.9%' : `${tenths.toFixed(1)}%`;
+  }
   return `${p >= 10 || p === 0 ? Math.round(p) : p.toFixed(1)}%`;
 }
 

@@ -176,7 +176,8 @@ function figures(aggregate: ReportAggregate, summary: HtmlReportSummary): string
   const started = parseMs(summary.startedAt);
   const finished = parseMs(summary.finishedAt);
   if (started !== undefined) {
-    const end = finished ?? parseMs(summary.updatedAt) ?? generatedMs(summary);
+    // A running campaign has run until now: its updatedAt is only its last recorded change.
+    const end = finished ?? generatedMs(summary);
     list.push({
       key: 'duration',
       label: finished === undefined ? 'Running for' : 'Duration',
@@ -339,7 +340,7 @@ function throughputSection(
   const hint = `Bars: instances finished per minute — each instance counted once, at the minute it finished (its reset was sent earlier)${bins.length > 0 && bins[0]!.widthMs > 60_000 ? `, averaged over ${formatDecimal(bins[0]!.widthMs / 60_000)}-minute bars` : ''}. ${ceilingText}`;
   return [
     '<section class="card" data-section="throughput">',
-    `<div class="card-head"><div><h2>Resets per minute against the rate limit</h2><p class="hint">${escapeHtml(hint)}</p></div><div class="legend">${legend}</div></div>`,
+    `<div class="card-head"><div><h2>Instances finished per minute against the rate limit</h2><p class="hint">${escapeHtml(hint)}</p></div><div class="legend">${legend}</div></div>`,
     throughputChart(bins, ceiling),
     `<div class="stats">${stats.join('')}</div>`,
     '</section>',

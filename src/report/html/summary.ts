@@ -45,6 +45,9 @@ export function summaryFromResult(
     finishedAt: result.finishedAt,
     cost: result.cost,
     reportLocation: result.reportLocation,
+    // A finished campaign's rate comes with its result (results of older versions lack it).
+    ...(result.configuredRate !== undefined ? { configuredRate: result.configuredRate } : {}),
+    ...(result.batchSize !== undefined ? { batchSize: result.batchSize } : {}),
     ...extra,
   };
 }

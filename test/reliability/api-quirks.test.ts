@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import type { Worker } from '@temporalio/worker';
+import { campaignOptionsSchema, type CampaignOptionsInput } from '../../src/campaign/options';
+import type { ReportLine } from '../../src/campaign/outcome';
+import { createKoophoneClient, normalizeCode, Secret } from '../../src/koophone';
+import { startSimulator, type RunningSimulator, type SimulatorOptionsInput } from '../../src/simulator';
+import { createCampaignWorker } from '../../src/worker';
+import { resetCampaign } from '../../src/workflows';
+import { campaignEnv, countBy, waitFor, workflowBundle, type CampaignEnv } from '../helpers/campaign-env';
+
+const SEED = 16;
+const N = 200;
+
+/** The same fleet, seed and faults for both runs: throttling, 9999s, busy instances, frozen ones. */
+const shared: SimulatorOptionsInput = {
+  seed: SEED,
+  instances: 2000,
+  jobDurationMs: '200..500',
+  rateLimit: 3,
+  fault9999Rate: 0.15,
+};
+
+const campaign: Partial<CampaignOptionsInput> = {
+  batchSize: 10,
+  concurrency: 4,
+  rate: 6,
+  canary: 0,
+  maxErrors: '100%',
+  retryDelayMs: 500,
+  submitBackoffMaxMs: 4000,
+  jobTimeoutMs: 20_000,
+};
+
+/** Instances busy (2005, 2006) and frozen (2004), the same ones on both simulators. */
+function makeBusy(sim: RunningSimulator): void {
+  const ids = sim.fleet.ids(0, N);
+  for (const id of busy.recovering(ids)) sim.setInstance(id, { recoveringForMs: 10 * 60_000 });
+  for (const id of busy.backingUp(ids)) sim.setInstance(id, { backingUpForMs: 10 * 60_000 });
+  for (const id of ids.slice(120, 122)) sim.setInstance(id, { frozen: true });
+}
+
+const busy = {
+  recovering: (ids: string[]) => ids.slice(5, 10),
+  backingUp: (ids: string[]) => ids.slice(12, 17),
+};
+
+/**
+ * Busy until the simulator has refused them at least once each way (whenever the campaign gets
+ * to them on a loaded machine), then free: both runs meet 2005 and 2006 and get past them.
+ */
+async function endBusyOnceSeen(sim: RunningSimulator): Promise<void> {
+  await waitFor(() => {
+    const codes = sim.stats().errorCodes;
+    return (codes['KOOPHONE.API.2005'] ?? 0) > 0 && (codes['KOOPHONE.API.2006'] ?? 0) > 0;
+  }, 120_000);
+  const ids = sim.fleet.ids(0, N);
+  for (const id of busy.recovering(ids)) sim.setInstance(id, { recoveringForMs: 0 });
+  for (const id of busy.backingUp(ids)) sim.setInstance(id, { backingUpForMs: 0 });
+}
+
+async function startWorker(
+  env: CampaignEnv,
+  sim: RunningSimulator,
+  taskQueue: string,
+): Promise<{ worker: Worker; run: Promise<void> }> {
+  const worker = await createCampaignWorker({
+    connection: env.temporal.nativeConnection,
+    namespace: env.temporal.namespace,
+    taskQueue,
+    client: createKoophoneClient({
+      endpoint: sim.url,
+      timeoutMs: 5000,
+      auth: { kind: 'static', token: new Secret('sim-token') },
+    }),
+    store: env.store,
+    workflowBundle: await workflowBundle(),
+  });
+  return { worker, run: worker.run() };
+}
+
+async function runCampaign(
+  env: CampaignEnv,
+  sim: RunningSimulator,
+  taskQueue: string,
+): Promise<{ lines: ReportLine[]; state: string; wallMs: number }> {
+  const campaignId = `quirks-${randomUUID().slice(0, 8)}`;
+  const started = performance.now();
+  const handle = await env.temporal.client.workflow.start(resetCampaign, {
+    taskQueue,
+    workflowId: campaignId,
+    args: [
+      {
+        options: campaignOptionsSchema.parse({ ...campaign, campaignId }),
+        source: { kind: 'inline', ids: sim.fleet.ids(0, N) },
+      },
+    ],
+  });
+  const result = await handle.result();
+  const wallMs = performance.now() - started;
+  return { lines: await env.report(campaignId), state: result.state, wallMs };
+}
+
+const byInstance = (lines: ReportLine[]) =>
+  Object.fromEntries(
+    [...lines]
+      .sort((a, b) => a.instance_id.localeCompare(b.instance_id))
+      .map((l) => [l.instance_id, `${l.outcome} ${normalizeCode(l.error_code)} resets=${l.resets}`]),
+  );
+
+describe('the real API: no Retry-After and mixed-case codes behave as the simulator defaults did', () => {
+  // The campaign env's simulator speaks as the seed did: Retry-After on 429, one spelling.
+  const env = campaignEnv({ ...shared, retryAfter: true, mixedCaseCodes: false }, { worker: false });
+
+  it('same outcomes and simulator counts, and no slower, side by side', async () => {
+    const real = await startSimulator({ ...shared, port: 0, retryAfter: false, mixedCaseCodes: true });
+    const seedQueue = `quirks-seed-${randomUUID()}`;
+    const realQueue = `quirks-real-${randomUUID()}`;
+    const workers = [await startWorker(env, env.sim, seedQueue), await startWorker(env, real, realQueue)];
+    try {
+      makeBusy(env.sim);
+      makeBusy(real);
+      const [seedRun, realRun] = await Promise.all([
+        runCampaign(env, env.sim, seedQueue),
+        runCampaign(env, real, realQueue),
+        endBusyOnceSeen(env.sim),
+        endBusyOnceSeen(real),
+      ]);
+      const seedStats = env.sim.stats();
+      const realStats = real.stats();
+      console.log(
+        `with Retry-After, one spelling: ${Math.round(seedRun.wallMs)} ms, ${seedStats.calls.batchReset} calls, ` +
+          `${seedStats.faults.throttled} throttled; without, mixed case: ${Math.round(realRun.wallMs)} ms, ` +
+          `${realStats.calls.batchReset} calls, ${realStats.faults.throttled} throttled`,
+      );
+
+      // The faults really happened in both runs.
+      for (const stats of [seedStats, realStats]) {
+        assert.ok(stats.faults.throttled > 0, 'throttled');
+        assert.ok(stats.faults.fault9999 > 0, '9999');
+        for (const code of ['KOOPHONE.API.2005', 'KOOPHONE.API.2006', 'KOOPHONE.API.2004'])
+          assert.ok((stats.errorCodes[code] ?? 0) > 0, `${code}: ${JSON.stringify(stats.errorCodes)}`);
+      }
+      // Same outcome, code and reset count per phone; codes compared normalized.
+      assert.equal(seedRun.state, 'completed');
+      assert.equal(realRun.state, 'completed');
+      assert.equal(realRun.lines.length, N);
+      assert.deepEqual(byInstance(realRun.lines), byInstance(seedRun.lines));
+      assert.deepEqual(
+        countBy(realRun.lines, (l) => l.outcome),
+        { succeeded: N - 2, rejected: 2 },
+      );
+      // The simulators agree with the reports: one applied reset per phone that succeeded.
+      for (const stats of [seedStats, realStats]) {
+        assert.equal(stats.resets.total, N - 2);
+        assert.equal(stats.resets.max, 1);
+      }
+      // Codes in the report are kept as the service sent them.
+      const frozen = realRun.lines.filter((l) => l.outcome === 'rejected').map((l) => l.error_code);
+      assert.ok(
+        frozen.every((c) => normalizeCode(c) === 'KOOPHONE.API.2004'),
+        frozen.join(' '),
+      );
+      // No extra waits: without a Retry-After header the campaign is not slower than with one.
+      assert.ok(
+        realRun.wallMs <= seedRun.wallMs * 1.2,
+        `without Retry-After ${Math.round(realRun.wallMs)} ms vs with ${Math.round(seedRun.wallMs)} ms`,
+      );
+    } finally {
+      for (const w of workers) {
+        w.worker.shutdown();
+        await w.run;
+      }
+      await real.close();
+    }
+  });
+});

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { campaignOptionsSchema, type CampaignOptionsInput } from '../../src/campaign/options';
+import { formatPlan, planCampaign } from '../../src/cli/plan';
+
+const plan = (options: Partial<CampaignOptionsInput>, instances: number, jobMs?: number) =>
+  planCampaign(
+    'c-plan',
+    campaignOptionsSchema.parse({ campaignId: 'c-plan', ...options }),
+    { instances, duplicates: 0, describe: 'a file' },
+    jobMs,
+  );
+
+void describe('plan: duration from the real bound min(rate, concurrency / batch lifetime)', () => {
+  void it('defaults (10 in flight, 60 s jobs) are bound by concurrency: ~0.14 calls/s, and the plan says so', () => {
+    const p = plan({}, 600_000);
+    assert.equal(p.concurrencyBound, true);
+    assert.ok(Math.abs(p.callsPerSecond - 0.14) < 0.005, String(p.callsPerSecond));
+    // 6 000 batches at ~0.14/s: about 12 h, not the 20 min that 5 calls/s would take.
+    assert.ok(p.estimatedDurationMs! > 11 * 3_600_000 && p.estimatedDurationMs! < 13 * 3_600_000);
+    const text = formatPlan(p).join('\n');
+    assert.match(text, /duration {5}~11h\d+m at ~0\.14 calls\/s \(10 in flight; 5 calls\/s allowed\)/);
+    assert.match(
+      text,
+      /warning {6}concurrency 10 allows ~0\.14 calls\/s with 1m jobs; raise --concurrency to ≥ 357 for 5 calls\/s/,
+    );
+  });
+
+  void it('a window wide enough leaves the rate as the bound, with no warning', () => {
+    const p = plan({ concurrency: 400 }, 600_000);
+    assert.equal(p.concurrencyBound, false);
+    assert.equal(p.callsPerSecond, 5);
+    // 6 000 calls at 5/s: 20 min, plus a canary batch and the last batch's lifetime.
+    assert.ok(p.estimatedDurationMs! > 20 * 60_000 && p.estimatedDurationMs! < 24 * 60_000);
+    assert.doesNotMatch(formatPlan(p).join('\n'), /warning/);
+  });
+
+  void it('fewer batches than slots never fill the window: no warning', () => {
+    const p = plan({ concurrency: 20 }, 1000, 2500);
+    assert.equal(p.concurrencyBound, false);
+    assert.doesNotMatch(formatPlan(p).join('\n'), /warning/);
+  });
+
+  void it('the demo (1 000 phones, 1-4 s jobs, canary 1) counts both phases, polls and a retry round', () => {
+    const p = plan({ concurrency: 20, retryDelayMs: 10_000 }, 1000, 2500);
+    // Canary: one batch seen done at the 5 s poll; then 9 calls at 5/s and one more lifetime.
+    assert.equal(p.itemLifetimeMs, 5000);
+    assert.equal(p.estimatedDurationMs, 5000 + 1600 + 5000);
+    assert.match(formatPlan(p).join('\n'), /each round adds ~15s/);
+  });
+});
