@@ -119,56 +119,26 @@ function psql(database: string, sql: string): string {
   ).trim();
 }
 
-/** The versioned schema folders of the pinned server module, from Go's module cache. */
-function schemaDir(store: 'temporal' | 'visibility'): string {
-  const cache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
-  const dir = join(
-    cache,
-    `go.temporal.io/server@v${TEMPORAL_SERVER_VERSION}/schema/postgresql/v12`,
-    store,
-    'versioned',
-  );
-  if (!existsSync(dir))
-    throw new Error(`schema folder ${dir} missing: run \`npm run setup:temporal-server\``);
-  return dir;
-}
-
-function sql(database: string, args: string[]): void {
-  execFileSync(
-    sqlTool,
-    [
-      '--plugin',
-      'postgres12',
-      '--ep',
-      '127.0.0.1',
-      '-p',
-      String(layout.postgresPort),
-      '-u',
-      'temporal',
-      '--db',
-      database,
-      ...args,
-    ],
-    {
-      env: { ...process.env, SQL_PASSWORD: layout.secrets.temporalPassword },
-      stdio: 'pipe',
-    },
-  );
-}
-
-/** Both stores created once and brought to the module's newest schema version on every up. */
+/** Both stores created and migrated by the script compose's temporal-schema job runs. */
 function migrateSchemas(): void {
-  for (const [database, store] of [
-    ['temporal', 'temporal'],
-    ['temporal_visibility', 'visibility'],
-  ] as const) {
-    if (psql('postgres', `SELECT 1 FROM pg_database WHERE datname = '${database}'`) !== '1') {
-      sql(database, ['create-database']);
-      sql(database, ['setup-schema', '-v', '0.0']);
-      log(`created database ${database}`);
-    }
-    sql(database, ['update-schema', '-d', schemaDir(store)]);
-  }
+  const cache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
+  const schemaRoot = join(cache, `go.temporal.io/server@v${TEMPORAL_SERVER_VERSION}/schema`);
+  if (!existsSync(schemaRoot))
+    throw new Error(`${schemaRoot} missing: run \`npm run setup:temporal-server\``);
+  const run = spawnSync('sh', [join(projectRoot, 'deploy/temporal/setup-schema.sh')], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      PATH: `${join(sqlTool, '..')}:${process.env.PATH ?? ''}`,
+      TEMPORAL_SCHEMA_DIR: schemaRoot,
+      SQL_HOST: '127.0.0.1',
+      SQL_PORT: String(layout.postgresPort),
+      SQL_USER: 'temporal',
+      SQL_PASSWORD: layout.secrets.temporalPassword,
+    },
+  });
+  if (run.status !== 0)
+    throw new Error(`deploy/temporal/setup-schema.sh failed:\n${run.stdout}${run.stderr}`);
   if (psql('postgres', "SELECT 1 FROM pg_database WHERE datname = 'koophone'") !== '1') {
     // The report sink's own role and database: the same script the compose PostgreSQL runs.
     execFileSync('sh', [join(projectRoot, 'deploy/postgres/10-koophone-reports.sh')], {
