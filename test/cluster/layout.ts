@@ -8,6 +8,10 @@ import { projectRoot } from '../../src/project-root';
 export const SERVICES = ['history', 'matching', 'frontend', 'worker'] as const;
 export type ClusterService = (typeof SERVICES)[number];
 
+/** The server's config files: docker-compose.yml mounts these same two into every server container. */
+export const SERVER_CONFIG_FILE = join(projectRoot, 'deploy/temporal/server.yaml');
+export const DYNAMIC_CONFIG_FILE = join(projectRoot, 'deploy/temporal/dynamicconfig.yaml');
+
 const Secrets = z.object({ temporalPassword: z.string().min(16), koophonePassword: z.string().min(16) });
 
 /**
@@ -37,8 +41,8 @@ export function clusterLayout(env: NodeJS.ProcessEnv = process.env) {
   const address = `127.0.0.1:${base + 233}`;
   /** The server's environment: what compose sets per container, with ports apart on one host. */
   const serverEnv: Record<string, string> = {
-    TEMPORAL_SERVER_CONFIG_FILE_PATH: join(projectRoot, 'deploy/temporal/server.yaml'),
-    DYNAMIC_CONFIG_FILE_PATH: join(projectRoot, 'deploy/temporal/dynamicconfig.yaml'),
+    TEMPORAL_SERVER_CONFIG_FILE_PATH: SERVER_CONFIG_FILE,
+    DYNAMIC_CONFIG_FILE_PATH: DYNAMIC_CONFIG_FILE,
     POSTGRES_SEEDS: '127.0.0.1',
     DB_PORT: String(postgresPort),
     POSTGRES_USER: 'temporal',
