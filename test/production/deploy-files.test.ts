@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,67 +7,9 @@ import { describe, it } from 'node:test';
 import { projectRoot } from '../../src/project-root';
 import { campaignSearchAttributes } from '../../src/temporal/search-attributes';
 import { DYNAMIC_CONFIG_FILE, SERVER_CONFIG_FILE } from '../cluster/layout';
+import { composeConfig, composeRun, SECRETS, TEMPORAL_SERVICES } from './helpers/compose';
 
 const file = (name: string) => readFileSync(join(projectRoot, name), 'utf8');
-const PROFILES = ['--profile', 'sim', '--profile', 'cli', '--profile', 'metrics'];
-/** The secrets compose requires, with dummy values: `config` refuses to render without them. */
-const SECRETS = { POSTGRES_PASSWORD: 'dummy-pg', KOOPHONE_DB_PASSWORD: 'dummy-sink' };
-/** The Temporal server services, one container each, like the local cluster's processes. */
-const TEMPORAL_SERVICES = {
-  temporal: 'frontend',
-  'temporal-history': 'history',
-  'temporal-matching': 'matching',
-  'temporal-worker': 'worker',
-};
-
-interface ComposeService {
-  image?: string;
-  build?: unknown;
-  container_name?: string;
-  ports?: (string | { host_ip?: string; published?: number | string })[];
-  expose?: string[];
-  environment?: Record<string, string>;
-  profiles?: string[];
-  command?: string[];
-  entrypoint?: string[];
-  stop_grace_period?: string;
-  depends_on?: Record<string, { condition: string }>;
-  healthcheck?: { test: string[] };
-  restart?: string;
-  mem_limit?: string;
-  volumes?: string[];
-  logging?: { driver: string; options?: Record<string, string> };
-}
-
-function composeRun(secrets: Record<string, string | undefined>) {
-  const env: NodeJS.ProcessEnv = { ...process.env, COMPOSE_PROJECT_NAME: 'koophone-check' };
-  for (const [name, value] of Object.entries(secrets)) {
-    if (value === undefined) delete env[name];
-    else env[name] = value;
-  }
-  return spawnSync('docker-compose', [...PROFILES, 'config'], { cwd: projectRoot, encoding: 'utf8', env });
-}
-
-/** `docker-compose config` (the Debian package), as JSON through the PyYAML it depends on. */
-function composeConfig(secrets: Record<string, string | undefined> = SECRETS): {
-  services: Record<string, ComposeService>;
-} {
-  const which = spawnSync('sh', ['-c', 'command -v docker-compose'], { encoding: 'utf8' });
-  if (which.status !== 0) {
-    throw new Error(
-      'docker-compose is not installed: `apt-get update && apt-get install -y docker-compose` (.ci/run does this)',
-    );
-  }
-  const run = composeRun(secrets);
-  assert.equal(run.status, 0, `docker-compose config failed:\n${run.stderr}`);
-  const json = execFileSync(
-    'python3',
-    ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'],
-    { input: run.stdout, encoding: 'utf8' },
-  );
-  return JSON.parse(json) as { services: Record<string, ComposeService> };
-}
-
 function seconds(duration: string | undefined): number {
   const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(duration ?? '');
   return m ? Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0) : 0;
