@@ -1,5 +1,6 @@
-// `npm run test:cluster`: the tests in test/cluster/ (and two of `npm test`'s files, below)
-// against the local multi-service Temporal cluster instead of a dev server. Brings the cluster up first (npm run cluster:up, idempotent)
+// `npm run test:cluster`: test/cluster/*.cluster-test.ts (named so that `npm test`, which runs
+// every *.test.ts on a dev server, leaves them out) and two of `npm test`'s files, below, against
+// the local multi-service Temporal cluster instead of a dev server. Brings the cluster up first (npm run cluster:up, idempotent)
 // and leaves it running afterwards; `npm run cluster:down` stops it.
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -20,7 +21,7 @@ async function main(): Promise<number> {
       ? only
       : [
           ...readdirSync(join(projectRoot, 'test/cluster'))
-            .filter((name) => name.endsWith('.test.ts'))
+            .filter((name) => name.endsWith('.cluster-test.ts'))
             .sort()
             .map((name) => join('test/cluster', name)),
           ...ON_THE_CLUSTER_TOO,
