@@ -2,7 +2,8 @@
 # koophone-reset worker image. Multi-stage: compile TypeScript and prebuild the workflow bundle
 # with the dev dependencies, then ship only dist/ and the production dependencies, as a non-root
 # user. glibc (Debian slim), not Alpine: the Temporal SDK's native core ships for glibc.
-ARG NODE_VERSION=20
+# Node 24, the active LTS, pinned to the release the project is tested on.
+ARG NODE_VERSION=24.22.3
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app

@@ -19,7 +19,7 @@ import { campaignOptionsSchema } from '../src/campaign/options';
 import type { CampaignResult } from '../src/campaign/status';
 import { projectRoot } from '../src/project-root';
 import { startSimulator, type RunningSimulator } from '../src/simulator';
-import { startDevServer, type DevServer } from '../src/temporal/dev-server';
+import { startDevServer } from '../src/temporal/dev-server';
 import { requireTemporalCli } from '../src/temporal/locate-cli';
 import type { resetCampaign } from '../src/workflows';
 import type { BaselineResult } from './baseline';
@@ -82,7 +82,8 @@ async function stopChild(child: ChildProcess, graceMs = 30_000): Promise<void> {
 interface Env {
   settings: Settings;
   sim: RunningSimulator;
-  server: DevServer;
+  /** The dev server started here, or a cluster given by --temporal-address (its pids for CPU). */
+  server: { address: string; namespace: string; pids: number[] };
   client: Client;
   tmp: string;
   /** dist/workflow-bundle.js-style prebuilt bundle the worker loads (WORKFLOW_BUNDLE). */
@@ -283,10 +284,9 @@ async function runKoophone(env: Env, instances: number, idsFile: string): Promis
       maxHistoryEvents: settings.maxHistoryEvents,
       heartbeatTimeoutMs: settings.heartbeatTimeoutMs,
     });
-    const serverPid = env.server.process.pid;
-    if (serverPid === undefined) throw new Error('the dev server has no pid');
+    const serverCpu = () => env.server.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     const workerCpu0 = cpuSeconds(workerPid);
-    const serverCpu0 = cpuSeconds(serverPid);
+    const serverCpu0 = serverCpu();
     const sampler = new RssSampler(workerPid, settings.rssSampleMs);
     const started = performance.now();
     const handle = await env.client.workflow.start<typeof resetCampaign>('resetCampaign', {
@@ -307,7 +307,7 @@ async function runKoophone(env: Env, instances: number, idsFile: string): Promis
     ]).finally(() => clearTimeout(timer));
     const wallSeconds = (performance.now() - started) / 1000;
     run.workerCpuSeconds = round(cpuSeconds(workerPid) - workerCpu0, 2);
-    run.serverCpuSeconds = round(cpuSeconds(serverPid) - serverCpu0, 2);
+    run.serverCpuSeconds = env.server.pids.length > 0 ? round(serverCpu() - serverCpu0, 2) : null;
     run.peakRssMb = round(sampler.stop().peakMb, 1);
     recordSimulator(run, env.sim);
     finish(run, wallSeconds);
@@ -376,6 +376,10 @@ async function main(): Promise<void> {
       out: { type: 'string', default: join(projectRoot, 'bench', 'results') },
       'skip-baseline': { type: 'boolean', default: false },
       'worker-node-option': { type: 'string', multiple: true },
+      // A running Temporal (e.g. `npm run cluster:up`, namespace default) instead of a dev server;
+      // --temporal-pid (repeatable) names its processes for the server CPU column.
+      'temporal-address': { type: 'string' },
+      'temporal-pid': { type: 'string', multiple: true },
     },
   });
   const sizes = values.instances?.length
@@ -436,7 +440,14 @@ async function main(): Promise<void> {
     writeFileSync(file, `${chunk.join('\n')}\n`);
     idsFiles.set(n, file);
   }
-  const server = await startDevServer({ headless: true });
+  const devServer = values['temporal-address'] ? undefined : await startDevServer({ headless: true });
+  const server = devServer
+    ? { address: devServer.address, namespace: devServer.namespace, pids: [devServer.process.pid ?? 0] }
+    : {
+        address: values['temporal-address']!,
+        namespace: 'default',
+        pids: (values['temporal-pid'] ?? []).map(Number),
+      };
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   const env: Env = {
@@ -450,7 +461,7 @@ async function main(): Promise<void> {
     versions: versions(),
   };
   log(
-    `simulator ${sim.url}, dev server ${server.address} (pid ${server.process.pid ?? '?'}), ${env.versions.temporalCli}`,
+    `simulator ${sim.url}, ${devServer ? 'dev server' : 'Temporal'} ${server.address} (pids ${server.pids.join(',') || '?'}), ${env.versions.temporalCli}`,
   );
 
   const runs: BenchRun[] = [];
@@ -477,7 +488,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await connection.close();
-    await server.stop();
+    await devServer?.stop();
     await sim.close();
     rmSync(tmp, { recursive: true, force: true });
   }

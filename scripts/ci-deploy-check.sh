@@ -4,8 +4,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-COMPOSE_PROJECT_NAME=koophone-check docker-compose --profile sim --profile cli --profile metrics config -q
-echo "docker-compose.yml: valid (profiles sim, cli, metrics)"
+# The secrets have no defaults: dummy values make `config` render, and each one left unset must
+# make it fail.
+export COMPOSE_PROJECT_NAME=koophone-check
+profiles=(--profile sim --profile cli --profile metrics)
+secrets=(POSTGRES_PASSWORD=ci-dummy KOOPHONE_DB_PASSWORD=ci-dummy)
+env "${secrets[@]}" docker-compose "${profiles[@]}" config -q
+echo "docker-compose.yml: valid (profiles sim, cli, metrics) with the required secrets set"
+for secret in "${secrets[@]}"; do
+  name="${secret%%=*}"
+  others=()
+  for other in "${secrets[@]}"; do [ "$other" = "$secret" ] || others+=("$other"); done
+  if output="$(env -u "$name" "${others[@]}" docker-compose "${profiles[@]}" config -q 2>&1)"; then
+    echo "docker-compose.yml: config passes with $name unset; it must fail" >&2
+    exit 1
+  fi
+  grep -q "set $name" <<<"$output" || { echo "docker-compose.yml: unexpected failure without $name: $output" >&2; exit 1; }
+done
+echo "docker-compose.yml: config fails when a required secret is unset"
 
 node - <<'JS'
 const { readFileSync, existsSync } = require('node:fs');

@@ -1,51 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { projectRoot } from '../../src/project-root';
 import { campaignSearchAttributes } from '../../src/temporal/search-attributes';
+import { DYNAMIC_CONFIG_FILE, SERVER_CONFIG_FILE } from '../cluster/layout';
+import { composeConfig, composeRun, SECRETS, TEMPORAL_SERVICES } from './helpers/compose';
 
 const file = (name: string) => readFileSync(join(projectRoot, name), 'utf8');
-const PROFILES = ['--profile', 'sim', '--profile', 'cli', '--profile', 'metrics'];
-
-interface ComposeService {
-  image?: string;
-  build?: unknown;
-  container_name?: string;
-  ports?: (string | { host_ip?: string; published?: number | string })[];
-  expose?: string[];
-  environment?: Record<string, string>;
-  profiles?: string[];
-  command?: string[];
-  entrypoint?: string[];
-  stop_grace_period?: string;
-  depends_on?: Record<string, { condition: string }>;
-}
-
-/** `docker-compose config` (the Debian package), as JSON through the PyYAML it depends on. */
-function composeConfig(): { services: Record<string, ComposeService> } {
-  const which = spawnSync('sh', ['-c', 'command -v docker-compose'], { encoding: 'utf8' });
-  if (which.status !== 0) {
-    throw new Error(
-      'docker-compose is not installed: `apt-get update && apt-get install -y docker-compose` (.ci/run does this)',
-    );
-  }
-  const run = spawnSync('docker-compose', [...PROFILES, 'config'], {
-    cwd: projectRoot,
-    encoding: 'utf8',
-    env: { ...process.env, COMPOSE_PROJECT_NAME: 'koophone-check' },
-  });
-  assert.equal(run.status, 0, `docker-compose config failed:\n${run.stderr}`);
-  const json = execFileSync(
-    'python3',
-    ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'],
-    { input: run.stdout, encoding: 'utf8' },
-  );
-  return JSON.parse(json) as { services: Record<string, ComposeService> };
-}
-
 function seconds(duration: string | undefined): number {
   const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(duration ?? '');
   return m ? Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0) : 0;
@@ -58,7 +22,8 @@ describe('deployment files', () => {
     const { services } = composeConfig();
     for (const name of [
       'postgresql',
-      'temporal',
+      'temporal-schema',
+      ...Object.keys(TEMPORAL_SERVICES),
       'temporal-setup',
       'temporal-ui',
       'worker',
@@ -67,7 +32,7 @@ describe('deployment files', () => {
     ]) {
       assert.ok(services[name], `service ${name}`);
     }
-    assert.match(services.temporal!.image ?? '', /^temporalio\/(auto-setup|server):/);
+    assert.match(services.temporal!.image ?? '', /^temporalio\/server:/);
     assert.match(services['temporal-ui']!.image ?? '', /^temporalio\/ui:/);
     assert.match(services['temporal-setup']!.image ?? '', /^temporalio\/admin-tools:/);
     for (const [name, service] of Object.entries(services)) {
@@ -99,8 +64,83 @@ describe('deployment files', () => {
     );
   });
 
+  it('the Temporal services run the built server version on the same config files as the local cluster', () => {
+    const { services } = composeConfig();
+    const pinned = /TEMPORAL_SERVER_VERSION = '([\d.]+)'/.exec(
+      file('scripts/setup-temporal-server.mjs'),
+    )?.[1];
+    assert.ok(pinned);
+    for (const [name, role] of Object.entries(TEMPORAL_SERVICES)) {
+      const service = services[name]!;
+      assert.equal(service.image, `temporalio/server:${pinned}`, name);
+      assert.equal(service.environment?.TEMPORAL_SERVICES, role, name);
+      const mounted = Object.fromEntries(
+        (service.volumes ?? []).map((v) => v.split(':')).map(([source, target]) => [target, source]),
+      );
+      assert.equal(mounted[service.environment!.TEMPORAL_SERVER_CONFIG_FILE_PATH!], SERVER_CONFIG_FILE, name);
+      assert.equal(mounted[service.environment!.DYNAMIC_CONFIG_FILE_PATH!], DYNAMIC_CONFIG_FILE, name);
+    }
+    for (const name of ['temporal-schema', 'temporal-setup']) {
+      assert.equal(services[name]!.image, `temporalio/admin-tools:${pinned}`, name);
+    }
+    // The jobs run the scripts cluster:up runs.
+    const cluster = file('scripts/cluster.ts');
+    for (const script of ['deploy/temporal/setup-schema.sh', 'deploy/temporal/setup-namespace.sh']) {
+      assert.ok(cluster.includes(script), `cluster.ts runs ${script}`);
+    }
+    assert.ok(
+      services['temporal-schema']!.volumes?.some((v) =>
+        v.startsWith(join(projectRoot, 'deploy/temporal/setup-schema.sh')),
+      ),
+    );
+    assert.ok(
+      services['temporal-setup']!.volumes?.some((v) =>
+        v.startsWith(join(projectRoot, 'deploy/temporal/setup-namespace.sh')),
+      ),
+    );
+  });
+
+  it('no auto-setup image, every image pinned, healthchecks, memory limits and log rotation', () => {
+    const { services } = composeConfig();
+    for (const [name, service] of Object.entries(services)) {
+      const image = service.image ?? '';
+      assert.doesNotMatch(image, /auto-setup/, name);
+      assert.match(image, /:[\w.-]+$/, `${name}: ${image} has a tag`);
+      assert.doesNotMatch(image, /:latest$/, name);
+      assert.equal(service.logging?.driver, 'json-file', name);
+      assert.ok(
+        service.logging?.options?.['max-size'] && service.logging.options['max-file'],
+        `${name} rotates its log`,
+      );
+      for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
+        assert.ok(
+          ['service_healthy', 'service_completed_successfully'].includes(condition),
+          `${name} waits for ${dependency} to be ${condition}`,
+        );
+      }
+      if (service.restart !== 'unless-stopped') continue;
+      assert.ok(service.healthcheck?.test, `${name} runs long and has a healthcheck`);
+      assert.ok(service.mem_limit, `${name} has a memory limit`);
+    }
+    assert.equal(services.worker!.mem_limit, '512m');
+    assert.match(services.worker!.healthcheck!.test.join(' '), /9464\/healthz/);
+    assert.equal(services.worker!.environment?.METRICS_PORT, '9464');
+  });
+
+  it('config fails when a secret is unset, and no secret has a default', () => {
+    for (const name of Object.keys(SECRETS)) {
+      const run = composeRun({ ...SECRETS, [name]: undefined });
+      assert.notEqual(run.status, 0, `config passes without ${name}`);
+      assert.match(run.stderr, new RegExp(`set ${name}`));
+    }
+    const text = file('docker-compose.yml');
+    for (const name of [...Object.keys(SECRETS), 'KOOPHONE_TOKEN', 'KOOPHONE_IAM_PASSWORD']) {
+      assert.doesNotMatch(text, new RegExp(`\\$\\{${name}:-[^}]`), `${name} has a default value`);
+    }
+  });
+
   it('the compose setup registers exactly the search attributes the workflows upsert', () => {
-    const script = file('deploy/temporal/register-search-attributes.sh');
+    const script = file('deploy/temporal/setup-namespace.sh');
     const listed = Object.fromEntries(
       [...script.matchAll(/\b(Campaign\w+)=(\w+)/g)].map((m) => [m[1], m[2]]),
     );
@@ -111,6 +151,8 @@ describe('deployment files', () => {
     const dockerfile = file('Dockerfile');
     const stages = dockerfile.split(/^FROM /m).slice(1);
     assert.ok(stages.length >= 2, 'multi-stage');
+    // Node 24 (LTS), pinned to a release: Node 20 reached its end of life in April 2026.
+    assert.match(dockerfile, /^ARG NODE_VERSION=24\.\d+\.\d+$/m);
     const [build, runtime] = [stages[0]!, stages[stages.length - 1]!];
     assert.match(build, /RUN npm ci\b/);
     assert.match(runtime, /RUN npm ci --omit=dev\b/, 'production dependencies only in the image');

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { statusQuery } from '../../src/workflows';
+import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
+import { killHard, spawnWorker } from '../helpers/worker-process';
+import { clusterUp, killService, servicePid } from './cluster-control';
+import type { ClusterService } from './layout';
+
+// On the multi-service cluster (npm run test:cluster): a 20 000-phone campaign on two worker
+// processes survives the history service, then the matching service, being SIGKILLed and
+// restarted mid-campaign, and the report still matches what the simulator applied.
+describe('a campaign on the cluster through history and matching crashes', () => {
+  const env = campaignEnv({ instances: 20_000, jobDurationMs: '200..800' }, { worker: false });
+  const workers: ReturnType<typeof spawnWorker>[] = [];
+  after(async () => {
+    for (const w of workers) await killHard(w);
+  });
+
+  it('20 000 phones, two workers: completes with one line per phone and resets equal to the simulator', async () => {
+    for (let i = 0; i < 2; i += 1) workers.push(spawnWorker(env.workerProcessEnv()));
+    const ids = env.ids(20_000);
+    const handle = await env.start(
+      { concurrency: 40, rate: 4, batchSize: 100, canary: 0, heartbeatTimeoutMs: 10_000 },
+      { kind: 'inline', ids },
+    );
+    const succeeded = async () => (await handle.query(statusQuery).catch(() => undefined))?.succeeded;
+
+    /** Kills the service once the campaign is that far, restarts it, and times the outage. */
+    const crash = async (service: ClusterService, atSucceeded: number) => {
+      await waitFor(async () => ((await succeeded()) ?? 0) >= atSucceeded, 300_000, 200);
+      const before = (await succeeded())!;
+      const killedAt = Date.now();
+      const pid = await killService(service);
+      clusterUp();
+      assert.notEqual(servicePid(service), pid, `${service} runs as a new process`);
+      const restartedAt = Date.now();
+      await waitFor(async () => ((await succeeded()) ?? 0) > before, 120_000, 100);
+      const progressAt = Date.now();
+      console.log(
+        `${service} SIGKILLed at ${before} succeeded: restarted in ${((restartedAt - killedAt) / 1000).toFixed(1)} s, ` +
+          `campaign progressing again ${((progressAt - killedAt) / 1000).toFixed(1)} s after the kill`,
+      );
+    };
+    await crash('history', 4_000);
+    await crash('matching', 10_000);
+
+    const result = await handle.result();
+    assert.equal(result.state, 'completed');
+    const lines = await env.report(handle.workflowId);
+    assert.equal(lines.length, ids.length, 'one line per phone');
+    assert.deepEqual(new Set(lines.map((l) => l.instance_id)), new Set(ids));
+    assert.deepEqual(
+      countBy(lines, (l) => l.outcome),
+      { succeeded: ids.length },
+    );
+    const applied = (id: string) => env.sim.instance(id)?.resets ?? 0;
+    const differing = lines.filter((l) => l.resets !== applied(l.instance_id));
+    assert.deepEqual(
+      differing
+        .slice(0, 5)
+        .map((l) => `${l.instance_id}: report ${l.resets}, simulator ${applied(l.instance_id)}`),
+      [],
+      `${differing.length} lines count other resets than the simulator applied`,
+    );
+    assert.equal(
+      lines.reduce((sum, l) => sum + l.resets, 0),
+      env.sim.stats().resets.total,
+      'the report counts every reset the simulator applied',
+    );
+  });
+});
