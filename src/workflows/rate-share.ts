@@ -37,6 +37,17 @@ export function fairShares(limit: number, caps: readonly number[]): number[] {
   return shares;
 }
 
+/**
+ * The part of the batch-reset limit that is handed out. A campaign's slots hold its share in any
+ * one second to within one call (a call may go a little after its slot), so n campaigns together
+ * may add up to n − 1 calls over the sum of their shares: that much stays unallocated, keeping
+ * the account within limit + max(1, limit/10) — never less than half the limit, though.
+ */
+export function allocatable(limit: number, campaigns: number): number {
+  const headroom = Math.max(0, campaigns - 1) - Math.max(0, Math.max(1, limit / 10) - 1);
+  return Math.max(limit / 2, limit - Math.max(0, headroom));
+}
+
 export function divideLimits(
   limits: AccountLimits,
   members: readonly AccountMember[],
@@ -45,7 +56,7 @@ export function divideLimits(
     limits.rate === undefined
       ? undefined
       : fairShares(
-          limits.rate,
+          allocatable(limits.rate, members.length),
           members.map((m) => m.rate),
         );
   const queries = limits.queryRate === undefined ? undefined : limits.queryRate / Math.max(1, members.length);

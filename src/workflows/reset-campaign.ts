@@ -426,7 +426,12 @@ export async function resetCampaign(input: CampaignWorkflowInput): Promise<Campa
     if (accountRate) {
       // Before the first call: under an account limit the campaign's share caps its rate.
       s.cost.activities++;
-      const joined = await plain.joinAccount({ campaignId, rate: ownRate });
+      const joined = await plain.joinAccount({ campaignId, rate: ownRate }).catch((err: unknown) => {
+        // Sending without a share could break the account's limit: stop, nothing sent.
+        const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+        abort(`could not join the account's rate coordinator: ${cause}`);
+        return null;
+      });
       if (joined) {
         const { settleMs, ...share } = joined;
         const before = configuredRate();

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { divideLimits, fairShares, sameShare, shareCeiling } from '../../src/workflows/rate-share';
+import {
+  allocatable,
+  divideLimits,
+  fairShares,
+  sameShare,
+  shareCeiling,
+} from '../../src/workflows/rate-share';
 import { initialRate, onShareChanged } from '../../src/workflows/rate-slots';
 
 describe('account rate shares', () => {
@@ -13,6 +19,15 @@ describe('account rate shares', () => {
     assert.deepEqual(fairShares(10, [2, 20, 20]), [2, 4, 4]);
     assert.deepEqual(fairShares(10, [1, 2, 20]), [1, 2, 7]);
     assert.deepEqual(fairShares(10, [3, 3]), [3, 3], 'an unused remainder is not forced on anyone');
+  });
+
+  it('keeps a call per second per extra campaign unallocated, within the 10 % the limit allows', () => {
+    assert.equal(allocatable(10, 1), 10);
+    assert.equal(allocatable(10, 2), 9);
+    assert.equal(allocatable(10, 5), 6);
+    assert.equal(allocatable(10, 50), 5, 'never less than half the limit');
+    assert.equal(allocatable(100, 3), 100, 'a limit of 100 allows 10 calls over: room for 10 campaigns');
+    assert.equal(allocatable(100, 12), 98);
   });
 
   it('splits the query limit equally and leaves absent limits absent', () => {
