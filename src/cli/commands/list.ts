@@ -9,7 +9,7 @@ import {
 } from '../../temporal/search-attributes';
 import { CAMPAIGN_WORKFLOW } from '../campaign-status';
 import { out, printJson, type CliContext } from '../context';
-import { usageError } from '../exit-codes';
+import { integerFlag } from '../flags';
 import { withTemporal } from '../temporal';
 
 // Set by Temporal on every workflow a schedule starts: the schedule's id.
@@ -95,9 +95,7 @@ export function registerList(program: Command, ctx: CliContext): void {
     .option('--limit <n>', 'at most this many campaigns', '50')
     .option('--json', 'print a JSON array')
     .action(async (flags: { limit: string; json?: boolean }) => {
-      const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit < 1)
-        throw usageError(`--limit: expected a positive integer, got "${flags.limit}"`);
+      const limit = integerFlag('--limit', flags.limit, { min: 1, max: 10_000 });
       await withTemporal(ctx.env, async ({ client }) => {
         const executions: WorkflowExecutionInfo[] = [];
         // Visibility lists runs, not campaigns; read a bounded window and fold runs together.

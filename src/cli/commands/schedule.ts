@@ -7,7 +7,7 @@ import type { resetCampaign } from '../../workflows/reset-campaign';
 import { addCampaignFlags, parseCampaignFlags, type CampaignFlags } from '../campaign-options';
 import { CAMPAIGN_WORKFLOW } from '../campaign-status';
 import { out, printJson, type CliContext } from '../context';
-import { cronProblem, timezoneProblem } from '../cron';
+import { checkCronFlag } from '../flags';
 import { usageError } from '../exit-codes';
 import { addSourceFlags, resolveSource, spillIds, type SourceFlags } from '../id-source';
 import { withTemporal, type TemporalSession } from '../temporal';
@@ -49,10 +49,7 @@ interface ScheduleMemo {
 
 async function create(ctx: CliContext, name: string, ids: string[], flags: CreateFlags): Promise<void> {
   checkName(name);
-  const cron = cronProblem(flags.cron);
-  if (cron) throw usageError(`--cron "${flags.cron}": ${cron}`);
-  const tz = timezoneProblem(flags.timezone);
-  if (tz) throw usageError(`--timezone: ${tz}`);
+  checkCronFlag('--cron', flags.cron, flags.timezone, { forSchedule: true });
   const options: CampaignOptions = parseCampaignFlags(flags);
   const resolved = await resolveSource({ ...flags, ids }, { env: ctx.env, stdin: ctx.stdin });
   await withTemporal(ctx.env, async ({ client, settings }) => {

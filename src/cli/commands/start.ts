@@ -12,7 +12,7 @@ import { newCampaignId, startCampaign } from '../start-campaign';
 import { formatSummary } from '../summary';
 import { withTemporal } from '../temporal';
 
-interface StartFlags extends CampaignFlags, Omit<SourceFlags, 'ids'> {
+export interface StartFlags extends CampaignFlags, Omit<SourceFlags, 'ids'> {
   campaignId?: string;
   dryRun?: boolean;
   wait?: boolean;
@@ -34,7 +34,8 @@ export function registerStart(program: Command, ctx: CliContext): void {
     });
 }
 
-async function runStart(ctx: CliContext, ids: string[], flags: StartFlags): Promise<number> {
+/** Validate, plan and start: the one start path (`start` and `rerun`). */
+export async function runStart(ctx: CliContext, ids: string[], flags: StartFlags): Promise<number> {
   // Everything the operator typed is checked before anything is read, connected or started.
   const campaignId = flags.campaignId ?? newCampaignId();
   const options = parseCampaignFlags(flags, campaignId);
