@@ -132,11 +132,6 @@ export const idSourceSchema = z.discriminatedUnion('kind', [
 ]);
 export type IdSource = z.infer<typeof idSourceSchema>;
 
-export const campaignInputSchema = z
-  .object({ options: campaignOptionsSchema, source: idSourceSchema })
-  .strict();
-export type CampaignInput = z.output<typeof campaignInputSchema>;
-
 /** Formats zod issues as one line per problem, naming the option. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('\n');

@@ -52,10 +52,6 @@ const EXAMPLES: Record<string, string[]> = {
   ],
   'schedule list': ['koophone-reset schedule list', 'koophone-reset schedule list --json'],
   'schedule describe': ['koophone-reset schedule describe nightly'],
-  'schedule update': [
-    'koophone-reset schedule update nightly --cron "30 2 * * *"',
-    'koophone-reset schedule update nightly --timezone UTC --note "moved to UTC"',
-  ],
   'schedule pause': ['koophone-reset schedule pause nightly --note "holiday freeze"'],
   'schedule unpause': ['koophone-reset schedule unpause nightly'],
   'schedule trigger': ['koophone-reset schedule trigger nightly'],
@@ -70,11 +66,7 @@ const EXAMPLES: Record<string, string[]> = {
     'koophone-reset dev-server --port 7300 --ui-port 8300 --headless',
   ],
   check: ['koophone-reset check', 'koophone-reset check --timeout 2m --json'],
-  demo: [
-    'koophone-reset demo',
-    'koophone-reset demo --instances 1000 --rate 20',
-    'koophone-reset demo --temporal-address 127.0.0.1:7300 --ui-port 8300 --sim-port 8800',
-  ],
+  demo: ['koophone-reset demo', 'koophone-reset demo --instances 1000 --rate 20'],
   completion: [
     'source <(koophone-reset completion bash)      # in ~/.bashrc',
     'source <(koophone-reset completion zsh)       # in ~/.zshrc',

@@ -16,10 +16,10 @@ const env = cliEnv({});
 describe('koophone-reset help, completion and suggestions', () => {
   const paths = [[], ...commandPaths(buildProgram(processContext()))];
 
-  describe('every command has --help with an example', { concurrency: true }, () => {
+  describe('every command has --help with an example', { concurrency: 4 }, () => {
     for (const path of paths) {
       it(`koophone-reset ${path.join(' ')} --help`.replace(/\s+/g, ' '), async () => {
-        const run = await runCli([...path, '--help'], env);
+        const run = await runCli([...path, '--help'], env, undefined, 180_000);
         assert.equal(run.code, 0, run.stderr);
         assert.match(run.stdout, /\nExamples:\n {2}\$ .*koophone-reset /);
       });

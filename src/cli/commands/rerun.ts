@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { OUTCOMES, type Outcome } from '../../campaign/outcome';
 import type { CampaignOptions } from '../../campaign/options';
-import { formatDuration } from '../../campaign/duration';
+import { formatDuration, parseDuration } from '../../campaign/duration';
 import { closeCampaignStore, createCampaignStore } from '../../report';
 import { addCampaignFlags, type CampaignFlags } from '../campaign-options';
 import { describeCampaign } from '../campaign-status';
@@ -75,17 +75,10 @@ function flagsOf(o: CampaignOptions): CampaignFlags {
   };
 }
 
-/** Exact milliseconds with a unit ("90000ms" when formatDuration would round). */
+/** Exact milliseconds with a unit: "5m" when that reads back exactly, else "90500ms". */
 function formatMs(ms: number): string {
   const text = formatDuration(ms);
-  return /^\d+(ms|s|m|h|d)(\d+(ms|s|m|h))?$/.test(text) && roundTrips(text, ms) ? text : `${ms}ms`;
-}
-
-function roundTrips(text: string, ms: number): boolean {
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-  let total = 0;
-  for (const [, n, u] of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(n) * units[u!]!;
-  return total === ms;
+  return parseDuration(text) === ms ? text : `${ms}ms`;
 }
 
 /** The options the campaign was started with: its first run's input. */

@@ -8,6 +8,7 @@ import { addCampaignFlags, parseCampaignFlags, type CampaignFlags } from '../cam
 import { CAMPAIGN_WORKFLOW } from '../campaign-status';
 import { out, printJson, type CliContext } from '../context';
 import { checkCronFlag } from '../flags';
+import { alignedTable } from '../table';
 import { usageError } from '../exit-codes';
 import { addSourceFlags, resolveSource, spillIds, type SourceFlags } from '../id-source';
 import { withTemporal, type TemporalSession } from '../temporal';
@@ -173,13 +174,18 @@ async function list(ctx: CliContext, json: boolean): Promise<void> {
     rows.sort((a, b) => a.name.localeCompare(b.name));
     if (json) return printJson(ctx, rows);
     if (rows.length === 0) return out(ctx, 'no schedules');
-    for (const r of rows) {
-      out(
-        ctx,
-        `${r.name}  "${r.cron ?? '?'}" ${r.timezone ?? ''}${r.paused ? '  PAUSED' : ''}  next ${r.nextRun ?? '-'}` +
-          `  last ${r.lastCampaign ?? '-'}${r.note ? `  (${r.note})` : ''}`,
-      );
-    }
+    alignedTable(
+      ['SCHEDULE', 'CRON', 'TIMEZONE', 'STATE', 'NEXT RUN', 'LAST CAMPAIGN', 'NOTE'],
+      rows.map((r) => [
+        r.name,
+        r.cron ?? '?',
+        r.timezone ?? '-',
+        r.paused ? 'paused' : 'active',
+        r.nextRun?.replace('T', ' ').slice(0, 19) ?? '-',
+        r.lastCampaign ?? '-',
+        r.note ?? '',
+      ]),
+    ).forEach((l) => out(ctx, l));
   });
 }
 
@@ -207,15 +213,17 @@ async function simple(
   ctx: CliContext,
   name: string,
   action: 'pause' | 'unpause' | 'delete',
-  note?: string,
+  flags: { note?: string; json?: boolean },
 ): Promise<void> {
   await withTemporal(ctx.env, async (session) => {
     await campaignSchedule(session, name);
     const handle = session.client.schedule.getHandle(name);
-    if (action === 'pause') await handle.pause(note ?? 'paused with koophone-reset');
-    else if (action === 'unpause') await handle.unpause(note ?? 'unpaused with koophone-reset');
+    if (action === 'pause') await handle.pause(flags.note ?? 'paused with koophone-reset');
+    else if (action === 'unpause') await handle.unpause(flags.note ?? 'unpaused with koophone-reset');
     else await handle.delete();
-    out(ctx, `schedule ${name} ${action === 'delete' ? 'deleted' : `${action}d`}`);
+    if (flags.json) {
+      printJson(ctx, action === 'delete' ? { name, deleted: true } : { name, paused: action === 'pause' });
+    } else out(ctx, `schedule ${name} ${action === 'delete' ? 'deleted' : `${action}d`}`);
   });
 }
 
@@ -262,13 +270,15 @@ export function registerSchedule(program: Command, ctx: CliContext): void {
     .description('stop starting campaigns (running ones go on)')
     .argument('<name>', 'schedule name')
     .option('--note <text>', 'why')
-    .action((name: string, flags: { note?: string }) => simple(ctx, name, 'pause', flags.note));
+    .option('--json', 'print {name, paused} as JSON')
+    .action((name: string, flags: { note?: string; json?: boolean }) => simple(ctx, name, 'pause', flags));
   schedule
     .command('unpause')
     .description('start campaigns again on the cron')
     .argument('<name>', 'schedule name')
     .option('--note <text>', 'why')
-    .action((name: string, flags: { note?: string }) => simple(ctx, name, 'unpause', flags.note));
+    .option('--json', 'print {name, paused} as JSON')
+    .action((name: string, flags: { note?: string; json?: boolean }) => simple(ctx, name, 'unpause', flags));
   schedule
     .command('trigger')
     .description('start a campaign from the schedule now')
@@ -279,5 +289,6 @@ export function registerSchedule(program: Command, ctx: CliContext): void {
     .command('delete')
     .description('delete the schedule (its campaigns and reports stay)')
     .argument('<name>', 'schedule name')
-    .action((name: string) => simple(ctx, name, 'delete'));
+    .option('--json', 'print {name, deleted} as JSON')
+    .action((name: string, flags: { json?: boolean }) => simple(ctx, name, 'delete', flags));
 }
