@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { CampaignStatus } from '../../src/campaign/status';
 import { campaignEnv } from '../helpers/campaign-env';
-import { cliEnv, hasStackTrace, runCli } from './run-cli';
+import { CLI, cliEnv, hasStackTrace, runCli } from './run-cli';
 import { standaloneDevServer } from './standalone-server';
 
 const FLEET = 3000;
@@ -83,6 +84,29 @@ describe('koophone-reset rerun', () => {
       '--json',
     ]);
     assert.equal(first.code, 0, first.stderr);
+
+    // While it runs: `watch --json | head -1` prints one object and ends quietly with exit 0.
+    // (spawn, not spawnSync: the worker runs in this process and must keep answering.)
+    const piped = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(
+        'bash',
+        [
+          '-c',
+          `"${process.execPath}" "${CLI}" watch ${firstId} --json | head -1; echo "exit=\${PIPESTATUS[0]}" >&2`,
+        ],
+        { env: vars },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.once('error', reject);
+      child.once('close', () => resolve({ stdout, stderr }));
+    });
+    assert.ok(piped.stdout.trim() !== '', `watch printed nothing:\n${piped.stderr}`);
+    assert.equal((JSON.parse(piped.stdout) as CampaignStatus).campaignId, firstId);
+    assert.match(piped.stderr, /exit=0\s*$/);
+    assert.ok(!hasStackTrace(piped.stderr) && !/EPIPE/.test(piped.stderr), piped.stderr);
 
     const waited = await cli(['watch', firstId, '--json']);
     const final = JSON.parse(waited.stdout.trim().split('\n').pop()!) as CampaignStatus;
