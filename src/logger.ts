@@ -1,4 +1,5 @@
 import pino from 'pino';
+import pretty from 'pino-pretty';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 
 /** Field names whose values never reach a log line, at the top level or one object down. */
@@ -20,7 +21,7 @@ const LEVEL = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].inc
   ? process.env.LOG_LEVEL!
   : 'info';
 
-export const rootLogger = pino({
+const OPTIONS: pino.LoggerOptions = {
   level: LEVEL,
   base: { service: 'koophone-reset' },
   redact: {
@@ -32,7 +33,18 @@ export const rootLogger = pino({
     ],
     censor: '[redacted]',
   },
-});
+};
+
+/**
+ * JSON lines for log collectors; on a terminal (an operator running `worker` by hand) the same
+ * lines, already redacted, printed for people by pino-pretty, in-process (no transport thread).
+ */
+export const rootLogger = process.stdout.isTTY
+  ? pino(
+      OPTIONS,
+      pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', sync: true }),
+    )
+  : pino(OPTIONS);
 
 const LEVELS: Record<LogLevel, pino.Level> = {
   TRACE: 'trace',

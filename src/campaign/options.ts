@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from './duration';
+import { formatDuration, parseDuration } from './duration';
 
 const duration = (label: string, min: number, max: number) =>
   z
@@ -15,8 +15,8 @@ const duration = (label: string, min: number, max: number) =>
     .pipe(
       z
         .number()
-        .min(min, `${label} must be at least ${min} ms`)
-        .max(max, `${label} must be at most ${max} ms`),
+        .min(min, `${label} must be at least ${formatDuration(min)}`)
+        .max(max, `${label} must be at most ${formatDuration(max)}`),
     );
 
 /** `--max-errors`: an absolute count ("50") or a share of finished instances ("10%"). */
@@ -131,11 +131,6 @@ export const idSourceSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 export type IdSource = z.infer<typeof idSourceSchema>;
-
-export const campaignInputSchema = z
-  .object({ options: campaignOptionsSchema, source: idSourceSchema })
-  .strict();
-export type CampaignInput = z.output<typeof campaignInputSchema>;
 
 /** Formats zod issues as one line per problem, naming the option. */
 export function describeIssues(error: z.ZodError): string {

@@ -24,10 +24,6 @@ export const CAMPAIGN_STATES = [
 ] as const;
 export type CampaignState = (typeof CAMPAIGN_STATES)[number];
 
-export function isFinalState(state: CampaignState): boolean {
-  return state === 'canceled' || state === 'aborted' || state === 'completed' || state === 'failed';
-}
-
 /** What `status --json` prints and the progress query returns (design.md operator interface). */
 export interface CampaignStatus {
   campaignId: string;

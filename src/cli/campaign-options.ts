@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { campaignOptionsSchema, type CampaignOptions, type CampaignOptionsInput } from '../campaign/options';
+import type { z } from 'zod';
 import { validateWindow } from '../workflows/windows';
 import { usageError } from './exit-codes';
+import { checkCronFlag, numberFlag } from './flags';
 
 /** The raw strings commander collects for the campaign options of `start` and `schedule create`. */
 export interface CampaignFlags {
@@ -85,6 +87,7 @@ function parseWindows(raw: string[] | undefined): CampaignOptionsInput['windows'
     const m = /^([^/]+)\/([^/]+)(?:\/(.+))?$/.exec(w.trim());
     if (!m) throw usageError(`--window: expected "CRON/DURATION[/TIMEZONE]", got "${w}"`);
     const window = { cron: m[1]!.trim(), durationMs: m[2]!.trim(), timezone: m[3]?.trim() ?? 'UTC' };
+    checkCronFlag('--window', window.cron, window.timezone, { forSchedule: false });
     try {
       validateWindow(window);
     } catch (e) {
@@ -94,10 +97,26 @@ function parseWindows(raw: string[] | undefined): CampaignOptionsInput['windows'
   });
 }
 
+// Numbers are read here; whole-number and range rules live in the schema, worded by issueText.
 function number(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  if (!/^\s*\d+(\.\d+)?\s*$/.test(raw)) throw usageError(`${flag}: expected a number, got "${raw}"`);
-  return Number(raw);
+  return raw === undefined ? undefined : numberFlag(flag, raw);
+}
+
+/** A schema issue in the tool's words ("must be at most 100"), not zod's ("Too big: …"). */
+function issueText(issue: z.core.$ZodIssue): string {
+  const what = 'origin' in issue && issue.origin === 'array' ? ' values' : '';
+  // A message the schema wrote itself ("--job-timeout must be at least 1s") is already ours.
+  if (!/^(Too (small|big)|Invalid input)/.test(issue.message)) return issue.message;
+  switch (issue.code) {
+    case 'too_small':
+      return `must be ${issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.minimum)}${what}`;
+    case 'too_big':
+      return `must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}${what}`;
+    case 'invalid_type':
+      return issue.expected === 'int' ? 'must be a whole number' : `expected ${issue.expected}`;
+    default:
+      return issue.message;
+  }
 }
 
 /**
@@ -148,7 +167,8 @@ export function parseCampaignFlags(flags: CampaignFlags, campaignId?: string): C
     const flag = FLAG_OF[issue.path.join('.')] ?? FLAG_OF[key] ?? key;
     const got = raw[key];
     // The --max-errors and duration messages already name the flag and the value.
-    const message = issue.message.startsWith('--') ? issue.message : `${flag}: ${issue.message}`;
+    const text = issueText(issue);
+    const message = text.startsWith('--') ? text : `${flag}: ${text}`;
     return got === undefined || message.includes(`"${String(got)}"`)
       ? message
       : `${message} (got "${String(got)}")`;

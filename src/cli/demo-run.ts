@@ -14,7 +14,8 @@ import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createCampaignWorker } from '../worker';
 import { parseCampaignFlags } from './campaign-options';
 import { out, type CliContext } from './context';
-import { CliError, EXIT, exitCodeForCampaign, usageError } from './exit-codes';
+import { CliError, EXIT, exitCodeForCampaign } from './exit-codes';
+import { integerFlag } from './flags';
 import { followCampaign } from './follow';
 import { formatPlan, planCampaign } from './plan';
 import { progressMode } from './progress';
@@ -30,13 +31,6 @@ interface DemoFlags {
 }
 
 const DEMO_JOB_MS = { min: 1000, max: 4000 };
-
-function positiveInt(flag: string, raw: string, max: number): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > max)
-    throw usageError(`${flag}: expected a whole number 1..${max}, got "${raw}"`);
-  return n;
-}
 
 /** Everything the demo started, stopped in reverse order whatever happens. */
 class Started {
@@ -60,7 +54,7 @@ class Started {
 }
 
 export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number> {
-  const instances = positiveInt('--instances', flags.instances, 1_000_000);
+  const instances = integerFlag('--instances', flags.instances, { min: 1, max: 1_000_000 });
   // A short retry delay keeps the demo's failed-job retries within a minute.
   const options = parseCampaignFlags({
     rate: flags.rate,

@@ -26,8 +26,6 @@ export class CliError extends Error {
 }
 
 export const usageError = (message: string, cause?: unknown) => new CliError(EXIT.usage, message, { cause });
-export const unreachableError = (message: string, cause?: unknown) =>
-  new CliError(EXIT.unreachable, message, { cause });
 
 /** The counts that decide between exit 0 and 1 once a campaign has ended. */
 export interface FinalCounts {

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Argument, Command } from 'commander';
 import { registerAccount } from './commands/account';
 import { registerCheck } from './commands/check';
 import { registerControl } from './commands/control';
@@ -6,12 +6,15 @@ import { registerDemo } from './commands/demo';
 import { registerDevServer } from './commands/dev-server';
 import { registerList } from './commands/list';
 import { registerReport } from './commands/report';
+import { registerRerun } from './commands/rerun';
 import { registerSchedule } from './commands/schedule';
 import { registerSimulator } from './commands/simulator';
 import { registerStart } from './commands/start';
 import { registerWatch } from './commands/watch';
 import { registerWorker } from './commands/worker';
+import { completionScript, SHELLS, type Shell } from './completion';
 import type { CliContext } from './context';
+import { addHelpCommand, applyExamples } from './help';
 
 /** The operator interface of design.md, one command group per file under commands/. */
 export function buildProgram(ctx: CliContext): Command {
@@ -26,12 +29,15 @@ export function buildProgram(ctx: CliContext): Command {
       writeErr: (s) => ctx.stderr.write(s),
       outputError: () => undefined,
     })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    // Defaults shown in every --help, from the option declarations themselves.
+    .configureHelp({ sortSubcommands: false });
   registerStart(program, ctx);
   registerWatch(program, ctx);
   registerList(program, ctx);
   registerControl(program, ctx);
   registerReport(program, ctx);
+  registerRerun(program, ctx);
   registerSchedule(program, ctx);
   registerAccount(program, ctx);
   registerWorker(program, ctx);
@@ -39,5 +45,18 @@ export function buildProgram(ctx: CliContext): Command {
   registerDevServer(program, ctx);
   registerCheck(program, ctx);
   registerDemo(program, ctx);
+  registerCompletion(program, ctx);
+  addHelpCommand(program);
+  applyExamples(program);
   return program;
+}
+
+function registerCompletion(program: Command, ctx: CliContext): void {
+  program
+    .command('completion')
+    .description('print a shell completion script for bash, zsh or fish')
+    .addArgument(new Argument('<shell>', 'the shell').choices(Object.keys(SHELLS)))
+    .action((shell: Shell) => {
+      ctx.stdout.write(completionScript(program, shell));
+    });
 }

@@ -1,3 +1,4 @@
+import { parse as parseCsv, CsvError } from 'csv-parse';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -132,8 +133,12 @@ export async function readIdFile(path: string, format: IdFileFormat = 'auto'): P
     return c.result();
   }
 
+  if (fmt === 'csv') {
+    await readCsv(path, c);
+    return c.result();
+  }
+
   let lineNo = 0;
-  let idColumn = -1;
   for await (let line of lines(path)) {
     lineNo += 1;
     if (lineNo === 1) line = line.replace(/^\uFEFF/, '');
@@ -146,26 +151,60 @@ export async function readIdFile(path: string, format: IdFileFormat = 'auto'): P
       c.problem(lineNo, `binary or control characters: "${preview(line)}"`);
       continue;
     }
-    if (fmt === 'csv') {
-      const cells = line.split(',').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1'));
-      if (idColumn < 0) {
-        idColumn = cells.indexOf('instance_id');
-        if (idColumn < 0) {
-          c.problem(lineNo, 'CSV header has no instance_id column');
-          break;
-        }
-        continue;
-      }
-      if (cells.every((cell) => cell === '')) continue;
-      const id = cells[idColumn];
-      if (id === undefined)
-        c.problem(lineNo, `row has ${cells.length} columns, instance_id is column ${idColumn + 1}`);
-      else c.add(id, lineNo);
-      continue;
-    }
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
     c.add(trimmed, lineNo);
   }
   return c.result();
+}
+
+/**
+ * RFC 4180 through csv-parse, streamed (a file may hold a million rows): quoted cells may hold
+ * commas, quotes and line breaks. The header names the instance_id column; problems keep the
+ * line number a row ends on.
+ */
+async function readCsv(path: string, c: Collector): Promise<void> {
+  const parser = createReadStream(path).pipe(
+    parseCsv({
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      max_record_size: MAX_LINE,
+      info: true,
+    }),
+  );
+  let idColumn = -1;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: string[];
+      info: { lines: number };
+    }>) {
+      const line = info.lines;
+      if (idColumn < 0) {
+        idColumn = record.indexOf('instance_id');
+        if (idColumn < 0) {
+          c.problem(line, 'CSV header has no instance_id column');
+          break;
+        }
+        continue;
+      }
+      if (record.every((cell) => cell === '')) continue;
+      const id = record[idColumn];
+      if (id === undefined)
+        c.problem(line, `row has ${record.length} columns, instance_id is column ${idColumn + 1}`);
+      else if (hasBinary(id)) c.problem(line, `binary or control characters: "${preview(id)}"`);
+      else c.add(id, line);
+    }
+  } catch (err) {
+    if (!(err instanceof CsvError)) throw err;
+    const line = (err as CsvError & { lines?: number }).lines;
+    const reason =
+      err.code === 'CSV_MAX_RECORD_SIZE'
+        ? `row is longer than ${MAX_LINE} characters; is this an id file?`
+        : `not valid CSV: ${err.message.replace(/^[^:]*:\s*/, '')}`;
+    c.problem(line, reason);
+  } finally {
+    parser.destroy();
+  }
 }

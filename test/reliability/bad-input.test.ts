@@ -124,22 +124,38 @@ const BAD: BadCase[] = [
   // --- command-line flags -------------------------------------------------------------------
   { name: 'unknown flag', args: withId('--frobnicate'), error: /unknown option '--frobnicate'/ },
   { name: 'unknown command', args: ['frobnicate'], error: /unknown command 'frobnicate'/ },
-  { name: '--batch-size 0', args: withId('--batch-size', '0'), error: /--batch-size: .*>=\s*1.*"0"/ },
-  { name: '--batch-size 101', args: withId('--batch-size', '101'), error: /--batch-size: .*<=\s*100.*"101"/ },
+  {
+    name: '--batch-size 0',
+    args: withId('--batch-size', '0'),
+    error: /--batch-size: must be at least 1 \(got "0"\)/,
+  },
+  {
+    name: '--batch-size 101',
+    args: withId('--batch-size', '101'),
+    error: /--batch-size: must be at most 100 \(got "101"\)/,
+  },
   {
     name: '--batch-size abc',
     args: withId('--batch-size', 'abc'),
     error: /--batch-size: expected a number, got "abc"/,
   },
-  { name: '--batch-size 1.5', args: withId('--batch-size', '1.5'), error: /--batch-size: .*int.*"1\.5"/ },
-  { name: '--concurrency 0', args: withId('--concurrency', '0'), error: /--concurrency: .*>=\s*1.*"0"/ },
-  { name: '--rate 0', args: withId('--rate', '0'), error: /--rate: .*>\s*0.*"0"/ },
+  {
+    name: '--batch-size 1.5',
+    args: withId('--batch-size', '1.5'),
+    error: /--batch-size: must be a whole number \(got "1\.5"\)/,
+  },
+  {
+    name: '--concurrency 0',
+    args: withId('--concurrency', '0'),
+    error: /--concurrency: must be at least 1 \(got "0"\)/,
+  },
+  { name: '--rate 0', args: withId('--rate', '0'), error: /--rate: must be more than 0 \(got "0"\)/ },
   { name: '--rate -1', args: withId('--rate', '-1'), error: /--rate: expected a number, got "-1"/ },
   { name: '--rate fast', args: withId('--rate', 'fast'), error: /--rate: expected a number, got "fast"/ },
   {
     name: '--rate auto --rate-max 0',
     args: withId('--rate', 'auto', '--rate-max', '0'),
-    error: /--rate-max: .*>\s*0.*"0"/,
+    error: /--rate-max: must be more than 0 \(got "0"\)/,
   },
   {
     name: '--max-errors 200%',
@@ -154,23 +170,23 @@ const BAD: BadCase[] = [
   {
     name: '--retry-delay 5parsecs',
     args: withId('--retry-delay', '5parsecs'),
-    error: /--retry-delay: invalid duration "5parsecs"/,
+    error: /--retry-delay: "5parsecs" is not a duration: write e\.g\. 90s, 5m, 1h30m/,
   },
   {
     name: '--job-timeout 0',
     args: withId('--job-timeout', '0'),
-    error: /--job-timeout must be at least 1000 ms/,
+    error: /--job-timeout must be at least 1s/,
   },
   { name: '--canary -1', args: withId('--canary', '-1'), error: /--canary: expected a number, got "-1"/ },
   {
     name: '--retry-failed 21',
     args: withId('--retry-failed', '21'),
-    error: /--retry-failed: .*<=\s*20.*"21"/,
+    error: /--retry-failed: must be at most 20 \(got "21"\)/,
   },
   {
     name: '--ramp-factor 1',
     args: withId('--ramp-start', '2', '--ramp-factor', '1'),
-    error: /--ramp-factor: .*>\s*1.*"1"/,
+    error: /--ramp-factor: must be more than 1 \(got "1"\)/,
   },
   // The error must name the flag the operator typed, not another one.
   { name: '--abort-failed 150%', args: withId('--abort-failed', '150%'), error: /--abort-failed\b.*150%/ },
@@ -182,17 +198,17 @@ const BAD: BadCase[] = [
   {
     name: '--window with a bad cron',
     args: withId('--window', '61 3 * * */4h'),
-    error: /--window: .*minute.*61/i,
+    error: /--window "61 3 \* \* \*": invalid value for minute: 61/,
   },
   {
     name: '--window with a bad duration',
     args: withId('--window', '0 3 * * */4parsecs'),
-    error: /--window: invalid duration "4parsecs"/,
+    error: /--window: "4parsecs" is not a duration/,
   },
   {
     name: '--window with a zero duration',
     args: withId('--window', '0 3 * * */0s'),
-    error: /--window: window duration must be at least 1000 ms/,
+    error: /--window: window duration must be at least 1s/,
   },
   {
     name: '--window with a bad time zone',
@@ -384,7 +400,7 @@ const BAD: BadCase[] = [
   {
     name: 'schedule: cron minute 61',
     ...sched('abc1', '--cron', '61 3 * * *'),
-    error: /--cron "61 3 \* \* \*": minute 61 is outside 0-59/,
+    error: /--cron "61 3 \* \* \*": invalid value for minute: 61/,
   },
   {
     name: 'schedule: cron with 4 fields',
@@ -399,7 +415,7 @@ const BAD: BadCase[] = [
   {
     name: 'schedule: @every with a bad duration',
     ...sched('abc1', '--cron', '@every 1parsec'),
-    error: /--cron "@every 1parsec": unknown/,
+    error: /--cron "@every 1parsec": "@every" takes a duration such as 1h/,
   },
   {
     name: 'schedule: unknown time zone',

@@ -4,6 +4,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { checkConnectivity } from '../../workflows/check-connectivity';
 import { out, printJson, type CliContext } from '../context';
 import { CliError, EXIT } from '../exit-codes';
+import { durationFlag } from '../flags';
 import { withTemporal } from '../temporal';
 
 function innermost(err: Error): Error {
@@ -18,19 +19,17 @@ export function registerCheck(program: Command, ctx: CliContext): void {
     .description(
       'prove the chain end to end: Temporal server, a worker on the task queue, KooPhone with its credentials',
     )
-    .option('--timeout <seconds>', 'how long to wait for a worker', '60')
+    .option('--timeout <dur>', 'how long to wait for a worker (e.g. 60s, 5m)', '60s')
     .option('--json', 'print the result as JSON')
     .action(async (flags: { timeout: string; json?: boolean }) => {
-      const seconds = Number(flags.timeout);
-      if (!Number.isFinite(seconds) || seconds <= 0)
-        throw new CliError(EXIT.usage, `--timeout: expected seconds, got "${flags.timeout}"`);
+      const timeoutMs = durationFlag('--timeout', flags.timeout, { min: 1000, max: 3_600_000 });
       await withTemporal(ctx.env, async ({ client, settings }) => {
         const workflowId = `check-${new Date().toISOString().replace(/[:.]/g, '')}-${randomBytes(2).toString('hex')}`;
         try {
           const result = await client.workflow.execute<typeof checkConnectivity>('checkConnectivity', {
             taskQueue: settings.taskQueue,
             workflowId,
-            workflowExecutionTimeout: `${seconds}s`,
+            workflowExecutionTimeout: timeoutMs,
           });
           if (flags.json)
             printJson(ctx, {
@@ -51,7 +50,7 @@ export function registerCheck(program: Command, ctx: CliContext): void {
           const cause = err.cause;
           const why =
             cause?.name === 'TimeoutFailure'
-              ? `no worker ran the check on task queue ${settings.taskQueue} within ${seconds}s (is \`koophone-reset worker\` running?)`
+              ? `no worker ran the check on task queue ${settings.taskQueue} within ${flags.timeout} (is \`koophone-reset worker\` running?)`
               : `the worker could not reach KooPhone: ${innermost(err).message}`;
           throw new CliError(EXIT.unreachable, why, { cause: err });
         }

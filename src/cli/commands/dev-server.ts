@@ -3,15 +3,9 @@ import type { Command } from 'commander';
 import { startDevServer } from '../../temporal/dev-server';
 import { out, type CliContext } from '../context';
 import { CliError, EXIT, usageError } from '../exit-codes';
+import { portFlag } from '../flags';
 import { untilInterrupted } from '../signals';
 import { temporalAnswers } from '../temporal';
-
-function port(flag: string, raw: string): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > 65_535)
-    throw usageError(`${flag}: expected a port 1..65535, got "${raw}"`);
-  return n;
-}
 
 export function registerDevServer(program: Command, ctx: CliContext): void {
   program
@@ -22,8 +16,8 @@ export function registerDevServer(program: Command, ctx: CliContext): void {
     .option('--db <path>', 'SQLite file that keeps workflows across restarts', '.data/temporal.db')
     .option('--headless', 'no web UI')
     .action(async (flags: { port: string; uiPort: string; db: string; headless?: boolean }) => {
-      const grpc = port('--port', flags.port);
-      const ui = port('--ui-port', flags.uiPort);
+      const grpc = portFlag('--port', flags.port);
+      const ui = portFlag('--ui-port', flags.uiPort);
       const address = `127.0.0.1:${grpc}`;
       if (await temporalAnswers(address)) throw usageError(`a Temporal server already answers on ${address}`);
       const dbFile = resolve(flags.db);

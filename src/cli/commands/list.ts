@@ -9,7 +9,10 @@ import {
 } from '../../temporal/search-attributes';
 import { CAMPAIGN_WORKFLOW } from '../campaign-status';
 import { out, printJson, type CliContext } from '../context';
+import { CAMPAIGN_STATES } from '../../campaign/status';
 import { usageError } from '../exit-codes';
+import { durationFlag, integerFlag } from '../flags';
+import { alignedTable } from '../table';
 import { withTemporal } from '../temporal';
 
 // Set by Temporal on every workflow a schedule starts: the schedule's id.
@@ -71,9 +74,9 @@ function toItems(executions: WorkflowExecutionInfo[]): CampaignListItem[] {
 }
 
 function table(items: CampaignListItem[]): string[] {
-  const rows = [
+  return alignedTable(
     ['CAMPAIGN', 'STATE', 'FINISHED', 'ERRORS', 'STARTED', 'SCHEDULE'],
-    ...items.map((i) => [
+    items.map((i) => [
       i.campaignId,
       i.state,
       `${i.finished}/${i.total}`,
@@ -81,11 +84,24 @@ function table(items: CampaignListItem[]): string[] {
       i.startedAt.replace('T', ' ').slice(0, 19),
       i.scheduledBy ? `scheduled: ${i.scheduledBy}` : '-',
     ]),
-  ];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) =>
-    r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  '),
   );
+}
+
+/** The states `list --state` takes: the campaign's own, plus how a workflow can end without one. */
+const LIST_STATES = [...CAMPAIGN_STATES, 'terminated'] as const;
+
+function parseStates(raw: string | undefined): Set<string> | undefined {
+  if (raw === undefined) return undefined;
+  const words = raw
+    .split(',')
+    .map((w) => w.trim())
+    .filter(Boolean);
+  const wrong = words.filter((w) => !(LIST_STATES as readonly string[]).includes(w));
+  if (words.length === 0 || wrong.length)
+    throw usageError(
+      `--state: ${wrong.length ? `unknown state "${wrong.join(', ')}"` : 'no state given'}; use a comma-separated list of ${LIST_STATES.join(', ')}`,
+    );
+  return new Set(words);
 }
 
 export function registerList(program: Command, ctx: CliContext): void {
@@ -93,18 +109,28 @@ export function registerList(program: Command, ctx: CliContext): void {
     .command('list')
     .description('campaigns, newest first, with their state and counts (scheduled ones marked)')
     .option('--limit <n>', 'at most this many campaigns', '50')
+    .option('--state <states>', `only campaigns in these states, comma-separated (${LIST_STATES.join(', ')})`)
+    .option('--since <dur>', 'only campaigns started within this long (e.g. 2h, 7d)')
     .option('--json', 'print a JSON array')
-    .action(async (flags: { limit: string; json?: boolean }) => {
-      const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit < 1)
-        throw usageError(`--limit: expected a positive integer, got "${flags.limit}"`);
+    .action(async (flags: { limit: string; state?: string; since?: string; json?: boolean }) => {
+      const limit = integerFlag('--limit', flags.limit, { min: 1, max: 10_000 });
+      const states = parseStates(flags.state);
+      const since =
+        flags.since !== undefined
+          ? new Date(Date.now() - durationFlag('--since', flags.since, { min: 1000 }))
+          : undefined;
       await withTemporal(ctx.env, async ({ client }) => {
         const executions: WorkflowExecutionInfo[] = [];
+        // Campaign workflows only: connectivity checks and other internal workflows stay out.
         // Visibility lists runs, not campaigns; read a bounded window and fold runs together.
-        for await (const e of client.workflow.list({
-          query: `WorkflowType = '${CAMPAIGN_WORKFLOW}'`,
-          pageSize: 200,
-        })) {
+        const query = [
+          `WorkflowType = '${CAMPAIGN_WORKFLOW}'`,
+          since ? `StartTime > '${since.toISOString()}'` : '',
+        ]
+          .filter(Boolean)
+          .join(' AND ');
+        for await (const e of client.workflow.list({ query, pageSize: 200 })) {
+          if (states && !states.has(stateOf(e))) continue;
           executions.push(e);
           if (executions.length >= limit * 4 + 200) break;
         }

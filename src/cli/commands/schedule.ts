@@ -8,7 +8,8 @@ import type { resetCampaign } from '../../workflows/reset-campaign';
 import { addCampaignFlags, parseCampaignFlags, type CampaignFlags } from '../campaign-options';
 import { CAMPAIGN_WORKFLOW } from '../campaign-status';
 import { out, printJson, type CliContext } from '../context';
-import { cronProblem, timezoneProblem } from '../cron';
+import { checkCronFlag } from '../flags';
+import { alignedTable } from '../table';
 import { usageError } from '../exit-codes';
 import { confirmStart, needsConfirmation } from '../confirm';
 import { addSourceFlags, resolveSource, spillIds, type SourceFlags } from '../id-source';
@@ -54,10 +55,7 @@ interface ScheduleMemo {
 
 async function create(ctx: CliContext, name: string, ids: string[], flags: CreateFlags): Promise<void> {
   checkName(name);
-  const cron = cronProblem(flags.cron);
-  if (cron) throw usageError(`--cron "${flags.cron}": ${cron}`);
-  const tz = timezoneProblem(flags.timezone);
-  if (tz) throw usageError(`--timezone: ${tz}`);
+  checkCronFlag('--cron', flags.cron, flags.timezone, { forSchedule: true });
   const options: CampaignOptions = parseCampaignFlags(flags);
   const resolved = await resolveSource({ ...flags, ids }, { env: ctx.env, stdin: ctx.stdin });
   await listSelectedFleet(resolved, ctx.env);
@@ -189,13 +187,18 @@ async function list(ctx: CliContext, json: boolean): Promise<void> {
     rows.sort((a, b) => a.name.localeCompare(b.name));
     if (json) return printJson(ctx, rows);
     if (rows.length === 0) return out(ctx, 'no schedules');
-    for (const r of rows) {
-      out(
-        ctx,
-        `${r.name}  "${r.cron ?? '?'}" ${r.timezone ?? ''}${r.paused ? '  PAUSED' : ''}  next ${r.nextRun ?? '-'}` +
-          `  last ${r.lastCampaign ?? '-'}${r.note ? `  (${r.note})` : ''}`,
-      );
-    }
+    alignedTable(
+      ['SCHEDULE', 'CRON', 'TIMEZONE', 'STATE', 'NEXT RUN', 'LAST CAMPAIGN', 'NOTE'],
+      rows.map((r) => [
+        r.name,
+        r.cron ?? '?',
+        r.timezone ?? '-',
+        r.paused ? 'paused' : 'active',
+        r.nextRun?.replace('T', ' ').slice(0, 19) ?? '-',
+        r.lastCampaign ?? '-',
+        r.note ?? '',
+      ]),
+    ).forEach((l) => out(ctx, l));
   });
 }
 
@@ -223,15 +226,17 @@ async function simple(
   ctx: CliContext,
   name: string,
   action: 'pause' | 'unpause' | 'delete',
-  note?: string,
+  flags: { note?: string; json?: boolean },
 ): Promise<void> {
   await withTemporal(ctx.env, async (session) => {
     await campaignSchedule(session, name);
     const handle = session.client.schedule.getHandle(name);
-    if (action === 'pause') await handle.pause(note ?? 'paused with koophone-reset');
-    else if (action === 'unpause') await handle.unpause(note ?? 'unpaused with koophone-reset');
+    if (action === 'pause') await handle.pause(flags.note ?? 'paused with koophone-reset');
+    else if (action === 'unpause') await handle.unpause(flags.note ?? 'unpaused with koophone-reset');
     else await handle.delete();
-    out(ctx, `schedule ${name} ${action === 'delete' ? 'deleted' : `${action}d`}`);
+    if (flags.json) {
+      printJson(ctx, action === 'delete' ? { name, deleted: true } : { name, paused: action === 'pause' });
+    } else out(ctx, `schedule ${name} ${action === 'delete' ? 'deleted' : `${action}d`}`);
   });
 }
 
@@ -280,13 +285,15 @@ export function registerSchedule(program: Command, ctx: CliContext): void {
     .description('stop starting campaigns (running ones go on)')
     .argument('<name>', 'schedule name')
     .option('--note <text>', 'why')
-    .action((name: string, flags: { note?: string }) => simple(ctx, name, 'pause', flags.note));
+    .option('--json', 'print {name, paused} as JSON')
+    .action((name: string, flags: { note?: string; json?: boolean }) => simple(ctx, name, 'pause', flags));
   schedule
     .command('unpause')
     .description('start campaigns again on the cron')
     .argument('<name>', 'schedule name')
     .option('--note <text>', 'why')
-    .action((name: string, flags: { note?: string }) => simple(ctx, name, 'unpause', flags.note));
+    .option('--json', 'print {name, paused} as JSON')
+    .action((name: string, flags: { note?: string; json?: boolean }) => simple(ctx, name, 'unpause', flags));
   schedule
     .command('trigger')
     .description('start a campaign from the schedule now')
@@ -297,5 +304,6 @@ export function registerSchedule(program: Command, ctx: CliContext): void {
     .command('delete')
     .description('delete the schedule (its campaigns and reports stay)')
     .argument('<name>', 'schedule name')
-    .action((name: string) => simple(ctx, name, 'delete'));
+    .option('--json', 'print {name, deleted} as JSON')
+    .action((name: string, flags: { json?: boolean }) => simple(ctx, name, 'delete', flags));
 }

@@ -17,7 +17,7 @@ export function registerSimulator(program: Command, ctx: CliContext): void {
   const options = simulatorFlags.map((f) => {
     const option = new Option(
       `${f.flag} ${f.placeholder}`,
-      `${f.description}${f.runtime ? ' (changeable at runtime)' : ''}`,
+      `${f.description}${f.runtime ? ' (changeable at runtime)' : ''} (default: ${f.defaultValue})`,
     );
     option.default(undefined, f.defaultValue);
     cmd.addOption(option);

@@ -13,7 +13,7 @@ import { alreadyExists, campaignExists, newCampaignId, startCampaign } from '../
 import { formatSummary } from '../summary';
 import { withTemporal } from '../temporal';
 
-interface StartFlags extends CampaignFlags, Omit<SourceFlags, 'ids'>, SafetyFlags {
+export interface StartFlags extends CampaignFlags, Omit<SourceFlags, 'ids'>, SafetyFlags {
   campaignId?: string;
   yes?: boolean;
   dryRun?: boolean;
@@ -45,7 +45,8 @@ export function registerStart(program: Command, ctx: CliContext): void {
     });
 }
 
-async function runStart(ctx: CliContext, ids: string[], flags: StartFlags): Promise<number> {
+/** Validate, plan and start: the one start path (`start` and `rerun`). */
+export async function runStart(ctx: CliContext, ids: string[], flags: StartFlags): Promise<number> {
   // Everything the operator typed is checked before anything is read, connected or started.
   const campaignId = flags.campaignId ?? newCampaignId();
   const options = parseCampaignFlags(flags, campaignId);

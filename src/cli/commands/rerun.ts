@@ -1,0 +1,187 @@
+// `rerun ID --outcome failed,timed_out`: a new campaign over exactly the phones of a finished one
+// that ended so (Ansible's `--limit @retry`, SSM's re-run of failed targets). The report is
+// streamed into an ids file (a million lines never sit in memory), and the new campaign goes
+// through the same validate → plan → start path as `start`, with the old campaign's options
+// unless a flag overrides one.
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { OUTCOMES, type Outcome } from '../../campaign/outcome';
+import type { CampaignOptions } from '../../campaign/options';
+import { formatDuration, parseDuration } from '../../campaign/duration';
+import { closeCampaignStore, createCampaignStore } from '../../report';
+import { addCampaignFlags, type CampaignFlags } from '../campaign-options';
+import { describeCampaign } from '../campaign-status';
+import { note, out, printJson, type CliContext } from '../context';
+import { EXIT, usageError } from '../exit-codes';
+import { reportRoot } from '../report-dir';
+import { campaignExists, newCampaignId } from '../start-campaign';
+import { withTemporal } from '../temporal';
+import { runStart } from './start';
+
+interface RerunFlags extends CampaignFlags {
+  outcome: string;
+  campaignId?: string;
+  dryRun?: boolean;
+  wait?: boolean;
+  json?: boolean;
+}
+
+const DEFAULT_OUTCOMES = 'failed,timed_out,rejected';
+
+function parseOutcomes(raw: string): Set<Outcome> {
+  const words = raw
+    .split(',')
+    .map((w) => w.trim())
+    .filter(Boolean);
+  const wrong = words.filter((w) => !(OUTCOMES as readonly string[]).includes(w));
+  if (words.length === 0 || wrong.length > 0) {
+    throw usageError(
+      `--outcome: ${wrong.length ? `unknown outcome "${wrong.join(', ')}"` : 'no outcome given'}; use a comma-separated list of ${OUTCOMES.join(', ')}`,
+    );
+  }
+  return new Set(words as Outcome[]);
+}
+
+const budget = (b: { kind: 'count' | 'percent'; value: number }) =>
+  b.kind === 'percent' ? `${b.value}%` : String(b.value);
+
+/** The old campaign's options as the flags `start` reads: one path validates both. */
+function flagsOf(o: CampaignOptions): CampaignFlags {
+  return {
+    batchSize: String(o.batchSize),
+    concurrency: String(o.concurrency),
+    rate: String(o.rate),
+    maxErrors: budget(o.maxErrors),
+    canary: String(o.canary),
+    retryFailed: String(o.retryFailed),
+    retryDelay: formatMs(o.retryDelayMs),
+    jobTimeout: formatMs(o.jobTimeoutMs),
+    ...(o.rateMax !== undefined ? { rateMax: String(o.rateMax) } : {}),
+    ...(o.rampStart !== undefined ? { rampStart: String(o.rampStart) } : {}),
+    ...(o.rampFactor !== undefined ? { rampFactor: String(o.rampFactor) } : {}),
+    ...(o.rampAfter !== undefined ? { rampAfter: String(o.rampAfter) } : {}),
+    ...(o.abortOn?.failed ? { abortFailed: budget(o.abortOn.failed) } : {}),
+    ...(o.abortOn?.timed_out ? { abortTimedOut: budget(o.abortOn.timed_out) } : {}),
+    ...(o.abortOn?.rejected ? { abortRejected: budget(o.abortOn.rejected) } : {}),
+    ...(o.abortMinFinished !== undefined ? { abortMinFinished: String(o.abortMinFinished) } : {}),
+    ...(o.retryTimedOut !== undefined ? { retryTimedOut: String(o.retryTimedOut) } : {}),
+    ...(o.noRetryCodes?.length ? { neverRetry: o.noRetryCodes.join(',') } : {}),
+    ...(o.windows?.length
+      ? { window: o.windows.map((w) => `${w.cron}/${formatMs(w.durationMs)}/${w.timezone}`) }
+      : {}),
+  };
+}
+
+/** Exact milliseconds with a unit: "5m" when that reads back exactly, else "90500ms". */
+function formatMs(ms: number): string {
+  const text = formatDuration(ms);
+  return parseDuration(text) === ms ? text : `${ms}ms`;
+}
+
+/** The options the campaign was started with: its first run's input. */
+async function originalOptions(ctx: CliContext, id: string): Promise<CampaignOptions> {
+  return withTemporal(ctx.env, async ({ client }) => {
+    const d = await describeCampaign(client, id);
+    if (d.status.name === 'RUNNING')
+      throw usageError(`campaign ${id} is still running; rerun it once it has ended (or cancel it)`);
+    const firstRunId = d.raw.workflowExecutionInfo?.firstRunId || d.runId;
+    const history = await client.workflow.getHandle(id, firstRunId).fetchHistory();
+    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    const input = payload
+      ? client.options.loadedDataConverter.payloadConverter.fromPayload(payload)
+      : undefined;
+    const options = (input as { options?: CampaignOptions } | undefined)?.options;
+    if (!options) throw usageError(`campaign ${id} has no recorded options to rerun with`);
+    return options;
+  });
+}
+
+/** Streams the matching report lines into REPORT_ROOT/inputs/<newId>.ids; returns how many. */
+async function writeIds(ctx: CliContext, id: string, outcomes: Set<Outcome>, path: string): Promise<number> {
+  const store = createCampaignStore(ctx.env);
+  await mkdir(join(path, '..'), { recursive: true });
+  const file = createWriteStream(path, { flags: 'wx' });
+  try {
+    await once(file, 'open');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw usageError(
+        `${path} already exists (the input of an earlier campaign); choose another --campaign-id`,
+      );
+    throw usageError(`cannot write ${path}: ${(err as Error).message}`);
+  }
+  let count = 0;
+  try {
+    for await (const line of store.readReport(id)) {
+      if (!outcomes.has(line.outcome)) continue;
+      count += 1;
+      if (!file.write(`${line.instance_id}\n`)) await once(file, 'drain');
+    }
+  } finally {
+    file.end();
+    await once(file, 'finish');
+    await closeCampaignStore(store);
+  }
+  return count;
+}
+
+async function campaignStarted(ctx: CliContext, campaignId: string): Promise<boolean> {
+  return withTemporal(ctx.env, (session) => campaignExists(session, campaignId)).catch(() => true);
+}
+
+export function registerRerun(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('rerun')
+    .description('a new campaign over the phones of a finished campaign that ended failed, timed out, …')
+    .argument('<id>', 'the finished campaign')
+    .option(
+      '--outcome <list>',
+      `outcomes to rerun, comma-separated (${OUTCOMES.join(', ')})`,
+      DEFAULT_OUTCOMES,
+    )
+    .option('--campaign-id <id>', 'id of the new campaign (default reset-YYYYMMDD-HHMMSS-xxxx)');
+  addCampaignFlags(cmd)
+    .option('--dry-run', 'validate and print the plan, start nothing')
+    .option('--wait', 'follow the new campaign to its end; the exit code tells how it ended')
+    .option('--json', 'print one JSON object')
+    .action(async (id: string, flags: RerunFlags) => {
+      const outcomes = parseOutcomes(flags.outcome);
+      // Flags typed on this command override the old campaign's options; defaults do not.
+      const typed = Object.fromEntries(
+        Object.entries(flags).filter(([key]) => cmd.getOptionValueSource(key) === 'cli'),
+      ) as Partial<RerunFlags>;
+      const campaignId = flags.campaignId ?? newCampaignId();
+      const old = await originalOptions(ctx, id);
+      const path = join(reportRoot(ctx.env), 'inputs', `${campaignId}.ids`);
+      const count = await writeIds(ctx, id, outcomes, path);
+      if (count === 0) {
+        await rm(path, { force: true });
+        if (flags.json) printJson(ctx, { campaignId: null, rerunOf: id, instances: 0 });
+        else out(ctx, `no instance of ${id} ended ${[...outcomes].join(', ')}: nothing to rerun`);
+        ctx.exitCode = EXIT.ok;
+        return;
+      }
+      if (!flags.json)
+        note(ctx, `rerun of ${id}: ${count} instances (${[...outcomes].join(', ')}) in ${path}`);
+      try {
+        ctx.exitCode = await runStart(ctx, [], {
+          ...flagsOf(old),
+          ...typed,
+          idsFile: path,
+          campaignId,
+          dryRun: flags.dryRun,
+          wait: flags.wait,
+          json: flags.json,
+        });
+      } catch (err) {
+        // Refused before starting: the ids file would only be in the way of the next try. Once
+        // started, the workers read it: it stays.
+        if (!(await campaignStarted(ctx, campaignId))) await rm(path, { force: true });
+        throw err;
+      }
+      if (flags.dryRun) await rm(path, { force: true });
+    });
+}

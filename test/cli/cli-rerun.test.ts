@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import type { CampaignStatus } from '../../src/campaign/status';
+import { campaignEnv } from '../helpers/campaign-env';
+import { CLI, cliEnv, hasStackTrace, runCli } from './run-cli';
+import { standaloneDevServer } from './standalone-server';
+
+const FLEET = 3000;
+const FROZEN = 37;
+
+async function postJson(url: string, body: unknown): Promise<unknown> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  return res.json();
+}
+
+async function resetsOf(simUrl: string, id: string): Promise<number> {
+  const res = await fetch(`${simUrl}/__sim/instances/${id}`);
+  return ((await res.json()) as { resets: number }).resets;
+}
+
+// rerun: a new campaign over exactly the phones of a finished one that did not succeed, through
+// the same start path as `start`, with the old options unless overridden. Counted by the simulator.
+describe('koophone-reset rerun', () => {
+  const stopServer = standaloneDevServer();
+  // Jobs fail (no retries) and get stuck (past a 3 s job timeout) at random; FROZEN instances are
+  // frozen on purpose and come back rejected.
+  const env = campaignEnv({
+    instances: FLEET,
+    jobDurationMs: '100..400',
+    jobFailureRate: 0.012,
+    stuckJobRate: 0.004,
+  });
+  stopServer();
+  let vars: NodeJS.ProcessEnv;
+  const cli = async (args: string[]) => {
+    const run = await runCli(args, vars, undefined, 300_000);
+    assert.ok(!hasStackTrace(run.stderr), `no stack trace expected:\n${run.stderr}`);
+    return run;
+  };
+
+  before(() => {
+    vars = cliEnv({
+      TEMPORAL_ADDRESS: env.temporal.address,
+      TEMPORAL_NAMESPACE: env.temporal.namespace,
+      TEMPORAL_TASK_QUEUE: env.taskQueue,
+      REPORT_DIR: env.reportDir,
+    });
+  });
+
+  it(`resets exactly the failed, timed-out and rejected phones of ${FLEET}, once each`, async () => {
+    const ids = env.ids(FLEET);
+    const frozen = ids.filter((_, i) => i % 80 === 7).slice(0, FROZEN);
+    assert.equal(frozen.length, FROZEN);
+    for (const id of frozen) await postJson(`${env.sim.url}/__sim/instances/${id}`, { frozen: true });
+    const file = env.writeIdsFile('rerun-fleet.txt', ids.join('\n') + '\n');
+    const firstId = `first-${randomUUID().slice(0, 8)}`;
+    const first = await cli([
+      'start',
+      '--ids-file',
+      file,
+      '--campaign-id',
+      firstId,
+      '--rate',
+      '20',
+      '--concurrency',
+      '10',
+      '--canary',
+      '0',
+      '--retry-failed',
+      '0',
+      '--job-timeout',
+      '3s',
+      '--max-errors',
+      '100%',
+      '--json',
+    ]);
+    assert.equal(first.code, 0, first.stderr);
+
+    // While it runs: `watch --json | head -1` prints one object and ends quietly with exit 0.
+    // (spawn, not spawnSync: the worker runs in this process and must keep answering.)
+    const piped = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(
+        'bash',
+        [
+          '-c',
+          `"${process.execPath}" "${CLI}" watch ${firstId} --json | head -1; echo "exit=\${PIPESTATUS[0]}" >&2`,
+        ],
+        { env: vars },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.once('error', reject);
+      child.once('close', () => resolve({ stdout, stderr }));
+    });
+    assert.ok(piped.stdout.trim() !== '', `watch printed nothing:\n${piped.stderr}`);
+    assert.equal((JSON.parse(piped.stdout) as CampaignStatus).campaignId, firstId);
+    assert.match(piped.stderr, /exit=0\s*$/);
+    assert.ok(!hasStackTrace(piped.stderr) && !/EPIPE/.test(piped.stderr), piped.stderr);
+
+    const waited = await cli(['watch', firstId, '--json']);
+    const final = JSON.parse(waited.stdout.trim().split('\n').pop()!) as CampaignStatus;
+    assert.equal(final.state, 'completed');
+    const report = await env.report(firstId);
+    assert.equal(report.length, FLEET);
+    const again = report
+      .filter((l) => ['failed', 'timed_out', 'rejected'].includes(l.outcome))
+      .map((l) => l.instance_id);
+    const byOutcome = (o: string) => report.filter((l) => l.outcome === o).length;
+    console.log(
+      `first campaign: ${byOutcome('failed')} failed, ${byOutcome('timed_out')} timed out, ${byOutcome('rejected')} rejected`,
+    );
+    assert.equal(byOutcome('rejected'), FROZEN);
+    assert.ok(
+      byOutcome('failed') > 0 && byOutcome('timed_out') > 0,
+      'the fault rates produced failures and timeouts',
+    );
+    assert.deepEqual(
+      new Set(report.filter((l) => l.outcome === 'rejected').map((l) => l.instance_id)),
+      new Set(frozen),
+    );
+
+    // The fleet heals; the rerun must touch only the phones that did not succeed.
+    for (const id of frozen) await postJson(`${env.sim.url}/__sim/instances/${id}`, { frozen: false });
+    await postJson(`${env.sim.url}/__sim/faults`, { jobFailureRate: 0, stuckJobRate: 0 });
+    const before = new Map<string, number>();
+    for (const id of again) before.set(id, await resetsOf(env.sim.url, id));
+    const totalBefore = env.sim.stats().resets.total;
+
+    const rerunId = `rerun-${randomUUID().slice(0, 8)}`;
+    const rerun = await cli([
+      'rerun',
+      firstId,
+      '--outcome',
+      'failed,timed_out,rejected',
+      '--campaign-id',
+      rerunId,
+      '--rate',
+      '10',
+      '--wait',
+      '--json',
+    ]);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    const result = JSON.parse(rerun.stdout) as {
+      campaignId: string;
+      status: CampaignStatus;
+      plan: { instances: number };
+    };
+    assert.equal(result.campaignId, rerunId);
+    assert.equal(result.plan.instances, again.length);
+    assert.equal(result.status.succeeded, again.length);
+
+    // Simulator counts: each of those phones reset exactly once more, and nothing else was reset.
+    for (const id of again) assert.equal(await resetsOf(env.sim.url, id), before.get(id)! + 1, id);
+    assert.equal(env.sim.stats().resets.total - totalBefore, again.length);
+    const rerunReport = await env.report(rerunId);
+    assert.deepEqual(new Set(rerunReport.map((l) => l.instance_id)), new Set(again));
+
+    // The old options (job timeout 3 s, no retries) carried over; --rate was overridden.
+    const history = await env.temporal.client.workflow.getHandle(rerunId).fetchHistory();
+    const payload = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    const input = env.temporal.client.options.loadedDataConverter.payloadConverter.fromPayload(payload) as {
+      options: { rate: number; jobTimeoutMs: number; retryFailed: number; maxErrors: unknown };
+      source: { kind: string; path: string };
+    };
+    assert.deepEqual(
+      [input.options.rate, input.options.jobTimeoutMs, input.options.retryFailed, input.options.maxErrors],
+      [10, 3000, 0, { kind: 'percent', value: 100 }],
+    );
+    assert.equal(input.source.kind, 'file');
+    assert.equal(input.source.path, join(env.reportDir, 'inputs', `${rerunId}.ids`));
+    assert.ok(existsSync(input.source.path));
+  });
+
+  it('refuses unknown outcomes and an unknown campaign, starting nothing', async () => {
+    const bad = await cli(['rerun', 'x', '--outcome', 'failed,exploded']);
+    assert.equal(bad.code, 2);
+    assert.match(
+      bad.stderr,
+      /--outcome: unknown outcome "exploded"; use a comma-separated list of succeeded, failed/,
+    );
+    const unknown = await cli(['rerun', 'no-such-campaign']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no campaign no-such-campaign/);
+  });
+});
