@@ -1,7 +1,9 @@
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/project-root';
+import type { CampaignEnv } from '../helpers/campaign-env';
 
 export const CLI = join(projectRoot, 'dist', 'cli', 'index.js');
 
@@ -93,4 +95,28 @@ export function parseCsv(text: string): string[][] {
   }
   if (cell !== '' || row.length > 0) rows.push([...row, cell]);
   return rows;
+}
+
+/**
+ * The built CLI as an operator of a campaign env runs it: its Temporal server, task queue and
+ * store (plus `extra`), never printing a stack trace.
+ */
+export function operatorCli(
+  env: CampaignEnv,
+  /** Called per run: the env's parts (its simulator's URL) exist only once its hooks ran. */
+  extra: () => Record<string, string> = () => ({}),
+  timeoutMs = 60_000,
+): (args: string[]) => Promise<CliRun> {
+  return async (args) => {
+    const vars = cliEnv({
+      TEMPORAL_ADDRESS: env.temporal.address,
+      TEMPORAL_NAMESPACE: env.temporal.namespace,
+      TEMPORAL_TASK_QUEUE: env.taskQueue,
+      REPORT_DIR: env.reportDir,
+      ...extra(),
+    });
+    const run = await runCli(args, vars, undefined, timeoutMs);
+    assert.ok(!hasStackTrace(run.stderr), `no stack trace expected:\n${run.stderr}`);
+    return run;
+  };
 }

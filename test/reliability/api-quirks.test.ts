@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Worker } from '@temporalio/worker';
 import { campaignOptionsSchema, type CampaignOptionsInput } from '../../src/campaign/options';
 import type { ReportLine } from '../../src/campaign/outcome';
 import { createKoophoneClient, normalizeCode, Secret } from '../../src/koophone';
+import { FolderStore } from '../../src/report';
 import { startSimulator, type RunningSimulator, type SimulatorOptionsInput } from '../../src/simulator';
 import { createCampaignWorker } from '../../src/worker';
 import { resetCampaign } from '../../src/workflows';
@@ -64,6 +68,7 @@ async function startWorker(
   env: CampaignEnv,
   sim: RunningSimulator,
   taskQueue: string,
+  store: FolderStore,
 ): Promise<{ worker: Worker; run: Promise<void> }> {
   const worker = await createCampaignWorker({
     connection: env.temporal.nativeConnection,
@@ -74,7 +79,7 @@ async function startWorker(
       timeoutMs: 5000,
       auth: { kind: 'static', token: new Secret('sim-token') },
     }),
-    store: env.store,
+    store,
     workflowBundle: await workflowBundle(),
   });
   return { worker, run: worker.run() };
@@ -84,6 +89,7 @@ async function runCampaign(
   env: CampaignEnv,
   sim: RunningSimulator,
   taskQueue: string,
+  store: FolderStore,
 ): Promise<{ lines: ReportLine[]; state: string; wallMs: number }> {
   const campaignId = `quirks-${randomUUID().slice(0, 8)}`;
   const started = performance.now();
@@ -99,7 +105,9 @@ async function runCampaign(
   });
   const result = await handle.result();
   const wallMs = performance.now() - started;
-  return { lines: await env.report(campaignId), state: result.state, wallMs };
+  const lines: ReportLine[] = [];
+  for await (const line of store.readReport(campaignId)) lines.push(line);
+  return { lines, state: result.state, wallMs };
 }
 
 const byInstance = (lines: ReportLine[]) =>
@@ -117,13 +125,19 @@ describe('the real API: no Retry-After and mixed-case codes behave as the simula
     const real = await startSimulator({ ...shared, port: 0, retryAfter: false, mixedCaseCodes: true });
     const seedQueue = `quirks-seed-${randomUUID()}`;
     const realQueue = `quirks-real-${randomUUID()}`;
-    const workers = [await startWorker(env, env.sim, seedQueue), await startWorker(env, real, realQueue)];
+    // Two simulators are two KooPhone accounts with the same phone ids: each deployment has its
+    // own store (phone leases are per store), as two tenants' workers would.
+    const realStore = new FolderStore(mkdtempSync(join(tmpdir(), 'koophone-quirks-')));
+    const workers = [
+      await startWorker(env, env.sim, seedQueue, env.store),
+      await startWorker(env, real, realQueue, realStore),
+    ];
     try {
       makeBusy(env.sim);
       makeBusy(real);
       const [seedRun, realRun] = await Promise.all([
-        runCampaign(env, env.sim, seedQueue),
-        runCampaign(env, real, realQueue),
+        runCampaign(env, env.sim, seedQueue, env.store),
+        runCampaign(env, real, realQueue, realStore),
         endBusyOnceSeen(env.sim),
         endBusyOnceSeen(real),
       ]);

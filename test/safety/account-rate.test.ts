@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { CampaignStatus } from '../../src/campaign/status';
 import { ACCOUNT_WORKFLOW_ID, type AccountView } from '../../src/workflows/account-definitions';
 import { campaignEnv, waitFor } from '../helpers/campaign-env';
-import { cliEnv, hasStackTrace, runCli } from '../cli/run-cli';
+import { operatorCli } from '../cli/run-cli';
 import { standaloneDevServer } from '../cli/standalone-server';
 
 // One account-wide rate: KooPhone limits calls per account, so campaigns running together share
@@ -22,12 +22,7 @@ describe('account-wide rate shared by running campaigns', () => {
 
   const env = campaignEnv({ instances: 40_000, jobDurationMs: '200..500', latencyMs: '2..5' });
   stopServer();
-  let vars: NodeJS.ProcessEnv;
-  const cli = async (args: string[]) => {
-    const run = await runCli(args, vars);
-    assert.ok(!hasStackTrace(run.stderr), `no stack trace expected:\n${run.stderr}`);
-    return run;
-  };
+  const cli = operatorCli(env);
   const status = (id: string) => env.temporal.client.workflow.getHandle(id).query<CampaignStatus>('status');
   // The simulator's batch-reset count, sampled: calls in a time span, as KooPhone saw them.
   const samples: { at: number; calls: number }[] = [];
@@ -36,15 +31,6 @@ describe('account-wide rate shared by running campaigns', () => {
     const at = (t: number) => [...samples].reverse().find((s) => s.at <= t)?.calls ?? 0;
     return at(to) - at(from);
   };
-
-  before(() => {
-    vars = cliEnv({
-      TEMPORAL_ADDRESS: env.temporal.address,
-      TEMPORAL_NAMESPACE: env.temporal.namespace,
-      TEMPORAL_TASK_QUEUE: env.taskQueue,
-      REPORT_DIR: env.reportDir,
-    });
-  });
 
   it('no account limit: `account` says so and campaigns keep their own rate', async () => {
     const run = await cli(['account']);

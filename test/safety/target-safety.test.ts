@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { CampaignStatus } from '../../src/campaign/status';
 import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
-import { cliEnv, hasStackTrace, runCli } from '../cli/run-cli';
+import { operatorCli } from '../cli/run-cli';
 import { standaloneDevServer } from '../cli/standalone-server';
 
 // Never reset a phone nobody asked for: the three ways a new user could do it (issue 14), each
@@ -14,12 +14,11 @@ describe('target safety: campaign identity, pinned targets, phone leases', () =>
   const stopServer = standaloneDevServer();
   const env = campaignEnv({ instances: 20_000, jobDurationMs: '200..500' });
   stopServer();
-  let vars: NodeJS.ProcessEnv;
-  const cli = async (args: string[]) => {
-    const run = await runCli(args, vars, undefined, 120_000);
-    assert.ok(!hasStackTrace(run.stderr), `no stack trace expected:\n${run.stderr}`);
-    return run;
-  };
+  const cli = operatorCli(
+    env,
+    () => ({ KOOPHONE_ENDPOINT: env.sim.url, KOOPHONE_TOKEN: 'sim-token' }),
+    120_000,
+  );
   const resets = (ids: string[]) => countBy(ids, (id) => String(env.sim.instance(id)?.resets ?? 0));
   const fast = ['--canary', '0', '--rate', '20', '--concurrency', '10'];
   const deleteHistory = async (id: string) => {
@@ -44,17 +43,6 @@ describe('target safety: campaign identity, pinned targets, phone leases', () =>
       const s = (await env.temporal.client.workflow.getHandle(id).query('status')) as CampaignStatus;
       return s.total > 0;
     }, 30_000);
-
-  before(() => {
-    vars = cliEnv({
-      TEMPORAL_ADDRESS: env.temporal.address,
-      TEMPORAL_NAMESPACE: env.temporal.namespace,
-      TEMPORAL_TASK_QUEUE: env.taskQueue,
-      REPORT_DIR: env.reportDir,
-      KOOPHONE_ENDPOINT: env.sim.url,
-      KOOPHONE_TOKEN: 'sim-token',
-    });
-  });
 
   it('a reused campaign id is refused while its old store exists, and --archive-old resets exactly the new phones', async () => {
     const id = `weekly-${randomUUID().slice(0, 6)}`;
