@@ -35,7 +35,7 @@ describe('target safety: campaign identity, pinned targets, phone leases', () =>
             () => false,
             (e: Error) => e.name === 'WorkflowNotFoundError',
           ),
-      30_000,
+      120_000, // deletion is asynchronous and slow on a busy server
     );
   };
   const prepared = (id: string) =>

@@ -91,6 +91,6 @@ describe('campaign options', () => {
     const text = bad.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n');
     assert.match(text, /batchSize/);
     assert.match(text, /maxErrors: "lots" must be a count/);
-    assert.match(text, /retryDelayMs: invalid duration "5 parsecs"/);
+    assert.match(text, /retryDelayMs: "5 parsecs" is not a duration/);
   });
 });
