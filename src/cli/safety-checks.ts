@@ -68,6 +68,7 @@ export async function checkStartSafety(
       new Set(resolved.ids),
       campaignId,
       temporalLiveness(session.client),
+      false, // read only: prepare releases stale leases under the lock
     );
     if (overlaps.length === 0) return;
     const what = describeOverlap(overlaps, resolved.ids.length);

@@ -20,12 +20,17 @@ export async function findOverlap(
   ids: ReadonlySet<string>,
   self: string,
   isLive: HolderLiveness,
+  /**
+   * Remove stale leases (prepare, under the lease lock). The CLI's early check only reads: an
+   * operator shell pointed at another namespace would see every holder as gone.
+   */
+  releaseStale = true,
 ): Promise<Overlap[]> {
   const overlaps: Overlap[] = [];
   for (const holder of await store.leaseHolders()) {
     if (holder.campaignId === self) continue;
     if (!(await isLive(holder))) {
-      await store.releaseLease(holder.campaignId);
+      if (releaseStale) await store.releaseLease(holder.campaignId);
       continue;
     }
     const shared: string[] = [];

@@ -92,6 +92,17 @@ describe('phone leases in the folder store', () => {
     assert.deepEqual(await store.leaseHolders(), []);
   });
 
+  it("the CLI's read-only check skips a stale holder but leaves its lease for prepare", async () => {
+    const store = new FolderStore(mkdtempSync(join(tmpdir(), 'leases-')));
+    await spooled(store, 'elsewhere', ids(0, 10));
+    const overlap = await findOverlap(store, new Set(ids(0, 10)), 'new', async () => false, false);
+    assert.deepEqual(overlap, []);
+    assert.deepEqual(
+      (await store.leaseHolders()).map((h) => h.campaignId),
+      ['elsewhere'],
+    );
+  });
+
   it('the lease lock admits one holder at a time', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'lock-')), '.lock');
     const order: string[] = [];
