@@ -1,15 +1,18 @@
 import { Context } from '@temporalio/activity';
-import { batchItem, emptyTotals, type LaneInput, type LaneResult } from '../campaign/lane';
-import { addCounts, emptyCounts } from '../campaign/outcome';
+import { batchItem, emptyTotals, type LaneInput, type LaneProgress, type LaneResult } from '../campaign/lane';
+import { addCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from '../campaign/outcome';
 import type { ResetBatchResult, WorkItem } from '../campaign/work-item';
 import { KOOPHONE_CODES, sameCode } from '../koophone/codes';
 import { abortRuleFired, budgetExceeded } from '../workflows/budget';
+import { laneProgressSignal } from '../workflows/definitions';
 import { limitFromMessage, onClean, onOverloaded, onThrottled } from '../workflows/rate-slots';
 import { LanePacer } from './lane-pacer';
 import { resetItem, type ResetBatchDeps } from './reset-batch';
 
 /** How often a lane heartbeats (the SDK sends at most one per 0.8 × heartbeat timeout). */
 const BEAT_MS = 1000;
+/** How often a lane tells its workflow what it has done so far (one billed signal each). */
+const PROGRESS_MS = 5000;
 
 /**
  * Runs one lane's term (see src/campaign/lane.ts): sends its items' calls on its own pace, tracks
@@ -57,8 +60,10 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
   // already have started the lane again elsewhere: send nothing more.
   let lastBeatAt = Date.now();
   let lastCountedAt = -Infinity;
+  const progress = progressSender(input, laneCounts, result);
   const beat = setInterval(() => {
     const now = Date.now();
+    progress(now);
     if (now - lastBeatAt > heartbeatTimeoutMs / 2) pacer.stop(`the worker stalled for ${now - lastBeatAt} ms`);
     lastBeatAt = now;
     ctx.heartbeat({ calls: result.calls, polls: result.polls, finished: result.totals.items });
@@ -83,6 +88,7 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
       onOverloaded(rate, input.ceiling, now);
     }
     const errors = r.kind === 'tracked' ? r.failedJobs + (r.counts.timed_out ?? 0) + (r.counts.rejected ?? 0) : 0;
+    const spent = r.kind === 'tracked' && (r.counts.failed ?? 0) + (r.counts.timed_out ?? 0) + (r.counts.rejected ?? 0) > 0;
     if (!input.detail && r.kind === 'tracked' && r.retryIds.length === 0) {
       const t = result.totals;
       t.items += 1;
@@ -95,7 +101,7 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
       if (resultIds >= input.maxResultIds) pacer.stop('results full');
     }
     if (r.kind === 'fatal') return stopNow(`${r.code}: ${r.message}`);
-    const exceeded = budgetBroken(errors);
+    const exceeded = spent ? budgetBroken() : undefined;
     if (exceeded) stopNow(exceeded);
   };
   const stopNow = (reason: string) => {
@@ -103,22 +109,19 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
     pacer.stop(reason);
     endNow();
   };
-  // Judged as if every lane did as this one: errors and finished instances scaled by the lanes.
-  let laneErrors = 0;
-  const budgetBroken = (errors: number): string | undefined => {
+  // Judged as if every lane fared as this one: its counts scaled by the lanes, on top of the
+  // campaign's when the term started. The workflow judges the real totals when the lane returns.
+  const budgetBroken = (): string | undefined => {
     const b = input.budget;
-    laneErrors += errors;
-    if (!b || errors === 0) return undefined;
-    const n = input.lanes;
-    const judged = (c: typeof laneCounts) =>
-      c.succeeded + c.failed + c.timed_out + c.rejected + c.missing_job + c.canceled;
+    if (!b) return undefined;
     const scaled = emptyCounts();
-    for (const k of Object.keys(scaled) as (keyof typeof scaled)[]) scaled[k] = b.counts[k] + n * laneCounts[k];
-    const baseErrors = b.counts.failed + b.counts.timed_out + b.counts.rejected + b.counts.missing_job;
-    const finished = judged(b.counts) + n * judged(laneCounts);
+    for (const k of Object.keys(scaled) as (keyof OutcomeCounts)[]) {
+      scaled[k] = b.counts[k] + input.lanes * laneCounts[k];
+    }
+    const judged = totalOf(scaled) - scaled.skipped;
     return (
-      budgetExceeded(b.maxErrors, baseErrors + n * laneErrors, finished, b.total) ??
-      abortRuleFired(b.abortOn, scaled, finished, b.abortMinFinished)
+      budgetExceeded(b.maxErrors, errorsOf(scaled), judged, b.total) ??
+      abortRuleFired(b.abortOn, scaled, judged, b.abortMinFinished)
     );
   };
 
@@ -135,7 +138,8 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
           track: { sleep: (ms) => sleep(ms, end.signal), signal: end.signal },
         },
       );
-      if (r === null) result.unsent.push(item);
+      // Never sent: whatever it was handed over as, its journal holds no accepted call.
+      if (r === null) result.unsent.push(notHandedOver(item));
       else record(item, r);
     } catch (err) {
       // Tracking cut by the term's end: the journal holds the accepted call; the next lane resumes it.
@@ -153,7 +157,8 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
   try {
     for (const item of input.items) {
       // A handed-over item may only need tracking: let its journal decide, even once sending stopped.
-      if (end.signal.aborted || (pacer.stopped && !item.handedOver)) result.unsent.push(item);
+      if (end.signal.aborted) (item.handedOver ? result.handedOver : result.unsent).push(item);
+      else if (pacer.stopped && !item.handedOver) result.unsent.push(item);
       else await launch(item);
     }
     const b = input.batches;
@@ -182,6 +187,41 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
     ...(result.stopped ? { stopped: result.stopped } : {}),
   });
   return result;
+}
+
+/**
+ * Signals the lane's outcomes so far to its workflow, for the status, every PROGRESS_MS while
+ * they change. Best effort: a lost signal only delays the status until the term's end.
+ */
+function progressSender(input: LaneInput, counts: OutcomeCounts, result: LaneResult): (now: number) => void {
+  const ctx = Context.current();
+  const run = ctx.info.workflowExecution;
+  let sentAt = Date.now();
+  let sent = '';
+  return (now) => {
+    if (now - sentAt < PROGRESS_MS || !run) return;
+    const progress: LaneProgress = {
+      term: input.term,
+      lane: input.lane,
+      counts: { ...counts },
+      finished: totalOf(counts),
+      calls: result.calls,
+      polls: result.polls,
+    };
+    const key = JSON.stringify(progress);
+    if (key === sent) return;
+    sentAt = now;
+    sent = key;
+    ctx.client.workflow
+      .getHandle(run.workflowId, run.runId)
+      .signal(laneProgressSignal, progress)
+      .catch((err: unknown) => ctx.log.debug('lane progress not delivered', { error: String(err) }));
+  };
+}
+
+function notHandedOver(item: WorkItem): WorkItem {
+  const { handedOver: _, ...rest } = item;
+  return rest;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

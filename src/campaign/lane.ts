@@ -11,6 +11,8 @@ import type { ResetBatchResult, WorkItem } from './work-item';
  */
 export interface LaneInput {
   campaignId: string;
+  /** The term this lane belongs to: names its progress signals. */
+  term: number;
   /** This lane's place among the term's lanes (their shares add up to the campaign's). */
   lane: number;
   lanes: number;
@@ -106,4 +108,15 @@ export function batchItem(batchNo: number, batchSize: number, spoolTotal: number
     submitAttempts: 0,
     notBefore: 0,
   };
+}
+
+/** What a lane has done so far in its term, signalled to its workflow every few seconds. */
+export interface LaneProgress {
+  term: number;
+  lane: number;
+  counts: OutcomeCounts;
+  /** Instances whose items ended (their lines are written). */
+  finished: number;
+  calls: number;
+  polls: number;
 }

@@ -13,6 +13,7 @@ function setup(o: CampaignOptionsInput, total: number, patch: Partial<CampaignCa
   const totalBatches = Math.ceil(total / options.batchSize);
   const ctx: TermContext = {
     campaignId: 'c',
+    term: 1,
     options,
     now: NOW,
     mode: 'sending',

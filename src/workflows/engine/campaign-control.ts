@@ -1,6 +1,7 @@
 import { log, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { LaneProgress } from '../../campaign/lane';
 import type { CampaignOptions } from '../../campaign/options';
-import { errorsOf, totalOf } from '../../campaign/outcome';
+import { addCounts, errorsOf, totalOf } from '../../campaign/outcome';
 import type { CampaignResult, CampaignState, CampaignStatus } from '../../campaign/status';
 import { statusFromCounts } from '../../campaign/status';
 import { itemSize } from '../../campaign/work-item';
@@ -33,6 +34,8 @@ export interface EngineFigures {
   inFlight(): { instances: number; batches: number };
   concurrency(): number;
   totalBatches(): number;
+  /** Running lanes' outcomes so far: shown, not yet counted. */
+  progress(): LaneProgress[];
 }
 
 /**
@@ -92,8 +95,14 @@ export class CampaignControl {
 
   status(): CampaignStatus {
     const s = this.s;
+    // Running lanes' outcomes so far are shown at once; the campaign counts them when they return.
+    const reported = this.figures.progress();
+    const counts = { ...s.counts };
+    for (const p of reported) addCounts(counts, p.counts);
+    const sum = (f: (p: LaneProgress) => number) => reported.reduce((n, p) => n + f(p), 0);
     const flight = this.figures.inFlight();
-    const finished = totalOf(s.counts);
+    flight.instances = Math.max(0, flight.instances - sum((p) => p.finished));
+    const finished = totalOf(counts);
     const o = this.options;
     const now = Date.now();
     return {
@@ -102,13 +111,13 @@ export class CampaignControl {
       total: this.total(),
       pending: Math.max(0, this.total() - finished - flight.instances),
       inFlight: flight.instances,
-      ...statusFromCounts(s.counts),
+      ...statusFromCounts(counts),
       resetsSent: s.resetsSent,
       startedAt: s.startedAt,
       updatedAt: this.updatedAt,
       reason: s.abortReason ?? s.cancelReason,
-      batchResetCalls: s.calls,
-      taskPolls: s.polls,
+      batchResetCalls: s.calls + sum((p) => p.calls),
+      taskPolls: s.polls + sum((p) => p.polls),
       slotsMissed: s.slotsMissed ?? 0,
       currentRate: Math.round(s.rate.current * 100) / 100,
       configuredRate: o.rate === 'auto' ? `auto (max ${o.rateMax})` : o.rate,
@@ -119,7 +128,7 @@ export class CampaignControl {
       ...(o.windows.length > 0 ? { nextWindow: iso(nextWindowStart(o.windows, now)) } : {}),
       cost: { ...s.cost, temporalActions: temporalActions(s.cost), apiCalls: s.calls + s.polls },
       canary: o.canary === 0 ? 'off' : s.canary.passed ? 'passed' : s.nextBatch > 0 ? 'running' : 'pending',
-      errorBudget: { used: errorsOf(s.counts), limit: describeBudget(o.maxErrors) },
+      errorBudget: { used: errorsOf(counts), limit: describeBudget(o.maxErrors) },
       awaitingRetry: s.pending.filter((i) => !i.handedOver).reduce((n, i) => n + itemSize(i), 0),
       run: s.run,
     };

@@ -10,16 +10,18 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CampaignActivities } from '../../activities';
-import { batchItem, type LaneInput, type LaneResult } from '../../campaign/lane';
+import { batchItem, type LaneInput, type LaneProgress, type LaneResult } from '../../campaign/lane';
 import { withOptionDefaults, type CampaignOptions, type IdSource } from '../../campaign/options';
 import { errorsOf, totalOf } from '../../campaign/outcome';
 import { SAFETY_FAILURES } from '../../campaign/safety';
 import type { CampaignResult, CampaignState } from '../../campaign/status';
 import { ACCOUNT_WORKFLOW_ID, leaveAccountSignal } from '../account-definitions';
+import { laneProgressSignal } from '../definitions';
 import { abortRuleFired, budgetExceeded } from '../budget';
 import { newCarry, type CampaignCarry, type CampaignWorkflowInput } from '../campaign-state';
 import { onShareChanged } from '../rate-slots';
@@ -48,6 +50,8 @@ export class CampaignEngine {
   private readonly s: CampaignCarry;
   private readonly control: CampaignControl;
   private readonly running = new Map<number, LaneInput>();
+  /** What running lanes reported so far (status only; their results count when they return). */
+  private readonly progress = new Map<number, LaneProgress>();
   private readonly acts;
   private readonly laneActs;
   /** Bumped by a timer when a maintenance window opens while nothing may be sent. */
@@ -83,6 +87,7 @@ export class CampaignEngine {
       inFlight: () => this.inFlight(),
       concurrency: () => this.concurrency(),
       totalBatches: () => this.totalBatches(),
+      progress: () => [...this.progress.values()],
     });
   }
 
@@ -92,12 +97,18 @@ export class CampaignEngine {
 
   async run(): Promise<CampaignResult> {
     this.control.register();
+    setHandler(laneProgressSignal, (p: LaneProgress) => {
+      this.s.cost.signals++;
+      // A late signal from a lane that has returned (or an earlier term's) is stale: drop it.
+      if (this.running.get(p.lane)?.term === p.term) this.progress.set(p.lane, p);
+    });
     if (!this.s.prepared && !(await this.prepare())) return this.control.result({ location: '', lines: 0 });
     for (;;) {
       if (this.finished()) break;
       if (this.historyFull()) return await this.handOver();
       const now = Date.now();
       const lanes = planTerm(this.s, this.termContext(now));
+      this.s.terms = (this.s.terms ?? 0) + 1;
       if (lanes.length > 0) await this.runTerm(lanes);
       else await this.idle(now);
     }
@@ -162,6 +173,7 @@ export class CampaignEngine {
     const q = this.s.account?.share.queryRate;
     return {
       campaignId: this.campaignId,
+      term: (this.s.terms ?? 0) + 1,
       options: o,
       now,
       mode: sending ? 'sending' : 'tracking',
@@ -204,6 +216,7 @@ export class CampaignEngine {
         )
         .finally(() => {
           this.running.delete(lane.lane);
+          this.progress.delete(lane.lane);
           this.control.touch();
         });
     }
@@ -224,6 +237,7 @@ export class CampaignEngine {
   }
 
   private async laneReturned(lane: LaneInput, r: LaneResult): Promise<void> {
+    this.progress.delete(lane.lane);
     const effects = applyLaneResult(this.s, lane, r, this.outcomeContext());
     await this.carryOut(effects);
     if (r.stopped) log.info('lane returned early', { campaignId: this.campaignId, lane: lane.lane, why: r.stopped });

@@ -29,6 +29,7 @@ export function explicitIds(items: readonly WorkItem[]): number {
 
 export interface TermContext {
   campaignId: string;
+  term: number;
   options: CampaignOptions;
   now: number;
   /** sending: the campaign may send; tracking: only resume handed-over items (paused, stopping, window shut). */
@@ -115,6 +116,7 @@ function laneInput(
   const notBefore = Math.max(ctx.now, s.rate.lastSlotAt) + (p.lane * 1000) / s.rate.current;
   return {
     campaignId: ctx.campaignId,
+    term: ctx.term,
     lane: p.lane,
     lanes: p.lanes,
     items: p.items,
