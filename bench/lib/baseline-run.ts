@@ -3,26 +3,14 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/project-root';
 import type { BaselineResult } from '../baseline';
-import {
-  baseRun,
-  finish,
-  loadTracker,
-  log,
-  recordSimulator,
-  resetSimulator,
-  round,
-  settingsOf,
-  type Env,
-} from './env';
+import { beginRun, finish, loadTracker, log, recordSimulator, round, type Env } from './env';
 import { RssSampler } from './proc';
 import type { BenchRow } from './rows';
 import type { BenchRun } from './types';
 import { waitForExit } from './worker-process';
 
 export async function runBaseline(env: Env, row: BenchRow, idsFile: string): Promise<BenchRun> {
-  const settings = settingsOf(env, row);
-  const run = baseRun(env, row, 'baseline', settings);
-  resetSimulator(env, settings);
+  const { settings, run } = beginRun(env, row, 'baseline');
   const load = loadTracker();
   const child = spawn(
     process.execPath,

@@ -13,6 +13,7 @@ import type { BenchRow } from './rows';
 import { rateLimitOf } from './rows';
 import { idealSeconds, pollFloorSeconds } from './schedule';
 import type { BenchRun, Machine, MachineLoad, Settings, Versions } from './types';
+import type { WorkerSpec } from './worker-process';
 
 export interface Env {
   /** Settings every row shares; rate and concurrency come from the row (see `settingsOf`). */
@@ -76,7 +77,7 @@ export function loadTracker(): () => MachineLoad {
 }
 
 /** The row's settings: its rate and concurrency, the simulator's limits derived from the rate. */
-export function settingsOf(env: Env, row: BenchRow): Settings {
+function settingsOf(env: Env, row: BenchRow): Settings {
   return {
     ...env.settings,
     rate: row.rate,
@@ -87,8 +88,35 @@ export function settingsOf(env: Env, row: BenchRow): Settings {
   };
 }
 
+/** A run of the row starts: its settings, its empty record, the simulator reset for it. */
+export function beginRun(
+  env: Env,
+  row: BenchRow,
+  system: BenchRun['system'],
+): { settings: Settings; run: BenchRun } {
+  const settings = settingsOf(env, row);
+  resetSimulator(env, settings);
+  return { settings, run: baseRun(env, row, system, settings) };
+}
+
+/** A worker of this run: the env's Temporal and bundle, the row's concurrency and heap cap. */
+export function workerSpec(
+  env: Env,
+  settings: Settings,
+  place: Pick<WorkerSpec, 'taskQueue' | 'endpoint' | 'reportDir' | 'logFile'>,
+): WorkerSpec {
+  return {
+    temporalAddress: env.server.address,
+    namespace: env.server.namespace,
+    workflowBundle: env.workflowBundle,
+    maxActivities: settings.workerMaxActivities,
+    nodeOptions: settings.workerNodeOptions,
+    ...place,
+  };
+}
+
 /** The simulator back to its start state, with the row's rate limits (never hit by a correct client). */
-export function resetSimulator(env: Env, settings: Settings): void {
+function resetSimulator(env: Env, settings: Settings): void {
   env.sim.reset();
   env.sim.setFaults({
     rateLimit: settings.simulatorRateLimit,
@@ -96,7 +124,7 @@ export function resetSimulator(env: Env, settings: Settings): void {
   });
 }
 
-export function baseRun(env: Env, row: BenchRow, system: BenchRun['system'], settings: Settings): BenchRun {
+function baseRun(env: Env, row: BenchRow, system: BenchRun['system'], settings: Settings): BenchRun {
   const { instances } = row;
   return {
     row: row.id,

@@ -10,15 +10,14 @@ import type { CampaignResult } from '../../src/campaign/status';
 import { awaitResult, budgetMsOf, checkResult, recordCampaign, startCampaign } from './campaign-run';
 import type { StartedCampaign } from './campaign-run';
 import {
-  baseRun,
+  beginRun,
   finish,
   loadTracker,
   log,
   recordSimulator,
-  resetSimulator,
   round,
-  settingsOf,
   waitForPollers,
+  workerSpec,
   type Env,
 } from './env';
 import { busiestDoor, failoverTouches, type FailoverFigures } from './failover';
@@ -51,24 +50,19 @@ function compareResets(
 }
 
 export async function runFailover(env: Env, row: BenchRow, idsFile: string): Promise<BenchRun> {
-  const settings = settingsOf(env, row);
-  const run = baseRun(env, row, 'koophone-reset', settings);
-  resetSimulator(env, settings);
+  const { settings, run } = beginRun(env, row, 'koophone-reset');
   const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
   const reportDir = mkdtempSync(join(env.tmp, 'reports-'));
   const doors = [await env.sim.openDoor(), await env.sim.openDoor()];
   const workers: WorkerProcess[] = doors.map((door, i) =>
-    startWorker({
-      temporalAddress: env.server.address,
-      namespace: env.server.namespace,
-      taskQueue,
-      endpoint: door.url,
-      reportDir,
-      workflowBundle: env.workflowBundle,
-      maxActivities: settings.workerMaxActivities,
-      nodeOptions: settings.workerNodeOptions,
-      logFile: join(env.tmp, `${taskQueue}-${i}.log`),
-    }),
+    startWorker(
+      workerSpec(env, settings, {
+        taskQueue,
+        endpoint: door.url,
+        reportDir,
+        logFile: join(env.tmp, `${taskQueue}-${i}.log`),
+      }),
+    ),
   );
   const load = loadTracker();
   const samplers = workers.map((w) => new RssSampler(w.pid, settings.rssSampleMs));

@@ -6,15 +6,14 @@ import { join } from 'node:path';
 import { awaitResult, budgetMsOf, checkResult, recordCampaign, startCampaign } from './campaign-run';
 import type { StartedCampaign } from './campaign-run';
 import {
-  baseRun,
+  beginRun,
   finish,
   loadTracker,
   log,
   recordSimulator,
-  resetSimulator,
   round,
-  settingsOf,
   waitForPollers,
+  workerSpec,
   type Env,
 } from './env';
 import { cpuSeconds, peakRssMb, RssSampler } from './proc';
@@ -23,23 +22,13 @@ import type { BenchRun } from './types';
 import { startWorker } from './worker-process';
 
 export async function runKoophone(env: Env, row: BenchRow, idsFile: string): Promise<BenchRun> {
-  const settings = settingsOf(env, row);
-  const run = baseRun(env, row, 'koophone-reset', settings);
-  resetSimulator(env, settings);
+  const { settings, run } = beginRun(env, row, 'koophone-reset');
   const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
   const reportDir = mkdtempSync(join(env.tmp, 'reports-'));
   const logFile = join(env.tmp, `${taskQueue}.log`);
-  const worker = startWorker({
-    temporalAddress: env.server.address,
-    namespace: env.server.namespace,
-    taskQueue,
-    endpoint: env.sim.url,
-    reportDir,
-    workflowBundle: env.workflowBundle,
-    maxActivities: settings.workerMaxActivities,
-    nodeOptions: settings.workerNodeOptions,
-    logFile,
-  });
+  const worker = startWorker(
+    workerSpec(env, settings, { taskQueue, endpoint: env.sim.url, reportDir, logFile }),
+  );
   const startupSampler = new RssSampler(worker.pid, settings.rssSampleMs);
   const load = loadTracker();
   let sampler: RssSampler | undefined;
