@@ -61,8 +61,11 @@ export async function awaitResult(campaign: StartedCampaign, budgetMs: number): 
   ]).finally(() => clearTimeout(timer));
 }
 
-/** Time allowed before a run counts as failed: generous, only against a hung campaign. */
-export const budgetMsOf = (run: BenchRun): number => (run.idealSeconds * 5 + 300) * 1000;
+/**
+ * Time allowed before a run counts as failed: only against a hung campaign. Today's engine took
+ * 14.6 × ideal at rate 100 with 200 000 phones on a loaded machine, so 10 × ideal + 300 s.
+ */
+export const budgetMsOf = (run: BenchRun): number => (run.idealSeconds * 10 + 300) * 1000;
 
 /** The result's own cost, and the histories' figures as a cross-check (actions, events, payloads). */
 export async function recordCampaign(

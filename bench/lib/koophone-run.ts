@@ -54,7 +54,13 @@ export async function runKoophone(env: Env, row: BenchRow, idsFile: string): Pro
   } catch (err) {
     run.error = err instanceof Error ? err.message : String(err);
     log(`  koophone-reset run failed: ${run.error}`);
-    if (campaign) await campaign.handle.terminate('benchmark run failed').catch(() => undefined);
+    if (campaign) {
+      await campaign.handle.terminate('benchmark run failed').catch(() => undefined);
+      // What the simulator and /proc saw until then still says how the engine behaved.
+      recordSimulator(run, env.sim);
+      run.wallSeconds = round((performance.now() - campaign.started) / 1000);
+      run.vmHwmMb = round(peakRssMb(worker.pid) ?? 0, 1);
+    }
   } finally {
     sampler?.stop();
     await worker.stop();
