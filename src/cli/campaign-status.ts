@@ -84,6 +84,8 @@ export function statusFromResult(r: CampaignResult): CampaignView {
     updatedAt: r.finishedAt,
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
     batchResetCalls: r.batchResetCalls,
+    // Results of runs from before the workflow returned its cost have none.
+    ...(r.cost !== undefined ? { cost: r.cost } : {}),
     ...(r.reportLocation ? { reportLocation: r.reportLocation } : {}),
   };
 }
