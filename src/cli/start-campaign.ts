@@ -9,6 +9,7 @@ import { CAMPAIGN_WORKFLOW } from './campaign-status';
 import { note, type CliContext } from './context';
 import { usageError } from './exit-codes';
 import { spillIds, type ResolvedSource } from './id-source';
+import { workflowPollers } from './task-queue-pollers';
 import type { TemporalSession } from './temporal';
 
 /** `reset-YYYYMMDD-HHMMSS-xxxx` (UTC): sorts by start time, and is unique enough to never clash. */
@@ -75,21 +76,11 @@ async function warnWithoutWorkers(
   session: TemporalSession,
   taskQueue: string,
 ): Promise<void> {
-  try {
-    const res = await session.client.withDeadline(Date.now() + 3000, () =>
-      session.connection.workflowService.describeTaskQueue({
-        namespace: session.settings.namespace,
-        taskQueue: { name: taskQueue },
-        taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
-      }),
+  // Only a hint (undefined: the server did not say); the start itself succeeded.
+  if ((await workflowPollers(session, taskQueue)) === 0) {
+    note(
+      ctx,
+      `warning: no worker is polling task queue ${taskQueue} yet; the campaign waits for one (koophone-reset worker)`,
     );
-    if ((res.pollers ?? []).length === 0) {
-      note(
-        ctx,
-        `warning: no worker is polling task queue ${taskQueue} yet; the campaign waits for one (koophone-reset worker)`,
-      );
-    }
-  } catch {
-    // Only a hint; the start itself succeeded.
   }
 }

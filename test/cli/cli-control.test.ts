@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
+import { statusQuery } from '../../src/workflows';
+import { operatorCli } from './run-cli';
+import { standaloneDevServer } from './standalone-server';
+
+// Control with and without a worker, through the built CLI on a real dev server: what the
+// operator sees (exit code, the line printed) and what the campaign then does (simulator counts).
+
+void describe('pause / resume / cancel with no worker, then with one', () => {
+  const stopServer = standaloneDevServer();
+  const env = campaignEnv({ instances: 2000, jobDurationMs: '300..600' }, { worker: false });
+  stopServer();
+  const cli = operatorCli(env, () => ({ KOOPHONE_ENDPOINT: env.sim.url, KOOPHONE_TOKEN: 'sim-token' }));
+  const signals = async (id: string) => {
+    const names: string[] = [];
+    const history = await env.temporal.client.workflow.getHandle(id).fetchHistory();
+    for (const e of history.events ?? [])
+      if (e.workflowExecutionSignaledEventAttributes)
+        names.push(e.workflowExecutionSignaledEventAttributes.signalName!);
+    return names;
+  };
+
+  void it('with no worker: recorded at once, exit 0, said so; applied when a worker starts (0 resets)', async () => {
+    const ids = env.ids(300);
+    const id = 'ctl-no-worker';
+    const started = await cli(['start', ...ids, '--campaign-id', id, '--canary', '0', '--rate', '20']);
+    assert.equal(started.code, 0, started.stderr);
+
+    const t0 = Date.now();
+    const pause = await cli(['pause', id]);
+    assert.equal(pause.code, 0, pause.stdout + pause.stderr);
+    assert.match(
+      pause.stdout,
+      new RegExp(
+        `campaign ${id}: pause recorded; no worker is running for task queue ${env.taskQueue}, it takes effect when one starts`,
+      ),
+    );
+    const cancel = await cli(['cancel', id, '--reason', 'no worker test', '--json']);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    const recorded = JSON.parse(cancel.stdout) as { recorded: boolean; applied: boolean; taskQueue: string };
+    assert.deepEqual([recorded.recorded, recorded.applied, recorded.taskQueue], [true, false, env.taskQueue]);
+    // Not a 30 s wait for an update nobody answers.
+    assert.ok(Date.now() - t0 < 20_000, `took ${Date.now() - t0} ms`);
+    assert.deepEqual(await signals(id), ['pauseSignal', 'cancelSignal']);
+
+    const now = await cli(['cancel', id, '--now']);
+    assert.equal(now.code, 2, now.stdout + now.stderr);
+    assert.match(now.stderr, /cancel --now needs a worker to run campaign ctl-no-worker/);
+
+    await env.startWorker();
+    const result = await env.temporal.client.workflow.getHandle(id).result();
+    assert.equal(result.state, 'canceled');
+    assert.equal(env.sim.stats().calls.batchReset, 0, 'paused, then canceled: nothing was sent');
+    const lines = await env.report(id);
+    assert.deepEqual(
+      countBy(lines, (l) => l.outcome),
+      { canceled: 300 },
+    );
+    assert.ok(
+      lines.every((l) => l.error_msg?.includes('no worker test')),
+      lines[0]?.error_msg,
+    );
+  });
+
+  void it('with a worker: checked and confirmed (paused, already paused → 2, resumed); cancel --now refused by this workflow version, nothing changed', async () => {
+    const ids = env.ids(1500, 500);
+    const id = 'ctl-worker';
+    const started = await cli([
+      'start',
+      ...ids,
+      '--campaign-id',
+      id,
+      '--canary',
+      '0',
+      '--rate',
+      '2',
+      '--concurrency',
+      '2',
+      '--batch-size',
+      '20',
+    ]);
+    assert.equal(started.code, 0, started.stderr);
+    const handle = env.temporal.client.workflow.getHandle(id);
+    await waitFor(async () => (await handle.query(statusQuery)).batchResetCalls >= 1);
+
+    const pause = await cli(['pause', id]);
+    assert.equal(pause.code, 0, pause.stderr);
+    assert.match(pause.stdout, new RegExp(`^campaign ${id}: paused, \\d+/1500 finished`));
+    const again = await cli(['pause', id]);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /campaign ctl-worker is already paused/);
+    const resume = await cli(['resume', id, '--json']);
+    assert.equal(resume.code, 0, resume.stderr);
+    assert.equal((JSON.parse(resume.stdout) as { state: string }).state, 'running');
+
+    const now = await cli(['cancel', id, '--now']);
+    assert.equal(now.code, 2, now.stdout + now.stderr);
+    assert.match(now.stderr, /runs a workflow version without cancel --now: nothing was changed/);
+    assert.equal((await handle.query(statusQuery)).state, 'running');
+
+    const cancel = await cli(['cancel', id]);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    assert.match(cancel.stdout, new RegExp(`^campaign ${id}: (canceling|canceled), `));
+    assert.equal((await handle.result()).state, 'canceled');
+    assert.deepEqual(await signals(id), ['pauseSignal', 'resumeSignal', 'cancelSignal']);
+  });
+});
