@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
 import { statusQuery } from '../../src/workflows';
@@ -49,8 +50,30 @@ void describe('pause / resume / cancel with no worker, then with one', () => {
     assert.equal(now.code, 2, now.stdout + now.stderr);
     assert.match(now.stderr, /cancel --now needs a worker to run campaign ctl-no-worker/);
 
+    // Read before the campaign ends: the report says it is partial.
+    const early = await cli(['report', id]);
+    assert.equal(early.code, 0, early.stderr);
+    assert.match(
+      early.stderr,
+      /partial report: 0 phones have a line \(the campaign is running; the report is final once it ends\)/,
+    );
+
     await env.startWorker();
     const result = await env.temporal.client.workflow.getHandle(id).result();
+    const out = join(env.reportDir, 'out', `${id}.csv`);
+    const final = await cli(['report', id, '--out', out, '--json']);
+    assert.equal(final.code, 0, final.stderr);
+    assert.doesNotMatch(final.stderr, /partial/);
+    assert.deepEqual(JSON.parse(final.stdout), {
+      campaignId: id,
+      lines: 300,
+      total: 300,
+      state: 'canceled',
+      final: true,
+      partial: false,
+      format: 'csv',
+      path: out,
+    });
     assert.equal(result.state, 'canceled');
     assert.equal(env.sim.stats().calls.batchReset, 0, 'paused, then canceled: nothing was sent');
     const lines = await env.report(id);
