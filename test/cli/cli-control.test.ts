@@ -9,7 +9,7 @@ import { standaloneDevServer } from './standalone-server';
 // Control with and without a worker, through the built CLI on a real dev server: what the
 // operator sees (exit code, the line printed) and what the campaign then does (simulator counts).
 
-void describe('pause / resume / cancel with no worker, then with one', () => {
+void describe('control, list and report with no worker, then with one', () => {
   const stopServer = standaloneDevServer();
   const env = campaignEnv({ instances: 2000, jobDurationMs: '300..600' }, { worker: false });
   stopServer();
@@ -49,6 +49,15 @@ void describe('pause / resume / cancel with no worker, then with one', () => {
     const now = await cli(['cancel', id, '--now']);
     assert.equal(now.code, 2, now.stdout + now.stderr);
     assert.match(now.stderr, /cancel --now needs a worker to run campaign ctl-no-worker/);
+
+    // list: no worker to ask, so visibility's count, marked as one that may lag.
+    const listed = await cli(['list']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`${id} +running +≥0/300 `));
+    assert.match(
+      listed.stderr,
+      /≥: 1 running campaign counted from visibility, which lags by up to 5,000 phones/,
+    );
 
     // Read before the campaign ends: the report says it is partial.
     const early = await cli(['report', id]);
@@ -114,6 +123,23 @@ void describe('pause / resume / cancel with no worker, then with one', () => {
     const again = await cli(['pause', id]);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /campaign ctl-worker is already paused/);
+    // list asks the running campaign itself: its count is the live one, not visibility's.
+    await waitFor(async () => (await handle.query(statusQuery)).succeeded > 0, 30_000);
+    const before = (await handle.query(statusQuery)).succeeded;
+    const listed = JSON.parse((await cli(['list', '--json'])).stdout) as {
+      campaignId: string;
+      finished: number;
+      counts: string;
+      state: string;
+    }[];
+    const row = listed.find((c) => c.campaignId === id)!;
+    assert.deepEqual([row.counts, row.state], ['live', 'paused']);
+    assert.ok(
+      row.finished >= before && row.finished <= (await handle.query(statusQuery)).succeeded,
+      String(row.finished),
+    );
+    assert.ok(row.finished > 0, 'visibility would still say 0 (it refreshes every 5 000 phones)');
+
     const resume = await cli(['resume', id, '--json']);
     assert.equal(resume.code, 0, resume.stderr);
     assert.equal((JSON.parse(resume.stdout) as { state: string }).state, 'running');
