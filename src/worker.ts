@@ -14,7 +14,13 @@ import {
   type CampaignMetrics,
   type MetricsServer,
 } from './metrics';
-import { closeCampaignStore, createCampaignStore, describeCampaignStore, type CampaignStore } from './report';
+import {
+  closeCampaignStore,
+  createCampaignStore,
+  describeCampaignStore,
+  storeIdentity,
+  type CampaignStore,
+} from './report';
 import { loadWorkerConfig } from './worker-config';
 
 export interface CampaignWorkerOptions {
@@ -51,6 +57,8 @@ function activityLogInterceptors(): ActivityInterceptors {
 
 /** A worker hosting the campaign workflows and their activities. */
 export async function createCampaignWorker(options: CampaignWorkerOptions): Promise<Worker> {
+  // A folder store gets its id from its first worker: `start` records it with the campaign.
+  await storeIdentity(options.store, true);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
 import { statusQuery } from '../../src/workflows';
-import { operatorCli } from './run-cli';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { FolderStore, storeIdentity } from '../../src/report';
+import type { StoreCheck } from '../../src/cli/store-check';
+import { cliEnv, operatorCli, runCli } from './run-cli';
 import { standaloneDevServer } from './standalone-server';
 
 // Control with and without a worker, through the built CLI on a real dev server: what the
@@ -14,6 +18,12 @@ void describe('control, list and report with no worker, then with one', () => {
   const env = campaignEnv({ instances: 2000, jobDurationMs: '300..600' }, { worker: false });
   stopServer();
   const cli = operatorCli(env, () => ({ KOOPHONE_ENDPOINT: env.sim.url, KOOPHONE_TOKEN: 'sim-token' }));
+  const cliEnvOf = () =>
+    cliEnv({
+      TEMPORAL_ADDRESS: env.temporal.address,
+      TEMPORAL_NAMESPACE: env.temporal.namespace,
+      TEMPORAL_TASK_QUEUE: env.taskQueue,
+    });
   const signals = async (id: string) => {
     const names: string[] = [];
     const history = await env.temporal.client.workflow.getHandle(id).fetchHistory();
@@ -28,6 +38,7 @@ void describe('control, list and report with no worker, then with one', () => {
     const id = 'ctl-no-worker';
     const started = await cli(['start', ...ids, '--campaign-id', id, '--canary', '0', '--rate', '20']);
     assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stderr, /warning: no worker has used this shell's report store /);
 
     const t0 = Date.now();
     const pause = await cli(['pause', id]);
@@ -154,5 +165,27 @@ void describe('control, list and report with no worker, then with one', () => {
     assert.match(cancel.stdout, new RegExp(`^campaign ${id}: (canceling|canceled), `));
     assert.equal((await handle.result()).state, 'canceled');
     assert.deepEqual(await signals(id), ['pauseSignal', 'resumeSignal', 'cancelSignal']);
+
+    // The store: this shell's is the campaign's; a shell with another REPORT_DIR is told so.
+    const same = JSON.parse((await cli(['status', id, '--json'])).stdout) as { reportStore: StoreCheck };
+    assert.equal(same.reportStore.problem, undefined);
+    assert.equal(same.reportStore.holdsCampaign, true);
+    assert.equal(same.reportStore.campaign?.id, same.reportStore.shell?.id);
+    assert.match(same.reportStore.campaign!.id, /^folder:[0-9a-f-]{36}$/);
+    const elsewhere = mkdtempSync(join(tmpdir(), 'koophone-other-store-'));
+    const other = await runCli(['status', id], { ...cliEnvOf(), REPORT_DIR: elsewhere });
+    assert.equal(other.code, 0, other.stderr);
+    assert.match(
+      other.stdout,
+      /store {8}this shell's report store .* holds nothing of this campaign: its workers write to another store/,
+    );
+    await storeIdentity(new FolderStore(elsewhere), true);
+    const otherWithId = await runCli(['status', id], { ...cliEnvOf(), REPORT_DIR: elsewhere });
+    assert.match(
+      otherWithId.stdout,
+      new RegExp(
+        `store {8}the campaign was started against the report store ${env.reportDir} \\(folder:[0-9a-f-]+\\), this shell's is ${elsewhere} \\(folder:`,
+      ),
+    );
   });
 });
