@@ -18,6 +18,7 @@ import {
   closeCampaignStore,
   createCampaignStore,
   describeCampaignStore,
+  campaignsOnOtherStores,
   storeIdentity,
   type CampaignStore,
 } from './report';
@@ -96,6 +97,36 @@ async function checkStoreWritable(store: CampaignStore, env: NodeJS.ProcessEnv):
   }
 }
 
+/**
+ * Says, before taking work, which running campaigns of this task queue were started against
+ * another report store than this worker's: its REPORT_DIR / REPORT_SINK is likely not the one
+ * their other workers use. A warning, not a refusal: the store `start` records is the
+ * operator's shell's, which the workers' may rightly differ from.
+ */
+async function warnOfOtherStores(
+  connection: NativeConnection,
+  namespace: string,
+  taskQueue: string,
+  store: CampaignStore,
+): Promise<void> {
+  const own = await storeIdentity(store, true);
+  if (!own) return;
+  try {
+    for (const m of await campaignsOnOtherStores(connection, namespace, taskQueue, own, store))
+      rootLogger.warn(
+        { campaignId: m.campaignId, campaignStore: m.campaignStore, workerStore: own },
+        `campaign ${m.campaignId} was started against the report store ${m.campaignStore.where} (${m.campaignStore.id}), ` +
+          `this worker's is ${own.where} (${own.id}) and holds nothing of it: if its workers use the other store, ` +
+          'give this worker the same REPORT_DIR / REPORT_SINK',
+      );
+  } catch (err) {
+    rootLogger.warn(
+      { err: (err as Error).message },
+      'could not compare report stores with running campaigns',
+    );
+  }
+}
+
 /** `koophone-reset worker`: configuration from the environment, graceful stop on SIGINT/SIGTERM. */
 export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadWorkerConfig(env);
@@ -146,6 +177,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
       ...(metrics ? { metrics } : {}),
       ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
     });
+    await warnOfOtherStores(connection, temporal.namespace, temporal.taskQueue, store);
     rootLogger.info(
       {
         address: temporal.connection.address,

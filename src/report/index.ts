@@ -3,3 +3,4 @@ export * from './folder-store';
 export * from './postgres-store';
 export * from './create-store';
 export * from './store-identity';
+export * from './store-mismatch';

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { FolderStore, storeIdentity } from '../../src/report';
 import type { StoreCheck } from '../../src/cli/store-check';
+import { killHard, spawnWorker } from '../helpers/worker-process';
 import { cliEnv, operatorCli, runCli } from './run-cli';
 import { standaloneDevServer } from './standalone-server';
 
@@ -187,5 +188,27 @@ void describe('control, list and report with no worker, then with one', () => {
         `store {8}the campaign was started against the report store ${env.reportDir} \\(folder:[0-9a-f-]+\\), this shell's is ${elsewhere} \\(folder:`,
       ),
     );
+  });
+
+  void it('a worker whose REPORT_DIR is not the store a running campaign was started against says so at start', async () => {
+    await env.stopWorker();
+    const id = 'ctl-other-store';
+    const started = await cli(['start', ...env.ids(50, 1900), '--campaign-id', id, '--canary', '0']);
+    assert.equal(started.code, 0, started.stderr);
+    assert.doesNotMatch(started.stderr, /no worker has used/);
+    const elsewhere = mkdtempSync(join(tmpdir(), 'koophone-worker-store-'));
+    const worker = spawnWorker(env.workerProcessEnv({ REPORT_DIR: elsewhere }));
+    try {
+      await waitFor(() => /was started against the report store/.test(worker.output()), 60_000, 200);
+    } finally {
+      await killHard(worker);
+    }
+    assert.match(
+      worker.output(),
+      new RegExp(
+        `campaign ${id} was started against the report store ${env.reportDir} \\(folder:[0-9a-f-]+\\), this worker's is ${elsewhere} \\(folder:[0-9a-f-]+\\) and holds nothing of it`,
+      ),
+    );
+    await env.temporal.client.workflow.getHandle(id).terminate('test done');
   });
 });
