@@ -172,7 +172,7 @@ async function control(ctx: CliContext, action: Action, id: string, flags: Contr
     else
       out(
         ctx,
-        `campaign ${id}: ${action} recorded; ${whyPending}, it takes effect when one starts ` +
+        `campaign ${id}: ${action} recorded; ${whyPending}, it takes effect when ${before ? 'it runs the campaign' : 'one starts'} ` +
           `(last recorded: ${lastKnown.state}, ${lastKnown.finished}/${lastKnown.total} finished)`,
       );
   });
