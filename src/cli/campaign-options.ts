@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
-import { campaignOptionsSchema, type CampaignOptions, type CampaignOptionsInput } from '../campaign/options';
+import {
+  campaignOptionsSchema,
+  maintenanceWindowSchema,
+  type CampaignOptions,
+  type CampaignOptionsInput,
+} from '../campaign/options';
 import type { z } from 'zod';
+import { windowProblem } from '../campaign/plan-limits';
 import { validateWindow } from '../workflows/windows';
 import { usageError } from './exit-codes';
 import { checkCronFlag, numberFlag } from './flags';
@@ -81,8 +87,11 @@ export function addCampaignFlags(cmd: Command): Command {
     );
 }
 
-/** `--window "CRON/DURATION[/TIMEZONE]"`: the cron has spaces, never slashes in this form. */
-function parseWindows(raw: string[] | undefined): CampaignOptionsInput['windows'] {
+/**
+ * `--window "CRON/DURATION[/TIMEZONE]"`: the cron has spaces, never slashes in this form. A window
+ * that never opens within a year is refused: the campaign would wait for it forever.
+ */
+function parseWindows(raw: string[] | undefined, now: number): CampaignOptionsInput['windows'] {
   return (raw ?? []).map((w) => {
     const m = /^([^/]+)\/([^/]+)(?:\/(.+))?$/.exec(w.trim());
     if (!m) throw usageError(`--window: expected "CRON/DURATION[/TIMEZONE]", got "${w}"`);
@@ -93,6 +102,10 @@ function parseWindows(raw: string[] | undefined): CampaignOptionsInput['windows'
     } catch (e) {
       throw usageError(`--window: ${(e as Error).message}`);
     }
+    const parsed = maintenanceWindowSchema.safeParse(window);
+    // A bad duration is worded by the schema below, with the other problems.
+    const never = parsed.success ? windowProblem(parsed.data, now) : undefined;
+    if (never) throw usageError(`--window ${never}; a campaign would never send a batch`);
     return window;
   });
 }
@@ -123,7 +136,11 @@ function issueText(issue: z.core.$ZodIssue): string {
  * Validates every campaign option through the domain schema, before anything is started, and
  * reports all problems at once, each naming its flag.
  */
-export function parseCampaignFlags(flags: CampaignFlags, campaignId?: string): CampaignOptions {
+export function parseCampaignFlags(
+  flags: CampaignFlags,
+  campaignId?: string,
+  now = Date.now(),
+): CampaignOptions {
   const input: CampaignOptionsInput = {
     ...(campaignId !== undefined ? { campaignId } : {}),
     batchSize: number('--batch-size', flags.batchSize),
@@ -152,7 +169,7 @@ export function parseCampaignFlags(flags: CampaignFlags, campaignId?: string): C
           .map((c) => c.trim())
           .filter(Boolean)
       : [],
-    windows: parseWindows(flags.window),
+    windows: parseWindows(flags.window, now),
   };
   const parsed = campaignOptionsSchema.safeParse(input);
   if (parsed.success) return parsed.data;

@@ -2,3 +2,5 @@ export * from './campaign-store';
 export * from './folder-store';
 export * from './postgres-store';
 export * from './create-store';
+export * from './store-identity';
+export * from './store-mismatch';
