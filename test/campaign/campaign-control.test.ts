@@ -154,4 +154,27 @@ describe('campaign control: pause, resume, cancel, continue-as-new', () => {
       env.sim.setFaults({ jobDurationMs: '300..900' });
     }
   });
+
+  it("the Temporal UI's Cancel: nothing more is sent, what was sent is followed, every phone has its line, the execution ends Canceled", async () => {
+    const ids = env.ids(600, 12_000);
+    const handle = await env.start({ concurrency: 6, rate: 10, batchSize: 10, canary: 0 }, { kind: 'inline', ids });
+    await waitFor(async () => (await handle.query(statusQuery)).batchResetCalls >= 8, 60_000);
+    // What the UI's button sends: a cancel request for the workflow execution itself.
+    await handle.cancel();
+    await assert.rejects(handle.result(), (err: Error) => err.name === 'WorkflowFailedError');
+    const calls = env.sim.stats().calls.batchReset;
+    assert.equal((await handle.describe()).status.name, 'CANCELLED');
+    const lines = await env.report(handle.workflowId);
+    assert.equal(lines.length, ids.length);
+    assert.equal(new Set(lines.map((l) => l.instance_id)).size, ids.length);
+    for (const l of lines) {
+      const applied = env.sim.instance(l.instance_id)?.resets ?? 0;
+      if (applied > 0) assert.equal(l.outcome, 'succeeded', `${l.instance_id}: ${l.outcome} ${l.error_msg}`);
+      else assert.equal(l.outcome, 'canceled', l.instance_id);
+      assert.equal(l.resets, applied, l.instance_id);
+    }
+    assert.ok(lines.some((l) => l.outcome === 'canceled'), 'the cancel stopped the campaign early');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(env.sim.stats().calls.batchReset, calls, 'nothing sent after the campaign ended');
+  });
 });

@@ -85,6 +85,15 @@ export class CampaignControl {
     this.finalState = state;
   }
 
+  ended(): boolean {
+    return this.finalState !== undefined;
+  }
+
+  /** A cancel that did not come through the campaign's own update or signal. */
+  requestCancel(reason: string): void {
+    this.cancel(reason);
+  }
+
   abort(reason: string): void {
     if (this.stopping()) return;
     this.s.abortReason = reason;

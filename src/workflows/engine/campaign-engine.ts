@@ -56,6 +56,12 @@ export class CampaignEngine {
   private readonly laneActs;
   /** Bumped by a timer when a maintenance window opens while nothing may be sent. */
   private wakeups = 0;
+  /** Lanes' results not yet folded in. */
+  private readonly returned: { lane: LaneInput; r?: LaneResult; err?: unknown }[] = [];
+  /** Shields the lanes from a cancellation of the workflow (see run). */
+  private readonly laneRoot = new CancellationScope({ cancellable: false });
+  /** The running term's lanes' scope. */
+  private term: CancellationScope | undefined;
 
   constructor(private readonly input: CampaignWorkflowInput) {
     this.options = withOptionDefaults(input.options);
@@ -100,8 +106,27 @@ export class CampaignEngine {
     setHandler(laneProgressSignal, (p: LaneProgress) => {
       this.s.cost.signals++;
       // A late signal from a lane that has returned (or an earlier term's) is stale: drop it.
-      if (this.running.get(p.lane)?.term === p.term) this.progress.set(p.lane, p);
+      if (this.running.get(p.lane)?.term !== p.term) return;
+      this.progress.set(p.lane, p);
+      this.control.touch();
     });
+    try {
+      return await this.campaign();
+    } catch (err) {
+      // The Temporal UI's Cancel button (or `temporal workflow cancel`): a cancel like the CLI's —
+      // nothing more is sent, what was sent is followed to its end, every phone gets its line —
+      // and then the execution ends Canceled.
+      if (!isCancellation(err) || !this.s.prepared || this.control.ended()) throw err;
+      await CancellationScope.nonCancellable(async () => {
+        this.control.requestCancel('canceled from Temporal (a workflow cancel request, e.g. the Temporal UI)');
+        await this.collect(() => true);
+        await this.campaign();
+      });
+      throw err;
+    }
+  }
+
+  private async campaign(): Promise<CampaignResult> {
     if (!this.s.prepared && !(await this.prepare())) return this.control.result({ location: '', lines: 0 });
     for (;;) {
       if (this.finished()) break;
@@ -202,29 +227,43 @@ export class CampaignEngine {
    * still running are canceled: each returns at once with what it did and hands over the rest.
    */
   private async runTerm(lanes: LaneInput[]): Promise<void> {
-    const scope = new CancellationScope();
+    // Lanes run in a scope of their own, shielded from a cancellation of the workflow itself: the
+    // engine decides when they stop, and always collects what they did.
+    const scope = new CancellationScope({ cancellable: true, parent: this.laneRoot });
+    this.term = scope;
     const planned = this.planKey();
-    const tracking = lanes.every((l) => l.submitUntil <= Date.now());
-    if (tracking) this.wakeAtWindowOpen();
+    if (lanes.every((l) => l.submitUntil <= Date.now())) this.wakeAtWindowOpen();
     for (const lane of lanes) {
       this.running.set(lane.lane, lane);
-      void scope
-        .run(() => this.runLane(lane))
-        .then(
-          (r) => this.laneReturned(lane, r),
-          (err: unknown) => this.laneFailed(lane, err),
-        )
-        .finally(() => {
-          this.running.delete(lane.lane);
-          this.progress.delete(lane.lane);
-          this.control.touch();
-        });
+      void scope.run(() => this.runLane(lane)).then(
+        (r) => this.returned.push({ lane, r }),
+        (err: unknown) => this.returned.push({ lane, err }),
+      );
     }
     this.control.touch();
-    await condition(() => this.running.size === 0 || this.planKey() !== planned);
-    if (this.running.size > 0) {
-      scope.cancel();
-      await condition(() => this.running.size === 0);
+    await this.collect(() => this.planKey() !== planned);
+  }
+
+  /**
+   * Folds in the lanes' results as they come back, here rather than in their promise callbacks,
+   * so the activities it may run (given-up lines) belong to the engine's scope, not the lanes'.
+   * Cancels the lanes still running once `replan` holds.
+   */
+  private async collect(replan: () => boolean): Promise<void> {
+    let canceled = false;
+    while (this.running.size > 0) {
+      await condition(() => this.returned.length > 0 || (!canceled && replan()));
+      for (const { lane, r, err } of this.returned.splice(0)) {
+        this.running.delete(lane.lane);
+        this.progress.delete(lane.lane);
+        if (r) await this.laneReturned(lane, r);
+        else await this.laneFailed(lane, err);
+        this.control.touch();
+      }
+      if (!canceled && this.running.size > 0 && replan()) {
+        this.term?.cancel();
+        canceled = true;
+      }
     }
   }
 
@@ -237,7 +276,6 @@ export class CampaignEngine {
   }
 
   private async laneReturned(lane: LaneInput, r: LaneResult): Promise<void> {
-    this.progress.delete(lane.lane);
     const effects = applyLaneResult(this.s, lane, r, this.outcomeContext());
     await this.carryOut(effects);
     if (r.stopped) log.info('lane returned early', { campaignId: this.campaignId, lane: lane.lane, why: r.stopped });
@@ -411,17 +449,15 @@ export class CampaignEngine {
     // Also gives the campaign's phones back (leases), whatever way it ended.
     this.s.cost.activities++;
     const report = await this.acts.finalizeReport({ campaignId: this.campaignId, state: ending });
-    c.end(ending);
     if (s.account) await this.leaveAccount();
     const expectedLines = c.total() - s.prepared!.duplicates;
     if (report.lines !== expectedLines || report.duplicates > 0) {
-      log.error('report does not hold exactly one line per instance', {
-        campaignId: this.campaignId,
-        lines: report.lines,
-        expected: expectedLines,
-        duplicates: report.duplicates,
-      });
-    }
+      // A report that does not name every phone exactly once cannot be called complete.
+      const why = `the report holds ${report.lines} lines (${report.duplicates} duplicated) for ${expectedLines} phones`;
+      log.error('report does not hold exactly one line per instance', { campaignId: this.campaignId, why });
+      s.abortReason ??= why;
+      c.end('failed');
+    } else c.end(ending);
     c.touch();
     c.upsert(true);
     await condition(allHandlersFinished);
