@@ -39,10 +39,6 @@ export class LanePacer {
     return this.stopReason;
   }
 
-  get lastSentAt(): number | undefined {
-    return Number.isFinite(this.last) ? this.last : undefined;
-  }
-
   /** Stops every waiting and later call (the lane's budget ran out, a fatal answer). */
   stop(reason: string): void {
     this.stopReason ??= reason;

@@ -16,8 +16,8 @@ const PROGRESS_MS = 5000;
 
 /**
  * Runs one lane's term (see src/campaign/lane.ts): sends its items' calls on its own pace, tracks
- * the jobs, and returns every outcome at once. Its term ends at `submitUntil` for sending and at
- * `returnAt` for tracking: what is still tracking then is handed over, its journal holding the
+ * the jobs, and returns every outcome at once. Its term ends after `sendForMs` for sending and
+ * after `returnAfterMs` for tracking: what is still tracking then is handed over, its journal holding the
  * accepted call, and the next term's lane resumes it without sending again. A Temporal
  * cancellation (the workflow re-plans: pause, cancel, a new share) ends the term at once.
  */
@@ -33,10 +33,15 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
   const endNow = () => end.abort();
   ctx.cancellationSignal.addEventListener('abort', endNow, { once: true });
   const returnTimer =
-    input.returnAt !== undefined ? setTimeout(endNow, Math.max(0, input.returnAt - Date.now())) : undefined;
+    input.returnAfterMs !== undefined ? setTimeout(endNow, input.returnAfterMs) : undefined;
+  const startedAt = Date.now();
 
   const pacer = new LanePacer(
-    { notBefore: input.notBefore, until: input.submitUntil, stallMs: heartbeatTimeoutMs / 2 },
+    {
+      notBefore: startedAt + input.startDelayMs,
+      until: startedAt + input.sendForMs,
+      stallMs: heartbeatTimeoutMs / 2,
+    },
     () => rate.current,
     sleep,
     end.signal,
@@ -173,7 +178,6 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
     if (returnTimer) clearTimeout(returnTimer);
     ctx.cancellationSignal.removeEventListener('abort', endNow);
   }
-  result.lastSentAt = pacer.lastSentAt;
   if (pacer.stopped && pacer.stopped !== 'term ended' && pacer.stopped !== 'results full') {
     result.stopped ??= pacer.stopped;
   }

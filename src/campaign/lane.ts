@@ -26,12 +26,14 @@ export interface LaneInput {
   rate: RateState;
   /** What the lane's rate may grow back to: its part of the configured (or shared) rate. */
   ceiling: number;
-  /** No call before this (the last term's last call, an account newcomer's settling time). */
-  notBefore: number;
-  /** No call at or after this: the term's end or the maintenance window's. */
-  submitUntil: number;
-  /** Hand over what is still tracking at this time; absent: track everything to its end. */
-  returnAt?: number;
+  // Times are durations from when the lane starts, on its worker's own clock: a worker whose clock
+  // runs ahead of the server's (or a server that skips time) must neither wait nor stop early.
+  /** No call before this long (one lane interval after the last term's call, the lane's stagger). */
+  startDelayMs: number;
+  /** No call after this long: the term, or what is left of the maintenance window. 0: track only. */
+  sendForMs: number;
+  /** Hand over what is still tracking after this long; absent: track everything to its end. */
+  returnAfterMs?: number;
   /** Items in flight at most (sending or tracking). */
   concurrency: number;
   /** Stop sending and return at once when this lane's errors would break the campaign's budget. */
@@ -85,8 +87,6 @@ export interface LaneResult {
   calls: number;
   polls: number;
   heartbeats: number;
-  /** When this lane sent its last call, so the next term's lane keeps the spacing. */
-  lastSentAt?: number;
   /** Why the lane returned before its term ended. */
   stopped?: string;
   attempt: number;

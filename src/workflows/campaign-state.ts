@@ -33,6 +33,8 @@ export interface CampaignCarry {
   cost: CampaignCost;
   /** Set once the campaign joined the account's rate coordinator: its current share. */
   account?: { share: RateShare };
+  /** Lane engine: `cancel --now` — in-flight batches are not followed to their end. */
+  cancelNow?: true;
   /** Lane engine: terms planned so far (names lanes' progress signals). */
   terms?: number;
   /** Lane engine: first-round batches a term's lanes handed back unsent, to go before new ones. */

@@ -10,6 +10,8 @@ export const statusQuery = defineQuery<CampaignStatus>('status');
 export const pauseUpdate = defineUpdate<CampaignStatus>('pause');
 export const resumeUpdate = defineUpdate<CampaignStatus>('resume');
 export const cancelUpdate = defineUpdate<CampaignStatus, [reason: string]>('cancel');
+/** Cancel, and stop following the batches in flight too (lane engine only). */
+export const cancelNowUpdate = defineUpdate<CampaignStatus, [reason: string]>('cancelNow');
 
 export const pauseSignal = defineSignal('pauseSignal');
 export const resumeSignal = defineSignal('resumeSignal');

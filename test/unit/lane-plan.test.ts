@@ -48,7 +48,7 @@ describe('lane plan', () => {
     assert.equal(lanes.length, 1);
     assert.deepEqual(lanes[0]!.batches, { from: 0, to: 2 });
     assert.equal(lanes[0]!.detail, true);
-    assert.equal(lanes[0]!.returnAt, undefined);
+    assert.equal(lanes[0]!.returnAfterMs, undefined);
     assert.deepEqual(s.canary.outstanding, { 0: 1, 1: 1 });
     assert.equal(s.nextBatch, 2);
   });
@@ -62,11 +62,11 @@ describe('lane plan', () => {
     // 10 calls/s for 30 s each, contiguous and disjoint.
     lanes.forEach((l, i) => assert.deepEqual(l.batches, { from: i * 300, to: (i + 1) * 300 }));
     assert.equal(s.nextBatch, 3000);
-    for (const l of lanes) assert.equal(l.returnAt, l.submitUntil);
-    // Lanes start a call's interval apart.
+    for (const l of lanes) assert.equal(l.returnAfterMs, l.sendForMs);
+    // One lane interval (100 ms at 10/s), then lanes a call (10 ms) apart.
     assert.deepEqual(
-      lanes.map((l) => l.notBefore - NOW),
-      lanes.map((_, i) => i * 10),
+      lanes.map((l) => l.startDelayMs),
+      lanes.map((_, i) => 100 + i * 10),
     );
   });
 
@@ -85,15 +85,15 @@ describe('lane plan', () => {
   it('ends sending at the window, and only tracks handed-over items while stopping', () => {
     const { s, ctx } = setup({ rate: 10, canary: 0 }, 1000);
     const windowed = planTerm(s, { ...ctx, windowEnd: NOW + 5000 });
-    assert.equal(windowed[0]!.submitUntil, NOW + 5000);
+    assert.equal(windowed[0]!.sendForMs, 5000);
     const item = { key: 'i1', batchNo: 3, round: 0, range: { start: 300, end: 400 }, resets: 0, submitAttempts: 0, notBefore: NOW, handedOver: true as const };
     const due = { ...item, key: 'i2', handedOver: undefined };
     const { s: s2, ctx: ctx2 } = setup({ rate: 10, canary: 0 }, 1000, { pending: [item, due] });
     const tracking = planTerm(s2, { ...ctx2, mode: 'tracking' });
     assert.equal(tracking.length, 1);
     assert.deepEqual(tracking[0]!.items.map((i) => i.key), ['i1']);
-    assert.equal(tracking[0]!.submitUntil, NOW, 'a tracking lane sends nothing');
-    assert.equal(tracking[0]!.returnAt, undefined, 'and follows its jobs to their end');
+    assert.equal(tracking[0]!.sendForMs, 0, 'a tracking lane sends nothing');
+    assert.equal(tracking[0]!.returnAfterMs, undefined, 'and follows its jobs to their end');
     assert.deepEqual(s2.pending.map((i) => i.key), ['i2']);
   });
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
-import { defineUpdate } from '@temporalio/workflow';
+import { cancelNowUpdate } from '../../workflows/definitions';
 import type { CampaignState, CampaignStatus } from '../../campaign/status';
 import {
   CampaignFinished,
@@ -26,12 +26,6 @@ const QUERY_TIMEOUT_MS = 5000;
 /** How long a live worker gets to show the change in its status. */
 const CONFIRM_TIMEOUT_MS = 15_000;
 
-/**
- * `cancel --now`: stop following in-flight jobs. The workflow must register this update (see
- * the README's control section); one that does not rejects it ("No registered handler"),
- * which changes nothing, and the CLI says so.
- */
-export const cancelNowUpdate = defineUpdate<CampaignStatus, [reason: string]>('cancelNow');
 
 type Action = 'pause' | 'resume' | 'cancel';
 

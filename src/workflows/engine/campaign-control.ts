@@ -15,6 +15,7 @@ import { accountShareSignal } from '../account-definitions';
 import { describeBudget } from '../budget';
 import { temporalActions, type CampaignCarry } from '../campaign-state';
 import {
+  cancelNowUpdate,
   cancelSignal,
   cancelUpdate,
   pauseSignal,
@@ -207,6 +208,30 @@ export class CampaignControl {
         },
       },
     );
+    this.registerCancelNow(answer);
+  }
+
+  /**
+   * `cancel --now`: a cancel that does not wait for the batches in flight. Their lines say their
+   * call was accepted (naming the job) but the job was not followed, and count the reset.
+   */
+  private registerCancelNow(answer: (act: () => void) => () => CampaignStatus): void {
+    setHandler(
+      cancelNowUpdate,
+      (reason: string) =>
+        answer(() => {
+          this.cancel(reason);
+          this.s.cancelNow = true;
+        })(),
+      {
+        validator: (reason: string) => {
+          if (this.finalState) throw new Error(`campaign ${this.campaignId} has already ended (${this.finalState})`);
+          if (typeof reason !== 'string' || reason.length > 500) {
+            throw new Error('cancel reason must be a string of at most 500 characters');
+          }
+        },
+      },
+    );
   }
 
   result(report: { location: string; lines: number }): CampaignResult {
@@ -252,6 +277,7 @@ export class CampaignControl {
 
   private cancel(reason?: string): void {
     if (this.s.cancelReason !== undefined || this.finalState) return;
+    this.s.paused = false;
     this.s.cancelReason = reason?.trim() || 'canceled by operator';
     this.s.paused = false;
     this.touch();

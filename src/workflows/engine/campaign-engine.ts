@@ -232,7 +232,7 @@ export class CampaignEngine {
     const scope = new CancellationScope({ cancellable: true, parent: this.laneRoot });
     this.term = scope;
     const planned = this.planKey();
-    if (lanes.every((l) => l.submitUntil <= Date.now())) this.wakeAtWindowOpen();
+    if (lanes.every((l) => l.sendForMs === 0)) this.wakeAtWindowOpen();
     for (const lane of lanes) {
       this.running.set(lane.lane, lane);
       void scope.run(() => this.runLane(lane)).then(
@@ -269,7 +269,7 @@ export class CampaignEngine {
 
   private runLane(lane: LaneInput): Promise<LaneResult> {
     this.s.cost.activities++;
-    const sends = lane.submitUntil > Date.now();
+    const sends = lane.sendForMs > 0;
     // Shown next to the activity in the Temporal UI.
     const summary = `lane ${lane.lane + 1}/${lane.lanes} · ${instancesOf(lane)} instances · ${sends ? 'sending' : 'tracking'}`;
     return this.laneActs.runLane.executeWithOptions({ summary }, [lane]);
@@ -380,6 +380,7 @@ export class CampaignEngine {
     return [
       this.s.paused,
       this.control.stopping(),
+      this.s.cancelNow,
       share?.rate,
       share?.queryRate,
       this.wakeups,
@@ -388,7 +389,8 @@ export class CampaignEngine {
 
   private finished(): boolean {
     const s = this.s;
-    if (this.control.stopping()) return !s.pending.some((i) => i.handedOver);
+    // Stopping follows what was sent to its end, unless canceled --now.
+    if (this.control.stopping()) return s.cancelNow === true || !s.pending.some((i) => i.handedOver);
     return s.pending.length === 0 && s.nextBatch >= this.totalBatches() && !s.spareBatches?.length;
   }
 

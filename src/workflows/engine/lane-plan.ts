@@ -63,12 +63,12 @@ export function planTerm(s: CampaignCarry, ctx: TermContext): LaneInput[] {
     if (handedOver.length === 0) return [];
     const lanes = Math.min(handedOver.length, laneCount(s.rate.current, ctx.concurrency));
     const shares = deal(handedOver, lanes);
-    return shares.map((items, lane) => laneInput(s, ctx, { lane, lanes, items, submitUntil: now, canary }));
+    return shares.map((items, lane) => laneInput(s, ctx, { lane, lanes, items, sendForMs: 0, canary }));
   }
   const lanes = canary ? 1 : laneCount(s.rate.current, ctx.concurrency);
   const laneRate = s.rate.current / lanes;
-  const submitUntil = Math.min(now + ctx.options.termMs, ctx.windowEnd ?? Infinity);
-  const callsPerLane = Math.max(1, Math.ceil((laneRate * (submitUntil - now)) / 1000));
+  const sendForMs = Math.min(ctx.options.termMs, (ctx.windowEnd ?? Infinity) - now);
+  const callsPerLane = Math.max(1, Math.ceil((laneRate * sendForMs) / 1000));
   const due = take(s, (i) => i.notBefore <= now, lanes * callsPerLane);
   const dueHands = deal(due, lanes);
   const items = deal(handedOver, lanes).map((h, i) => [...h, ...dueHands[i]!]);
@@ -86,7 +86,7 @@ export function planTerm(s: CampaignCarry, ctx: TermContext): LaneInput[] {
         lane,
         lanes,
         items: own,
-        submitUntil,
+        sendForMs,
         canary,
         concurrency: concurrencies[lane]!,
         ...(batches ? { batches } : {}),
@@ -104,7 +104,7 @@ function laneInput(
     lane: number;
     lanes: number;
     items: WorkItem[];
-    submitUntil: number;
+    sendForMs: number;
     canary: boolean;
     concurrency?: number;
     batches?: { from: number; to: number };
@@ -112,8 +112,11 @@ function laneInput(
 ): LaneInput {
   const { options } = ctx;
   const rate = s.rate.current / p.lanes;
-  // Lanes start a call's interval apart, and the first not before the last term's last call allows.
-  const notBefore = Math.max(ctx.now, s.rate.lastSlotAt) + (p.lane * 1000) / s.rate.current;
+  // A lane's first call goes one lane interval after its start (the last term's lane on its place
+  // returned after its last call, so the spacing holds across terms), lanes a call apart, and
+  // none before an account newcomer's settling time.
+  const startDelayMs =
+    Math.max(0, s.rate.lastSlotAt - ctx.now) + 1000 / rate + (p.lane * 1000) / s.rate.current;
   return {
     campaignId: ctx.campaignId,
     term: ctx.term,
@@ -132,11 +135,11 @@ function laneInput(
       ...(s.rate.knownLimit !== undefined ? { knownLimit: s.rate.knownLimit / p.lanes } : {}),
     },
     ceiling: ctx.ceiling / p.lanes,
-    notBefore,
-    submitUntil: p.submitUntil,
+    startDelayMs: Math.round(startDelayMs),
+    sendForMs: p.sendForMs,
     // The canary is judged on whole batches, and a stopping campaign tracks what it sent to the
     // end; a sending term hands over what is still tracking when it ends.
-    ...(p.canary || ctx.mode === 'tracking' ? {} : { returnAt: p.submitUntil }),
+    ...(p.canary || ctx.mode === 'tracking' ? {} : { returnAfterMs: p.sendForMs }),
     concurrency: p.concurrency ?? Math.max(1, Math.floor(ctx.concurrency / p.lanes)),
     ...(p.canary
       ? {}

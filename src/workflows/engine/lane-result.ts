@@ -43,8 +43,4 @@ function foldRate(s: CampaignCarry, lane: LaneInput, r: LaneResult): void {
     s.rate.knownLimit = r.rate.knownLimit * lane.lanes;
   }
   if (r.rate.lastCutAt !== undefined) s.rate.lastCutAt = Math.max(s.rate.lastCutAt ?? 0, r.rate.lastCutAt);
-  // The next term's lanes keep the spacing from this lane's last call.
-  if (r.lastSentAt !== undefined) {
-    s.rate.lastSlotAt = Math.max(s.rate.lastSlotAt, r.lastSentAt + 1000 / r.rate.current);
-  }
 }
