@@ -8,7 +8,7 @@ import pino from 'pino';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createKoophoneClient, Secret } from '../koophone';
 import { temporalLogger } from '../logger';
-import { closeCampaignStore, createCampaignStore, type CampaignStore } from '../report';
+import { closeCampaignStore, createCampaignStore, reportRoot, type CampaignStore } from '../report';
 import { startSimulator, type RunningSimulator } from '../simulator';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createCampaignWorker } from '../worker';
@@ -190,7 +190,7 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
       `    applied    ${stats.resets.total} resets on ${stats.resets.instances} instances (at most ${stats.resets.max} on one)`,
     );
     // A page to share with people who never open a terminal.
-    const htmlPath = resolve(ctx.env.REPORT_DIR ?? './reports', campaignId, 'report.html');
+    const htmlPath = resolve(reportRoot(ctx.env), campaignId, 'report.html');
     await mkdir(dirname(htmlPath), { recursive: true });
     const result = (await started.session.client.workflow.getHandle(campaignId).result()) as CampaignResult;
     await writeFile(

@@ -1,6 +1,7 @@
 import type { CampaignStore } from './campaign-store';
 import { FolderStore } from './folder-store';
 import { PostgresStore } from './postgres-store';
+import { reportRoot } from './report-root';
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//;
 
@@ -12,8 +13,7 @@ export function createCampaignStore(env: NodeJS.ProcessEnv = process.env): Campa
   if (sink && !sink.startsWith('file:')) {
     throw new Error(`REPORT_SINK must be a postgres:// URL or a file: path, got "${sink.split(':')[0]}:…"`);
   }
-  const dir = sink?.startsWith('file:') ? sink.slice('file:'.length) : (env.REPORT_DIR ?? './reports');
-  return new FolderStore(dir);
+  return new FolderStore(reportRoot(env));
 }
 
 /** Releases what a store holds open (the PostgreSQL pool); a no-op for the folder store. */

@@ -2,3 +2,4 @@ export * from './campaign-store';
 export * from './folder-store';
 export * from './postgres-store';
 export * from './create-store';
+export * from './report-root';
