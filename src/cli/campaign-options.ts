@@ -242,11 +242,15 @@ function shownDefault(f: CampaignFlag): string | undefined {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function addCampaignFlags(cmd: Command): Command {
+/**
+ * Adds the campaign flags. `keep`: an absent flag keeps the old campaign's or schedule's value
+ * (`rerun`, `schedule update`), so help shows no default.
+ */
+export function addCampaignFlags(cmd: Command, absent: 'default' | 'keep' = 'default'): Command {
   // No commander defaults: an absent flag is absent (so `rerun` and `schedule update` keep the
   // old value), and the schema fills in today's default.
   for (const f of CAMPAIGN_FLAGS) {
-    const d = shownDefault(f);
+    const d = absent === 'keep' ? undefined : shownDefault(f);
     cmd.option(`${f.flag} ${f.value}`, d === undefined ? f.help : `${f.help} (default: ${d})`);
   }
   return cmd.option('--window <cron/duration[/timezone]>', WINDOW_HELP, collect);

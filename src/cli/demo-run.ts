@@ -14,8 +14,8 @@ import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createCampaignWorker } from '../worker';
 import { parseCampaignFlags } from './campaign-options';
 import { out, type CliContext } from './context';
-import { CliError, EXIT, exitCodeForCampaign } from './exit-codes';
-import { integerFlag } from './flags';
+import { CliError, EXIT, exitCodeForCampaign, usageError } from './exit-codes';
+import { integerFlag, portFlag } from './flags';
 import { followCampaign } from './follow';
 import { formatPlan, planCampaign } from './plan';
 import { progressMode } from './progress';
@@ -25,9 +25,26 @@ import { formatSummary } from './summary';
 import { connectTemporal, temporalAnswers, temporalSettings, type TemporalSession } from './temporal';
 import { ensureSearchAttributes } from './temporal-setup';
 
-interface DemoFlags {
+export interface DemoFlags {
   instances: string;
   rate: string;
+  temporalAddress?: string;
+  uiPort?: string;
+  simPort: string;
+  reuseServer?: boolean;
+}
+
+/** Where the demo's parts listen, checked before anything starts. */
+function demoPorts(ctx: CliContext, flags: DemoFlags) {
+  const address = flags.temporalAddress ?? (ctx.env.TEMPORAL_ADDRESS?.trim() || '127.0.0.1:7233');
+  const m = /^([^:\s]+):(\d+)$/.exec(address);
+  if (!m) throw usageError(`--temporal-address: expected HOST:PORT (e.g. 127.0.0.1:7300), got "${address}"`);
+  const port = portFlag('--temporal-address', m[2]!);
+  const uiPort =
+    flags.uiPort === undefined ? (port === 7233 ? 8233 : port + 1000) : portFlag('--ui-port', flags.uiPort);
+  if (uiPort === port) throw usageError(`--ui-port: ${uiPort} is the Temporal port; choose another`);
+  if (uiPort > 65_535) throw usageError(`--ui-port: ${port} + 1000 is no port; give --ui-port`);
+  return { address, host: m[1]!, port, uiPort, simPort: portFlag('--sim-port', flags.simPort, true) };
 }
 
 const DEMO_JOB_MS = { min: 1000, max: 4000 };
@@ -62,8 +79,11 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
     retryDelay: '10s',
     jobTimeout: '5m',
   });
-  const settings = temporalSettings(ctx.env);
-  const address = settings.connection.address ?? '127.0.0.1:7233';
+  const ports = demoPorts(ctx, flags);
+  const { address } = ports;
+  // The demo's session, worker and links all go to the address it checked.
+  const env = { ...ctx.env, TEMPORAL_ADDRESS: address };
+  const settings = temporalSettings(env);
   const logFile = resolve('.data', 'demo-worker.log');
   mkdirSync(resolve('.data'), { recursive: true });
   // The worker's own logs would tear the progress bar apart: they go to a file.
@@ -83,25 +103,31 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
   const stopWatching = new AbortController();
   const release = onInterrupt(() => stopWatching.abort());
   try {
-    // 1. Temporal: reuse a server that answers, else start the local dev server (data kept in .data/).
-    let uiBase = 'http://127.0.0.1:8233';
+    // 1. Temporal: the demo starts its own dev server (data kept in .data/). A server already
+    // answering there is someone else's: the demo would register search attributes and start a
+    // campaign on it, so it is used only when the operator says so (docs/design.md "demo").
+    let uiBase = `http://127.0.0.1:${ports.uiPort}`;
     if (await temporalAnswers(address)) {
-      out(ctx, `Temporal: using the server at ${address}`);
-    } else {
-      const [host, portText] = address.split(':');
-      if (host !== '127.0.0.1' && host !== 'localhost') {
-        throw new CliError(
-          EXIT.unreachable,
-          `cannot reach the Temporal server at ${address} (TEMPORAL_ADDRESS)`,
+      if (!flags.reuseServer)
+        throw usageError(
+          `a Temporal server the demo did not start already answers on ${address}; the demo would ` +
+            'register search attributes and start a campaign on it. Stop that server, choose a free ' +
+            'address (--temporal-address 127.0.0.1:7300), or pass --reuse-server to use it anyway',
         );
+      out(ctx, `Temporal: using the server at ${address} (--reuse-server)`);
+    } else {
+      if (ports.host !== '127.0.0.1' && ports.host !== 'localhost') {
+        throw new CliError(EXIT.unreachable, `cannot reach the Temporal server at ${address}`);
       }
-      const port = Number(portText);
-      const uiPort = port === 7233 ? 8233 : port + 1000;
       out(ctx, `Temporal: starting the dev server on ${address} (data in .data/temporal.db)…`);
-      started.server = await startDevServer({ port, uiPort, dbFile: resolve('.data', 'temporal.db') });
+      started.server = await startDevServer({
+        port: ports.port,
+        uiPort: ports.uiPort,
+        dbFile: resolve('.data', 'temporal.db'),
+      });
       uiBase = started.server.uiUrl ?? uiBase;
     }
-    started.session = await connectTemporal(ctx.env);
+    started.session = await connectTemporal(env);
     const added = await ensureSearchAttributes(started.session.connection, settings.namespace);
     if (added.length) out(ctx, `Temporal: registered search attributes ${added.join(', ')}`);
 
@@ -109,7 +135,7 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
     // A fresh seed per run: each demo meets a different pattern of faults.
     const seed = randomBytes(4).readUInt32BE(0);
     started.sim = await startSimulator({
-      port: 0,
+      port: ports.simPort,
       instances,
       seed,
       jobDurationMs: DEMO_JOB_MS,

@@ -105,7 +105,7 @@ export function registerRerun(program: Command, ctx: CliContext): void {
       DEFAULT_OUTCOMES,
     )
     .option('--campaign-id <id>', 'id of the new campaign (default reset-YYYYMMDD-HHMMSS-xxxx)');
-  addCampaignFlags(cmd)
+  addCampaignFlags(cmd, 'keep')
     .option('--dry-run', 'validate and print the plan, start nothing')
     .option('--wait', 'follow the new campaign to its end; the exit code tells how it ended')
     .option('--json', 'print one JSON object')
