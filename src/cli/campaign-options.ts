@@ -270,10 +270,12 @@ export function flagsOf(options: CampaignOptions): CampaignFlags {
 
 /** The campaign flags as a Markdown table for the README (a test keeps the two equal). */
 export function campaignFlagsTable(): string {
+  // A "|" inside a cell ends it in GitHub's tables, even in code.
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
   const rows = CAMPAIGN_FLAGS.map(
-    (f) => `| \`${f.flag} ${f.value}\` | ${shownDefault(f) ?? '-'} | ${f.help} |`,
+    (f) => `| \`${cell(`${f.flag} ${f.value}`)}\` | ${cell(shownDefault(f) ?? '-')} | ${cell(f.help)} |`,
   );
-  rows.push(`| \`--window <cron/duration[/timezone]>\` | - | ${WINDOW_HELP} |`);
+  rows.push(`| \`--window <cron/duration[/timezone]>\` | - | ${cell(WINDOW_HELP)} |`);
   return ['| flag | default | what it does |', '|---|---|---|', ...rows].join('\n');
 }
 
