@@ -52,7 +52,7 @@ export type MaintenanceWindow = z.output<typeof maintenanceWindowSchema>;
 
 export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
-/** The operator's campaign options (design.md `start`), validated once at the edge. */
+/** The operator's campaign options, validated once at the edge (docs/design.md "One declaration per fact"). */
 export const campaignOptionsSchema = z
   .object({
     /** Informational: the campaign id is always the workflow id (schedules append a timestamp). */

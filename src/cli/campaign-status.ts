@@ -40,7 +40,7 @@ type ContractStatus = Pick<
 >;
 
 /**
- * The status object of design.md. A running campaign answers the progress query with every
+ * The status object (docs/design.md "One declaration per fact": one status shape). A running campaign answers the progress query with every
  * field; a finished one is rebuilt from its result, which lacks the live-only extras.
  */
 export type CampaignView = ContractStatus & Partial<Extras>;

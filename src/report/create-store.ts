@@ -5,7 +5,7 @@ import { reportRoot } from './report-root';
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//;
 
-/** Picks the store from REPORT_SINK / REPORT_DIR (design.md). */
+/** Picks the store from REPORT_SINK / REPORT_DIR (docs/design.md "Reports"). */
 export function createCampaignStore(env: NodeJS.ProcessEnv = process.env): CampaignStore {
   const sink = env.REPORT_SINK?.trim();
   // Nothing connects here: the PostgreSQL store opens its pool on first use.
