@@ -268,6 +268,14 @@ export function flagsOf(options: CampaignOptions): CampaignFlags {
   return flags as CampaignFlags;
 }
 
+/** The campaign flags the operator typed (commander's value source "cli"), nothing else. */
+export function givenCampaignFlags(flags: CampaignFlags, typed: (name: string) => boolean): CampaignFlags {
+  const names = [...CAMPAIGN_FLAGS.map((f) => f.name), 'window'] as const;
+  return Object.fromEntries(
+    names.filter((n) => typed(n) && flags[n] !== undefined).map((n) => [n, flags[n]]),
+  ) as CampaignFlags;
+}
+
 /** The campaign flags as a Markdown table for the README (a test keeps the two equal). */
 export function campaignFlagsTable(): string {
   // A "|" inside a cell ends it in GitHub's tables, even in code.

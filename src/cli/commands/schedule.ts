@@ -5,14 +5,20 @@ import type { ScheduleDescription, ScheduleOverlapPolicy } from '@temporalio/cli
 import { CAMPAIGN_ID_PATTERN, type CampaignOptions, type IdSource } from '../../campaign/options';
 import type { CampaignSafety } from '../../campaign/safety';
 import type { resetCampaign } from '../../workflows/reset-campaign';
-import { addCampaignFlags, flagsOf, parseCampaignFlags, type CampaignFlags } from '../campaign-options';
+import {
+  addCampaignFlags,
+  flagsOf,
+  givenCampaignFlags,
+  parseCampaignFlags,
+  type CampaignFlags,
+} from '../campaign-options';
 import { CAMPAIGN_WORKFLOW } from '../campaign-status';
 import { out, printJson, type CliContext } from '../context';
 import { checkCronFlag } from '../flags';
 import { alignedTable } from '../table';
 import { usageError } from '../exit-codes';
 import { confirmStart, needsConfirmation } from '../confirm';
-import { addSourceFlags, resolveSource, spillIds, type SourceFlags } from '../id-source';
+import { addSourceFlags, resolveSource, spillIds, type ResolvedSource, type SourceFlags } from '../id-source';
 import { listSelectedFleet } from '../safety-checks';
 import { withTemporal, type TemporalSession } from '../temporal';
 
@@ -77,18 +83,30 @@ function startAction(name: string, taskQueue: string, memo: ScheduleMemo, input:
   };
 }
 
+/**
+ * A schedule approves a selector (a file, the fleet or a pool), read afresh by every run: its
+ * runs are not pinned to today's set. What it would reset today is confirmed here, once.
+ */
+async function approvedSelector(
+  ctx: CliContext,
+  ids: string[],
+  flags: Omit<SourceFlags, 'ids'> & { yes?: boolean },
+  cron: string,
+): Promise<ResolvedSource> {
+  const resolved = await resolveSource({ ...flags, ids }, { env: ctx.env, stdin: ctx.stdin });
+  await listSelectedFleet(resolved, ctx.env);
+  if (needsConfirmation(resolved.source.kind === 'fleet', resolved.instances)) {
+    const what = `${(resolved.instances ?? 0).toLocaleString('en-US')} phones of ${resolved.describe} (today), on every run of "${cron}"`;
+    await confirmStart(ctx, what, flags.yes);
+  }
+  return resolved;
+}
+
 async function create(ctx: CliContext, name: string, ids: string[], flags: CreateFlags): Promise<void> {
   checkName(name);
   checkCronFlag('--cron', flags.cron, flags.timezone, { forSchedule: true });
   const options: CampaignOptions = parseCampaignFlags(flags);
-  const resolved = await resolveSource({ ...flags, ids }, { env: ctx.env, stdin: ctx.stdin });
-  await listSelectedFleet(resolved, ctx.env);
-  // A schedule approves a selector (a file, the fleet or a pool), read afresh by every run: its
-  // runs are not pinned to today's set. What it would reset today is confirmed here, once.
-  if (needsConfirmation(resolved.source.kind === 'fleet', resolved.instances)) {
-    const what = `${(resolved.instances ?? 0).toLocaleString('en-US')} phones of ${resolved.describe} (today), on every run of "${flags.cron.trim()}"`;
-    await confirmStart(ctx, what, flags.yes);
-  }
+  const resolved = await approvedSelector(ctx, ids, flags, flags.cron.trim());
   const safety: CampaignSafety = flags.skipOverlap ? { skipOverlap: true } : {};
   await withTemporal(ctx.env, async ({ client, settings }) => {
     const source: IdSource = await spillIds(resolved, ctx.env, `schedule-${name}`);
@@ -269,14 +287,7 @@ async function update(
   flags: UpdateFlags,
   typed: (key: string) => boolean,
 ): Promise<void> {
-  const campaignFlagsTyped = Object.fromEntries(
-    Object.entries(flags).filter(
-      ([key]) =>
-        typed(key) &&
-        !['cron', 'timezone', 'overlap', 'note', 'yes', 'skipOverlap', 'json'].includes(key) &&
-        !(SOURCE_FLAGS as readonly string[]).includes(key),
-    ),
-  ) as CampaignFlags;
+  const campaignFlagsTyped = givenCampaignFlags(flags, typed);
   const newSelector = ids.length > 0 || SOURCE_FLAGS.some((k) => flags[k] !== undefined);
   const changes =
     Object.keys(campaignFlagsTyped).length > 0 ||
@@ -302,12 +313,7 @@ async function update(
     let source = old.source;
     let describeNew: string | undefined;
     if (newSelector) {
-      const resolved = await resolveSource({ ...flags, ids }, { env: ctx.env, stdin: ctx.stdin });
-      await listSelectedFleet(resolved, ctx.env);
-      if (needsConfirmation(resolved.source.kind === 'fleet', resolved.instances)) {
-        const what = `${(resolved.instances ?? 0).toLocaleString('en-US')} phones of ${resolved.describe} (today), on every run of "${cron}"`;
-        await confirmStart(ctx, what, flags.yes);
-      }
+      const resolved = await approvedSelector(ctx, ids, flags, cron);
       source = await spillIds(resolved, ctx.env, `schedule-${name}-${Date.now()}`);
       describeNew = resolved.describe;
     }
