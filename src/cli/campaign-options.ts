@@ -12,6 +12,7 @@ import {
   type ErrorBudget,
   type MaintenanceWindow,
 } from '../campaign/options';
+import { describeBudget } from '../workflows/budget';
 import { validateWindow } from '../workflows/windows';
 import { usageError } from './exit-codes';
 import { checkCronFlag, numberFlag } from './flags';
@@ -25,7 +26,7 @@ interface ValueKind<T> {
 const count: ValueKind<number> = { read: (flag, raw) => numberFlag(flag, raw), show: String };
 const budget: ValueKind<ErrorBudget> = {
   read: (_flag, raw) => raw,
-  show: (b) => (b.kind === 'count' ? String(b.value) : `${b.value}%`),
+  show: describeBudget,
 };
 /** Exact milliseconds with a unit: "5m" when that reads back exactly, else "90500ms". */
 const duration: ValueKind<number> = {

@@ -128,6 +128,7 @@ describe('--json outputs and their schemas', () => {
     assert.equal((waited.status as { succeeded: number }).succeeded, 300);
     const finished = await json('status', ['status', done, '--json']);
     assert.equal(finished.timedOut, 0);
+    assert.ok(finished.cost !== undefined, 'a finished campaign says what it cost, from its result');
     const watched = (await cli(['watch', done, '--json'])).stdout.trim().split('\n');
     assert.ok(watched.length >= 1);
     watched.forEach((l, i) => assertValid('status', JSON.parse(l), `watch line ${i}`));
