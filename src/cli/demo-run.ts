@@ -11,6 +11,7 @@ import { temporalLogger } from '../logger';
 import { closeCampaignStore, createCampaignStore, reportRoot, type CampaignStore } from '../report';
 import { startSimulator, type RunningSimulator } from '../simulator';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { portTaken } from '../temporal/free-port';
 import { createCampaignWorker } from '../worker';
 import { parseCampaignFlags } from './campaign-options';
 import { out, type CliContext } from './context';
@@ -32,6 +33,13 @@ export interface DemoFlags {
   uiPort?: string;
   simPort: string;
   reuseServer?: boolean;
+}
+
+/** Ports the demo would start on but something else holds: refused before anything starts. */
+async function refuseTakenPorts(wanted: [flag: string, port: number][]): Promise<void> {
+  for (const [flag, port] of wanted)
+    if (port !== 0 && (await portTaken(port)))
+      throw usageError(`${flag}: port ${port} is already in use by another program; choose a free one`);
 }
 
 /** Where the demo's parts listen, checked before anything starts. */
@@ -84,6 +92,28 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
   // The demo's session, worker and links all go to the address it checked.
   const env = { ...ctx.env, TEMPORAL_ADDRESS: address };
   const settings = temporalSettings(env);
+  // 1. Temporal: the demo starts its own dev server (data kept in .data/). A server already
+  // answering there is someone else's: the demo would register search attributes and start a
+  // campaign on it, so it is used only when the operator says so (docs/design.md "demo"). All
+  // of this is settled before the demo writes or starts anything.
+  const reuse = await temporalAnswers(address);
+  if (reuse && !flags.reuseServer)
+    throw usageError(
+      `a Temporal server the demo did not start already answers on ${address}; the demo would ` +
+        'register search attributes and start a campaign on it. Stop that server, choose a free ' +
+        'address (--temporal-address 127.0.0.1:7300), or pass --reuse-server to use it anyway',
+    );
+  if (!reuse && ports.host !== '127.0.0.1' && ports.host !== 'localhost')
+    throw new CliError(EXIT.unreachable, `cannot reach the Temporal server at ${address}`);
+  await refuseTakenPorts(
+    reuse
+      ? [['--sim-port', ports.simPort]]
+      : [
+          ['--temporal-address', ports.port],
+          ['--ui-port', ports.uiPort],
+          ['--sim-port', ports.simPort],
+        ],
+  );
   const logFile = resolve('.data', 'demo-worker.log');
   mkdirSync(resolve('.data'), { recursive: true });
   // The worker's own logs would tear the progress bar apart: they go to a file.
@@ -103,22 +133,10 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
   const stopWatching = new AbortController();
   const release = onInterrupt(() => stopWatching.abort());
   try {
-    // 1. Temporal: the demo starts its own dev server (data kept in .data/). A server already
-    // answering there is someone else's: the demo would register search attributes and start a
-    // campaign on it, so it is used only when the operator says so (docs/design.md "demo").
     let uiBase = `http://127.0.0.1:${ports.uiPort}`;
-    if (await temporalAnswers(address)) {
-      if (!flags.reuseServer)
-        throw usageError(
-          `a Temporal server the demo did not start already answers on ${address}; the demo would ` +
-            'register search attributes and start a campaign on it. Stop that server, choose a free ' +
-            'address (--temporal-address 127.0.0.1:7300), or pass --reuse-server to use it anyway',
-        );
+    if (reuse) {
       out(ctx, `Temporal: using the server at ${address} (--reuse-server)`);
     } else {
-      if (ports.host !== '127.0.0.1' && ports.host !== 'localhost') {
-        throw new CliError(EXIT.unreachable, `cannot reach the Temporal server at ${address}`);
-      }
       out(ctx, `Temporal: starting the dev server on ${address} (data in .data/temporal.db)…`);
       started.server = await startDevServer({
         port: ports.port,
