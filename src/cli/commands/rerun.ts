@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { OUTCOMES, type Outcome } from '../../campaign/outcome';
 import type { CampaignOptions } from '../../campaign/options';
 import { closeCampaignStore, createCampaignStore, reportRoot } from '../../report';
-import { addCampaignFlags, flagsOf, type CampaignFlags } from '../campaign-options';
+import { addCampaignFlags, flagsOf, givenCampaignFlags, type CampaignFlags } from '../campaign-options';
 import { describeCampaign } from '../campaign-status';
 import { note, out, printJson, type CliContext } from '../context';
 import { EXIT, usageError } from '../exit-codes';
@@ -112,9 +112,7 @@ export function registerRerun(program: Command, ctx: CliContext): void {
     .action(async (id: string, flags: RerunFlags) => {
       const outcomes = parseOutcomes(flags.outcome);
       // Flags typed on this command override the old campaign's options; defaults do not.
-      const typed = Object.fromEntries(
-        Object.entries(flags).filter(([key]) => cmd.getOptionValueSource(key) === 'cli'),
-      ) as Partial<RerunFlags>;
+      const typed = givenCampaignFlags(flags, (key) => cmd.getOptionValueSource(key) === 'cli');
       const campaignId = flags.campaignId ?? newCampaignId();
       const old = await originalOptions(ctx, id);
       const path = join(reportRoot(ctx.env), 'inputs', `${campaignId}.ids`);
