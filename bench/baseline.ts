@@ -1,7 +1,7 @@
 // The baseline: what an operator would write without durability. It submits batches of 100 with
-// a concurrency limit C and calls spaced at least 1/R apart (the same rule as the workflow's
-// slots), and polls each task on the same schedule as koophone-reset until every job has ended.
-// Nothing is journaled: a crash loses track of every batch in flight.
+// a concurrency limit C through a token bucket of R tokens a second holding one token (calls at
+// least 1/R apart, the workflow's slot rule), and polls each task every 2 s until every job has
+// ended. Nothing is journaled: a crash loses track of every batch in flight.
 //
 //   node --import tsx bench/baseline.ts --ids FILE --endpoint URL --concurrency C --rate R
 //
@@ -10,7 +10,10 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createKoophoneClient, Secret, type KoophoneClient } from '../src/koophone';
-import { BATCH_SIZE, callIntervalMs, FIRST_POLL_MS, nextPollInterval } from './lib/schedule';
+import { BATCH_SIZE, callIntervalMs } from './lib/schedule';
+
+/** A shell loop's poll: every 2 s, no back-off. */
+export const BASELINE_POLL_MS = 2000;
 
 export interface BaselineResult {
   instances: number;
@@ -71,9 +74,8 @@ export async function runBaseline(
   };
 
   const track = async (taskId: string): Promise<void> => {
-    let interval = FIRST_POLL_MS;
     for (;;) {
-      await sleep(interval);
+      await sleep(BASELINE_POLL_MS);
       totals.polls += 1;
       try {
         const task = await client.getTask(taskId);
@@ -87,7 +89,6 @@ export async function runBaseline(
       } catch {
         totals.pollErrors += 1;
       }
-      interval = nextPollInterval(interval);
     }
   };
 

@@ -59,13 +59,20 @@ const CAMPAIGN_WORKFLOW = 'resetCampaign';
 
 /**
  * The campaign id, batch number and work item of an activity input (`{ campaignId, item }` for
- * resetBatch, `{ campaignId, part }` for recordOutcomes): added to every line that activity logs.
+ * resetBatch, `{ campaignId, lane }` for runLane, `{ campaignId, part }` for recordOutcomes):
+ * added to every line that activity logs.
  */
 export function campaignLogAttributes(input: unknown): Record<string, unknown> {
   if (typeof input !== 'object' || input === null) return {};
-  const { campaignId, item, part } = input as { campaignId?: unknown; item?: unknown; part?: unknown };
+  const { campaignId, item, part, lane } = input as {
+    campaignId?: unknown;
+    item?: unknown;
+    part?: unknown;
+    lane?: unknown;
+  };
   const out: Record<string, unknown> = {};
   if (typeof campaignId === 'string') out.campaignId = campaignId;
+  if (typeof lane === 'number') out.lane = lane;
   if (typeof item === 'object' && item !== null) {
     const { batchNo, key } = item as { batchNo?: unknown; key?: unknown };
     if (typeof batchNo === 'number') out.batchNo = batchNo;

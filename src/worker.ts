@@ -14,7 +14,14 @@ import {
   type CampaignMetrics,
   type MetricsServer,
 } from './metrics';
-import { closeCampaignStore, createCampaignStore, describeCampaignStore, type CampaignStore } from './report';
+import {
+  closeCampaignStore,
+  createCampaignStore,
+  describeCampaignStore,
+  campaignsOnOtherStores,
+  storeIdentity,
+  type CampaignStore,
+} from './report';
 import { loadWorkerConfig } from './worker-config';
 
 export interface CampaignWorkerOptions {
@@ -51,6 +58,8 @@ function activityLogInterceptors(): ActivityInterceptors {
 
 /** A worker hosting the campaign workflows and their activities. */
 export async function createCampaignWorker(options: CampaignWorkerOptions): Promise<Worker> {
+  // A folder store gets its id from its first worker: `start` records it with the campaign.
+  await storeIdentity(options.store, true);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -84,6 +93,36 @@ async function checkStoreWritable(store: CampaignStore, env: NodeJS.ProcessEnv):
     throw new Error(
       `the report store ${describeCampaignStore(store)} (${variable}) cannot be written: ${reason} — fix ${variable} and start the worker again`,
       { cause: err },
+    );
+  }
+}
+
+/**
+ * Says, before taking work, which running campaigns of this task queue were started against
+ * another report store than this worker's: its REPORT_DIR / REPORT_SINK is likely not the one
+ * their other workers use. A warning, not a refusal: the store `start` records is the
+ * operator's shell's, which the workers' may rightly differ from.
+ */
+async function warnOfOtherStores(
+  connection: NativeConnection,
+  namespace: string,
+  taskQueue: string,
+  store: CampaignStore,
+): Promise<void> {
+  const own = await storeIdentity(store, true);
+  if (!own) return;
+  try {
+    for (const m of await campaignsOnOtherStores(connection, namespace, taskQueue, own, store))
+      rootLogger.warn(
+        { campaignId: m.campaignId, campaignStore: m.campaignStore, workerStore: own },
+        `campaign ${m.campaignId} was started against the report store ${m.campaignStore.where} (${m.campaignStore.id}), ` +
+          `this worker's is ${own.where} (${own.id}) and holds nothing of it: if its workers use the other store, ` +
+          'give this worker the same REPORT_DIR / REPORT_SINK',
+      );
+  } catch (err) {
+    rootLogger.warn(
+      { err: (err as Error).message },
+      'could not compare report stores with running campaigns',
     );
   }
 }
@@ -138,6 +177,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
       ...(metrics ? { metrics } : {}),
       ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
     });
+    await warnOfOtherStores(connection, temporal.namespace, temporal.taskQueue, store);
     rootLogger.info(
       {
         address: temporal.connection.address,

@@ -18,15 +18,24 @@ function clockTicks(): number {
   return ticks;
 }
 
-/** Resident set size in MB (VmRSS), or undefined once the process is gone. */
-export function rssMb(pid: number): number | undefined {
+function statusField(pid: number, field: string): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(status);
     return match ? (Number(match[1]) * 1024) / MB : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Resident set size in MB (VmRSS), or undefined once the process is gone. */
+export function rssMb(pid: number): number | undefined {
+  return statusField(pid, 'VmRSS');
+}
+
+/** The kernel's peak resident set size of the process over its life (VmHWM), in MB. */
+export function peakRssMb(pid: number): number | undefined {
+  return statusField(pid, 'VmHWM');
 }
 
 /** User + system CPU seconds the process has used so far (threads included). */

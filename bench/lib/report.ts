@@ -1,12 +1,15 @@
 // results.md: the figures table, the settings, the machine and versions, and the goals check.
 import type { BenchRun } from './types';
 
+// Issue 15's "done when", checked on this run's figures.
 const GOALS = {
-  ratioToBaseline: 1.15,
-  ratioToIdeal: 1.1,
-  actionsPer1000: 30,
-  rssSpread: 0.2,
+  ratioAtRate100: 1.15,
+  ratioAtRate20: 1.05,
+  actionsPer1000: 5,
   historyAtMillion: 10_000,
+  payloadAtMillion: 256 * 1024,
+  rssAtRate100Large: 400,
+  failoverSeconds: 15,
 };
 
 const fmt = (value: number | null | undefined, digits = 2): string =>
@@ -26,8 +29,6 @@ function table(columns: [string, 'l' | 'r'][], rows: string[][]): string[] {
   ];
 }
 
-const pct = (value: number): string => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)} %`;
-
 interface GoalLine {
   goal: string;
   met: boolean | null;
@@ -36,73 +37,84 @@ interface GoalLine {
 
 export function goals(runs: BenchRun[]): GoalLine[] {
   const koophone = runs.filter((r) => r.system === 'koophone-reset' && r.ok);
-  const at = (n: number) => koophone.find((r) => r.instances === n);
+  const byRow = (id: string) => koophone.find((r) => r.row === id);
   const lines: GoalLine[] = [];
+  const notRun = (goal: string, detail = 'row not run (or not ok)') =>
+    lines.push({ goal, met: null, detail });
 
-  const k100 = at(100_000);
-  lines.push(
-    k100 && k100.ratioToBaseline !== null
-      ? {
-          goal: `wall ≤ ${GOALS.ratioToBaseline} × baseline at 100 000`,
-          met: k100.ratioToBaseline <= GOALS.ratioToBaseline,
-          detail: `${fmt(k100.ratioToBaseline, 3)} × (${fmt(k100.wallSeconds, 1)} s vs ${fmt(k100.wallSeconds / k100.ratioToBaseline, 1)} s)`,
-        }
-      : {
-          goal: `wall ≤ ${GOALS.ratioToBaseline} × baseline at 100 000`,
-          met: null,
-          detail: 'no 100 000 pair in this run',
-        },
-  );
-  for (const r of koophone) {
+  for (const [id, limit] of [
+    ['rate100-100k', GOALS.ratioAtRate100],
+    ['rate100-200k', GOALS.ratioAtRate100],
+    ['rate20-100k', GOALS.ratioAtRate20],
+  ] as const) {
+    const goal = `wall ≤ ${limit} × plain script (${id})`;
+    const r = byRow(id);
+    if (!r || r.ratioToBaseline === null) notRun(goal);
+    else
+      lines.push({
+        goal,
+        met: r.ratioToBaseline <= limit,
+        detail: `${fmt(r.ratioToBaseline, 3)} × (${fmt(r.wallSeconds, 1)} s vs ${fmt(r.wallSeconds / r.ratioToBaseline, 1)} s)`,
+      });
+  }
+  for (const r of runs.filter((r) => r.system === 'koophone-reset' && r.rateCheck)) {
+    const c = r.rateCheck!;
     lines.push({
-      goal: `wall ≤ ${GOALS.ratioToIdeal} × ideal at ${r.instances.toLocaleString('en-US')}`,
-      met: r.ratioToIdeal <= GOALS.ratioToIdeal,
-      detail: `${fmt(r.ratioToIdeal, 3)} × ideal (${fmt(r.wallSeconds, 1)} s vs ${fmt(r.idealSeconds, 1)} s); ${fmt(r.ratioToPollFloor, 3)} × poll floor (${fmt(r.pollFloorSeconds, 1)} s)`,
+      goal: `batch-reset calls in any second ≤ rate + max(1, rate/10) = ${fmt(c.limit, 0)} (${r.row})`,
+      met: c.met,
+      detail: `most in a calendar second ${c.peakPerSecond.batchReset}, in a sliding second ${c.peakSlidingWindow.batchReset}`,
     });
   }
-  for (const r of koophone) {
+  for (const r of koophone.filter((r) => r.row !== 'failover')) {
     lines.push({
-      goal: `≤ ${GOALS.actionsPer1000} actions / 1 000 instances at ${r.instances.toLocaleString('en-US')}`,
-      met: r.actionsPer1000 !== null && r.actionsPer1000 <= GOALS.actionsPer1000,
-      detail: `${fmt(r.actionsPer1000)} (${fmt(r.totalActions, 0)} actions)`,
+      goal: `≤ ${GOALS.actionsPer1000} Temporal actions / 1 000 phones (${r.row})`,
+      met: r.costActionsPer1000 !== null && r.costActionsPer1000 <= GOALS.actionsPer1000,
+      detail: `${fmt(r.costActionsPer1000)} by the result's cost; ${fmt(r.actionsPer1000)} from the histories`,
     });
   }
-  const k10 = at(10_000);
-  if (k10 && k100) {
-    const spread = (k100.peakRssMb - k10.peakRssMb) / k10.peakRssMb;
+  const big = koophone.find((r) => r.instances === 1_000_000);
+  if (big) {
     lines.push({
-      goal: `worker RSS within ${GOALS.rssSpread * 100} % between 10 000 and 100 000`,
-      met: Math.abs(spread) <= GOALS.rssSpread,
-      detail:
-        `${fmt(k10.peakRssMb, 1)} MB → ${fmt(k100.peakRssMb, 1)} MB (${pct(spread)}); ` +
-        `live heap after full GCs ${fmt(k10.liveHeapMb, 1)} → ${fmt(k100.liveHeapMb, 1)} MB` +
-        (k10.liveHeapMb && k100.liveHeapMb
-          ? ` (${pct((k100.liveHeapMb - k10.liveHeapMb) / k10.liveHeapMb)})`
-          : ''),
+      goal: `longest run history ≤ ${count(GOALS.historyAtMillion)} events at 1 000 000`,
+      met: (big.maxHistoryEvents ?? Infinity) <= GOALS.historyAtMillion,
+      detail: `${fmt(big.maxHistoryEvents, 0)} events over ${fmt(big.historyRuns, 0)} runs`,
     });
-  } else {
     lines.push({
-      goal: 'worker RSS within 20 % between 10 000 and 100 000',
-      met: null,
-      detail: 'needs both sizes',
+      goal: `largest payload ≤ 256 KB at 1 000 000`,
+      met: (big.maxPayloadBytes ?? Infinity) <= GOALS.payloadAtMillion,
+      detail: `${fmt(big.maxPayloadBytes, 0)} B`,
     });
-  }
-  const k1m = at(1_000_000);
-  lines.push(
-    k1m
-      ? {
-          goal: `every run's history ≤ ${GOALS.historyAtMillion.toLocaleString('en-US')} events at 1 000 000`,
-          met: (k1m.maxHistoryEvents ?? Infinity) <= GOALS.historyAtMillion,
-          detail: `longest run ${fmt(k1m.maxHistoryEvents, 0)} events over ${fmt(k1m.historyRuns, 0)} runs`,
-        }
-      : {
-          goal: `every run's history ≤ 10 000 events at 1 000 000`,
-          met: null,
-          detail: 'not run (add --big)',
-        },
-  );
+  } else notRun('history ≤ 10 000 events and payload ≤ 256 KB at 1 000 000', 'not run (add --big)');
+  const large = byRow('rate100-200k');
+  if (large)
+    lines.push({
+      goal: `worker peak RSS ≤ ${GOALS.rssAtRate100Large} MB (rate100-200k, heap capped as the image)`,
+      met: (large.vmHwmMb ?? Infinity) <= GOALS.rssAtRate100Large,
+      detail: `VmHWM ${fmt(large.vmHwmMb, 1)} MB (${large.settings.workerNodeOptions.join(' ') || 'no cap'})`,
+    });
+  else notRun(`worker peak RSS ≤ ${GOALS.rssAtRate100Large} MB (rate100-200k)`);
+  const fo = runs.find((r) => r.failover)?.failover;
+  if (fo)
+    lines.push({
+      goal: `failover ≤ ${GOALS.failoverSeconds} s, no accepted call resent`,
+      met:
+        fo.allResumedSeconds !== null &&
+        fo.allResumedSeconds <= GOALS.failoverSeconds &&
+        fo.resentOrphanCalls === 0 &&
+        fo.phonesResetTwice === 0 &&
+        fo.phonesUnderReported === 0,
+      detail: `kill → all ${fo.orphanTasks} in-flight tasks touched again ${fmt(fo.allResumedSeconds)} s (first ${fmt(fo.firstResumeSeconds)} s); ${fo.resentOrphanCalls} resent calls, ${fo.phonesResetTwice} phones reset twice, ${fo.phonesUnderReported} reset more than reported`,
+    });
+  else notRun(`failover ≤ ${GOALS.failoverSeconds} s`);
   return lines;
 }
+
+const ENDPOINT_COLUMNS = [
+  ['batchReset', 'batch-reset'],
+  ['getTask', 'task query'],
+  ['listInstances', 'list'],
+  ['queryStatus', 'status query'],
+] as const;
 
 export function writeMarkdown(runs: BenchRun[]): string {
   const first = runs[0];
@@ -112,53 +124,155 @@ export function writeMarkdown(runs: BenchRun[]): string {
   out.push(
     ...table(
       [
+        ['row', 'l'],
         ['system', 'l'],
+        ['rate', 'r'],
+        ['conc.', 'r'],
         ['instances', 'r'],
         ['wall s', 'r'],
         ['ideal s', 'r'],
-        ['poll floor s', 'r'],
-        ['× baseline', 'r'],
+        ['× plain script', 'r'],
         ['× ideal', 'r'],
         ['inst/s', 'r'],
-        ['peak RSS MB', 'r'],
+        ['worker VmHWM MB', 'r'],
+        ['peak RSS MB (sampled)', 'r'],
         ['live heap MB', 'r'],
         ['CPU s (worker / script)', 'r'],
         ['server CPU s', 'r'],
         ['batch-reset calls', 'r'],
         ['task polls', 'r'],
-        ['actions / 1000', 'r'],
-        ['max history events', 'r'],
-        ['max payload B', 'r'],
+        ['429s', 'r'],
         ['ok', 'l'],
       ],
       runs.map((r) => [
+        r.row,
         r.system,
+        String(r.settings.rate),
+        String(r.settings.concurrency),
         count(r.instances),
         fmt(r.wallSeconds, 1),
         fmt(r.idealSeconds, 1),
-        fmt(r.pollFloorSeconds, 1),
         fmt(r.ratioToBaseline, 3),
         fmt(r.ratioToIdeal, 3),
         fmt(r.instancesPerSecond, 0),
+        fmt(r.vmHwmMb, 1),
         fmt(r.peakRssMb, 1),
         fmt(r.liveHeapMb, 1),
         fmt(r.workerCpuSeconds, 1),
         fmt(r.serverCpuSeconds, 1),
         fmt(r.batchResetCalls, 0),
         fmt(r.taskPolls, 0),
-        fmt(r.actionsPer1000),
-        fmt(r.maxHistoryEvents, 0),
-        fmt(r.maxPayloadBytes, 0),
+        fmt(r.throttled, 0),
         r.ok ? 'yes' : `no: ${r.error ?? ''}`,
       ]),
     ),
   );
 
+  const checked = runs.filter((r) => r.rateCheck);
+  if (checked.length > 0) {
+    out.push('## Calls per second as the simulator saw them', '');
+    out.push(
+      'Per endpoint: the most calls in one calendar second / in any sliding one-second window. ' +
+        'The limit is rate + max(1, rate/10) batch-reset calls in any one second.',
+      '',
+    );
+    out.push(
+      ...table(
+        [
+          ['row', 'l'],
+          ['system', 'l'],
+          ['limit', 'r'],
+          ...ENDPOINT_COLUMNS.map(([, name]): [string, 'r'] => [name, 'r']),
+          ['within limit', 'l'],
+        ],
+        checked.map((r) => {
+          const c = r.rateCheck!;
+          return [
+            r.row,
+            r.system,
+            fmt(c.limit, 0),
+            ...ENDPOINT_COLUMNS.map(([e]) => `${c.peakPerSecond[e]} / ${c.peakSlidingWindow[e]}`),
+            c.met ? 'yes' : '**no**',
+          ];
+        }),
+      ),
+    );
+  }
+
+  const costed = runs.filter((r) => r.system === 'koophone-reset' && (r.costActions !== null || r.actions));
+  if (costed.length > 0) {
+    out.push('## Temporal cost and history size', '');
+    out.push(
+      ...table(
+        [
+          ['row', 'l'],
+          ['instances', 'r'],
+          ['actions / 1000 (result cost)', 'r'],
+          ['actions / 1000 (histories)', 'r'],
+          ['history events (all runs)', 'r'],
+          ['runs', 'r'],
+          ['longest run events', 'r'],
+          ['largest payload B', 'r'],
+        ],
+        costed.map((r) => [
+          r.row,
+          count(r.instances),
+          fmt(r.costActionsPer1000),
+          fmt(r.actionsPer1000),
+          fmt(r.historyEvents, 0),
+          fmt(r.historyRuns, 0),
+          fmt(r.maxHistoryEvents, 0),
+          fmt(r.maxPayloadBytes, 0),
+        ]),
+      ),
+    );
+  }
+
+  const failovers = runs.filter((r) => r.failover);
+  if (failovers.length > 0) {
+    out.push('## Failover (two workers, the busier one SIGKILLed)', '');
+    out.push(
+      ...table(
+        [
+          ['row', 'l'],
+          ['killed at s', 'r'],
+          ['calls in the 3 s before (victim / survivor)', 'r'],
+          ['in-flight tasks of the victim', 'r'],
+          ['touched again', 'r'],
+          ['kill → first touch s', 'r'],
+          ['kill → all touched s', 'r'],
+          ['longest batch-reset gap after the kill s', 'r'],
+          ['accepted calls resent', 'r'],
+          ['phones reset twice', 'r'],
+          ['phones reset more than reported', 'r'],
+          ['report lines', 'r'],
+        ],
+        failovers.map((r) => {
+          const f = r.failover!;
+          return [
+            r.row,
+            fmt(f.killedAtSeconds),
+            `${f.recentCallsVictim} / ${f.recentCallsSurvivor}`,
+            count(f.orphanTasks),
+            count(f.resumedTasks),
+            fmt(f.firstResumeSeconds),
+            fmt(f.allResumedSeconds),
+            fmt(f.maxBatchResetGapSeconds),
+            count(f.resentOrphanCalls),
+            count(f.phonesResetTwice),
+            count(f.phonesUnderReported),
+            count(f.reportLines),
+          ];
+        }),
+      ),
+    );
+  }
+
   const k = runs.filter((r) => r.system === 'koophone-reset' && r.actions);
   if (k.length > 0) {
     out.push('## Temporal actions by kind', '');
     const cols = [
-      'instances',
+      'row',
       'runs',
       'workflow starts',
       'activity attempts (retries)',
@@ -174,11 +288,11 @@ export function writeMarkdown(runs: BenchRun[]): string {
     ];
     out.push(
       ...table(
-        cols.map((c) => [c, 'r']),
+        cols.map((c, i) => [c, i === 0 ? 'l' : 'r']),
         k.map((r) => {
           const a = r.actions!;
           return [
-            count(r.instances),
+            r.row,
             fmt(r.historyRuns, 0),
             String(a.workflowStarts),
             `${a.activityAttempts} (${a.activityRetries})`,
@@ -201,7 +315,7 @@ export function writeMarkdown(runs: BenchRun[]): string {
   if (timed.length > 0) {
     out.push("## Where koophone-reset's time went (seconds from the workflow start)", '');
     const cols = [
-      'instances',
+      'row',
       'spool prepared',
       'first batch started',
       'last batch closed',
@@ -214,11 +328,11 @@ export function writeMarkdown(runs: BenchRun[]): string {
     ];
     out.push(
       ...table(
-        cols.map((c) => [c, 'r']),
+        cols.map((c, i) => [c, i === 0 ? 'l' : 'r']),
         timed.map((r) => {
           const t = r.timeline!;
           return [
-            count(r.instances),
+            r.row,
             fmt(t.prepared),
             fmt(t.firstBatchStarted),
             fmt(t.lastBatchClosed),
@@ -254,21 +368,21 @@ export function writeMarkdown(runs: BenchRun[]): string {
     const s = first.settings;
     out.push('## Settings', '');
     out.push(
-      `- rate R = ${s.rate} batch-reset calls/s, concurrency C = ${s.concurrency} batches in flight, ${s.batchSize} ids a call (both systems)`,
+      `- per row: rate R batch-reset calls/s and concurrency C batches in flight (the table), ${s.batchSize} ids a call (both systems); the plain script polls each task every 2 s`,
     );
     out.push(
-      `- simulator: job duration ${s.jobDurationMs.min}..${s.jobDurationMs.max} ms, API latency ${s.latencyMs.min}..${s.latencyMs.max} ms, batch-reset limit ${s.simulatorRateLimit}/s, other calls ${s.simulatorQueryRateLimit}/s, no faults; one simulator, reset between runs`,
+      `- simulator: job duration ${s.jobDurationMs.min}..${s.jobDurationMs.max} ms, API latency ${s.latencyMs.min}..${s.latencyMs.max} ms, batch-reset limit 2 × R/s, other calls 10 × R/s, no faults; one simulator, reset between runs`,
     );
     out.push(
-      `- campaign: canary ${s.canary}, max errors ${s.maxErrors}, maxHistoryEvents ${s.maxHistoryEvents}, heartbeat timeout ${s.heartbeatTimeoutMs} ms; worker WORKER_MAX_ACTIVITIES=${s.workerMaxActivities}`,
+      `- campaign: canary ${s.canary}, max errors ${s.maxErrors}, maxHistoryEvents ${s.maxHistoryEvents}, heartbeat timeout ${s.heartbeatTimeoutMs} ms; one worker per row with WORKER_MAX_ACTIVITIES=C (two in the failover row)`,
     );
     out.push(`- ideal = ${s.idealFormula}`);
     out.push(`- poll floor = ${s.pollFloorFormula}`);
     out.push(
-      `- RSS sampled from /proc every ${s.rssSampleMs} ms; live heap from the worker's --trace-gc (the most a full GC left, main + workflow thread); CPU from /proc/<pid>/stat (utime + stime) over the campaign`,
+      `- worker VmHWM from /proc/<pid>/status at the campaign's end (start-up included); RSS also sampled every ${s.rssSampleMs} ms during the campaign; live heap from the worker's --trace-gc (the most a full GC left, main + workflow thread); CPU from /proc/<pid>/stat (utime + stime) over the campaign`,
     );
     out.push(
-      `- worker node options: ${s.workerNodeOptions?.length ? s.workerNodeOptions.join(' ') : "none (V8's default heap sizing)"}`,
+      `- worker node options: ${s.workerNodeOptions.length > 0 ? s.workerNodeOptions.join(' ') : "none (V8's default heap sizing)"}`,
     );
     out.push('');
     const m = first.machine;
@@ -278,6 +392,9 @@ export function writeMarkdown(runs: BenchRun[]): string {
     out.push(
       `- Node ${v.node}; ${v.temporalCli}; Temporal TypeScript SDK ${v.temporalSdk}; commit ${v.gitCommit}`,
     );
+    out.push('- machine load (1-minute load average before → after each run; the 2 cores are shared):');
+    for (const r of runs.filter((r) => r.load))
+      out.push(`  - ${r.row} ${r.system}: ${r.load!.before[0]} → ${r.load!.after[0]}`);
     out.push('');
   }
   return `${out.join('\n')}\n`;

@@ -2,8 +2,6 @@
 // The poll schedule is koophone-reset's own (src/campaign/poll-schedule.ts).
 import { FIRST_POLL_MS, firstPollAfter } from '../../src/campaign/poll-schedule';
 
-export { FIRST_POLL_MS, MAX_POLL_MS, nextPollInterval, POLL_FACTOR } from '../../src/campaign/poll-schedule';
-
 export const BATCH_SIZE = 100;
 
 /** Minimum spacing of batch-reset calls at `rate` calls/s, rounded up like the workflow's slots. */

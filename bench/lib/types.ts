@@ -1,4 +1,6 @@
 // The shape of bench/results/results.json: an array of BenchRun.
+import type { ApiEndpoint } from '../../src/simulator';
+import type { FailoverFigures } from './failover';
 import type { ActionBreakdown, Timeline } from './history';
 import type { Range } from './schedule';
 
@@ -16,7 +18,7 @@ export interface Settings {
   maxHistoryEvents: number;
   heartbeatTimeoutMs: number;
   rssSampleMs: number;
-  /** Extra node options of the worker (e.g. --max-old-space-size=256, as a container sets it). */
+  /** Node options of the worker: the Docker image's heap cap unless --worker-node-option is given. */
   workerNodeOptions: string[];
   idealFormula: string;
   pollFloorFormula: string;
@@ -36,7 +38,27 @@ export interface Versions {
   gitCommit: string;
 }
 
+/** Calls per endpoint as the simulator saw them, against the campaign's promise for batch-reset. */
+export interface RateCheck {
+  /** rate + max(1, rate / 10): the most batch-reset calls allowed in any one second. */
+  limit: number;
+  /** Most calls in one calendar second (epoch seconds), per endpoint. */
+  peakPerSecond: Record<ApiEndpoint, number>;
+  /** Most calls in any sliding one-second window, per endpoint. */
+  peakSlidingWindow: Record<ApiEndpoint, number>;
+  /** Batch-reset peaks (calendar and sliding) within the limit. */
+  met: boolean;
+}
+
+/** /proc/loadavg before and after a run: the machine is shared, so figures say how busy it was. */
+export interface MachineLoad {
+  before: [number, number, number];
+  after: [number, number, number];
+}
+
 export interface BenchRun {
+  /** The row (bench/lib/rows.ts) this run belongs to. */
+  row: string;
   system: 'koophone-reset' | 'baseline';
   instances: number;
   ok: boolean;
@@ -52,6 +74,8 @@ export interface BenchRun {
   peakRssMb: number;
   /** Worker peak including its start-up (workflow bundling); null for the baseline. */
   peakRssMbWithStartup: number | null;
+  /** koophone-reset: the kernel's high-water mark of the worker's RSS (VmHWM), start-up included. */
+  vmHwmMb: number | null;
   /**
    * koophone-reset: the most heap a full GC left over the worker's life, summed over its isolates
    * (main and workflow thread), from `--trace-gc`: what the worker holds, not what V8 deferred.
@@ -62,10 +86,19 @@ export interface BenchRun {
   batchResetCalls: number;
   taskPolls: number;
   peakCallsPerSecond: number;
+  rateCheck: RateCheck | null;
+  /** Calls the simulator answered with 429. */
+  throttled: number;
   succeeded: number;
   failed: number;
+  /** Temporal actions per 1 000 instances counted from the histories (see bench/lib/history.ts). */
   actionsPer1000: number | null;
   totalActions: number | null;
+  /** The same from the campaign result's cost.temporalActions (the workflow's own count). */
+  costActionsPer1000: number | null;
+  costActions: number | null;
+  /** Events of every run of the campaign. */
+  historyEvents: number | null;
   actions: ActionBreakdown | null;
   historyRuns: number | null;
   maxHistoryEvents: number | null;
@@ -74,6 +107,9 @@ export interface BenchRun {
   maxActivitySeconds: number | null;
   /** koophone-reset only: where the time went (seconds from the workflow start). */
   timeline: Timeline | null;
+  /** The failover row only. */
+  failover: FailoverFigures | null;
+  load: MachineLoad | null;
   settings: Settings;
   machine: Machine;
   versions: Versions;

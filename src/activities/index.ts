@@ -1,3 +1,4 @@
+import type { LaneInput } from '../campaign/lane';
 import type { RecordOutcomesInput, ResetBatchInput } from '../campaign/work-item';
 import type { KoophoneClient } from '../koophone';
 import { redactUrlCredentials } from '../koophone';
@@ -8,6 +9,7 @@ import { joinAccount, runningCampaigns } from './account';
 import { prepareCampaign, type PrepareInput } from './prepare-campaign';
 import { recordOutcomes } from './record-outcomes';
 import { resetBatch } from './reset-batch';
+import { runLane } from './run-lane';
 import { SubmitPacer } from './submit-pacer';
 
 export { INVALID_SOURCE } from './prepare-campaign';
@@ -34,7 +36,9 @@ export function createActivities(deps: ActivityDeps) {
       deps.metrics?.outcomes({ skipped: prepared.skipped });
       return prepared;
     },
+    /** The first engine's one call per activity; campaigns it recorded still run it. */
     resetBatch: (input: ResetBatchInput) => resetBatch({ ...deps, pacer }, input),
+    runLane: (input: LaneInput) => runLane(deps, input),
     recordOutcomes: async (input: RecordOutcomesInput) => {
       const written = await recordOutcomes(deps.store, input);
       deps.metrics?.outcomes({ [input.outcome]: written });

@@ -6,8 +6,8 @@ import type { CampaignMetrics } from '../metrics/campaign-metrics';
 import type { CampaignStore, JobJournal } from '../report/campaign-store';
 import { classifySubmitError } from './classify-submit-error';
 import { checkSourceUnchanged } from './source-check';
-import type { SubmitPacer } from './submit-pacer';
-import { trackJobs, type TrackedJobs } from './track-jobs';
+import type { MissedSlot, SubmitPacer } from './submit-pacer';
+import { trackJobs, type TrackedJobs, type TrackHooks } from './track-jobs';
 import { uncertainCalls } from './uncertain-calls';
 
 export interface ResetBatchDeps {
@@ -25,12 +25,56 @@ export interface ResetBatchDeps {
  * Failed jobs with re-resets left go back to the workflow, which decides when to retry them.
  */
 export async function resetBatch(deps: ResetBatchDeps, input: ResetBatchInput): Promise<ResetBatchResult> {
-  const result = await resetBatchOnce(deps, input);
-  return { ...result, attempt: Context.current().info.attempt };
+  const ctx = Context.current();
+  const { pacer } = deps;
+  const result = await resetItem(deps, input, {
+    attempt: ctx.info.attempt,
+    by: `${ctx.info.workflowExecution?.runId ?? ''}/${ctx.info.activityId}`,
+    slotExpiry: true,
+    gate: () =>
+      pacer.wait(
+        input.campaignId,
+        input.slotAt,
+        input.minIntervalMs,
+        ctx.info.currentAttemptScheduledTimestampMs,
+        input.lateToleranceMs,
+      ),
+  });
+  // A batch activity's gate never says stop: it either sends or hands the slot back.
+  return { ...result!, attempt: ctx.info.attempt };
 }
 
-async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Promise<ResetBatchResult> {
-  const { client, store, pacer, metrics } = deps;
+/** What one item's call and tracking need to know about the activity that runs them. */
+export interface ItemRun {
+  attempt: number;
+  /** Names the activity in the item's journal (see uncertainCalls). */
+  by: string;
+  /**
+   * Resolves when the call may go: undefined to send now, a missed slot to hand it back, or
+   * 'stop' to leave the item untouched (its lane's term ended or it was canceled).
+   */
+  gate: () => Promise<MissedSlot | undefined | 'stop'>;
+  /** A batch activity's retried attempt hands its expired slot back (see below); a lane paces itself. */
+  slotExpiry: boolean;
+  /** How tracking waits and heartbeats; by default the activity's own. */
+  track?: TrackHooks;
+}
+
+export type ItemInput = Omit<ResetBatchInput, 'slotAt' | 'minIntervalMs' | 'lateToleranceMs'>;
+
+/**
+ * One work item, end to end: send its batch-reset call when the gate opens, journal the accepted
+ * call before anything else (so a retry after a crash or a hand-over tracks instead of resetting
+ * again), follow every job to its end, and write the final outcome lines of the item's instances.
+ * Failed jobs with re-resets left go back to the workflow, which decides when to retry them.
+ * Returns null when the gate said stop: nothing was sent and nothing written.
+ */
+export async function resetItem(
+  deps: Omit<ResetBatchDeps, 'pacer'>,
+  input: ItemInput,
+  run: ItemRun,
+): Promise<ResetBatchResult | null> {
+  const { client, store, metrics } = deps;
   const { campaignId, item } = input;
   const ctx = Context.current();
 
@@ -38,8 +82,8 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
   // A mark (a journal without a task) left by a worker that died mid-call: that call may have
   // been applied. Sending again is the only way on (the API has no idempotency key), and the
   // report counts every possible extra reset, however many times workers died.
-  const by = `${ctx.info.workflowExecution?.runId ?? ''}/${ctx.info.activityId}`;
-  const uncertain = uncertainCalls(journal, by, ctx.info.attempt);
+  const { by } = run;
+  const uncertain = uncertainCalls(journal, by, run.attempt);
   if (journal?.taskId === '') journal = undefined;
   // The mark left before a call; `answered` once that call was refused or handed back unsent.
   const mark = (answered?: true): JobJournal => ({
@@ -53,12 +97,12 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
   // A retried attempt (its worker died, or it timed out) still carries the first attempt's slot,
   // long past: sending now would add a call to those the workflow is pacing, and after a worker
   // loss several would go at once. Hand the item back for a fresh slot, with the possible resets.
-  if (!journal && ctx.info.attempt > 1) {
+  if (!journal && run.slotExpiry && run.attempt > 1) {
     await store.writeJournal(campaignId, item.key, mark(true));
     return {
       kind: 'retry',
       code: 'SLOT_EXPIRED',
-      message: `attempt ${ctx.info.attempt} found no accepted call; submitting again in a new slot`,
+      message: `attempt ${run.attempt} found no accepted call; submitting again in a new slot`,
       throttled: false,
       ambiguous: false,
       calls: 0,
@@ -72,13 +116,8 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
       const changed = await checkSourceUnchanged(input.sourceFile);
       if (changed) return { kind: 'fatal', code: 'SOURCE_CHANGED', message: changed, calls: 0, uncertain };
     }
-    const missed = await pacer.wait(
-      campaignId,
-      input.slotAt,
-      input.minIntervalMs,
-      ctx.info.currentAttemptScheduledTimestampMs,
-      input.lateToleranceMs,
-    );
+    const missed = await run.gate();
+    if (missed === 'stop') return null;
     if (missed) {
       // Nothing sent. Died calls an earlier activity's mark carries go back with this result; the
       // answered mark keeps the next activity from counting them again.
@@ -155,7 +194,7 @@ async function resetBatchOnce(deps: ResetBatchDeps, input: ResetBatchInput): Pro
   metrics?.trackingStarted(journal.jobs.length);
   let tracked;
   try {
-    tracked = await trackJobs(client, journal, input);
+    tracked = await trackJobs(client, journal, input, run.track);
   } finally {
     metrics?.trackingEnded(journal.jobs.length);
   }

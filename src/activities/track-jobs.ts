@@ -27,12 +27,33 @@ const UNANSWERED_GRACE_MS = 10 * 60_000;
  * Heartbeats only once the tracking has run a while, so a quick batch records none (each recorded
  * heartbeat is a billed Temporal action) while a long one stays visible and cancellable.
  */
+/**
+ * How tracking waits and shows it is alive. A batch activity heartbeats for its one task; a lane
+ * tracks many tasks at once and heartbeats for all of them itself, and stops its tracking when
+ * its term ends (the signal), not only when Temporal cancels it.
+ */
+export interface TrackHooks {
+  heartbeat?: (details: unknown) => void;
+  sleep: (ms: number) => Promise<void>;
+  signal: AbortSignal;
+}
+
+function activityHooks(): TrackHooks {
+  const ctx = Context.current();
+  return {
+    heartbeat: (d) => ctx.heartbeat(d),
+    sleep: (ms) => ctx.sleep(ms),
+    signal: ctx.cancellationSignal,
+  };
+}
+
 export async function trackJobs(
   client: KoophoneClient,
   journal: JobJournal,
   options: { jobTimeoutMs: number; heartbeatTimeoutMs: number; minPollIntervalMs?: number },
+  hooks: TrackHooks = activityHooks(),
 ): Promise<TrackedJobs> {
-  const ctx = Context.current();
+  const log = Context.current().log;
   const pending = new Map(journal.jobs.map((j) => [j.jobId, j.instanceId]));
   const ended = new Map<string, TaskJobResult>();
   const deadline = journal.submittedAt + options.jobTimeoutMs;
@@ -44,8 +65,8 @@ export async function trackJobs(
   let lastHeartbeatAt = -Infinity;
   let queryError: TrackedJobs['queryError'];
   const beat = () => {
-    if (Date.now() < heartbeatFrom) return;
-    ctx.heartbeat({ taskId: journal.taskId, polls, pending: pending.size });
+    if (Date.now() < heartbeatFrom || !hooks.heartbeat) return;
+    hooks.heartbeat({ taskId: journal.taskId, polls, pending: pending.size });
     if (Date.now() - lastHeartbeatAt >= options.heartbeatTimeoutMs * 0.8) {
       heartbeats += 1;
       lastHeartbeatAt = Date.now();
@@ -56,7 +77,7 @@ export async function trackJobs(
   const wait = async (ms: number) => {
     const until = Date.now() + ms;
     for (let left = ms; left > 0; left = until - Date.now()) {
-      await ctx.sleep(Math.min(left, options.heartbeatTimeoutMs / 2));
+      await hooks.sleep(Math.min(left, options.heartbeatTimeoutMs / 2));
       if (Date.now() < until) beat();
     }
   };
@@ -74,12 +95,15 @@ export async function trackJobs(
       (failingSince !== undefined && Date.now() < deadline + UNANSWERED_GRACE_MS))
   ) {
     const untilDeadline = deadline - Date.now();
-    if (untilDeadline > 0) await wait(Math.min(interval, untilDeadline));
+    // The first poll comes one interval after the call was accepted: at once for tracking resumed
+    // from a journal (a lane's hand-over, a retried attempt), whose call went a while ago.
+    const gap = polls === 0 ? Math.max(0, journal.submittedAt + interval - Date.now()) : interval;
+    if (untilDeadline > 0) await wait(Math.min(gap, untilDeadline));
     else if (polls > 0) await wait(Math.min(interval, deadline + UNANSWERED_GRACE_MS - Date.now()));
     beat();
     try {
       polls += 1;
-      const task = await client.getTask(journal.taskId, { signal: ctx.cancellationSignal });
+      const task = await client.getTask(journal.taskId, { signal: hooks.signal });
       failingSince = undefined;
       for (const job of task.jobs) {
         if (job.status !== 1 && pending.delete(job.jobId)) ended.set(job.jobId, job);
@@ -92,7 +116,7 @@ export async function trackJobs(
       }
       failingSince ??= Date.now();
       lastError = { code: err.code, message: err.message };
-      ctx.log.warn('task query failed, will poll again', {
+      log.warn('task query failed, will poll again', {
         taskId: journal.taskId,
         code: err.code,
         requestId: err.requestId,

@@ -104,8 +104,13 @@ export const campaignOptionsSchema = z
     heartbeatTimeoutMs: duration('heartbeat timeout', 1000, 3_600_000).default(60_000),
     /** Continue-as-new once a run's history reaches this many events (Temporal warns at 10 240). */
     maxHistoryEvents: z.number().int().min(100).max(40_000).default(9_000),
-    /** How long a continue-as-new waits for in-flight batches before handing them over. */
+    /** How long a continue-as-new waits for in-flight batches before handing them over (first engine). */
     drainTimeoutMs: duration('drain timeout', 0, 3_600_000).default(60_000),
+    /**
+     * How long a lane sends before it returns its outcomes: how fresh the status is, against
+     * one activity per lane per term (see docs/design.md, "Campaign engine").
+     */
+    termMs: duration('lane term', 1000, 600_000).default(30_000),
   })
   .strict();
 export type CampaignOptionsInput = z.input<typeof campaignOptionsSchema>;
@@ -160,5 +165,6 @@ export function withOptionDefaults(o: CampaignOptions): CampaignOptions {
     retryTimedOut: o.retryTimedOut ?? d.retryTimedOut,
     noRetryCodes: o.noRetryCodes ?? d.noRetryCodes,
     windows: o.windows ?? d.windows,
+    termMs: o.termMs ?? d.termMs,
   };
 }

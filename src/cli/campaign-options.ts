@@ -11,7 +11,9 @@ import {
   type CampaignOptions,
   type ErrorBudget,
   type MaintenanceWindow,
+  maintenanceWindowSchema,
 } from '../campaign/options';
+import { windowProblem } from '../campaign/plan-limits';
 import { describeBudget } from '../workflows/budget';
 import { validateWindow } from '../workflows/windows';
 import { usageError } from './exit-codes';
@@ -47,8 +49,11 @@ const codes: ValueKind<string[]> = {
   show: (list) => list.join(','),
 };
 
-/** `--window "CRON/DURATION[/TIMEZONE]"`: the cron has spaces, never slashes in this form. */
-function readWindow(raw: string): z.input<typeof campaignOptionsSchema>['windows'] & object {
+/**
+ * `--window "CRON/DURATION[/TIMEZONE]"`: the cron has spaces, never slashes in this form. A window
+ * that never opens within a year is refused: the campaign would wait for it forever.
+ */
+function readWindow(raw: string, now: number): z.input<typeof campaignOptionsSchema>['windows'] & object {
   const m = /^([^/]+)\/([^/]+)(?:\/(.+))?$/.exec(raw.trim());
   if (!m) throw usageError(`--window: expected "CRON/DURATION[/TIMEZONE]", got "${raw}"`);
   const window = { cron: m[1]!.trim(), durationMs: m[2]!.trim(), timezone: m[3]?.trim() ?? 'UTC' };
@@ -58,6 +63,10 @@ function readWindow(raw: string): z.input<typeof campaignOptionsSchema>['windows
   } catch (e) {
     throw usageError(`--window: ${(e as Error).message}`);
   }
+  const parsed = maintenanceWindowSchema.safeParse(window);
+  // A bad duration is worded by the schema below, with the other problems.
+  const never = parsed.success ? windowProblem(parsed.data, now) : undefined;
+  if (never) throw usageError(`--window ${never}; a campaign would never send a batch`);
   return [window];
 }
 const showWindow = (w: MaintenanceWindow) => `${w.cron}/${duration.show(w.durationMs)}/${w.timezone}`;
@@ -309,7 +318,11 @@ function issueText(issue: z.core.$ZodIssue): string {
  * Validates every campaign option through the domain schema, before anything is started, and
  * reports all problems at once, each naming its flag.
  */
-export function parseCampaignFlags(flags: CampaignFlags, campaignId?: string): CampaignOptions {
+export function parseCampaignFlags(
+  flags: CampaignFlags,
+  campaignId?: string,
+  now = Date.now(),
+): CampaignOptions {
   const input: Record<string, unknown> = { abortOn: {}, ...(campaignId !== undefined ? { campaignId } : {}) };
   for (const f of CAMPAIGN_FLAGS) {
     const raw = flags[f.name];
@@ -318,7 +331,7 @@ export function parseCampaignFlags(flags: CampaignFlags, campaignId?: string): C
     if (f.path.length === 1) input[f.path[0]] = value;
     else (input.abortOn as Record<string, unknown>)[f.path[1]] = value;
   }
-  input.windows = (flags.window ?? []).flatMap(readWindow);
+  input.windows = (flags.window ?? []).flatMap((w) => readWindow(w, now));
   const parsed = campaignOptionsSchema.safeParse(input);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {

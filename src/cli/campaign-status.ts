@@ -84,8 +84,9 @@ export function statusFromResult(r: CampaignResult): CampaignView {
     updatedAt: r.finishedAt,
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
     batchResetCalls: r.batchResetCalls,
-    // What the result records of the live-only fields: a finished campaign's status says as much.
-    cost: r.cost,
+    // What the result records of the live-only fields: a finished campaign's status says as much
+    // (results of runs from before the workflow returned its cost have none).
+    ...(r.cost !== undefined ? { cost: r.cost } : {}),
     ...(r.configuredRate !== undefined ? { configuredRate: r.configuredRate } : {}),
     ...(r.reportLocation ? { reportLocation: r.reportLocation } : {}),
   };

@@ -36,7 +36,7 @@ const EXAMPLES: Record<string, string[]> = {
   ],
   pause: [`koophone-reset pause ${ID} --reason "API errors upstream"`],
   resume: [`koophone-reset resume ${ID}`],
-  cancel: [`koophone-reset cancel ${ID} --reason "wrong fleet"`],
+  cancel: [`koophone-reset cancel ${ID} --reason "wrong fleet"`, `koophone-reset cancel ${ID} --now`],
   report: [
     `koophone-reset report ${ID} > report.csv`,
     `koophone-reset report ${ID} --format ndjson | jq 'select(.outcome != "succeeded")'`,

@@ -1,6 +1,7 @@
 import type { CampaignOptions } from '../campaign/options';
 import { formatDuration } from '../campaign/duration';
 import { campaignThroughput } from '../campaign/eta';
+import { PLAN_HORIZON_MS, windowOpenShare } from '../campaign/plan-limits';
 import { firstPollAfter } from '../campaign/poll-schedule';
 import type { ResolvedSource } from './id-source';
 
@@ -31,6 +32,10 @@ export interface CampaignPlan {
   /** The --concurrency that would let the rate be the bound. */
   concurrencyForRate: number;
   estimatedDurationMs: number | null;
+  /** Share of the time the maintenance windows are open (1 without windows): submitting waits outside them. */
+  windowOpenShare: number;
+  /** The estimate stretched over the windows' closed time: when the campaign may really end. */
+  calendarDurationMs: number | null;
   /** What each retry round of failed jobs adds (--retry-delay, then a batch lifetime); 0 with no retries. */
   retryRoundMs: number;
   retryRounds: number;
@@ -47,6 +52,7 @@ export function planCampaign(
   options: CampaignOptions,
   resolved: Pick<ResolvedSource, 'instances' | 'duplicates' | 'describe'>,
   jobMs = ASSUMED_JOB_MS,
+  now = Date.now(),
 ): CampaignPlan {
   const n = resolved.instances;
   const batches = n === undefined ? null : Math.ceil(n / options.batchSize);
@@ -71,6 +77,7 @@ export function planCampaign(
         ? phase(canaryBatches) + phase(batches - canaryBatches)
         : phase(batches);
   }
+  const openShare = windowOpenShare(options.windows, now);
   return {
     campaignId,
     source: resolved.describe,
@@ -90,6 +97,8 @@ export function planCampaign(
     concurrencyBound: bound.concurrencyBound,
     concurrencyForRate: bound.concurrencyForRate,
     estimatedDurationMs: estimate === null ? null : Math.round(estimate),
+    windowOpenShare: openShare,
+    calendarDurationMs: estimate === null || openShare === 0 ? null : Math.round(estimate / openShare),
     retryRoundMs: options.retryFailed > 0 ? options.retryDelayMs + lifetimeMs : 0,
     retryRounds: options.retryFailed,
   };
@@ -109,6 +118,35 @@ export function concurrencyWarning(plan: CampaignPlan): string | undefined {
     `  warning      concurrency ${plan.concurrency} allows ~${callsText(plan.callsPerSecond)} calls/s with ` +
     `${formatDuration(plan.assumedJobMs)} jobs; raise --concurrency to ≥ ${num(plan.concurrencyForRate)} for ${plan.rate} calls/s`
   );
+}
+
+/**
+ * Why the plan cannot be started (it would take longer than a year), or undefined. Refused at
+ * `start`: a campaign that cannot finish would hold its phones' leases and its worker slots.
+ */
+export function planProblem(plan: CampaignPlan): string | undefined {
+  if (plan.windowOpenShare === 0)
+    return `no --window opens within ${formatDuration(PLAN_HORIZON_MS)}: the campaign would never send a batch`;
+  if (plan.calendarDurationMs === null || plan.calendarDurationMs <= PLAN_HORIZON_MS) return undefined;
+  const pace = plan.concurrencyBound
+    ? `~${callsText(plan.callsPerSecond)} calls/s (${plan.concurrency} in flight)`
+    : rateText(plan);
+  const windows =
+    plan.windowOpenShare < 1
+      ? ` with maintenance windows open ${percentText(plan.windowOpenShare)} of the time`
+      : '';
+  return (
+    `the plan would take ~${formatDuration(plan.calendarDurationMs)} (${num(plan.batches ?? 0)} batch-reset calls ` +
+    `at ${pace}${windows}), more than ${formatDuration(PLAN_HORIZON_MS)}: raise --rate, --concurrency or ` +
+    `--batch-size${windows ? ', widen --window' : ''}, or split the campaign`
+  );
+}
+
+/** 4%, 0.5%, <0.1%. */
+function percentText(share: number): string {
+  const p = share * 100;
+  if (p >= 1) return `${Math.round(p)}%`;
+  return p >= 0.1 ? `${p.toFixed(1)}%` : '<0.1%';
 }
 
 export function formatPlan(plan: CampaignPlan): string[] {
@@ -132,6 +170,12 @@ export function formatPlan(plan: CampaignPlan): string[] {
           ? `~${callsText(plan.callsPerSecond)} calls/s (${plan.concurrency} in flight; ${rateText(plan)} allowed) `
           : `${rateText(plan)} `) +
         `(assuming ~${formatDuration(plan.assumedJobMs)} per reset job)`,
+    );
+  }
+  if (plan.windowOpenShare < 1 && plan.calendarDurationMs !== null) {
+    lines.push(
+      `  windows      open ${percentText(plan.windowOpenShare)} of the time: ~${formatDuration(plan.calendarDurationMs)} ` +
+        'in calendar time (batches are sent only inside them)',
     );
   }
   if (plan.batches !== null && plan.retryRounds > 0) {

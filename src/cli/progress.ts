@@ -3,6 +3,7 @@ import { formatDuration } from '../campaign/duration';
 import { finishedOf, type CampaignView } from './campaign-status';
 import type { CliContext } from './context';
 import { toJson } from './json-output';
+import { ProgressEta } from './progress-eta';
 
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'silent';
 
@@ -13,39 +14,33 @@ export function progressMode(ctx: CliContext, json: boolean): ProgressMode {
 
 interface Sample {
   at: number;
-  finished: number;
   calls: number;
 }
 
-/** Throughput over the last few polls: calls/s for the operator, instances/s for the ETA. */
+/** Batch-reset calls per second over the last few polls. */
 class RateWindow {
   private samples: Sample[] = [];
   constructor(private readonly windowMs = 15_000) {}
 
   add(s: CampaignView, at = Date.now()): void {
-    this.samples.push({ at, finished: finishedOf(s), calls: s.batchResetCalls ?? 0 });
+    this.samples.push({ at, calls: s.batchResetCalls ?? 0 });
     while (this.samples.length > 2 && at - this.samples[0]!.at > this.windowMs) this.samples.shift();
   }
 
-  private span(): [Sample, Sample] | undefined {
+  callsPerSecond(): number {
     const first = this.samples[0];
     const last = this.samples[this.samples.length - 1];
-    return first && last && last.at - first.at >= 500 ? [first, last] : undefined;
+    return first && last && last.at - first.at >= 500
+      ? ((last.calls - first.calls) * 1000) / (last.at - first.at)
+      : 0;
   }
+}
 
-  callsPerSecond(): number {
-    const s = this.span();
-    return s ? ((s[1].calls - s[0].calls) * 1000) / (s[1].at - s[0].at) : 0;
-  }
-
-  eta(s: CampaignView): string {
-    const span = this.span();
-    const left = s.total - finishedOf(s);
-    if (left <= 0) return '0s';
-    if (!span || s.state !== 'running') return '--';
-    const perMs = (span[1].finished - span[0].finished) / (span[1].at - span[0].at);
-    return perMs > 0 ? formatDuration(left / perMs) : '--';
-  }
+/** What the progress line says is left: "--" while paused, outside a window or before any finish. */
+export function etaText(s: CampaignView, remainingMs: number | undefined): string {
+  if (s.total - finishedOf(s) <= 0) return '0s';
+  if (s.state !== 'running' || s.windowOpen === false || remainingMs === undefined) return '--';
+  return `~${formatDuration(remainingMs)}`;
 }
 
 function averageCallsPerSecond(s: CampaignView): number {
@@ -72,6 +67,7 @@ function stateLabel(s: CampaignView): string {
  */
 export class ProgressView {
   private readonly rates = new RateWindow();
+  private readonly eta = new ProgressEta();
   private multi?: MultiBar;
   private bars?: { progress: SingleBar; counts: SingleBar };
   private lastLine = '';
@@ -84,11 +80,13 @@ export class ProgressView {
   ) {}
 
   update(s: CampaignView, final = false): void {
-    this.rates.add(s);
+    const now = Date.now();
+    this.rates.add(s, now);
+    this.eta.add(s, now);
     const finished = finishedOf(s);
     // At the end the recent window is mostly idle; the whole campaign's average says more.
     const rate = (final ? averageCallsPerSecond(s) : this.rates.callsPerSecond()).toFixed(1);
-    const eta = final ? '0s' : this.rates.eta(s);
+    const eta = final ? '0s' : etaText(s, this.eta.remainingMs(s));
     switch (this.mode) {
       case 'silent':
         return;

@@ -9,6 +9,15 @@ import { CAMPAIGN_WORKFLOW } from './campaign-status';
 import { note, type CliContext } from './context';
 import { usageError } from './exit-codes';
 import { spillIds, type ResolvedSource } from './id-source';
+import {
+  closeCampaignStore,
+  createCampaignStore,
+  describeCampaignStore,
+  REPORT_STORE_MEMO,
+  storeIdentity,
+  type StoreIdentity,
+} from '../report';
+import { workflowPollers } from './task-queue-pollers';
 import type { TemporalSession } from './temporal';
 
 /** `reset-YYYYMMDD-HHMMSS-xxxx` (UTC): sorts by start time, and is unique enough to never clash. */
@@ -50,6 +59,7 @@ export async function startCampaign(
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof resetCampaign>> {
   if (await campaignExists(session, campaignId)) throw alreadyExists(campaignId);
   const source = await spillIds(resolved, ctx.env, campaignId);
+  const store = await shellStore(ctx);
   const handle = await session.client.workflow.start<typeof resetCampaign>(CAMPAIGN_WORKFLOW, {
     taskQueue,
     workflowId: campaignId,
@@ -59,6 +69,8 @@ export async function startCampaign(
     // What the Temporal UI shows for this campaign before anyone opens it.
     staticSummary: campaignSummaryLine(options, source, resolved.instances ?? undefined),
     staticDetails: campaignStaticDetails(options, source),
+    // Which report store the operator started it against: `status` elsewhere says when it differs.
+    ...(store ? { memo: { [REPORT_STORE_MEMO]: store } } : {}),
     // Visible in `list` and the UI before a worker has picked the campaign up.
     typedSearchAttributes: [
       { key: CampaignState, value: 'running' },
@@ -69,27 +81,44 @@ export async function startCampaign(
   return handle;
 }
 
+/**
+ * The report store this shell names, when a worker has used it (undefined otherwise: a store no
+ * worker ever wrote is not the campaign's, and `start` must not create files in it).
+ */
+async function shellStore(ctx: CliContext): Promise<StoreIdentity | undefined> {
+  let store;
+  try {
+    store = createCampaignStore(ctx.env);
+  } catch {
+    return undefined;
+  }
+  try {
+    const identity = await storeIdentity(store);
+    if (!identity)
+      note(
+        ctx,
+        `warning: no worker has used this shell's report store ${describeCampaignStore(store)} (REPORT_DIR / REPORT_SINK): ` +
+          "`report` and `status` here will not see this campaign unless they name the workers' store",
+      );
+    return identity;
+  } catch {
+    return undefined;
+  } finally {
+    await closeCampaignStore(store);
+  }
+}
+
 /** A campaign started where no worker polls would wait silently: say so at once. */
 async function warnWithoutWorkers(
   ctx: CliContext,
   session: TemporalSession,
   taskQueue: string,
 ): Promise<void> {
-  try {
-    const res = await session.client.withDeadline(Date.now() + 3000, () =>
-      session.connection.workflowService.describeTaskQueue({
-        namespace: session.settings.namespace,
-        taskQueue: { name: taskQueue },
-        taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
-      }),
+  // Only a hint (undefined: the server did not say); the start itself succeeded.
+  if ((await workflowPollers(session, taskQueue)) === 0) {
+    note(
+      ctx,
+      `warning: no worker is polling task queue ${taskQueue} yet; the campaign waits for one (koophone-reset worker)`,
     );
-    if ((res.pollers ?? []).length === 0) {
-      note(
-        ctx,
-        `warning: no worker is polling task queue ${taskQueue} yet; the campaign waits for one (koophone-reset worker)`,
-      );
-    }
-  } catch {
-    // Only a hint; the start itself succeeded.
   }
 }

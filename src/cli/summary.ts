@@ -1,5 +1,15 @@
 import { formatDuration } from '../campaign/duration';
 import { finishedOf, type CampaignView } from './campaign-status';
+import { averageRemainingMs } from './progress-eta';
+
+/** A running campaign's ETA from one look: its average pace since it started. */
+function etaLine(s: CampaignView, now: number): string | undefined {
+  if (s.state !== 'running') return undefined;
+  const left = averageRemainingMs(s, now);
+  if (left === undefined) return '  eta          estimating (no instance has finished yet)';
+  const closed = s.windowOpen === false ? '; sending waits while the window is closed' : '';
+  return `  eta          ~${formatDuration(left)} at its average pace since the start${closed}`;
+}
 
 /** The closing lines of watch, start --wait and demo. */
 export function formatSummary(
@@ -22,7 +32,7 @@ export function formatSummary(
 }
 
 /** The status command's human form: the summary plus what only a running campaign has. */
-export function formatStatus(s: CampaignView): string[] {
+export function formatStatus(s: CampaignView, now = Date.now()): string[] {
   const lines = formatSummary(s);
   lines[0] = `Campaign ${s.campaignId}: ${s.state}${s.reason ? ` (${s.reason})` : ''}`;
   lines.splice(
@@ -30,6 +40,8 @@ export function formatStatus(s: CampaignView): string[] {
     0,
     `  in progress  ${s.inFlight} in flight, ${s.pending} pending${s.awaitingRetry ? `, ${s.awaitingRetry} awaiting retry` : ''}`,
   );
+  const eta = etaLine(s, now);
+  if (eta) lines.splice(3, 0, eta);
   if (s.configuredRate !== undefined)
     lines.push(`  rate         ${s.currentRate ?? 0}/${s.configuredRate} calls/s`);
   if (s.currentConcurrency !== undefined) lines.push(`  in flight    up to ${s.currentConcurrency} batches`);

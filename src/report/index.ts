@@ -3,3 +3,5 @@ export * from './folder-store';
 export * from './postgres-store';
 export * from './create-store';
 export * from './report-root';
+export * from './store-identity';
+export * from './store-mismatch';

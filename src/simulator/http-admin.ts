@@ -31,6 +31,11 @@ const idsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100_000).default(1000),
 });
 
+const callsQuerySchema = z.object({
+  since: z.coerce.number().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+});
+
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** The admin JSON of one instance: snake_case, like the API it sits next to. */
@@ -70,6 +75,17 @@ export function registerAdminRoutes(app: FastifyInstance, context: AdminContext)
   const badRequest = (message: string) => ({ error: message });
 
   app.get('/__sim/stats', async () => model.stats.snapshot(model.fleet, model.jobs, Date.now()));
+
+  // Per endpoint: calls in each calendar second, the most in one, and the most in any sliding second.
+  app.get('/__sim/timeline', async () => model.timeline());
+
+  // Recent calls, oldest first: when, which endpoint, which door (local port), which task.
+  app.get('/__sim/calls', async (request, reply) => {
+    const query = callsQuerySchema.safeParse(request.query);
+    if (!query.success)
+      return reply.code(400).send(badRequest(`invalid calls query: ${formatIssues(query.error.issues)}`));
+    return { calls: model.loggedCalls(query.data.since, query.data.limit), dropped: model.calls.dropped };
+  });
 
   app.get<{ Params: { id: string } }>('/__sim/instances/:id', async (request, reply) => {
     const index = model.fleet.indexOf(request.params.id);

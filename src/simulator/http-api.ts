@@ -21,7 +21,7 @@ interface ApiContext {
 /** A reply to send, a connection to destroy, or both in order (the reset was applied, then the response lost). */
 type Outcome = { kind: 'reply'; reply: Reply } | { kind: 'drop' } | { kind: 'lose' };
 
-type Handler = (request: FastifyRequest, now: number) => { reply: Reply; applied?: boolean };
+type Handler = (request: FastifyRequest, now: number) => { reply: Reply; applied?: boolean; taskNo?: number };
 
 const BAD_GATEWAY_HTML =
   '<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>';
@@ -89,6 +89,11 @@ function decide(
   const now = Date.now();
   model.stats.recordCall(endpoint, monotonicNow);
   const draws = model.drawFaults();
+  // The call log names the task a call touched: the one a task query asks for, or the one a
+  // batch-reset opened (known once the service has handled it).
+  let taskNo =
+    endpoint === 'getTask' ? model.taskNoOf((request.params as { taskId?: string }).taskId ?? '') : -1;
+  let ended = false;
   const outcome = (() => {
     // Stats count the canonical spelling, so runs with and without mixed case compare.
     const answer = (reply: Reply, respell = model.faults.mixedCaseCodes): Outcome => {
@@ -150,12 +155,15 @@ function decide(
       });
     }
     const result = handler(request, now);
+    if (result.taskNo !== undefined) taskNo = result.taskNo;
+    if (endpoint === 'getTask' && taskNo >= 0) ended = model.taskEnded(taskNo, now);
     if (result.applied === true && draws.lostResponse) {
       model.stats.recordFault('lostResponse');
       return { kind: 'lose' } as const;
     }
     return answer(result.reply);
   })();
+  model.calls.record(now, endpoint, request.socket.localPort ?? 0, taskNo, ended);
   return { outcome, latencyMs: draws.latencyMs };
 }
 

@@ -18,6 +18,7 @@ export type {
 export type { CurrentFaults, InstancePatch, InstanceView } from './model';
 export type { InjectedResponse } from './faults';
 export type { SimulatorStats } from './stats';
+export type { SimulatorCall, SimulatorTimeline } from './call-log';
 export { API_ENDPOINTS, FAULT_KINDS } from './endpoints';
 export type { ApiEndpoint, FaultKind } from './endpoints';
 export { POOLS, REGION_NAMES } from './fleet';

@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { KOOPHONE_CODES } from '../koophone/errors';
 import { MAX_BATCH_RESET_IDS, MAX_STATUS_QUERY_IDS, INSTANCE_STATUS } from '../koophone/schemas';
+import { CallLog } from './call-log';
+import type { SimulatorCall, SimulatorTimeline } from './call-log';
 import type { ApiEndpoint } from './endpoints';
 import { drawFaults } from './faults';
 import type { FaultDraws } from './faults';
@@ -57,6 +59,7 @@ export class SimulatorModel {
   readonly fleet: Fleet;
   readonly jobs = new JobStore();
   readonly stats = new StatsRecorder();
+  readonly calls = new CallLog();
   #faults: CurrentFaults;
   #faultRng: Prng;
   #jobRng: Prng;
@@ -108,6 +111,7 @@ export class SimulatorModel {
     this.fleet.restore(now);
     this.jobs.clear();
     this.stats.clear();
+    this.calls.clear();
     this.#faults = initialFaults(this.options);
     this.#faultRng = new Prng(this.options.seed, FAULT_STREAM);
     this.#jobRng = new Prng(this.options.seed, JOB_STREAM);
@@ -121,8 +125,47 @@ export class SimulatorModel {
     return endpoint === 'batchReset' ? this.#faults.rateLimit : this.#faults.queryRateLimit;
   }
 
-  /** `applied` tells the HTTP layer whether losing the response now would lose a real reset. */
-  batchReset(rawBody: unknown, now: number): { reply: Reply; applied: boolean } {
+  /** The task number behind a task id; -1 when it is not one of this run's tasks. */
+  taskNoOf(taskId: string): number {
+    const taskNo = this.#taskIds.decode(taskId);
+    return taskNo >= 0 && taskNo < this.jobs.taskCount ? taskNo : -1;
+  }
+
+  timeline(): SimulatorTimeline {
+    return {
+      seconds: this.calls.seconds().map(({ second, counts }) => ({ second, ...counts })),
+      peakPerSecond: this.calls.peakPerSecond(),
+      peakSlidingWindow: this.stats.peakSlidingWindow(),
+    };
+  }
+
+  loggedCalls(since?: number, limit?: number): SimulatorCall[] {
+    return this.calls.calls(since, limit).map((c) => ({
+      at: c.at,
+      endpoint: c.endpoint,
+      door: c.door,
+      taskId: c.taskNo >= 0 ? this.#taskIds.encode(c.taskNo) : null,
+      ended: c.ended,
+    }));
+  }
+
+  /** Every job of the task has ended (succeeded or failed) as of `now`. */
+  taskEnded(taskNo: number, now: number): boolean {
+    return this.jobs.jobsOfTask(taskNo).every((jobNo) => this.jobs.statusOf(jobNo, now) !== 1);
+  }
+
+  /** The instance ids a task's jobs reset. */
+  instancesOfTask(taskNo: number): string[] {
+    return this.jobs
+      .jobsOfTask(taskNo)
+      .map((jobNo) => this.fleet.idAt(this.jobs.job(jobNo, 0).instanceIndex));
+  }
+
+  /**
+   * `applied` tells the HTTP layer whether losing the response now would lose a real reset;
+   * `taskNo` is the task it opened.
+   */
+  batchReset(rawBody: unknown, now: number): { reply: Reply; applied: boolean; taskNo?: number } {
     const checked = checkInstanceIdsBody(rawBody, MAX_BATCH_RESET_IDS);
     if (!checked.ok) return { reply: checked.reply, applied: false };
     const ids = checked.value;
@@ -148,7 +191,11 @@ export class SimulatorModel {
       this.fleet.lastJob[index] = jobNo;
       cmdJobs.push({ instance_id: id, job_id: this.#jobIds.encode(jobNo) });
     });
-    return { reply: ok({ task_id: this.#taskIds.encode(taskNo), cmd_jobs: cmdJobs }), applied: true };
+    return {
+      reply: ok({ task_id: this.#taskIds.encode(taskNo), cmd_jobs: cmdJobs }),
+      applied: true,
+      taskNo,
+    };
   }
 
   /** The whole call is refused for the sake of some instances, in the order the checks run. */

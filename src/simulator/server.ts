@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:net';
 import Fastify from 'fastify';
 import type { FastifyError } from 'fastify';
 import { KOOPHONE_CODES } from '../koophone/errors';
@@ -12,6 +14,7 @@ import type { CurrentFaults, InstancePatch, InstanceView } from './model';
 import { simulatorOptionsSchema } from './options';
 import type { SimulatorFaultsInput, SimulatorOptions, SimulatorOptionsInput } from './options';
 import { instancePatchSchema } from './http-admin';
+import type { SimulatorCall, SimulatorTimeline } from './call-log';
 import type { SimulatorStats } from './stats';
 import { TokenRegistry } from './tokens';
 
@@ -34,6 +37,17 @@ export interface RunningSimulator {
   fleet: FleetView;
   close(): Promise<void>;
   stats(): SimulatorStats;
+  /** Per endpoint: calls in each calendar second that saw one, the most in one, the most in a sliding second. */
+  timeline(): SimulatorTimeline;
+  /** Recent calls from `since` (epoch ms), oldest first (bounded journal; see src/simulator/call-log.ts). */
+  calls(since?: number): SimulatorCall[];
+  /** Instance ids whose jobs a task holds ([] for an unknown task id). */
+  instancesOfTask(taskId: string): string[];
+  /**
+   * Another port onto the same simulator: calls that come through it are logged with its port as
+   * their `door`, so a benchmark can tell its clients apart (e.g. one door per worker process).
+   */
+  openDoor(): Promise<{ url: string; port: number }>;
   faults(): CurrentFaults;
   /** Changes runtime faults (rates, latency, job durations, rate limits); validated, partial. */
   setFaults(partial: SimulatorFaultsInput): CurrentFaults;
@@ -112,6 +126,17 @@ export async function startSimulator(
   );
 
   const indexOf = (id: string): number => model.fleet.indexOf(id);
+  const doors: Server[] = [];
+  const openDoor = async (): Promise<{ url: string; port: number }> => {
+    // The door hands its connections to the simulator's own HTTP server, so they are served and
+    // force-closed like any other; only their local port differs.
+    const door = createServer((socket) => app.server.emit('connection', socket));
+    door.listen(0, options.host);
+    await once(door, 'listening');
+    doors.push(door);
+    const port = (door.address() as { port: number }).port;
+    return { url: `http://${host}:${port}`, port };
+  };
   return {
     url,
     port: address.port,
@@ -128,9 +153,17 @@ export async function startSimulator(
     },
     close: async () => {
       closing.abort();
+      for (const door of doors) door.close();
       await app.close();
     },
     stats: () => model.stats.snapshot(model.fleet, model.jobs, Date.now()),
+    timeline: () => model.timeline(),
+    calls: (since) => model.loggedCalls(since),
+    instancesOfTask: (taskId) => {
+      const taskNo = model.taskNoOf(taskId);
+      return taskNo < 0 ? [] : model.instancesOfTask(taskNo);
+    },
+    openDoor,
     faults: () => model.faults,
     setFaults: (partial) => model.setFaults(partial),
     reset,

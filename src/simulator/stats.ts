@@ -65,8 +65,7 @@ export class StatsRecorder {
       else if (jobs.outcomeOf(jobNo) === JOB_OUTCOME.stuck) jobCounts.stuck += 1;
       else jobCounts.running += 1;
     }
-    const peaks = zeroes(API_ENDPOINTS);
-    for (const endpoint of API_ENDPOINTS) peaks[endpoint] = this.#received.get(endpoint)?.peak ?? 0;
+    const peaks = this.peakSlidingWindow();
     return {
       calls: { ...this.#calls },
       faults: { ...this.#faults },
@@ -77,6 +76,13 @@ export class StatsRecorder {
       jobs: jobCounts,
       tasks: jobs.taskCount,
     };
+  }
+
+  /** Per endpoint: most requests received in any sliding one-second window. */
+  peakSlidingWindow(): Record<ApiEndpoint, number> {
+    const peaks = zeroes(API_ENDPOINTS);
+    for (const endpoint of API_ENDPOINTS) peaks[endpoint] = this.#received.get(endpoint)?.peak ?? 0;
+    return peaks;
   }
 
   clear(): void {

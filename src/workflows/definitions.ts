@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { LaneProgress } from '../campaign/lane';
 import type { CampaignStatus } from '../campaign/status';
 
 /** Progress of a campaign: the status object of design.md. */
@@ -13,3 +14,6 @@ export const cancelUpdate = defineUpdate<CampaignStatus, [reason: string]>('canc
 export const pauseSignal = defineSignal('pauseSignal');
 export const resumeSignal = defineSignal('resumeSignal');
 export const cancelSignal = defineSignal<[reason: string]>('cancelSignal');
+
+/** A lane's outcomes so far in its term, for the status only: they count once the lane returns. */
+export const laneProgressSignal = defineSignal<[progress: LaneProgress]>('laneProgress');

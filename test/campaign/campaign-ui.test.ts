@@ -33,7 +33,7 @@ describe('what the Temporal UI shows of a campaign', () => {
     await handle.cancel();
   });
 
-  it('names each batch activity after its batch in the UI', async () => {
+  it('names each lane activity after its share of the campaign in the UI', async () => {
     const { handle } = await env.run(
       { batchSize: 50, rate: 50, canary: 0 },
       { kind: 'inline', ids: env.ids(100, 9500) },
@@ -41,13 +41,11 @@ describe('what the Temporal UI shows of a campaign', () => {
     const history = await handle.fetchHistory();
     const summaries: string[] = [];
     for (const e of history.events ?? []) {
-      if (e.activityTaskScheduledEventAttributes?.activityType?.name !== 'resetBatch') continue;
+      if (e.activityTaskScheduledEventAttributes?.activityType?.name !== 'runLane') continue;
       const data = e.userMetadata?.summary?.data;
       summaries.push(data ? (JSON.parse(Buffer.from(data).toString()) as string) : '');
     }
-    assert.deepEqual(summaries.sort(), [
-      'batch 0 · 50 instances · first reset',
-      'batch 1 · 50 instances · first reset',
-    ]);
+    // Rate 50 makes 5 lanes; the two batches go to the first two.
+    assert.deepEqual(summaries.sort(), ['lane 1/5 · 50 instances · sending', 'lane 2/5 · 50 instances · sending']);
   });
 });

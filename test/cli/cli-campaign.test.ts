@@ -238,6 +238,11 @@ describe('koophone-reset campaigns through the CLI', () => {
     const s = await statusOf(finishedId);
     assert.equal(s.state, 'completed');
     assert.equal(s.succeeded, 1500);
+    // The cost the workflow returned with its result (issue 15): actions and API calls it made.
+    assert.ok(s.cost, `status --json of a finished campaign has no cost: ${JSON.stringify(s)}`);
+    assert.ok(s.cost.temporalActions > 0, `temporalActions ${s.cost.temporalActions}`);
+    assert.equal(s.cost.workflowRuns, 1);
+    assert.ok(s.cost.apiCalls >= (s.batchResetCalls ?? 0) + 15, `apiCalls ${s.cost.apiCalls}`);
     const cancel = await cli(['cancel', finishedId]);
     assert.equal(cancel.code, 2);
     assert.match(cancel.stderr, /has already ended/);

@@ -20,9 +20,10 @@ const SCHEMA_OF: Record<string, string> = {
   watch: 'status',
   status: 'status',
   list: 'list',
-  pause: 'status',
-  resume: 'status',
-  cancel: 'status',
+  pause: 'control',
+  resume: 'control',
+  cancel: 'control',
+  report: 'report',
   rerun: 'rerun',
   'schedule create': 'schedule',
   'schedule update': 'schedule',
@@ -135,6 +136,9 @@ describe('--json outputs and their schemas', () => {
     const report = (await cli(['report', done, '--format', 'ndjson'])).stdout.trim().split('\n');
     assert.equal(report.length, 300);
     report.forEach((l, i) => assertValid('report-line', JSON.parse(l), `report line ${i}`));
+    const out = join(env.reportDir, 'exports', `${done}.ndjson`);
+    const written = await json('report', ['report', done, '--format', 'ndjson', '--out', out, '--json']);
+    assert.deepEqual([written.lines, written.partial], [300, false]);
     const listed = await json('list', ['list', '--json']);
     assert.ok((listed as unknown as { campaignId: string }[]).some((c) => c.campaignId === done));
     const rerun = await json('rerun', ['rerun', done, '--json']);
@@ -156,9 +160,9 @@ describe('--json outputs and their schemas', () => {
     assert.equal(started.campaignId, slow);
     const live = await json('status', ['status', slow, '--json']);
     assert.ok(live.cost !== undefined, 'a running campaign answers with every field');
-    await json('status', ['pause', slow, '--json']);
-    await json('status', ['resume', slow, '--json']);
-    await json('status', ['cancel', slow, '--json']);
+    await json('control', ['pause', slow, '--json']);
+    await json('control', ['resume', slow, '--json']);
+    await json('control', ['cancel', slow, '--json']);
     await json('account', ['account', '--json']);
   });
 

@@ -130,16 +130,20 @@ describe('worker metrics (METRICS_PORT)', () => {
       'SDK activity metrics present',
     );
 
-    // Logs of the same run: every line about this campaign's batches names campaign and batch.
+    // Logs of the same run: every line of the campaign's lanes names campaign and lane, and every
+    // line about one batch names it too.
     const logs = jsonLines(worker.output());
-    const batchLines = logs.filter((l) => l.activityType === 'resetBatch');
-    assert.ok(batchLines.length >= 12, `${batchLines.length} resetBatch log lines`);
-    for (const l of batchLines) {
+    const laneLines = logs.filter((l) => l.activityType === 'runLane');
+    assert.ok(laneLines.length >= 8, `${laneLines.length} runLane log lines`);
+    for (const l of laneLines) {
       assert.equal(l.campaignId, handle.workflowId, JSON.stringify(l));
-      // The SDK logs "Activity started" before any interceptor sees the input; every later line has the batch.
-      if (l.msg !== 'Activity started') assert.equal(typeof l.batchNo, 'number', JSON.stringify(l));
+      // The SDK logs "Activity started" before any interceptor sees the input; every later line has the lane.
+      if (l.msg !== 'Activity started') assert.equal(typeof l.lane, 'number', JSON.stringify(l));
     }
-    assert.ok(batchLines.some((l) => l.msg === 'Activity completed' && typeof l.batchNo === 'number'));
+    const accepted = laneLines.filter((l) => l.msg === 'batch accepted');
+    assert.equal(accepted.length, 6);
+    assert.ok(accepted.every((l) => typeof l.batchNo === 'number' && typeof l.item === 'string'));
+    assert.ok(laneLines.some((l) => l.msg === 'Activity completed'));
     const workflowLines = logs.filter(
       (l) => l.workflowType === 'resetCampaign' && l.activityType === undefined,
     );

@@ -9,10 +9,10 @@ const RATE = 10;
 
 /**
  * A worker that stops running for a few seconds (CPU starved, a long GC pause, a VM migrated;
- * here SIGSTOP) wakes with every call it was holding for a slot due at once, and with the tasks
- * the server handed its open polls meanwhile, all of them late. Sent then, they would land on top
- * of the calls the other worker sends in the slots the workflow hands out next: before late calls
- * went back for a fresh slot, this test saw twice the campaign's rate.
+ * here SIGSTOP) wakes with every call it was holding due at once. Sent then, they would land on
+ * top of the calls its lanes send next: the first engine, before late calls went back for a fresh
+ * slot, saw twice the campaign's rate here. A lane spaces each call from when its previous one
+ * really went, so a stalled lane sends later, never in a burst.
  */
 describe('a stalled worker', () => {
   const env = campaignEnv({ jobDurationMs: '300..800' }, { worker: false });
@@ -51,18 +51,14 @@ describe('a stalled worker', () => {
       { succeeded: ids.length },
     );
     for (const id of ids) assert.equal(env.sim.instance(id)?.resets, 1, `${id} reset once`);
-    assert.ok(status.slotsMissed > 0, 'the stalls made calls miss their slots');
-    // Sends stay within [slot, slot + 1/rate]: at most rate + 1 in any second, and one more for
-    // arrival jitter on a busy machine.
+    // The README's promise: at most rate + max(1, rate/10) in any second.
     assert.ok(
-      stats.peakRequestsPerSecond <= RATE + 2,
+      stats.peakRequestsPerSecond <= RATE + Math.max(1, RATE / 10),
       `peak ${stats.peakRequestsPerSecond}/s at a rate of ${RATE}/s`,
     );
-    // Items that missed 3 slots in a row go however late (the clock-skew way out): how many did.
-    const sentLate = workers.map((w) => w.output().split('sending this one however late').length - 1);
     console.log(
-      `# stalled workers: ${status.slotsMissed} slots missed, ${sentLate.reduce((a, b) => a + b)} sent ` +
-        `however late, ${stats.calls.batchReset} calls, peak ${stats.peakRequestsPerSecond}/s at ${RATE}/s`,
+      `# stalled workers: ${stats.calls.batchReset} calls, peak ${stats.peakRequestsPerSecond}/s at ${RATE}/s, ` +
+        `${status.run} run(s)`,
     );
   });
 });

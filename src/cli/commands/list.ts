@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import {
   CampaignErrors,
@@ -8,7 +8,9 @@ import {
   CampaignTotal,
 } from '../../temporal/search-attributes';
 import { CAMPAIGN_WORKFLOW } from '../campaign-status';
-import { out, printJson, type CliContext } from '../context';
+import { note, out, printJson, type CliContext } from '../context';
+import type { CampaignStatus } from '../../campaign/status';
+import { statusQuery } from '../../workflows/definitions';
 import { CAMPAIGN_STATES } from '../../campaign/status';
 import { usageError } from '../exit-codes';
 import { durationFlag, integerFlag } from '../flags';
@@ -29,6 +31,50 @@ export interface CampaignListItem {
   /** The schedule that started it, if any. */
   scheduledBy?: string;
   runs: number;
+  /**
+   * Where the counts come from: `live` (the running campaign's status query, this moment) or
+   * `visibility` (its search attributes, refreshed every few thousand phones and on each change
+   * of state: a running campaign's counts there may lag).
+   */
+  counts: 'live' | 'visibility';
+}
+
+/** Running campaigns whose status `list` asks for; more are shown from visibility. */
+export const LIVE_LIST_LIMIT = 20;
+/** A worker answers a status query in milliseconds; one that does not leaves visibility's counts. */
+const LIVE_QUERY_TIMEOUT_MS = 3000;
+
+/**
+ * Reads the live status of running campaigns (at most LIVE_LIST_LIMIT, at the same time): one
+ * status query each, which Temporal Cloud bills as one action.
+ */
+async function withLiveCounts(client: Client, items: CampaignListItem[]): Promise<CampaignListItem[]> {
+  const running = items.filter((i) => i.closedAt === undefined).slice(0, LIVE_LIST_LIMIT);
+  const live = new Map<string, CampaignStatus>();
+  await Promise.all(
+    running.map(async (i) => {
+      try {
+        const status = await client.withDeadline(Date.now() + LIVE_QUERY_TIMEOUT_MS, () =>
+          client.workflow.getHandle(i.campaignId).query(statusQuery),
+        );
+        live.set(i.campaignId, status);
+      } catch {
+        // No worker answered: visibility's counts stay, marked as such.
+      }
+    }),
+  );
+  return items.map((i) => {
+    const s = live.get(i.campaignId);
+    if (!s) return i;
+    return {
+      ...i,
+      state: s.state,
+      total: s.total,
+      finished: s.succeeded + s.failed + s.timedOut + s.rejected + s.missingJob + s.skipped + s.canceled,
+      errors: s.failed + s.timedOut + s.rejected,
+      counts: 'live' as const,
+    };
+  });
 }
 
 function stateOf(info: WorkflowExecutionInfo): string {
@@ -68,6 +114,7 @@ function toItems(executions: WorkflowExecutionInfo[]): CampaignListItem[] {
         : {}),
       ...(scheduledBy ? { scheduledBy } : {}),
       runs: runs.length,
+      counts: 'visibility' as const,
     };
   });
   return items.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
@@ -79,7 +126,8 @@ function table(items: CampaignListItem[]): string[] {
     items.map((i) => [
       i.campaignId,
       i.state,
-      `${i.finished}/${i.total}`,
+      // "≥": a running campaign's count from visibility, which only ever lags behind.
+      `${i.closedAt === undefined && i.counts === 'visibility' ? '≥' : ''}${i.finished}/${i.total}`,
       String(i.errors),
       i.startedAt.replace('T', ' ').slice(0, 19),
       i.scheduledBy ? `scheduled: ${i.scheduledBy}` : '-',
@@ -111,33 +159,50 @@ export function registerList(program: Command, ctx: CliContext): void {
     .option('--limit <n>', 'at most this many campaigns', '50')
     .option('--state <states>', `only campaigns in these states, comma-separated (${LIST_STATES.join(', ')})`)
     .option('--since <dur>', 'only campaigns started within this long (e.g. 2h, 7d)')
+    .option(
+      '--no-live',
+      `counts of running campaigns from visibility only (by default up to ${LIVE_LIST_LIMIT} are asked for their live status: one query, one Temporal Cloud action, each)`,
+    )
     .option('--json', 'print a JSON array')
-    .action(async (flags: { limit: string; state?: string; since?: string; json?: boolean }) => {
-      const limit = integerFlag('--limit', flags.limit, { min: 1, max: 10_000 });
-      const states = parseStates(flags.state);
-      const since =
-        flags.since !== undefined
-          ? new Date(Date.now() - durationFlag('--since', flags.since, { min: 1000 }))
-          : undefined;
-      await withTemporal(ctx.env, async ({ client }) => {
-        const executions: WorkflowExecutionInfo[] = [];
-        // Campaign workflows only: connectivity checks and other internal workflows stay out.
-        // Visibility lists runs, not campaigns; read a bounded window and fold runs together.
-        const query = [
-          `WorkflowType = '${CAMPAIGN_WORKFLOW}'`,
-          since ? `StartTime > '${since.toISOString()}'` : '',
-        ]
-          .filter(Boolean)
-          .join(' AND ');
-        for await (const e of client.workflow.list({ query, pageSize: 200 })) {
-          if (states && !states.has(stateOf(e))) continue;
-          executions.push(e);
-          if (executions.length >= limit * 4 + 200) break;
-        }
-        const items = toItems(executions).slice(0, limit);
-        if (flags.json) printJson(ctx, items);
-        else if (items.length === 0) out(ctx, 'no campaigns');
-        else table(items).forEach((l) => out(ctx, l));
-      });
-    });
+    .action(
+      async (flags: { limit: string; state?: string; since?: string; json?: boolean; live: boolean }) => {
+        const limit = integerFlag('--limit', flags.limit, { min: 1, max: 10_000 });
+        const states = parseStates(flags.state);
+        const since =
+          flags.since !== undefined
+            ? new Date(Date.now() - durationFlag('--since', flags.since, { min: 1000 }))
+            : undefined;
+        await withTemporal(ctx.env, async ({ client }) => {
+          const executions: WorkflowExecutionInfo[] = [];
+          // Campaign workflows only: connectivity checks and other internal workflows stay out.
+          // Visibility lists runs, not campaigns; read a bounded window and fold runs together.
+          const query = [
+            `WorkflowType = '${CAMPAIGN_WORKFLOW}'`,
+            since ? `StartTime > '${since.toISOString()}'` : '',
+          ]
+            .filter(Boolean)
+            .join(' AND ');
+          for await (const e of client.workflow.list({ query, pageSize: 200 })) {
+            if (states && !states.has(stateOf(e))) continue;
+            executions.push(e);
+            if (executions.length >= limit * 4 + 200) break;
+          }
+          const listed = toItems(executions).slice(0, limit);
+          const items = flags.live ? await withLiveCounts(client, listed) : listed;
+          if (flags.json) printJson(ctx, items);
+          else if (items.length === 0) out(ctx, 'no campaigns');
+          else {
+            table(items).forEach((l) => out(ctx, l));
+            const lagging = items.filter((i) => i.closedAt === undefined && i.counts === 'visibility').length;
+            if (lagging > 0)
+              note(
+                ctx,
+                `≥: ${lagging} running campaign${lagging === 1 ? '' : 's'} counted from visibility, which lags by up to ` +
+                  `5,000 phones (${flags.live ? 'no worker answered its status query, or more than ' + LIVE_LIST_LIMIT + ' run' : '--no-live'}); ` +
+                  '`koophone-reset status ID` has the live count',
+              );
+          }
+        });
+      },
+    );
 }

@@ -6,7 +6,9 @@ import type { Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
 import { closeCampaignStore, createCampaignStore, type CampaignStore } from '../../report';
 import { describeCampaign } from '../campaign-status';
-import { note, type CliContext } from '../context';
+import { note, printJson, type CliContext } from '../context';
+import { partialNote, reportCompleteness, type ReportCompleteness } from '../report-completeness';
+import { CampaignState as CampaignStateKey } from '../../temporal/search-attributes';
 import { usageError } from '../exit-codes';
 import { csvHeader, formatReportLine, REPORT_FORMATS, type ReportFormat } from '../report-format';
 import { withTemporal } from '../temporal';
@@ -19,15 +21,27 @@ import {
 } from '../../report/html';
 import { statusQuery } from '../../workflows/definitions';
 
-/** The campaign's summary for the HTML report; just its id when Temporal cannot say more. */
-async function htmlSummary(ctx: CliContext, id: string): Promise<HtmlReportSummary> {
+/**
+ * What Temporal says of the campaign: its state and, for the HTML report, its summary; just the
+ * id when Temporal cannot say more (the report itself comes from the store).
+ */
+async function campaignSummary(ctx: CliContext, id: string): Promise<HtmlReportSummary> {
   try {
     return await withTemporal(ctx.env, async ({ client }) => {
       const d = await describeCampaign(client, id);
       const handle = client.workflow.getHandle(id);
       if (d.status.name === 'COMPLETED') return summaryFromResult((await handle.result()) as CampaignResult);
-      if (d.status.name === 'RUNNING') return summaryFromStatus(await handle.query(statusQuery));
-      return { campaignId: id, state: d.status.name.toLowerCase() };
+      if (d.status.name === 'RUNNING') {
+        const state = d.typedSearchAttributes.get(CampaignStateKey) ?? 'running';
+        try {
+          const status = await client.withDeadline(Date.now() + 5000, () => handle.query(statusQuery));
+          return summaryFromStatus(status);
+        } catch {
+          // No worker answers: the last recorded state still says the campaign has not ended.
+          return { campaignId: id, state };
+        }
+      }
+      return { campaignId: id, state: d.status.name.toLowerCase().replace('_', ' ') };
     });
   } catch {
     return { campaignId: id };
@@ -38,16 +52,18 @@ async function write(stream: Writable, text: string): Promise<void> {
   if (!stream.write(text)) await once(stream, 'drain');
 }
 
+interface ReportFlags {
+  format: ReportFormat;
+  out?: string;
+  json?: boolean;
+}
+
 /**
  * One line per instance from the report store: the final report of a finished campaign, or
  * the parts written so far while it runs. Reads the store directly, so it works for a campaign
  * whose workflow history is long gone.
  */
-async function runReport(
-  ctx: CliContext,
-  id: string,
-  flags: { format: ReportFormat; out?: string },
-): Promise<void> {
+async function runReport(ctx: CliContext, id: string, flags: ReportFlags): Promise<void> {
   let store: CampaignStore;
   try {
     store = createCampaignStore(ctx.env);
@@ -65,8 +81,10 @@ async function copyReport(
   ctx: CliContext,
   store: CampaignStore,
   id: string,
-  flags: { format: ReportFormat; out?: string },
+  flags: ReportFlags,
 ): Promise<void> {
+  if (flags.json && !flags.out)
+    throw usageError('--json prints what the report holds: give --out for the lines');
   // Look before writing anything: an unknown campaign must not leave a header or an empty file.
   const lines = store.readReport(id)[Symbol.asyncIterator]();
   const first = await lines.next();
@@ -75,20 +93,42 @@ async function copyReport(
     await withTemporal(ctx.env, ({ client }) => describeCampaign(client, id));
     note(ctx, `campaign ${id} has no finished instances yet`);
   }
+  const summary = await campaignSummary(ctx, id);
+  const stored = await store.describeStored(id);
+  // Known before any line is read: the campaign has not ended with its final report.
+  const early = reportCompleteness(id, stored?.total ?? 0, stored, summary.state);
+  let count = 0;
+  const counted = (async function* () {
+    for (let next = first; !next.done; next = await lines.next()) {
+      count += 1;
+      yield next.value;
+    }
+  })();
+  const done = (path?: string): ReportCompleteness => {
+    const c = reportCompleteness(id, count, stored, summary.state);
+    const partial = partialNote(c);
+    if (partial) note(ctx, partial);
+    if (flags.json) printJson(ctx, { ...c, format: flags.format, ...(path ? { path } : {}) });
+    return c;
+  };
   if (flags.format === 'html') {
     // One self-contained page: the summary comes from Temporal, the rest from the store.
-    const summary = await htmlSummary(ctx, id);
-    const rest = (async function* () {
-      for (let next = first; !next.done; next = await lines.next()) yield next.value;
-    })();
-    const html = await renderHtmlReport(rest, summary);
-    if (!flags.out) return write(ctx.stdout, html);
+    const html = await renderHtmlReport(counted, {
+      ...summary,
+      ...(early.why ? { partial: early.why } : {}),
+    });
+    if (!flags.out) {
+      await write(ctx.stdout, html);
+      done();
+      return;
+    }
     const path = resolve(flags.out);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, html).catch((err: Error) => {
       throw usageError(`cannot write ${path}: ${err.message}`);
     });
-    note(ctx, `wrote the HTML report to ${path}`);
+    if (!flags.json) note(ctx, `wrote the HTML report to ${path}`);
+    done(path);
     return;
   }
   const path = flags.out ? resolve(flags.out) : undefined;
@@ -100,18 +140,15 @@ async function copyReport(
       throw usageError(`cannot write ${path}: ${err.message}`);
     });
   }
-  let count = 0;
   if (flags.format === 'csv') await write(target, csvHeader());
   const format = flags.format;
-  for (let next = first; !next.done; next = await lines.next()) {
-    await write(target, formatReportLine(next.value, format));
-    count += 1;
-  }
+  for await (const line of counted) await write(target, formatReportLine(line, format));
   if (path) {
     target.end();
     await once(target, 'finish');
-    note(ctx, `wrote ${count} lines to ${path}`);
+    if (!flags.json) note(ctx, `wrote ${count} lines to ${path}`);
   }
+  done(path);
 }
 
 export function registerReport(program: Command, ctx: CliContext): void {
@@ -121,5 +158,9 @@ export function registerReport(program: Command, ctx: CliContext): void {
     .argument('<id>', 'campaign id')
     .addOption(new Option('--format <format>', 'output format').choices(REPORT_FORMATS).default('csv'))
     .option('--out <path>', 'write to this file instead of stdout')
-    .action((id: string, flags: { format: ReportFormat; out?: string }) => runReport(ctx, id, flags));
+    .option(
+      '--json',
+      'with --out: print one JSON object saying how many lines and whether the report is partial',
+    )
+    .action((id: string, flags: ReportFlags) => runReport(ctx, id, flags));
 }

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { addCampaignFlags, parseCampaignFlags, type CampaignFlags } from '../campaign-options';
 import { out, printJson, type CliContext } from '../context';
-import { exitCodeForCampaign, EXIT } from '../exit-codes';
+import { exitCodeForCampaign, EXIT, usageError } from '../exit-codes';
 import { confirmStart, needsConfirmation } from '../confirm';
 import { followCampaign } from '../follow';
 import { addSourceFlags, resolveSource, type SourceFlags } from '../id-source';
-import { formatPlan, planCampaign } from '../plan';
+import { formatPlan, planCampaign, planProblem } from '../plan';
 import { progressMode } from '../progress';
 import { campaignSafety, checkStartSafety, listSelectedFleet, type SafetyFlags } from '../safety-checks';
 import { onInterrupt } from '../signals';
@@ -53,16 +53,18 @@ export async function runStart(ctx: CliContext, ids: string[], flags: StartFlags
   const resolved = await resolveSource({ ...flags, ids }, { env: ctx.env, stdin: ctx.stdin });
   await listSelectedFleet(resolved, ctx.env);
   const plan = planCampaign(campaignId, options, resolved);
+  const problem = planProblem(plan);
   const safety = campaignSafety(resolved, flags);
 
   if (flags.dryRun) {
+    // The plan is shown even when it is refused: it says which figure to change.
     if (flags.json) printJson(ctx, { dryRun: true, plan });
-    else {
-      formatPlan(plan).forEach((l) => out(ctx, l));
-      out(ctx, 'dry run: nothing started');
-    }
+    else formatPlan(plan).forEach((l) => out(ctx, l));
+    if (problem) throw usageError(problem);
+    if (!flags.json) out(ctx, 'dry run: nothing started');
     return EXIT.ok;
   }
+  if (problem) throw usageError(problem);
 
   return withTemporal(ctx.env, async (session) => {
     if (await campaignExists(session, campaignId)) throw alreadyExists(campaignId);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { fetchCampaignStatus } from '../campaign-status';
+import { describeCampaign, fetchCampaignStatus } from '../campaign-status';
+import { checkCampaignStore } from '../store-check';
 import { out, printJson, type CliContext } from '../context';
 import { exitCodeForCampaign, EXIT } from '../exit-codes';
 import { followCampaign } from '../follow';
@@ -43,8 +44,12 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .action(async (id: string, flags: { json?: boolean }) => {
       await withTemporal(ctx.env, async ({ client }) => {
         const { status } = await fetchCampaignStatus(client, id);
-        if (flags.json) printJson(ctx, status);
-        else formatStatus(status).forEach((l) => out(ctx, l));
+        const store = await checkCampaignStore(ctx.env, await describeCampaign(client, id), status);
+        if (flags.json) printJson(ctx, { ...status, reportStore: store });
+        else {
+          formatStatus(status).forEach((l) => out(ctx, l));
+          if (store.problem) out(ctx, `  store        ${store.problem}`);
+        }
       });
       ctx.exitCode = EXIT.ok;
     });

@@ -76,6 +76,7 @@ export function htmlFromAggregate(
     `<body data-campaign-id="${escapeHtml(summary.campaignId)}" data-total="${aggregate.lines}">`,
     '<main>',
     header(summary),
+    partialBanner(aggregate, summary),
     figures(aggregate, summary),
     outcomeSection(aggregate, summary),
     timelineSection(aggregate, options),
@@ -130,6 +131,16 @@ function header(summary: HtmlReportSummary): string {
     `<div class="meta">${meta.map((m) => `<div>${escapeHtml(m)}</div>`).join('')}</div>`,
     '</header>',
   ].join('');
+}
+
+/** A report read before the campaign ended, or one it never finished, says so first. */
+function partialBanner(aggregate: ReportAggregate, summary: HtmlReportSummary): string {
+  if (summary.partial === undefined) return '';
+  const of = summary.total !== undefined ? ` of ${formatCount(summary.total)}` : '';
+  return (
+    `<p class="partial" data-partial="true"><strong>Partial report:</strong> ${formatCount(aggregate.lines)}${of} ` +
+    `instances have a line — ${escapeHtml(summary.partial)}.</p>`
+  );
 }
 
 interface Figure {

@@ -25,6 +25,8 @@ export interface HtmlReportSummary {
   updatedAt?: string;
   cost?: Partial<CampaignStatus['cost']>;
   reportLocation?: string;
+  /** Why the report is not the campaign's whole, final report ("the campaign is canceling; …"). */
+  partial?: string;
   /** When the report was made; defaults to now. */
   generatedAt?: string;
 }

@@ -1,0 +1,69 @@
+// The benchmark's rows: which rate, concurrency and fleet size each side-by-side run uses, and
+// which rows a command line selects.
+
+export interface BenchRow {
+  /** What `--only` matches (the id or a prefix of it, e.g. `rate100` for both rate-100 rows). */
+  id: string;
+  kind: 'side-by-side' | 'failover';
+  rate: number;
+  concurrency: number;
+  instances: number;
+}
+
+/** The rows `npm run bench` runs without flags (issue 15's table). */
+export const DEFAULT_ROWS: readonly BenchRow[] = [
+  { id: 'rate20-10k', kind: 'side-by-side', rate: 20, concurrency: 250, instances: 10_000 },
+  { id: 'rate20-100k', kind: 'side-by-side', rate: 20, concurrency: 250, instances: 100_000 },
+  { id: 'rate100-100k', kind: 'side-by-side', rate: 100, concurrency: 500, instances: 100_000 },
+  { id: 'rate100-200k', kind: 'side-by-side', rate: 100, concurrency: 500, instances: 200_000 },
+  // Two workers, one SIGKILLed mid-campaign: ~40 s of calls at a modest rate.
+  { id: 'failover', kind: 'failover', rate: 10, concurrency: 250, instances: 40_000 },
+];
+
+/** `--big`: the longest history and the largest payload (koophone-reset's own figures). */
+export const BIG_ROW: BenchRow = {
+  id: 'big',
+  kind: 'side-by-side',
+  rate: 20,
+  concurrency: 250,
+  instances: 1_000_000,
+};
+
+/** The batch-reset calls a campaign may make in any one second (README's promise). */
+export function rateLimitOf(rate: number): number {
+  return rate + Math.max(1, rate / 10);
+}
+
+export interface RowSelection {
+  only: string[];
+  big: boolean;
+  /** `--instances`: rows of these sizes at `rate` and `concurrency` instead of the defaults. */
+  instances: number[];
+  rate?: number;
+  concurrency?: number;
+}
+
+/** The rows to run; throws (the caller exits 2) on an `--only` that matches none. */
+export function selectRows(selection: RowSelection): BenchRow[] {
+  const custom = selection.instances.map((instances): BenchRow => ({
+    id: `custom-${instances}`,
+    kind: 'side-by-side',
+    rate: selection.rate ?? 20,
+    concurrency: selection.concurrency ?? 250,
+    instances,
+  }));
+  const all = [...(custom.length > 0 ? custom : DEFAULT_ROWS), ...(selection.big ? [BIG_ROW] : [])];
+  if (selection.only.length === 0) return all;
+  const known = [...DEFAULT_ROWS, BIG_ROW, ...custom];
+  const rows: BenchRow[] = [];
+  for (const name of selection.only) {
+    const matched = known.filter((row) => row.id === name || row.id.startsWith(name));
+    if (matched.length === 0) {
+      throw new Error(
+        `--only ${name} matches no row; rows: ${known.map((r) => r.id).join(', ')} (a prefix selects several)`,
+      );
+    }
+    for (const row of matched) if (!rows.includes(row)) rows.push(row);
+  }
+  return rows;
+}

@@ -1,0 +1,122 @@
+import type { ErrorBudget } from './options';
+import { emptyCounts, type OutcomeCounts } from './outcome';
+import type { RateState } from '../workflows/rate-slots';
+import type { ResetBatchResult, WorkItem } from './work-item';
+
+/**
+ * A lane: one long-running activity that owns a share of the campaign's rate and concurrency for
+ * one term, sends its items' batch-reset calls on its own pace (so the campaign's rate holds
+ * across lanes and workers with no workflow round trip per call), journals each call before it
+ * is sent, tracks the jobs and returns the outcomes in bulk. See docs/design.md, "Campaign engine".
+ */
+export interface LaneInput {
+  campaignId: string;
+  /** The term this lane belongs to: names its progress signals. */
+  term: number;
+  /** This lane's place among the term's lanes (their shares add up to the campaign's). */
+  lane: number;
+  lanes: number;
+  /** Items to run first: handed over by the last term (their tracking resumes) and due retries. */
+  items: WorkItem[];
+  /** New first-round batches [from, to) of the spool, `batchSize` instances each. */
+  batches?: { from: number; to: number };
+  batchSize: number;
+  spoolTotal: number;
+  /** The lane's part of the campaign's rate, with its own AIMD state. */
+  rate: RateState;
+  /** What the lane's rate may grow back to: its part of the configured (or shared) rate. */
+  ceiling: number;
+  /** No call before this (the last term's last call, an account newcomer's settling time). */
+  notBefore: number;
+  /** No call at or after this: the term's end or the maintenance window's. */
+  submitUntil: number;
+  /** Hand over what is still tracking at this time; absent: track everything to its end. */
+  returnAt?: number;
+  /** Items in flight at most (sending or tracking). */
+  concurrency: number;
+  /** Stop sending and return at once when this lane's errors would break the campaign's budget. */
+  budget?: LaneBudget;
+  /** Every result on its own (the canary judges per batch); otherwise clean ones are summed. */
+  detail: boolean;
+  /** Stop sending once the results carry this many explicit ids (re-resets, halves): payload bound. */
+  maxResultIds: number;
+  item: LaneItemOptions;
+}
+
+export interface LaneItemOptions {
+  retryFailed: number;
+  retryTimedOut: number;
+  noRetryCodes: string[];
+  jobTimeoutMs: number;
+  heartbeatTimeoutMs: number;
+  minPollIntervalMs?: number;
+  sourceFile?: { path: string; size: number; mtimeMs: number; sha256: string };
+}
+
+export interface LaneBudget {
+  maxErrors: ErrorBudget;
+  abortOn: { failed?: ErrorBudget; timed_out?: ErrorBudget; rejected?: ErrorBudget };
+  abortMinFinished: number;
+  /** The campaign's counts when the term started. */
+  counts: OutcomeCounts;
+  total: number;
+}
+
+/** Clean tracked items, summed: their only effect on the campaign is their counts. */
+export interface LaneTotals {
+  items: number;
+  counts: OutcomeCounts;
+  resets: number;
+  /** First-round items that ended with no error and nothing to re-reset (the ramp's progress). */
+  cleanFirstRound: number;
+}
+
+export interface LaneResult {
+  /** Items whose result needs a decision (retries, halves, re-resets, give-ups), or all with `detail`. */
+  results: { item: WorkItem; result: ResetBatchResult }[];
+  totals: LaneTotals;
+  /** Items never started (the term ended first): exactly as they came. */
+  unsent: WorkItem[];
+  /** New batches never started. */
+  unsentBatches?: { from: number; to: number };
+  /** Items whose call was accepted and whose tracking the next lane resumes from the journal. */
+  handedOver: WorkItem[];
+  rate: RateState;
+  calls: number;
+  polls: number;
+  heartbeats: number;
+  /** When this lane sent its last call, so the next term's lane keeps the spacing. */
+  lastSentAt?: number;
+  /** Why the lane returned before its term ended. */
+  stopped?: string;
+  attempt: number;
+}
+
+export function emptyTotals(): LaneTotals {
+  return { items: 0, counts: emptyCounts(), resets: 0, cleanFirstRound: 0 };
+}
+
+/** A first-round batch of the spool: a range, so a lane's input stays a few bytes per batch. */
+export function batchItem(batchNo: number, batchSize: number, spoolTotal: number): WorkItem {
+  const start = batchNo * batchSize;
+  return {
+    key: `b${String(batchNo).padStart(7, '0')}`,
+    batchNo,
+    round: 0,
+    range: { start, end: Math.min(start + batchSize, spoolTotal) },
+    resets: 0,
+    submitAttempts: 0,
+    notBefore: 0,
+  };
+}
+
+/** What a lane has done so far in its term, signalled to its workflow every few seconds. */
+export interface LaneProgress {
+  term: number;
+  lane: number;
+  counts: OutcomeCounts;
+  /** Instances whose items ended (their lines are written). */
+  finished: number;
+  calls: number;
+  polls: number;
+}

@@ -1,0 +1,95 @@
+import type { CampaignOptions, IdSource } from '../campaign/options';
+import type { CampaignSafety } from '../campaign/safety';
+import { emptyCounts, type OutcomeCounts } from '../campaign/outcome';
+import type { CampaignCost } from '../campaign/status';
+import type { WorkItem } from '../campaign/work-item';
+import type { PreparedSource } from '../report/campaign-store';
+import { initialRate, type RateState } from './rate-slots';
+import type { RateShare } from './rate-share';
+
+/** State a run hands to the next one at continue-as-new; bounded whatever the campaign size. */
+export interface CampaignCarry {
+  run: number;
+  startedAt: string;
+  prepared?: PreparedSource;
+  nextBatch: number;
+  nextItem: number;
+  counts: OutcomeCounts;
+  resetsSent: number;
+  calls: number;
+  polls: number;
+  /** Calls handed back unsent because they reached a worker too late for their slot. */
+  slotsMissed?: number;
+  /** Items waiting for their turn: bisected halves, retries, hand-overs. Capped by MAX_PENDING_IDS. */
+  pending: WorkItem[];
+  paused: boolean;
+  cancelReason?: string;
+  abortReason?: string;
+  rate: RateState;
+  canary: { instances: number; errors: number; outstanding: Record<number, number>; passed: boolean };
+  /** First-round items that ended without an error: the exponential ramp's progress. */
+  rampSucceeded: number;
+  /** What the campaign cost, counted as Temporal Cloud bills it and as the API saw it. */
+  cost: CampaignCost;
+  /** Set once the campaign joined the account's rate coordinator: its current share. */
+  account?: { share: RateShare };
+  /** Lane engine: terms planned so far (names lanes' progress signals). */
+  terms?: number;
+  /** Lane engine: first-round batches a term's lanes handed back unsent, to go before new ones. */
+  spareBatches?: { from: number; to: number }[];
+}
+
+export function noCost(): CampaignCost {
+  return {
+    workflowRuns: 0,
+    activities: 0,
+    activityRetries: 0,
+    timers: 0,
+    signals: 0,
+    updates: 0,
+    searchAttributeUpserts: 0,
+    heartbeats: 0,
+  };
+}
+
+export function temporalActions(c: CampaignCost): number {
+  return (
+    c.workflowRuns +
+    c.activities +
+    c.activityRetries +
+    c.timers +
+    c.signals +
+    c.updates +
+    c.searchAttributeUpserts +
+    c.heartbeats
+  );
+}
+
+export interface CampaignWorkflowInput {
+  options: CampaignOptions;
+  source: IdSource;
+  /** What start checked and the operator approved; prepare enforces it again. */
+  safety?: CampaignSafety;
+  carry?: CampaignCarry;
+}
+
+
+/** A new campaign's state, before prepare. */
+export function newCarry(options: CampaignOptions, ownRate: number): CampaignCarry {
+  return {
+    run: 1,
+    startedAt: new Date().toISOString(),
+    nextBatch: 0,
+    nextItem: 0,
+    counts: emptyCounts(),
+    resetsSent: 0,
+    calls: 0,
+    polls: 0,
+    pending: [],
+    paused: false,
+    rate: initialRate(ownRate, options.rate === 'auto'),
+    canary: { instances: 0, errors: 0, outstanding: {}, passed: options.canary === 0 },
+    rampSucceeded: 0,
+    cost: noCost(),
+  };
+}

@@ -1,0 +1,253 @@
+import { log, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { LaneProgress } from '../../campaign/lane';
+import type { CampaignOptions } from '../../campaign/options';
+import { addCounts, errorsOf, totalOf } from '../../campaign/outcome';
+import type { CampaignResult, CampaignState, CampaignStatus } from '../../campaign/status';
+import { statusFromCounts } from '../../campaign/status';
+import { itemSize } from '../../campaign/work-item';
+import {
+  CampaignErrors,
+  CampaignFinished,
+  CampaignState as CampaignStateKey,
+  CampaignTotal,
+} from '../../temporal/search-attributes';
+import { accountShareSignal } from '../account-definitions';
+import { describeBudget } from '../budget';
+import { temporalActions, type CampaignCarry } from '../campaign-state';
+import {
+  cancelSignal,
+  cancelUpdate,
+  pauseSignal,
+  pauseUpdate,
+  resumeSignal,
+  resumeUpdate,
+  statusQuery,
+} from '../definitions';
+import { campaignDetails } from '../details';
+import { onShareChanged } from '../rate-slots';
+import type { RateShare } from '../rate-share';
+import { nextWindowStart, openWindowEnd } from '../windows';
+
+/** What the control side needs from the engine: live figures only it knows. */
+export interface EngineFigures {
+  ceiling(): number;
+  inFlight(): { instances: number; batches: number };
+  concurrency(): number;
+  totalBatches(): number;
+  /** Running lanes' outcomes so far: shown, not yet counted. */
+  progress(): LaneProgress[];
+}
+
+/**
+ * The campaign as the operator sees and steers it: the status query, pause/resume/cancel (as
+ * updates that answer and signals that do not), the account's share signal, search attributes,
+ * the UI's current details, the result. The engine decides what runs; this says what is.
+ */
+export class CampaignControl {
+  readonly campaignId: string;
+  private finalState: CampaignState | undefined;
+  private updatedAt = new Date().toISOString();
+  private lastUpsertFinished = -1;
+
+  constructor(
+    campaignId: string,
+    private readonly s: CampaignCarry,
+    private readonly options: CampaignOptions,
+    private readonly figures: EngineFigures,
+  ) {
+    this.campaignId = campaignId;
+  }
+
+  stopping(): boolean {
+    return this.s.cancelReason !== undefined || this.s.abortReason !== undefined;
+  }
+
+  total(): number {
+    const p = this.s.prepared;
+    return p ? p.total + p.duplicates + p.skipped : 0;
+  }
+
+  state(): CampaignState {
+    if (this.finalState) return this.finalState;
+    if (this.s.cancelReason !== undefined) return 'canceling';
+    if (this.s.paused) return 'paused';
+    return 'running';
+  }
+
+  /** The campaign could not start (prepare refused its source): nothing was sent. */
+  fail(reason: string): void {
+    this.finalState = 'failed';
+    this.s.abortReason = reason;
+    this.upsert(true);
+  }
+
+  end(state: CampaignState): void {
+    this.finalState = state;
+  }
+
+  abort(reason: string): void {
+    if (this.stopping()) return;
+    this.s.abortReason = reason;
+    log.warn('campaign aborting', { campaignId: this.campaignId, reason });
+    this.touch();
+    this.upsert(true);
+  }
+
+  status(): CampaignStatus {
+    const s = this.s;
+    // Running lanes' outcomes so far are shown at once; the campaign counts them when they return.
+    const reported = this.figures.progress();
+    const counts = { ...s.counts };
+    for (const p of reported) addCounts(counts, p.counts);
+    const sum = (f: (p: LaneProgress) => number) => reported.reduce((n, p) => n + f(p), 0);
+    const flight = this.figures.inFlight();
+    flight.instances = Math.max(0, flight.instances - sum((p) => p.finished));
+    const finished = totalOf(counts);
+    const o = this.options;
+    const now = Date.now();
+    return {
+      campaignId: this.campaignId,
+      state: this.state(),
+      total: this.total(),
+      pending: Math.max(0, this.total() - finished - flight.instances),
+      inFlight: flight.instances,
+      ...statusFromCounts(counts),
+      resetsSent: s.resetsSent,
+      startedAt: s.startedAt,
+      updatedAt: this.updatedAt,
+      reason: s.abortReason ?? s.cancelReason,
+      batchResetCalls: s.calls + sum((p) => p.calls),
+      taskPolls: s.polls + sum((p) => p.polls),
+      slotsMissed: s.slotsMissed ?? 0,
+      currentRate: Math.round(s.rate.current * 100) / 100,
+      configuredRate: o.rate === 'auto' ? `auto (max ${o.rateMax})` : o.rate,
+      ...(s.account ? { accountShare: s.account.share } : {}),
+      currentConcurrency: this.figures.concurrency(),
+      batchesInFlight: flight.batches,
+      windowOpen: openWindowEnd(o.windows, now) !== undefined,
+      ...(o.windows.length > 0 ? { nextWindow: iso(nextWindowStart(o.windows, now)) } : {}),
+      cost: { ...s.cost, temporalActions: temporalActions(s.cost), apiCalls: s.calls + s.polls },
+      canary: o.canary === 0 ? 'off' : s.canary.passed ? 'passed' : s.nextBatch > 0 ? 'running' : 'pending',
+      errorBudget: { used: errorsOf(counts), limit: describeBudget(o.maxErrors) },
+      awaitingRetry: s.pending.filter((i) => !i.handedOver).reduce((n, i) => n + itemSize(i), 0),
+      run: s.run,
+    };
+  }
+
+  /** Search attribute upserts are history events (and billed): on state changes and milestones only. */
+  upsert(force = false): void {
+    const done = totalOf(this.s.counts);
+    if (!force && done - this.lastUpsertFinished < 5000) return;
+    this.lastUpsertFinished = done;
+    this.s.cost.searchAttributeUpserts += 1;
+    upsertSearchAttributes([
+      { key: CampaignStateKey, value: this.state() },
+      { key: CampaignTotal, value: this.total() },
+      { key: CampaignFinished, value: done },
+      { key: CampaignErrors, value: errorsOf(this.s.counts) },
+    ]);
+  }
+
+  /** Current details are not a history event: refreshing them on every change costs nothing. */
+  touch(): void {
+    this.updatedAt = new Date().toISOString();
+    setCurrentDetails(campaignDetails(this.status(), Date.now()));
+  }
+
+  register(): void {
+    const s = this.s;
+    setHandler(statusQuery, () => this.status());
+    setHandler(accountShareSignal, (share: RateShare) => {
+      s.cost.signals++;
+      if (!s.account) return; // a share sent to a campaign that never joined (an older version)
+      const before = this.figures.ceiling();
+      s.account.share = share;
+      onShareChanged(s.rate, before, this.figures.ceiling());
+      this.touch();
+    });
+    setHandler(pauseSignal, () => (s.cost.signals++, this.pause()));
+    setHandler(resumeSignal, () => (s.cost.signals++, this.resume()));
+    setHandler(cancelSignal, (reason: string) => (s.cost.signals++, this.cancel(reason)));
+    const answer = (act: () => void) => () => {
+      s.cost.updates += 1;
+      act();
+      return this.status();
+    };
+    setHandler(pauseUpdate, answer(() => this.pause()), {
+      validator: () => {
+        this.validateActive();
+        if (s.abortReason !== undefined) throw new Error(`campaign ${this.campaignId} is aborting: ${s.abortReason}`);
+        if (s.paused) throw new Error(`campaign ${this.campaignId} is already paused`);
+      },
+    });
+    setHandler(resumeUpdate, answer(() => this.resume()), {
+      validator: () => {
+        this.validateActive();
+        if (!s.paused) throw new Error(`campaign ${this.campaignId} is not paused`);
+      },
+    });
+    setHandler(
+      cancelUpdate,
+      (reason: string) => answer(() => this.cancel(reason))(),
+      {
+        validator: (reason: string) => {
+          this.validateActive();
+          if (typeof reason !== 'string' || reason.length > 500) {
+            throw new Error('cancel reason must be a string of at most 500 characters');
+          }
+        },
+      },
+    );
+  }
+
+  result(report: { location: string; lines: number }): CampaignResult {
+    const s = this.s;
+    const o = this.options;
+    const reason = s.abortReason ?? s.cancelReason;
+    return {
+      campaignId: this.campaignId,
+      state: this.state(),
+      ...(reason ? { reason } : {}),
+      total: this.total(),
+      counts: s.counts,
+      resetsSent: s.resetsSent,
+      batchResetCalls: s.calls,
+      configuredRate: o.rate === 'auto' ? `auto (max ${o.rateMax})` : o.rate,
+      batchSize: o.batchSize,
+      reportLocation: report.location,
+      reportLines: report.lines,
+      cost: { ...s.cost, temporalActions: temporalActions(s.cost), apiCalls: s.calls + s.polls },
+      startedAt: s.startedAt,
+      finishedAt: new Date().toISOString(),
+    };
+  }
+
+  private validateActive(): void {
+    if (this.finalState) throw new Error(`campaign ${this.campaignId} has already ended (${this.finalState})`);
+    if (this.s.cancelReason !== undefined) throw new Error(`campaign ${this.campaignId} is being canceled`);
+  }
+
+  private pause(): void {
+    if (this.s.paused || this.stopping()) return;
+    this.s.paused = true;
+    this.touch();
+    this.upsert(true);
+  }
+
+  private resume(): void {
+    if (!this.s.paused) return;
+    this.s.paused = false;
+    this.touch();
+    this.upsert(true);
+  }
+
+  private cancel(reason?: string): void {
+    if (this.s.cancelReason !== undefined || this.finalState) return;
+    this.s.cancelReason = reason?.trim() || 'canceled by operator';
+    this.s.paused = false;
+    this.touch();
+    this.upsert(true);
+  }
+}
+
+const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());

@@ -1,0 +1,489 @@
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CampaignActivities } from '../../activities';
+import { batchItem, type LaneInput, type LaneProgress, type LaneResult } from '../../campaign/lane';
+import { withOptionDefaults, type CampaignOptions, type IdSource } from '../../campaign/options';
+import { errorsOf, totalOf } from '../../campaign/outcome';
+import { SAFETY_FAILURES } from '../../campaign/safety';
+import type { CampaignResult, CampaignState } from '../../campaign/status';
+import { ACCOUNT_WORKFLOW_ID, leaveAccountSignal } from '../account-definitions';
+import { laneProgressSignal } from '../definitions';
+import { abortRuleFired, budgetExceeded } from '../budget';
+import { newCarry, type CampaignCarry, type CampaignWorkflowInput } from '../campaign-state';
+import { onShareChanged } from '../rate-slots';
+import { shareCeiling } from '../rate-share';
+import { nextWindowStart, openWindowEnd } from '../windows';
+import { CampaignControl } from './campaign-control';
+import type { GiveUp, ItemEffects, OutcomeContext } from './item-outcome';
+import { applyLaneResult } from './lane-result';
+import { instancesOf, planTerm, type TermContext } from './lane-plan';
+
+// Temporal warns at 10 MB of history; hand over well before.
+const MAX_HISTORY_BYTES = 8 * 1024 * 1024;
+// A lane's worker that dies is noticed after this long at most, and its lane goes to another.
+const LANE_HEARTBEAT_MS = 10_000;
+
+/**
+ * The lane engine: plans terms of lanes (long-running activities that each own a share of the
+ * campaign's rate and concurrency), folds their bulk outcomes into the campaign, and re-plans
+ * when the operator, the account or the API changes what may be sent. Decisions live in pure
+ * modules beside this one (lane-plan, lane-result, item-outcome, canary); this class only runs
+ * them against Temporal. See docs/design.md, "Campaign engine".
+ */
+export class CampaignEngine {
+  private readonly options: CampaignOptions;
+  private readonly ownRate: number;
+  private readonly s: CampaignCarry;
+  private readonly control: CampaignControl;
+  private readonly running = new Map<number, LaneInput>();
+  /** What running lanes reported so far (status only; their results count when they return). */
+  private readonly progress = new Map<number, LaneProgress>();
+  private readonly acts;
+  private readonly laneActs;
+  /** Bumped by a timer when a maintenance window opens while nothing may be sent. */
+  private wakeups = 0;
+
+  constructor(private readonly input: CampaignWorkflowInput) {
+    this.options = withOptionDefaults(input.options);
+    this.ownRate = this.options.rate === 'auto' ? this.options.rateMax : this.options.rate;
+    this.s = input.carry ?? newCarry(this.options, this.ownRate);
+    this.s.rampSucceeded ??= 0;
+    this.s.cost.workflowRuns += 1;
+    // The SDK records the engine's patch in the TemporalChangeVersion search attribute: an upsert.
+    this.s.cost.searchAttributeUpserts += 1;
+    this.acts = proxyActivities<CampaignActivities>({
+      startToCloseTimeout: '30 minutes',
+      heartbeatTimeout: '2 minutes',
+      retry: {
+        initialInterval: '1s',
+        maximumInterval: '1 minute',
+        maximumAttempts: 10,
+        nonRetryableErrorTypes: ['InvalidSource'],
+      },
+    });
+    this.laneActs = proxyActivities<CampaignActivities>({
+      startToCloseTimeout: this.options.termMs + this.options.jobTimeoutMs + 15 * 60_000,
+      heartbeatTimeout: Math.min(this.options.heartbeatTimeoutMs, LANE_HEARTBEAT_MS),
+      retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 20 },
+      // A canceled lane ends its term at once and still returns what it did: wait for that.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    });
+    this.control = new CampaignControl(workflowInfo().workflowId, this.s, this.options, {
+      ceiling: () => this.ceiling(),
+      inFlight: () => this.inFlight(),
+      concurrency: () => this.concurrency(),
+      totalBatches: () => this.totalBatches(),
+      progress: () => [...this.progress.values()],
+    });
+  }
+
+  private get campaignId(): string {
+    return this.control.campaignId;
+  }
+
+  async run(): Promise<CampaignResult> {
+    this.control.register();
+    setHandler(laneProgressSignal, (p: LaneProgress) => {
+      this.s.cost.signals++;
+      // A late signal from a lane that has returned (or an earlier term's) is stale: drop it.
+      if (this.running.get(p.lane)?.term === p.term) this.progress.set(p.lane, p);
+    });
+    if (!this.s.prepared && !(await this.prepare())) return this.control.result({ location: '', lines: 0 });
+    for (;;) {
+      if (this.finished()) break;
+      if (this.historyFull()) return await this.handOver();
+      const now = Date.now();
+      const lanes = planTerm(this.s, this.termContext(now));
+      this.s.terms = (this.s.terms ?? 0) + 1;
+      if (lanes.length > 0) await this.runTerm(lanes);
+      else await this.idle(now);
+    }
+    return await this.windDown();
+  }
+
+  // ---- prepare: read, validate and spool the ids once, before any reset is sent -------------
+  private async prepare(): Promise<boolean> {
+    const c = this.control;
+    c.upsert(true);
+    c.touch();
+    try {
+      this.s.cost.activities++;
+      this.s.prepared = await this.acts.prepareCampaign({
+        campaignId: this.campaignId,
+        source: this.input.source,
+        owner: workflowInfo().firstExecutionRunId,
+        ...(this.input.safety ? { safety: this.input.safety } : {}),
+      });
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      const reason = cause ? cause.message : String(err);
+      const safety = cause instanceof ApplicationFailure && SAFETY_FAILURES.some((t) => t === cause.type);
+      c.fail(safety ? reason : `could not read the instance source: ${reason}`);
+      return false;
+    }
+    this.s.counts.skipped += this.s.prepared.duplicates + this.s.prepared.skipped;
+    c.touch();
+    c.upsert(true);
+    await this.joinAccount();
+    return true;
+  }
+
+  /** Before the first call: under an account limit the campaign's share caps its rate. */
+  private async joinAccount(): Promise<void> {
+    this.s.cost.activities++;
+    const joined = await this.acts.joinAccount({ campaignId: this.campaignId, rate: this.ownRate }).catch(
+      (err: unknown) => {
+        // Sending without a share could break the account's limit: stop, nothing sent.
+        const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+        this.control.abort(`could not join the account's rate coordinator: ${cause}`);
+        return null;
+      },
+    );
+    if (!joined) return;
+    const { settleMs, ...share } = joined;
+    const before = this.ceiling();
+    this.s.account = { share };
+    onShareChanged(this.s.rate, before, this.ceiling());
+    // Calls the other campaigns handed out at their old shares are still to go: start after.
+    if (settleMs) this.s.rate.lastSlotAt = Math.max(this.s.rate.lastSlotAt, Date.now() + settleMs);
+    this.control.touch();
+  }
+
+  // ---- terms ---------------------------------------------------------------------------------
+  private termContext(now: number): TermContext {
+    const o = this.options;
+    const windowEnd = openWindowEnd(o.windows, now);
+    const closed = o.windows.length > 0 && windowEnd === undefined;
+    const sending = !this.s.paused && !this.control.stopping() && !closed;
+    const prepared = this.s.prepared!;
+    const q = this.s.account?.share.queryRate;
+    return {
+      campaignId: this.campaignId,
+      term: (this.s.terms ?? 0) + 1,
+      options: o,
+      now,
+      mode: sending ? 'sending' : 'tracking',
+      ceiling: this.ceiling(),
+      concurrency: this.concurrency(),
+      totalBatches: this.totalBatches(),
+      canaryBatches: this.canaryBatches(),
+      spoolTotal: prepared.total,
+      ...(windowEnd !== undefined && o.windows.length > 0 ? { windowEnd } : {}),
+      item: {
+        retryFailed: o.retryFailed,
+        retryTimedOut: o.retryTimedOut,
+        noRetryCodes: o.noRetryCodes,
+        jobTimeoutMs: o.jobTimeoutMs,
+        heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+        // Under an account query limit the campaign's batches share its query share.
+        ...(q ? { minPollIntervalMs: Math.ceil((1000 * this.concurrency()) / q) } : {}),
+        ...(prepared.file ? { sourceFile: prepared.file } : {}),
+      },
+    };
+  }
+
+  /**
+   * Runs one term's lanes, folding each lane's outcomes in as it returns. When what may be sent
+   * changes (pause, resume, cancel, an abort, a new account share, a window opening), the lanes
+   * still running are canceled: each returns at once with what it did and hands over the rest.
+   */
+  private async runTerm(lanes: LaneInput[]): Promise<void> {
+    const scope = new CancellationScope();
+    const planned = this.planKey();
+    const tracking = lanes.every((l) => l.submitUntil <= Date.now());
+    if (tracking) this.wakeAtWindowOpen();
+    for (const lane of lanes) {
+      this.running.set(lane.lane, lane);
+      void scope
+        .run(() => this.runLane(lane))
+        .then(
+          (r) => this.laneReturned(lane, r),
+          (err: unknown) => this.laneFailed(lane, err),
+        )
+        .finally(() => {
+          this.running.delete(lane.lane);
+          this.progress.delete(lane.lane);
+          this.control.touch();
+        });
+    }
+    this.control.touch();
+    await condition(() => this.running.size === 0 || this.planKey() !== planned);
+    if (this.running.size > 0) {
+      scope.cancel();
+      await condition(() => this.running.size === 0);
+    }
+  }
+
+  private runLane(lane: LaneInput): Promise<LaneResult> {
+    this.s.cost.activities++;
+    const sends = lane.submitUntil > Date.now();
+    // Shown next to the activity in the Temporal UI.
+    const summary = `lane ${lane.lane + 1}/${lane.lanes} · ${instancesOf(lane)} instances · ${sends ? 'sending' : 'tracking'}`;
+    return this.laneActs.runLane.executeWithOptions({ summary }, [lane]);
+  }
+
+  private async laneReturned(lane: LaneInput, r: LaneResult): Promise<void> {
+    this.progress.delete(lane.lane);
+    const effects = applyLaneResult(this.s, lane, r, this.outcomeContext());
+    await this.carryOut(effects);
+    if (r.stopped) log.info('lane returned early', { campaignId: this.campaignId, lane: lane.lane, why: r.stopped });
+    this.judge();
+  }
+
+  /** A lane that failed after all its attempts: its items' journals tell what its calls did. */
+  private async laneFailed(lane: LaneInput, err: unknown): Promise<void> {
+    if (isCancellation(err)) {
+      // Canceled before a worker started it: nothing ran, everything goes back.
+      this.s.pending.unshift(...lane.items);
+      if (lane.batches) (this.s.spareBatches ??= []).unshift(lane.batches);
+      return;
+    }
+    const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+    log.error('lane failed after all activity retries', { campaignId: this.campaignId, lane: lane.lane, error: message });
+    const items = [...lane.items];
+    for (let b = lane.batches?.from ?? 0; lane.batches && b < lane.batches.to; b++) {
+      items.push(batchItem(b, lane.batchSize, lane.spoolTotal));
+    }
+    for (const item of items) {
+      await this.giveUp({ item, outcome: 'failed', code: 'ORCHESTRATOR_ERROR', message, failedActivity: true });
+    }
+  }
+
+  private async carryOut(effects: ItemEffects[]): Promise<void> {
+    for (const e of effects) {
+      if (e.giveUp) await this.giveUp(e.giveUp);
+      if (e.abort) this.control.abort(e.abort);
+      if (e.canary?.passed === false) this.control.abort(e.canary.reason);
+      else if (e.canary?.passed) {
+        log.info('canary passed', {
+          campaignId: this.campaignId,
+          instances: this.s.canary.instances,
+          errors: this.s.canary.errors,
+        });
+      }
+    }
+    this.control.touch();
+  }
+
+  private async giveUp(g: GiveUp): Promise<void> {
+    this.s.cost.activities++;
+    const n = await this.acts.recordOutcomes({
+      campaignId: this.campaignId,
+      part: g.item.key,
+      ...(g.item.ids ? { ids: g.item.ids } : { spoolRange: g.item.range }),
+      outcome: g.outcome,
+      resets: g.item.resets,
+      errorCode: g.code,
+      errorMsg: g.message,
+      ...(g.failedActivity ? { failedActivity: true } : {}),
+    });
+    this.s.counts[g.outcome] += n;
+  }
+
+  /** The error budget and abort rules, judged on the whole campaign once the canary passed. */
+  private judge(): void {
+    const s = this.s;
+    if (!s.canary.passed || this.control.stopping()) return;
+    const judged = totalOf(s.counts) - s.counts.skipped;
+    const o = this.options;
+    const exceeded =
+      budgetExceeded(o.maxErrors, errorsOf(s.counts), judged, s.prepared!.total) ??
+      abortRuleFired(o.abortOn, s.counts, judged, o.abortMinFinished);
+    if (exceeded) this.control.abort(exceeded);
+    this.control.upsert();
+  }
+
+  /** Nothing to run now: wait for the earliest due retry, a window opening, or the operator. */
+  private async idle(now: number): Promise<void> {
+    const planned = this.planKey();
+    const candidates: number[] = [];
+    if (this.termContext(now).mode === 'sending') {
+      const due = Math.min(...this.s.pending.map((i) => i.notBefore));
+      if (Number.isFinite(due)) candidates.push(due);
+    }
+    const opens = nextWindowStart(this.options.windows, now);
+    if (opens !== undefined && !this.s.paused && !this.control.stopping()) candidates.push(opens);
+    if (candidates.length === 0) {
+      await condition(() => this.planKey() !== planned);
+      return;
+    }
+    const wait = Math.max(1, Math.min(...candidates) - now);
+    this.s.cost.timers++;
+    await condition(() => this.planKey() !== planned, wait);
+  }
+
+  /** While only tracking because a window is shut, re-plan the moment it opens. */
+  private wakeAtWindowOpen(): void {
+    if (this.s.paused || this.control.stopping()) return;
+    const now = Date.now();
+    const opens = nextWindowStart(this.options.windows, now);
+    if (opens === undefined) return;
+    this.s.cost.timers++;
+    void sleep(Math.max(1, opens - now)).then(() => this.wakeups++);
+  }
+
+  /** Changes to this mean the running lanes were planned for a situation that no longer holds. */
+  private planKey(): string {
+    const share = this.s.account?.share;
+    return [
+      this.s.paused,
+      this.control.stopping(),
+      share?.rate,
+      share?.queryRate,
+      this.wakeups,
+    ].join('|');
+  }
+
+  private finished(): boolean {
+    const s = this.s;
+    if (this.control.stopping()) return !s.pending.some((i) => i.handedOver);
+    return s.pending.length === 0 && s.nextBatch >= this.totalBatches() && !s.spareBatches?.length;
+  }
+
+  private historyFull(): boolean {
+    const info = workflowInfo();
+    return info.historyLength >= this.options.maxHistoryEvents || info.historySize >= MAX_HISTORY_BYTES;
+  }
+
+  private async handOver(): Promise<never> {
+    await condition(allHandlersFinished);
+    this.control.upsert(true);
+    const carry: CampaignCarry = { ...this.s, run: this.s.run + 1 };
+    log.info('continuing as new', { campaignId: this.campaignId, run: this.s.run, historyLength: workflowInfo().historyLength });
+    // Inline ids already live in the spool; the next run must not carry them again.
+    const source: IdSource = this.input.source.kind === 'inline' ? { kind: 'inline', ids: [] } : this.input.source;
+    return await continueAsNew<(i: CampaignWorkflowInput) => Promise<CampaignResult>>({
+      options: this.options,
+      source,
+      ...(this.input.safety ? { safety: this.input.safety } : {}),
+      carry,
+    });
+  }
+
+  // ---- wind down: account for everything not reset, assemble the report ---------------------
+  private async windDown(): Promise<CampaignResult> {
+    const s = this.s;
+    const c = this.control;
+    if (c.stopping()) {
+      const reason = s.cancelReason ?? `campaign aborted: ${s.abortReason}`;
+      for (const item of s.pending.splice(0)) {
+        await this.giveUp({ item, outcome: 'canceled', code: 'CANCELED', message: reason, failedActivity: item.handedOver === true });
+      }
+      for (const range of (s.spareBatches ?? []).splice(0)) {
+        await this.giveUp({
+          item: { ...batchItem(range.from, this.options.batchSize, s.prepared!.total), key: `z-spare-${range.from}`, range: this.spoolRange(range) },
+          outcome: 'canceled',
+          code: 'CANCELED',
+          message: reason,
+        });
+      }
+      if (s.nextBatch < this.totalBatches()) {
+        this.s.cost.activities++;
+        const n = await this.acts.recordOutcomes({
+          campaignId: this.campaignId,
+          part: 'z-rest',
+          spoolFrom: s.nextBatch * this.options.batchSize,
+          outcome: 'canceled',
+          resets: 0,
+          errorCode: 'CANCELED',
+          errorMsg: reason,
+        });
+        s.counts.canceled += n;
+        s.nextBatch = this.totalBatches();
+      }
+    }
+    const ending: CampaignState =
+      s.cancelReason !== undefined ? 'canceled' : s.abortReason !== undefined ? 'aborted' : 'completed';
+    // Also gives the campaign's phones back (leases), whatever way it ended.
+    this.s.cost.activities++;
+    const report = await this.acts.finalizeReport({ campaignId: this.campaignId, state: ending });
+    c.end(ending);
+    if (s.account) await this.leaveAccount();
+    const expectedLines = c.total() - s.prepared!.duplicates;
+    if (report.lines !== expectedLines || report.duplicates > 0) {
+      log.error('report does not hold exactly one line per instance', {
+        campaignId: this.campaignId,
+        lines: report.lines,
+        expected: expectedLines,
+        duplicates: report.duplicates,
+      });
+    }
+    c.touch();
+    c.upsert(true);
+    await condition(allHandlersFinished);
+    return c.result(report);
+  }
+
+  private async leaveAccount(): Promise<void> {
+    this.s.cost.signals++;
+    try {
+      await getExternalWorkflowHandle(ACCOUNT_WORKFLOW_ID).signal(leaveAccountSignal, this.campaignId);
+    } catch (err) {
+      // The coordinator is gone (account limits removed): nobody holds a share for us.
+      log.info('account coordinator not reachable at the end', { campaignId: this.campaignId, error: String(err) });
+    }
+  }
+
+  // ---- figures -------------------------------------------------------------------------------
+  private spoolRange(r: { from: number; to: number }) {
+    const b = this.options.batchSize;
+    return { start: r.from * b, end: Math.min(r.to * b, this.s.prepared!.total) };
+  }
+
+  /** The campaign's own rate, capped by its share of the account's limit when one is set. */
+  private ceiling(): number {
+    return shareCeiling(this.ownRate, this.s.account?.share);
+  }
+
+  private totalBatches(): number {
+    return this.s.prepared ? Math.ceil(this.s.prepared.total / this.options.batchSize) : 0;
+  }
+
+  private canaryBatches(): number {
+    return Math.min(this.options.canary, this.totalBatches());
+  }
+
+  /** Exponential ramp: rampStart in flight, ×rampFactor per rampAfter successful batches. */
+  private concurrency(): number {
+    const o = this.options;
+    if (o.rampStart === undefined) return o.concurrency;
+    const steps = Math.floor(this.s.rampSucceeded / o.rampAfter);
+    return Math.min(o.concurrency, Math.floor(o.rampStart * o.rampFactor ** steps));
+  }
+
+  /** Instances and batches given to running lanes (sending, or tracking). */
+  private inFlight(): { instances: number; batches: number } {
+    let instances = 0;
+    let batches = 0;
+    for (const lane of this.running.values()) {
+      instances += instancesOf(lane);
+      const n = lane.items.length + (lane.batches ? lane.batches.to - lane.batches.from : 0);
+      batches += Math.min(n, lane.concurrency);
+    }
+    return { instances, batches };
+  }
+
+  private outcomeContext(): OutcomeContext {
+    return {
+      options: this.options,
+      canaryBatches: this.canaryBatches(),
+      now: Date.now(),
+      random: Math.random,
+      newKey: () => `i${String(this.s.nextItem++).padStart(7, '0')}`,
+    };
+  }
+}

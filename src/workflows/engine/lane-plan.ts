@@ -1,0 +1,211 @@
+import type { LaneInput, LaneItemOptions } from '../../campaign/lane';
+import type { CampaignOptions } from '../../campaign/options';
+import { itemSize, type WorkItem } from '../../campaign/work-item';
+import type { CampaignCarry } from '../campaign-state';
+
+const MAX_LANES = 32;
+// Explicit ids (re-resets, halves) waiting in workflow state travel in the continue-as-new input
+// and in lane inputs (≈ 33 bytes an id): past this, new batches wait.
+export const MAX_PENDING_IDS = 2000;
+
+/**
+ * Lanes for a rate: each paces itself from its own last call, so each can add at most one call
+ * to any second beyond its share. At most max(1, rate/10) lanes keeps every second within
+ * rate + max(1, rate/10) calls, the promise the README makes.
+ */
+export function laneCount(rate: number, concurrency: number): number {
+  return Math.max(1, Math.min(Math.floor(rate / 10), concurrency, MAX_LANES));
+}
+
+/** `total` split into `parts` integers that differ by at most one, larger first. */
+export function splitEvenly(total: number, parts: number): number[] {
+  const base = Math.floor(total / parts);
+  return Array.from({ length: parts }, (_, i) => base + (i < total % parts ? 1 : 0));
+}
+
+export function explicitIds(items: readonly WorkItem[]): number {
+  return items.reduce((n, i) => n + (i.ids?.length ?? 0), 0);
+}
+
+export interface TermContext {
+  campaignId: string;
+  term: number;
+  options: CampaignOptions;
+  now: number;
+  /** sending: the campaign may send; tracking: only resume handed-over items (paused, stopping, window shut). */
+  mode: 'sending' | 'tracking';
+  /** The campaign's ceiling: its --rate, capped by its account share. */
+  ceiling: number;
+  concurrency: number;
+  totalBatches: number;
+  canaryBatches: number;
+  spoolTotal: number;
+  /** When the open maintenance window shuts (absent: no windows). */
+  windowEnd?: number;
+  item: LaneItemOptions;
+}
+
+/**
+ * The next term's lanes. Takes what they will run out of the campaign state (pending items, new
+ * batches); what a lane hands back goes back in when it returns (see applyLaneResult).
+ *
+ * - Canary not passed: one lane, the canary's batches, tracked to their end and judged one by one.
+ * - Sending: lanes by rate, each with its share of rate and concurrency, handed-over items first
+ *   (their tracking resumes), then due retries, then new batches, as many as its share can send
+ *   in a term.
+ * - Tracking: the handed-over items only, followed to their end; nothing is sent.
+ */
+export function planTerm(s: CampaignCarry, ctx: TermContext): LaneInput[] {
+  const { now } = ctx;
+  const canary = !s.canary.passed;
+  const handedOver = take(s, (i) => i.handedOver === true);
+  if (ctx.mode === 'tracking') {
+    if (handedOver.length === 0) return [];
+    const lanes = Math.min(handedOver.length, laneCount(s.rate.current, ctx.concurrency));
+    const shares = deal(handedOver, lanes);
+    return shares.map((items, lane) => laneInput(s, ctx, { lane, lanes, items, submitUntil: now, canary }));
+  }
+  const lanes = canary ? 1 : laneCount(s.rate.current, ctx.concurrency);
+  const laneRate = s.rate.current / lanes;
+  const submitUntil = Math.min(now + ctx.options.termMs, ctx.windowEnd ?? Infinity);
+  const callsPerLane = Math.max(1, Math.ceil((laneRate * (submitUntil - now)) / 1000));
+  const due = take(s, (i) => i.notBefore <= now, lanes * callsPerLane);
+  const dueHands = deal(due, lanes);
+  const items = deal(handedOver, lanes).map((h, i) => [...h, ...dueHands[i]!]);
+  const concurrencies = splitEvenly(Math.max(ctx.concurrency, lanes), lanes);
+  // New batches spread evenly, so the lanes finish together rather than one after the others.
+  const evenShare = Math.ceil(batchesLeft(s, canary ? ctx.canaryBatches : ctx.totalBatches) / lanes);
+  const inputs: LaneInput[] = [];
+  for (let lane = 0; lane < lanes; lane++) {
+    const own = items[lane]!;
+    const room = Math.min(evenShare, callsPerLane - own.filter((i) => !i.handedOver).length);
+    const batches = room > 0 ? newBatches(s, ctx, room, canary) : undefined;
+    if (own.length === 0 && !batches) continue;
+    inputs.push(
+      laneInput(s, ctx, {
+        lane,
+        lanes,
+        items: own,
+        submitUntil,
+        canary,
+        concurrency: concurrencies[lane]!,
+        ...(batches ? { batches } : {}),
+      }),
+    );
+  }
+  // Lanes that got no work leave their shares unused rather than renumbering: shares stay exact.
+  return inputs;
+}
+
+function laneInput(
+  s: CampaignCarry,
+  ctx: TermContext,
+  p: {
+    lane: number;
+    lanes: number;
+    items: WorkItem[];
+    submitUntil: number;
+    canary: boolean;
+    concurrency?: number;
+    batches?: { from: number; to: number };
+  },
+): LaneInput {
+  const { options } = ctx;
+  const rate = s.rate.current / p.lanes;
+  // Lanes start a call's interval apart, and the first not before the last term's last call allows.
+  const notBefore = Math.max(ctx.now, s.rate.lastSlotAt) + (p.lane * 1000) / s.rate.current;
+  return {
+    campaignId: ctx.campaignId,
+    term: ctx.term,
+    lane: p.lane,
+    lanes: p.lanes,
+    items: p.items,
+    ...(p.batches ? { batches: p.batches } : {}),
+    batchSize: options.batchSize,
+    spoolTotal: ctx.spoolTotal,
+    rate: {
+      current: rate,
+      lastSlotAt: 0,
+      clean: 0,
+      ...(s.rate.adaptive ? { adaptive: true } : {}),
+      ...(s.rate.lastCutAt !== undefined ? { lastCutAt: s.rate.lastCutAt } : {}),
+      ...(s.rate.knownLimit !== undefined ? { knownLimit: s.rate.knownLimit / p.lanes } : {}),
+    },
+    ceiling: ctx.ceiling / p.lanes,
+    notBefore,
+    submitUntil: p.submitUntil,
+    // The canary is judged on whole batches, and a stopping campaign tracks what it sent to the
+    // end; a sending term hands over what is still tracking when it ends.
+    ...(p.canary || ctx.mode === 'tracking' ? {} : { returnAt: p.submitUntil }),
+    concurrency: p.concurrency ?? Math.max(1, Math.floor(ctx.concurrency / p.lanes)),
+    ...(p.canary
+      ? {}
+      : {
+          budget: {
+            maxErrors: options.maxErrors,
+            abortOn: options.abortOn,
+            abortMinFinished: options.abortMinFinished,
+            counts: { ...s.counts },
+            total: ctx.spoolTotal,
+          },
+        }),
+    detail: p.canary,
+    maxResultIds: Math.max(100, Math.floor(MAX_PENDING_IDS / p.lanes)),
+    item: ctx.item,
+  };
+}
+
+/** Up to `room` first-round batches: spare ones first (handed back unsent), then new ones. */
+function newBatches(
+  s: CampaignCarry,
+  ctx: TermContext,
+  room: number,
+  canary: boolean,
+): { from: number; to: number } | undefined {
+  if (explicitIds(s.pending) >= MAX_PENDING_IDS) return undefined;
+  const spare = s.spareBatches?.[0];
+  if (spare) {
+    const from = spare.from;
+    const to = Math.min(spare.to, from + room);
+    if (to === spare.to) s.spareBatches!.shift();
+    else spare.from = to;
+    return { from, to };
+  }
+  const limit = canary ? ctx.canaryBatches : ctx.totalBatches;
+  if (s.nextBatch >= limit) return undefined;
+  const from = s.nextBatch;
+  const to = Math.min(limit, from + room);
+  s.nextBatch = to;
+  if (canary) for (let b = from; b < to; b++) s.canary.outstanding[b] = 1;
+  return { from, to };
+}
+
+function batchesLeft(s: CampaignCarry, limit: number): number {
+  const spare = (s.spareBatches ?? []).reduce((n, r) => n + r.to - r.from, 0);
+  return spare + Math.max(0, limit - s.nextBatch);
+}
+
+/** Removes and returns the pending items that match, at most `max`, in their order. */
+function take(s: CampaignCarry, match: (i: WorkItem) => boolean, max = Infinity): WorkItem[] {
+  const taken: WorkItem[] = [];
+  s.pending = s.pending.filter((i) => {
+    if (taken.length >= max || !match(i)) return true;
+    taken.push(i);
+    return false;
+  });
+  return taken;
+}
+
+/** Items dealt round-robin to `n` lanes. */
+function deal(items: readonly WorkItem[], n: number): WorkItem[][] {
+  const hands = Array.from({ length: n }, () => [] as WorkItem[]);
+  items.forEach((item, i) => hands[i % n]!.push(item));
+  return hands;
+}
+
+export function instancesOf(lane: LaneInput): number {
+  const batches = lane.batches
+    ? Math.min(lane.batches.to * lane.batchSize, lane.spoolTotal) - lane.batches.from * lane.batchSize
+    : 0;
+  return lane.items.reduce((n, i) => n + itemSize(i), 0) + batches;
+}

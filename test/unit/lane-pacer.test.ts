@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LanePacer } from '../../src/activities/lane-pacer';
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))), { once: true });
+  });
+
+describe('lane pacer', () => {
+  it('spaces calls by 1/rate from when the previous one really went', async () => {
+    const pacer = new LanePacer({ notBefore: 0, until: Infinity, stallMs: 5000 }, () => 20, sleep, new AbortController().signal);
+    const at: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      assert.equal(await pacer.next(), 'go');
+      at.push(Date.now());
+    }
+    for (let i = 1; i < at.length; i++) assert.ok(at[i]! - at[i - 1]! >= 49, `gap ${at[i]! - at[i - 1]!}`);
+  });
+
+  it('after a stall sends later, never a burst to catch up', async () => {
+    const pacer = new LanePacer({ notBefore: 0, until: Infinity, stallMs: 5000 }, () => 20, sleep, new AbortController().signal);
+    await pacer.next();
+    const busyUntil = Date.now() + 300; // the event loop blocked: three slots' worth
+    while (Date.now() < busyUntil);
+    const at = [];
+    for (let i = 0; i < 3; i++) {
+      await pacer.next();
+      at.push(Date.now());
+    }
+    assert.ok(at[1]! - at[0]! >= 49 && at[2]! - at[1]! >= 49, `${at[1]! - at[0]!} ${at[2]! - at[1]!}`);
+  });
+
+  it('serves concurrent callers one at a time, in order', async () => {
+    const pacer = new LanePacer({ notBefore: 0, until: Infinity, stallMs: 5000 }, () => 50, sleep, new AbortController().signal);
+    const order: number[] = [];
+    await Promise.all([0, 1, 2, 3].map(async (i) => (await pacer.next(), order.push(i))));
+    assert.deepEqual(order, [0, 1, 2, 3]);
+  });
+
+  it('stops at the end of its term, when stopped, and when its process stalled past the limit', async () => {
+    const ended = new LanePacer({ notBefore: 0, until: Date.now() + 80, stallMs: 5000 }, () => 10, sleep, new AbortController().signal);
+    assert.equal(await ended.next(), 'go');
+    assert.equal(await ended.next(), 'stop');
+    assert.equal(ended.stopped, 'term ended');
+
+    const stopped = new LanePacer({ notBefore: 0, until: Infinity, stallMs: 5000 }, () => 10, sleep, new AbortController().signal);
+    stopped.stop('budget');
+    assert.equal(await stopped.next(), 'stop');
+
+    const aborted = new AbortController();
+    const canceled = new LanePacer({ notBefore: Date.now() + 10_000, until: Infinity, stallMs: 5000 }, () => 10, sleep, aborted.signal);
+    const pending = canceled.next();
+    aborted.abort();
+    assert.equal(await pending, 'stop');
+
+    const stalling = new LanePacer(
+      { notBefore: Date.now() + 20, until: Infinity, stallMs: 50 },
+      () => 10,
+      async (ms) => {
+        await new Promise((r) => setTimeout(r, ms + 200)); // wakes 200 ms late
+      },
+      new AbortController().signal,
+    );
+    assert.equal(await stalling.next(), 'stop');
+    assert.match(stalling.stopped!, /stalled/);
+  });
+});
