@@ -52,7 +52,7 @@ export type MaintenanceWindow = z.output<typeof maintenanceWindowSchema>;
 
 export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
-/** The operator's campaign options (design.md `start`), validated once at the edge. */
+/** The operator's campaign options, validated once at the edge (docs/design.md "One declaration per fact"). */
 export const campaignOptionsSchema = z
   .object({
     /** Informational: the campaign id is always the workflow id (schedules append a timestamp). */
@@ -142,22 +142,29 @@ export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('\n');
 }
 
+/** Every option's default, from the schema: the one place a default is written. */
+export function campaignOptionDefaults(): CampaignOptions {
+  return campaignOptionsSchema.parse({});
+}
+
 /**
  * Options recorded in histories by older versions of the workflow lack newer fields; running
- * (and replayed) campaigns get the defaults those fields have today.
+ * (and replayed) campaigns get the defaults those fields have today. Only these fields: the
+ * others were in every recorded input.
  */
 export function withOptionDefaults(o: CampaignOptions): CampaignOptions {
+  const d = campaignOptionDefaults();
   return {
     ...o,
-    rateMax: o.rateMax ?? 50,
-    submitBackoffMaxMs: o.submitBackoffMaxMs ?? 5 * 60_000,
-    rampFactor: o.rampFactor ?? 2,
-    rampAfter: o.rampAfter ?? 1,
-    abortOn: o.abortOn ?? {},
-    abortMinFinished: o.abortMinFinished ?? 100,
-    retryTimedOut: o.retryTimedOut ?? 0,
-    noRetryCodes: o.noRetryCodes ?? [],
-    windows: o.windows ?? [],
-    termMs: o.termMs ?? 30_000,
+    rateMax: o.rateMax ?? d.rateMax,
+    submitBackoffMaxMs: o.submitBackoffMaxMs ?? d.submitBackoffMaxMs,
+    rampFactor: o.rampFactor ?? d.rampFactor,
+    rampAfter: o.rampAfter ?? d.rampAfter,
+    abortOn: o.abortOn ?? d.abortOn,
+    abortMinFinished: o.abortMinFinished ?? d.abortMinFinished,
+    retryTimedOut: o.retryTimedOut ?? d.retryTimedOut,
+    noRetryCodes: o.noRetryCodes ?? d.noRetryCodes,
+    windows: o.windows ?? d.windows,
+    termMs: o.termMs ?? d.termMs,
   };
 }

@@ -24,7 +24,7 @@ export const CAMPAIGN_STATES = [
 ] as const;
 export type CampaignState = (typeof CAMPAIGN_STATES)[number];
 
-/** What `status --json` prints and the progress query returns (design.md operator interface). */
+/** What `status --json` prints and the progress query returns (docs/design.md "Operator interface"). */
 export interface CampaignStatus {
   campaignId: string;
   state: CampaignState;

@@ -1,118 +1,300 @@
+// The campaign options of `start`, `rerun` and `schedule create|update`, each declared once
+// here: its flag, its help text and how its value reads and prints. Defaults and ranges are the
+// domain schema's (src/campaign/options.ts), so help, validation and the workflow agree by
+// construction (docs/design.md "One declaration per fact").
 import type { Command } from 'commander';
-import {
-  campaignOptionsSchema,
-  maintenanceWindowSchema,
-  type CampaignOptions,
-  type CampaignOptionsInput,
-} from '../campaign/options';
 import type { z } from 'zod';
+import { formatDuration, parseDuration } from '../campaign/duration';
+import {
+  campaignOptionDefaults,
+  campaignOptionsSchema,
+  type CampaignOptions,
+  type ErrorBudget,
+  type MaintenanceWindow,
+  maintenanceWindowSchema,
+} from '../campaign/options';
 import { windowProblem } from '../campaign/plan-limits';
+import { describeBudget } from '../workflows/budget';
 import { validateWindow } from '../workflows/windows';
 import { usageError } from './exit-codes';
 import { checkCronFlag, numberFlag } from './flags';
 
-/** The raw strings commander collects for the campaign options of `start` and `schedule create`. */
-export interface CampaignFlags {
-  batchSize?: string;
-  concurrency?: string;
-  rate?: string;
-  maxErrors?: string;
-  canary?: string;
-  retryFailed?: string;
-  retryDelay?: string;
-  jobTimeout?: string;
-  rateMax?: string;
-  rampStart?: string;
-  rampFactor?: string;
-  rampAfter?: string;
-  abortFailed?: string;
-  abortTimedOut?: string;
-  abortRejected?: string;
-  abortMinFinished?: string;
-  retryTimedOut?: string;
-  neverRetry?: string;
-  window?: string[];
+/** How a kind of value is read from the command line and printed back as a flag value. */
+interface ValueKind<T> {
+  read(flag: string, raw: string): unknown;
+  show(value: T): string;
 }
 
-// Which flag an option key came from, so an error names what the operator typed.
-const FLAG_OF: Record<string, string> = {
-  campaignId: '--campaign-id',
-  batchSize: '--batch-size',
-  concurrency: '--concurrency',
-  rate: '--rate',
-  maxErrors: '--max-errors',
-  canary: '--canary',
-  retryFailed: '--retry-failed',
-  retryDelayMs: '--retry-delay',
-  jobTimeoutMs: '--job-timeout',
-  rateMax: '--rate-max',
-  rampStart: '--ramp-start',
-  rampFactor: '--ramp-factor',
-  rampAfter: '--ramp-after',
-  'abortOn.failed': '--abort-failed',
-  'abortOn.timed_out': '--abort-timed-out',
-  'abortOn.rejected': '--abort-rejected',
-  abortMinFinished: '--abort-min-finished',
-  retryTimedOut: '--retry-timed-out',
-  noRetryCodes: '--never-retry',
-  windows: '--window',
+const count: ValueKind<number> = { read: (flag, raw) => numberFlag(flag, raw), show: String };
+const budget: ValueKind<ErrorBudget> = {
+  read: (_flag, raw) => raw,
+  show: describeBudget,
 };
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-export function addCampaignFlags(cmd: Command): Command {
-  return cmd
-    .option('--batch-size <n>', 'instances per batch-reset call, 1..100', '100')
-    .option('--concurrency <n>', 'batches in flight at once', '10')
-    .option('--rate <n|auto>', 'batch-reset calls per second, or auto to find the tenant limit', '5')
-    .option('--max-errors <n|p%>', 'error budget: a count or a share of finished instances', '10%')
-    .option('--canary <n>', 'batches that must succeed before the rest start (0: no canary)', '1')
-    .option('--retry-failed <n>', 'resets again for instances whose job failed', '2')
-    .option('--retry-delay <dur>', 'wait before resetting a failed instance again (e.g. 30s, 5m)', '5m')
-    .option('--job-timeout <dur>', 'how long to follow one reset job (e.g. 30m)', '30m')
-    .option('--rate-max <n>', 'with --rate auto: never above this many calls per second', '50')
-    .option('--ramp-start <n>', 'exponential ramp: batches in flight at first (default: no ramp)')
-    .option('--ramp-factor <x>', 'ramp: multiply the batches in flight by this…', '2')
-    .option('--ramp-after <n>', '…each time this many batches succeed', '1')
-    .option('--abort-failed <n|p%>', 'abort when failed instances exceed this')
-    .option('--abort-timed-out <n|p%>', 'abort when timed-out instances exceed this')
-    .option('--abort-rejected <n|p%>', 'abort when rejected instances exceed this')
-    .option('--abort-min-finished <n>', 'abort rules apply once this many instances finished', '100')
-    .option('--retry-timed-out <n>', 'resets again for instances whose job timed out', '0')
-    .option('--never-retry <codes>', 'job error codes never retried, comma-separated (e.g. CPS0005)')
-    .option(
-      '--window <cron/duration[/timezone]>',
-      'submit only inside this maintenance window, e.g. "0 1 * * SUN/4h/Asia/Shanghai" (repeatable)',
-      collect,
-    );
-}
+/** Exact milliseconds with a unit: "5m" when that reads back exactly, else "90500ms". */
+const duration: ValueKind<number> = {
+  read: (_flag, raw) => raw,
+  show: (ms) => (parseDuration(formatDuration(ms)) === ms ? formatDuration(ms) : `${ms}ms`),
+};
+const rate: ValueKind<number | 'auto'> = {
+  // `auto`: the workflow finds the tenant's unpublished limit from how the API answers.
+  read: (flag, raw) => (raw.trim() === 'auto' ? 'auto' : numberFlag(flag, raw)),
+  show: String,
+};
+const codes: ValueKind<string[]> = {
+  read: (_flag, raw) =>
+    raw
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean),
+  show: (list) => list.join(','),
+};
 
 /**
  * `--window "CRON/DURATION[/TIMEZONE]"`: the cron has spaces, never slashes in this form. A window
  * that never opens within a year is refused: the campaign would wait for it forever.
  */
-function parseWindows(raw: string[] | undefined, now: number): CampaignOptionsInput['windows'] {
-  return (raw ?? []).map((w) => {
-    const m = /^([^/]+)\/([^/]+)(?:\/(.+))?$/.exec(w.trim());
-    if (!m) throw usageError(`--window: expected "CRON/DURATION[/TIMEZONE]", got "${w}"`);
-    const window = { cron: m[1]!.trim(), durationMs: m[2]!.trim(), timezone: m[3]?.trim() ?? 'UTC' };
-    checkCronFlag('--window', window.cron, window.timezone, { forSchedule: false });
-    try {
-      validateWindow(window);
-    } catch (e) {
-      throw usageError(`--window: ${(e as Error).message}`);
-    }
-    const parsed = maintenanceWindowSchema.safeParse(window);
-    // A bad duration is worded by the schema below, with the other problems.
-    const never = parsed.success ? windowProblem(parsed.data, now) : undefined;
-    if (never) throw usageError(`--window ${never}; a campaign would never send a batch`);
-    return window;
-  });
+function readWindow(raw: string, now: number): z.input<typeof campaignOptionsSchema>['windows'] & object {
+  const m = /^([^/]+)\/([^/]+)(?:\/(.+))?$/.exec(raw.trim());
+  if (!m) throw usageError(`--window: expected "CRON/DURATION[/TIMEZONE]", got "${raw}"`);
+  const window = { cron: m[1]!.trim(), durationMs: m[2]!.trim(), timezone: m[3]?.trim() ?? 'UTC' };
+  checkCronFlag('--window', window.cron, window.timezone, { forSchedule: false });
+  try {
+    validateWindow(window);
+  } catch (e) {
+    throw usageError(`--window: ${(e as Error).message}`);
+  }
+  const parsed = maintenanceWindowSchema.safeParse(window);
+  // A bad duration is worded by the schema below, with the other problems.
+  const never = parsed.success ? windowProblem(parsed.data, now) : undefined;
+  if (never) throw usageError(`--window ${never}; a campaign would never send a batch`);
+  return [window];
+}
+const showWindow = (w: MaintenanceWindow) => `${w.cron}/${duration.show(w.durationMs)}/${w.timezone}`;
+
+/** One campaign flag: `name` is commander's attribute for it, `path` the option it sets. */
+interface CampaignFlag {
+  name: string;
+  flag: string;
+  value: string;
+  help: string;
+  path: readonly [keyof CampaignOptions] | readonly ['abortOn', 'failed' | 'timed_out' | 'rejected'];
+  kind: ValueKind<never>;
+}
+const flag = <N extends string, T>(
+  f: Omit<CampaignFlag, 'name' | 'kind'> & { name: N; kind: ValueKind<T> },
+) => f as unknown as CampaignFlag & { name: N };
+
+export const CAMPAIGN_FLAGS = [
+  flag({
+    name: 'batchSize',
+    flag: '--batch-size',
+    value: '<n>',
+    help: 'instances per batch-reset call',
+    path: ['batchSize'],
+    kind: count,
+  }),
+  flag({
+    name: 'concurrency',
+    flag: '--concurrency',
+    value: '<n>',
+    help: 'batches in flight at once',
+    path: ['concurrency'],
+    kind: count,
+  }),
+  flag({
+    name: 'rate',
+    flag: '--rate',
+    value: '<n|auto>',
+    help: 'batch-reset calls per second, or auto to find the tenant limit',
+    path: ['rate'],
+    kind: rate,
+  }),
+  flag({
+    name: 'maxErrors',
+    flag: '--max-errors',
+    value: '<n|p%>',
+    help: 'error budget: a count or a share of finished instances',
+    path: ['maxErrors'],
+    kind: budget,
+  }),
+  flag({
+    name: 'canary',
+    flag: '--canary',
+    value: '<n>',
+    help: 'batches that must succeed before the rest start (0: no canary)',
+    path: ['canary'],
+    kind: count,
+  }),
+  flag({
+    name: 'retryFailed',
+    flag: '--retry-failed',
+    value: '<n>',
+    help: 'resets again for instances whose job failed',
+    path: ['retryFailed'],
+    kind: count,
+  }),
+  flag({
+    name: 'retryDelay',
+    flag: '--retry-delay',
+    value: '<dur>',
+    help: 'wait before resetting a failed instance again (e.g. 30s, 5m)',
+    path: ['retryDelayMs'],
+    kind: duration,
+  }),
+  flag({
+    name: 'jobTimeout',
+    flag: '--job-timeout',
+    value: '<dur>',
+    help: 'how long to follow one reset job (e.g. 30m, 1h30m)',
+    path: ['jobTimeoutMs'],
+    kind: duration,
+  }),
+  flag({
+    name: 'rateMax',
+    flag: '--rate-max',
+    value: '<n>',
+    help: 'with --rate auto: never above this many calls per second',
+    path: ['rateMax'],
+    kind: count,
+  }),
+  flag({
+    name: 'rampStart',
+    flag: '--ramp-start',
+    value: '<n>',
+    help: 'exponential ramp: batches in flight at first (default: no ramp)',
+    path: ['rampStart'],
+    kind: count,
+  }),
+  flag({
+    name: 'rampFactor',
+    flag: '--ramp-factor',
+    value: '<x>',
+    help: 'ramp: multiply the batches in flight by this…',
+    path: ['rampFactor'],
+    kind: count,
+  }),
+  flag({
+    name: 'rampAfter',
+    flag: '--ramp-after',
+    value: '<n>',
+    help: '…each time this many batches succeed',
+    path: ['rampAfter'],
+    kind: count,
+  }),
+  flag({
+    name: 'abortFailed',
+    flag: '--abort-failed',
+    value: '<n|p%>',
+    help: 'abort when failed instances exceed this',
+    path: ['abortOn', 'failed'],
+    kind: budget,
+  }),
+  flag({
+    name: 'abortTimedOut',
+    flag: '--abort-timed-out',
+    value: '<n|p%>',
+    help: 'abort when timed-out instances exceed this',
+    path: ['abortOn', 'timed_out'],
+    kind: budget,
+  }),
+  flag({
+    name: 'abortRejected',
+    flag: '--abort-rejected',
+    value: '<n|p%>',
+    help: 'abort when rejected instances exceed this',
+    path: ['abortOn', 'rejected'],
+    kind: budget,
+  }),
+  flag({
+    name: 'abortMinFinished',
+    flag: '--abort-min-finished',
+    value: '<n>',
+    help: 'abort rules apply once this many instances finished',
+    path: ['abortMinFinished'],
+    kind: count,
+  }),
+  flag({
+    name: 'retryTimedOut',
+    flag: '--retry-timed-out',
+    value: '<n>',
+    help: 'resets again for instances whose job timed out',
+    path: ['retryTimedOut'],
+    kind: count,
+  }),
+  flag({
+    name: 'neverRetry',
+    flag: '--never-retry',
+    value: '<codes>',
+    help: 'job error codes never retried, comma-separated (e.g. CPS0005)',
+    path: ['noRetryCodes'],
+    kind: codes,
+  }),
+] as const;
+
+const WINDOW_HELP =
+  'submit only inside this maintenance window, e.g. "0 1 * * SUN/4h/Asia/Shanghai" (repeatable)';
+
+/** The raw strings commander collects for the campaign options. */
+export type CampaignFlags = { [K in (typeof CAMPAIGN_FLAGS)[number]['name']]?: string } & {
+  window?: string[];
+};
+
+function valueAt(options: CampaignOptions, path: CampaignFlag['path']): unknown {
+  return path.length === 1 ? options[path[0]] : options.abortOn[path[1]];
 }
 
-// Numbers are read here; whole-number and range rules live in the schema, worded by issueText.
-function number(flag: string, raw: string | undefined): number | undefined {
-  return raw === undefined ? undefined : numberFlag(flag, raw);
+/** The default as help shows it, from the schema; none for options that are off unless given. */
+function shownDefault(f: CampaignFlag): string | undefined {
+  const value = valueAt(campaignOptionDefaults(), f.path);
+  if (value === undefined || (Array.isArray(value) && value.length === 0)) return undefined;
+  return f.kind.show(value as never);
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/**
+ * Adds the campaign flags. `keep`: an absent flag keeps the old campaign's or schedule's value
+ * (`rerun`, `schedule update`), so help shows no default.
+ */
+export function addCampaignFlags(cmd: Command, absent: 'default' | 'keep' = 'default'): Command {
+  // No commander defaults: an absent flag is absent (so `rerun` and `schedule update` keep the
+  // old value), and the schema fills in today's default.
+  for (const f of CAMPAIGN_FLAGS) {
+    const d = absent === 'keep' ? undefined : shownDefault(f);
+    cmd.option(`${f.flag} ${f.value}`, d === undefined ? f.help : `${f.help} (default: ${d})`);
+  }
+  return cmd.option('--window <cron/duration[/timezone]>', WINDOW_HELP, collect);
+}
+
+/** A campaign's options as the flags that would give them: how `rerun` and `schedule update` start from old ones. */
+export function flagsOf(options: CampaignOptions): CampaignFlags {
+  const flags: Record<string, string | string[]> = {};
+  for (const f of CAMPAIGN_FLAGS) {
+    const value = valueAt(options, f.path);
+    if (value !== undefined && !(Array.isArray(value) && value.length === 0))
+      flags[f.name] = f.kind.show(value as never);
+  }
+  if (options.windows?.length) flags.window = options.windows.map(showWindow);
+  return flags as CampaignFlags;
+}
+
+/** The campaign flags the operator typed (commander's value source "cli"), nothing else. */
+export function givenCampaignFlags(flags: CampaignFlags, typed: (name: string) => boolean): CampaignFlags {
+  const names = [...CAMPAIGN_FLAGS.map((f) => f.name), 'window'] as const;
+  return Object.fromEntries(
+    names.filter((n) => typed(n) && flags[n] !== undefined).map((n) => [n, flags[n]]),
+  ) as CampaignFlags;
+}
+
+/** The campaign flags as a Markdown table for the README (a test keeps the two equal). */
+export function campaignFlagsTable(): string {
+  // A "|" inside a cell ends it in GitHub's tables, even in code.
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const rows = CAMPAIGN_FLAGS.map(
+    (f) => `| \`${cell(`${f.flag} ${f.value}`)}\` | ${cell(shownDefault(f) ?? '-')} | ${cell(f.help)} |`,
+  );
+  rows.push(`| \`--window <cron/duration[/timezone]>\` | - | ${cell(WINDOW_HELP)} |`);
+  return ['| flag | default | what it does |', '|---|---|---|', ...rows].join('\n');
 }
 
 /** A schema issue in the tool's words ("must be at most 100"), not zod's ("Too big: …"). */
@@ -141,54 +323,28 @@ export function parseCampaignFlags(
   campaignId?: string,
   now = Date.now(),
 ): CampaignOptions {
-  const input: CampaignOptionsInput = {
-    ...(campaignId !== undefined ? { campaignId } : {}),
-    batchSize: number('--batch-size', flags.batchSize),
-    concurrency: number('--concurrency', flags.concurrency),
-    // `auto`: the workflow finds the tenant's unpublished limit from how the API answers.
-    rate: flags.rate?.trim() === 'auto' ? 'auto' : number('--rate', flags.rate),
-    maxErrors: flags.maxErrors,
-    canary: number('--canary', flags.canary),
-    retryFailed: number('--retry-failed', flags.retryFailed),
-    retryDelayMs: flags.retryDelay,
-    jobTimeoutMs: flags.jobTimeout,
-    rateMax: number('--rate-max', flags.rateMax),
-    rampStart: number('--ramp-start', flags.rampStart),
-    rampFactor: number('--ramp-factor', flags.rampFactor),
-    rampAfter: number('--ramp-after', flags.rampAfter),
-    abortOn: {
-      ...(flags.abortFailed !== undefined ? { failed: flags.abortFailed } : {}),
-      ...(flags.abortTimedOut !== undefined ? { timed_out: flags.abortTimedOut } : {}),
-      ...(flags.abortRejected !== undefined ? { rejected: flags.abortRejected } : {}),
-    },
-    abortMinFinished: number('--abort-min-finished', flags.abortMinFinished),
-    retryTimedOut: number('--retry-timed-out', flags.retryTimedOut),
-    noRetryCodes: flags.neverRetry
-      ? flags.neverRetry
-          .split(',')
-          .map((c) => c.trim())
-          .filter(Boolean)
-      : [],
-    windows: parseWindows(flags.window, now),
-  };
+  const input: Record<string, unknown> = { abortOn: {}, ...(campaignId !== undefined ? { campaignId } : {}) };
+  for (const f of CAMPAIGN_FLAGS) {
+    const raw = flags[f.name];
+    if (raw === undefined) continue;
+    const value = f.kind.read(f.flag, raw);
+    if (f.path.length === 1) input[f.path[0]] = value;
+    else (input.abortOn as Record<string, unknown>)[f.path[1]] = value;
+  }
+  input.windows = (flags.window ?? []).flatMap((w) => readWindow(w, now));
   const parsed = campaignOptionsSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const raw: Record<string, unknown> = {
-    ...flags,
-    retryDelayMs: flags.retryDelay,
-    jobTimeoutMs: flags.jobTimeout,
-    campaignId,
-  };
   const problems = parsed.error.issues.map((issue) => {
-    const key = String(issue.path[0] ?? '');
-    const flag = FLAG_OF[issue.path.join('.')] ?? FLAG_OF[key] ?? key;
-    const got = raw[key];
+    const path = issue.path.map(String);
+    const f = CAMPAIGN_FLAGS.find((c) => c.path.join('.') === path.slice(0, c.path.length).join('.'));
+    const name =
+      f?.flag ??
+      (path[0] === 'campaignId' ? '--campaign-id' : path[0] === 'windows' ? '--window' : path.join('.'));
+    const got = f ? flags[f.name] : path[0] === 'campaignId' ? campaignId : undefined;
     // The --max-errors and duration messages already name the flag and the value.
     const text = issueText(issue);
-    const message = text.startsWith('--') ? text : `${flag}: ${text}`;
-    return got === undefined || message.includes(`"${String(got)}"`)
-      ? message
-      : `${message} (got "${String(got)}")`;
+    const message = text.startsWith('--') ? text : `${name}: ${text}`;
+    return got === undefined || message.includes(`"${got}"`) ? message : `${message} (got "${got}")`;
   });
   throw usageError(problems.join('; '));
 }

@@ -40,7 +40,7 @@ type ContractStatus = Pick<
 >;
 
 /**
- * The status object of design.md. A running campaign answers the progress query with every
+ * The status object (docs/design.md "One declaration per fact": one status shape). A running campaign answers the progress query with every
  * field; a finished one is rebuilt from its result, which lacks the live-only extras.
  */
 export type CampaignView = ContractStatus & Partial<Extras>;
@@ -84,8 +84,10 @@ export function statusFromResult(r: CampaignResult): CampaignView {
     updatedAt: r.finishedAt,
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
     batchResetCalls: r.batchResetCalls,
-    // Results of runs from before the workflow returned its cost have none.
+    // What the result records of the live-only fields: a finished campaign's status says as much
+    // (results of runs from before the workflow returned its cost have none).
     ...(r.cost !== undefined ? { cost: r.cost } : {}),
+    ...(r.configuredRate !== undefined ? { configuredRate: r.configuredRate } : {}),
     ...(r.reportLocation ? { reportLocation: r.reportLocation } : {}),
   };
 }

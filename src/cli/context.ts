@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { toJson } from './json-output';
 
 /** What a command may touch of its process; tests and the demo pass their own. */
 export interface CliContext {
@@ -28,6 +29,7 @@ export function note(ctx: CliContext, line: string): void {
   ctx.stderr.write(line + '\n');
 }
 
+/** Every JSON the CLI prints goes through here: one naming convention (json-output.ts). */
 export function printJson(ctx: CliContext, value: unknown, pretty = true): void {
-  ctx.stdout.write(JSON.stringify(value, null, pretty ? 2 : undefined) + '\n');
+  ctx.stdout.write(toJson(value, pretty) + '\n');
 }

@@ -8,14 +8,15 @@ import pino from 'pino';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createKoophoneClient, Secret } from '../koophone';
 import { temporalLogger } from '../logger';
-import { closeCampaignStore, createCampaignStore, type CampaignStore } from '../report';
+import { closeCampaignStore, createCampaignStore, reportRoot, type CampaignStore } from '../report';
 import { startSimulator, type RunningSimulator } from '../simulator';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { portTaken } from '../temporal/free-port';
 import { createCampaignWorker } from '../worker';
 import { parseCampaignFlags } from './campaign-options';
 import { out, type CliContext } from './context';
-import { CliError, EXIT, exitCodeForCampaign } from './exit-codes';
-import { integerFlag } from './flags';
+import { CliError, EXIT, exitCodeForCampaign, usageError } from './exit-codes';
+import { integerFlag, portFlag } from './flags';
 import { followCampaign } from './follow';
 import { formatPlan, planCampaign } from './plan';
 import { progressMode } from './progress';
@@ -25,9 +26,33 @@ import { formatSummary } from './summary';
 import { connectTemporal, temporalAnswers, temporalSettings, type TemporalSession } from './temporal';
 import { ensureSearchAttributes } from './temporal-setup';
 
-interface DemoFlags {
+export interface DemoFlags {
   instances: string;
   rate: string;
+  temporalAddress?: string;
+  uiPort?: string;
+  simPort: string;
+  reuseServer?: boolean;
+}
+
+/** Ports the demo would start on but something else holds: refused before anything starts. */
+async function refuseTakenPorts(wanted: [flag: string, port: number][]): Promise<void> {
+  for (const [flag, port] of wanted)
+    if (port !== 0 && (await portTaken(port)))
+      throw usageError(`${flag}: port ${port} is already in use by another program; choose a free one`);
+}
+
+/** Where the demo's parts listen, checked before anything starts. */
+function demoPorts(ctx: CliContext, flags: DemoFlags) {
+  const address = flags.temporalAddress ?? (ctx.env.TEMPORAL_ADDRESS?.trim() || '127.0.0.1:7233');
+  const m = /^([^:\s]+):(\d+)$/.exec(address);
+  if (!m) throw usageError(`--temporal-address: expected HOST:PORT (e.g. 127.0.0.1:7300), got "${address}"`);
+  const port = portFlag('--temporal-address', m[2]!);
+  const uiPort =
+    flags.uiPort === undefined ? (port === 7233 ? 8233 : port + 1000) : portFlag('--ui-port', flags.uiPort);
+  if (uiPort === port) throw usageError(`--ui-port: ${uiPort} is the Temporal port; choose another`);
+  if (uiPort > 65_535) throw usageError(`--ui-port: ${port} + 1000 is no port; give --ui-port`);
+  return { address, host: m[1]!, port, uiPort, simPort: portFlag('--sim-port', flags.simPort, true) };
 }
 
 const DEMO_JOB_MS = { min: 1000, max: 4000 };
@@ -62,8 +87,33 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
     retryDelay: '10s',
     jobTimeout: '5m',
   });
-  const settings = temporalSettings(ctx.env);
-  const address = settings.connection.address ?? '127.0.0.1:7233';
+  const ports = demoPorts(ctx, flags);
+  const { address } = ports;
+  // The demo's session, worker and links all go to the address it checked.
+  const env = { ...ctx.env, TEMPORAL_ADDRESS: address };
+  const settings = temporalSettings(env);
+  // 1. Temporal: the demo starts its own dev server (data kept in .data/). A server already
+  // answering there is someone else's: the demo would register search attributes and start a
+  // campaign on it, so it is used only when the operator says so (docs/design.md "demo"). All
+  // of this is settled before the demo writes or starts anything.
+  const reuse = await temporalAnswers(address);
+  if (reuse && !flags.reuseServer)
+    throw usageError(
+      `a Temporal server the demo did not start already answers on ${address}; the demo would ` +
+        'register search attributes and start a campaign on it. Stop that server, choose a free ' +
+        'address (--temporal-address 127.0.0.1:7300), or pass --reuse-server to use it anyway',
+    );
+  if (!reuse && ports.host !== '127.0.0.1' && ports.host !== 'localhost')
+    throw new CliError(EXIT.unreachable, `cannot reach the Temporal server at ${address}`);
+  await refuseTakenPorts(
+    reuse
+      ? [['--sim-port', ports.simPort]]
+      : [
+          ['--temporal-address', ports.port],
+          ['--ui-port', ports.uiPort],
+          ['--sim-port', ports.simPort],
+        ],
+  );
   const logFile = resolve('.data', 'demo-worker.log');
   mkdirSync(resolve('.data'), { recursive: true });
   // The worker's own logs would tear the progress bar apart: they go to a file.
@@ -83,25 +133,19 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
   const stopWatching = new AbortController();
   const release = onInterrupt(() => stopWatching.abort());
   try {
-    // 1. Temporal: reuse a server that answers, else start the local dev server (data kept in .data/).
-    let uiBase = 'http://127.0.0.1:8233';
-    if (await temporalAnswers(address)) {
-      out(ctx, `Temporal: using the server at ${address}`);
+    let uiBase = `http://127.0.0.1:${ports.uiPort}`;
+    if (reuse) {
+      out(ctx, `Temporal: using the server at ${address} (--reuse-server)`);
     } else {
-      const [host, portText] = address.split(':');
-      if (host !== '127.0.0.1' && host !== 'localhost') {
-        throw new CliError(
-          EXIT.unreachable,
-          `cannot reach the Temporal server at ${address} (TEMPORAL_ADDRESS)`,
-        );
-      }
-      const port = Number(portText);
-      const uiPort = port === 7233 ? 8233 : port + 1000;
       out(ctx, `Temporal: starting the dev server on ${address} (data in .data/temporal.db)…`);
-      started.server = await startDevServer({ port, uiPort, dbFile: resolve('.data', 'temporal.db') });
+      started.server = await startDevServer({
+        port: ports.port,
+        uiPort: ports.uiPort,
+        dbFile: resolve('.data', 'temporal.db'),
+      });
       uiBase = started.server.uiUrl ?? uiBase;
     }
-    started.session = await connectTemporal(ctx.env);
+    started.session = await connectTemporal(env);
     const added = await ensureSearchAttributes(started.session.connection, settings.namespace);
     if (added.length) out(ctx, `Temporal: registered search attributes ${added.join(', ')}`);
 
@@ -109,7 +153,7 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
     // A fresh seed per run: each demo meets a different pattern of faults.
     const seed = randomBytes(4).readUInt32BE(0);
     started.sim = await startSimulator({
-      port: 0,
+      port: ports.simPort,
       instances,
       seed,
       jobDurationMs: DEMO_JOB_MS,
@@ -190,7 +234,7 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
       `    applied    ${stats.resets.total} resets on ${stats.resets.instances} instances (at most ${stats.resets.max} on one)`,
     );
     // A page to share with people who never open a terminal.
-    const htmlPath = resolve(ctx.env.REPORT_DIR ?? './reports', campaignId, 'report.html');
+    const htmlPath = resolve(reportRoot(ctx.env), campaignId, 'report.html');
     await mkdir(dirname(htmlPath), { recursive: true });
     const result = (await started.session.client.workflow.getHandle(campaignId).result()) as CampaignResult;
     await writeFile(

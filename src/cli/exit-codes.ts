@@ -1,6 +1,6 @@
 import type { CampaignState } from '../campaign/status';
 
-/** The operator contract (design.md): scripts and schedules branch on these. */
+/** The operator contract (docs/design.md "Operator interface"): scripts and schedules branch on these. */
 export const EXIT = {
   /** The campaign completed and no instance failed. */
   ok: 0,

@@ -25,7 +25,10 @@ const EXAMPLES: Record<string, string[]> = {
     'koophone-reset start --all --yes --skip-overlap',
   ],
   watch: [`koophone-reset watch ${ID}`, `koophone-reset watch ${ID} --json | head -1`],
-  status: [`koophone-reset status ${ID}`, `koophone-reset status ${ID} --json | jq .counts`],
+  status: [
+    `koophone-reset status ${ID}`,
+    `koophone-reset status ${ID} --json | jq '{state, succeeded, failed, timedOut}'`,
+  ],
   list: [
     'koophone-reset list',
     'koophone-reset list --state running',
@@ -58,6 +61,10 @@ const EXAMPLES: Record<string, string[]> = {
   ],
   'schedule list': ['koophone-reset schedule list', 'koophone-reset schedule list --json'],
   'schedule describe': ['koophone-reset schedule describe nightly'],
+  'schedule update': [
+    'koophone-reset schedule update nightly --cron "0 4 * * *" --rate 10',
+    'koophone-reset schedule update nightly --ids-file /shared/fleet-b.csv --yes --json',
+  ],
   'schedule pause': ['koophone-reset schedule pause nightly --note "holiday freeze"'],
   'schedule unpause': ['koophone-reset schedule unpause nightly'],
   'schedule trigger': ['koophone-reset schedule trigger nightly'],
@@ -72,7 +79,11 @@ const EXAMPLES: Record<string, string[]> = {
     'koophone-reset dev-server --port 7300 --ui-port 8300 --headless',
   ],
   check: ['koophone-reset check', 'koophone-reset check --timeout 2m --json'],
-  demo: ['koophone-reset demo', 'koophone-reset demo --instances 1000 --rate 20'],
+  demo: [
+    'koophone-reset demo',
+    'koophone-reset demo --instances 1000 --rate 20',
+    'koophone-reset demo --temporal-address 127.0.0.1:7300 --ui-port 8300 --sim-port 8800',
+  ],
   completion: [
     'source <(koophone-reset completion bash)      # in ~/.bashrc',
     'source <(koophone-reset completion zsh)       # in ~/.zshrc',

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import type { IdSource } from '../campaign/options';
 import { readIdFile, readInlineIds, SourceError } from '../sources';
 import { usageError } from './exit-codes';
-import { reportRoot } from './report-dir';
+import { reportRoot } from '../report';
 
 /** Where the operator said the ids are: arguments, a file (`-` for stdin), or the fleet. */
 export interface SourceFlags {

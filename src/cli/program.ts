@@ -16,7 +16,7 @@ import { completionScript, SHELLS, type Shell } from './completion';
 import type { CliContext } from './context';
 import { addHelpCommand, applyExamples } from './help';
 
-/** The operator interface of design.md, one command group per file under commands/. */
+/** The operator interface (docs/design.md "Operator interface"), one command group per file under commands/. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('koophone-reset')
     .description('Reset fleets of KooPhone cloud phones through durable Temporal campaigns')

@@ -2,6 +2,7 @@ import { MultiBar, type SingleBar } from 'cli-progress';
 import { formatDuration } from '../campaign/duration';
 import { finishedOf, type CampaignView } from './campaign-status';
 import type { CliContext } from './context';
+import { toJson } from './json-output';
 import { ProgressEta } from './progress-eta';
 
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'silent';
@@ -90,7 +91,7 @@ export class ProgressView {
       case 'silent':
         return;
       case 'json': {
-        const line = JSON.stringify(s);
+        const line = toJson(s, false);
         if (line !== this.lastLine || final) this.ctx.stdout.write(line + '\n');
         this.lastLine = line;
         return;

@@ -1,4 +1,5 @@
 import { REPORT_COLUMNS, type ReportLine } from '../campaign/outcome';
+import { toJson } from './json-output';
 
 export const REPORT_FORMATS = ['csv', 'ndjson', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -14,6 +15,6 @@ export function csvHeader(): string {
 }
 
 export function formatReportLine(line: ReportLine, format: Exclude<ReportFormat, 'html'>): string {
-  if (format === 'ndjson') return JSON.stringify(line) + '\n';
+  if (format === 'ndjson') return toJson(line, false) + '\n';
   return REPORT_COLUMNS.map((c) => csvCell(line[c])).join(',') + '\n';
 }

@@ -1,10 +1,11 @@
 import type { CampaignStore } from './campaign-store';
 import { FolderStore } from './folder-store';
 import { PostgresStore } from './postgres-store';
+import { reportRoot } from './report-root';
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//;
 
-/** Picks the store from REPORT_SINK / REPORT_DIR (design.md). */
+/** Picks the store from REPORT_SINK / REPORT_DIR (docs/design.md "Reports"). */
 export function createCampaignStore(env: NodeJS.ProcessEnv = process.env): CampaignStore {
   const sink = env.REPORT_SINK?.trim();
   // Nothing connects here: the PostgreSQL store opens its pool on first use.
@@ -12,8 +13,7 @@ export function createCampaignStore(env: NodeJS.ProcessEnv = process.env): Campa
   if (sink && !sink.startsWith('file:')) {
     throw new Error(`REPORT_SINK must be a postgres:// URL or a file: path, got "${sink.split(':')[0]}:…"`);
   }
-  const dir = sink?.startsWith('file:') ? sink.slice('file:'.length) : (env.REPORT_DIR ?? './reports');
-  return new FolderStore(dir);
+  return new FolderStore(reportRoot(env));
 }
 
 /** Releases what a store holds open (the PostgreSQL pool); a no-op for the folder store. */

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { REPORT_COLUMNS, type ReportLine } from '../../src/campaign/outcome';
+import { REPORT_COLUMNS } from '../../src/campaign/outcome';
+import type { ReportLineJson } from '../../src/cli/json-output';
 import type { CampaignStatus } from '../../src/campaign/status';
 import { campaignEnv, waitFor } from '../helpers/campaign-env';
 import { cliEnv, hasStackTrace, parseCsv, runCli } from './run-cli';
@@ -143,9 +144,9 @@ describe('koophone-reset campaigns through the CLI', () => {
     const lines = readFileSync(out, 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as ReportLine);
+      .map((l) => JSON.parse(l) as ReportLineJson);
     assert.equal(lines.length, 1500);
-    assert.equal(new Set(lines.map((l) => l.instance_id)).size, 1500);
+    assert.equal(new Set(lines.map((l) => l.instanceId)).size, 1500);
 
     const done = await statusOf(finishedId);
     assert.equal(done.state, 'completed');

@@ -28,7 +28,11 @@ describe('koophone-reset help, completion and suggestions', () => {
 
   it('shows defaults, the simulator included', async () => {
     const start = await runCli(['start', '--help'], env);
-    assert.match(start.stdout, /--retry-delay <dur>[\s\S]*?\(default: "5m"\)/);
+    // From the schema's default, in the form the flag takes.
+    assert.match(start.stdout, /--retry-delay <dur>[\s\S]*?\(default: 5m\)/);
+    // On rerun an absent flag keeps the old campaign's value: no default to show.
+    const rerun = await runCli(['rerun', '--help'], env);
+    assert.doesNotMatch(rerun.stdout, /--retry-delay <dur>[^-]*default/);
     const sim = await runCli(['simulator', '--help'], env);
     assert.match(sim.stdout, /--instances <n>\s+fleet size \(default: 10000\)/);
   });

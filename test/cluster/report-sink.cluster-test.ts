@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Client } from 'pg';
-import type { ReportLine } from '../../src/campaign/outcome';
+import type { ReportLineJson } from '../../src/cli/json-output';
 import { campaignEnv } from '../helpers/campaign-env';
 import { killHard, spawnWorker } from '../helpers/worker-process';
 import { cliEnv, runCli } from '../cli/run-cli';
@@ -39,12 +39,12 @@ describe('the PostgreSQL report sink on the cluster PostgreSQL', () => {
     const lines = cli.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as ReportLine);
+      .map((l) => JSON.parse(l) as ReportLineJson);
     assert.equal(lines.length, 1000);
-    assert.deepEqual(new Set(lines.map((l) => l.instance_id)), new Set(ids));
+    assert.deepEqual(new Set(lines.map((l) => l.instanceId)), new Set(ids));
     assert.ok(
       lines.every(
-        (l) => l.outcome === 'succeeded' && l.resets === (env.sim.instance(l.instance_id)?.resets ?? 0),
+        (l) => l.outcome === 'succeeded' && l.resets === (env.sim.instance(l.instanceId)?.resets ?? 0),
       ),
     );
     for (const w of workers)

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
 import type { ReportLine } from '../../src/campaign/outcome';
+import type { ReportLineJson } from '../../src/cli/json-output';
 import { createCampaignStore, PostgresStore } from '../../src/report';
 import { statusQuery } from '../../src/workflows';
 import { cliEnv, runCli } from '../cli/run-cli';
@@ -343,10 +344,10 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
       const printed = cli.stdout
         .trim()
         .split('\n')
-        .map((l) => JSON.parse(l) as ReportLine);
+        .map((l) => JSON.parse(l) as ReportLineJson);
       assert.equal(printed.length, 400);
-      assert.equal(new Set(printed.map((l) => l.instance_id)).size, 400);
-      assert.ok(printed.every((l) => l.outcome === 'succeeded' && l.resets === 1 && l.job_id !== ''));
+      assert.equal(new Set(printed.map((l) => l.instanceId)).size, 400);
+      assert.ok(printed.every((l) => l.outcome === 'succeeded' && l.resets === 1 && l.jobId !== ''));
       assert.ok(!cli.stderr.includes(pg.password));
     });
   });

@@ -10,13 +10,11 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { OUTCOMES, type Outcome } from '../../campaign/outcome';
 import type { CampaignOptions } from '../../campaign/options';
-import { formatDuration, parseDuration } from '../../campaign/duration';
-import { closeCampaignStore, createCampaignStore } from '../../report';
-import { addCampaignFlags, type CampaignFlags } from '../campaign-options';
+import { closeCampaignStore, createCampaignStore, reportRoot } from '../../report';
+import { addCampaignFlags, flagsOf, givenCampaignFlags, type CampaignFlags } from '../campaign-options';
 import { describeCampaign } from '../campaign-status';
 import { note, out, printJson, type CliContext } from '../context';
 import { EXIT, usageError } from '../exit-codes';
-import { reportRoot } from '../report-dir';
 import { campaignExists, newCampaignId } from '../start-campaign';
 import { withTemporal } from '../temporal';
 import { runStart } from './start';
@@ -43,42 +41,6 @@ function parseOutcomes(raw: string): Set<Outcome> {
     );
   }
   return new Set(words as Outcome[]);
-}
-
-const budget = (b: { kind: 'count' | 'percent'; value: number }) =>
-  b.kind === 'percent' ? `${b.value}%` : String(b.value);
-
-/** The old campaign's options as the flags `start` reads: one path validates both. */
-function flagsOf(o: CampaignOptions): CampaignFlags {
-  return {
-    batchSize: String(o.batchSize),
-    concurrency: String(o.concurrency),
-    rate: String(o.rate),
-    maxErrors: budget(o.maxErrors),
-    canary: String(o.canary),
-    retryFailed: String(o.retryFailed),
-    retryDelay: formatMs(o.retryDelayMs),
-    jobTimeout: formatMs(o.jobTimeoutMs),
-    ...(o.rateMax !== undefined ? { rateMax: String(o.rateMax) } : {}),
-    ...(o.rampStart !== undefined ? { rampStart: String(o.rampStart) } : {}),
-    ...(o.rampFactor !== undefined ? { rampFactor: String(o.rampFactor) } : {}),
-    ...(o.rampAfter !== undefined ? { rampAfter: String(o.rampAfter) } : {}),
-    ...(o.abortOn?.failed ? { abortFailed: budget(o.abortOn.failed) } : {}),
-    ...(o.abortOn?.timed_out ? { abortTimedOut: budget(o.abortOn.timed_out) } : {}),
-    ...(o.abortOn?.rejected ? { abortRejected: budget(o.abortOn.rejected) } : {}),
-    ...(o.abortMinFinished !== undefined ? { abortMinFinished: String(o.abortMinFinished) } : {}),
-    ...(o.retryTimedOut !== undefined ? { retryTimedOut: String(o.retryTimedOut) } : {}),
-    ...(o.noRetryCodes?.length ? { neverRetry: o.noRetryCodes.join(',') } : {}),
-    ...(o.windows?.length
-      ? { window: o.windows.map((w) => `${w.cron}/${formatMs(w.durationMs)}/${w.timezone}`) }
-      : {}),
-  };
-}
-
-/** Exact milliseconds with a unit: "5m" when that reads back exactly, else "90500ms". */
-function formatMs(ms: number): string {
-  const text = formatDuration(ms);
-  return parseDuration(text) === ms ? text : `${ms}ms`;
 }
 
 /** The options the campaign was started with: its first run's input. */
@@ -143,16 +105,14 @@ export function registerRerun(program: Command, ctx: CliContext): void {
       DEFAULT_OUTCOMES,
     )
     .option('--campaign-id <id>', 'id of the new campaign (default reset-YYYYMMDD-HHMMSS-xxxx)');
-  addCampaignFlags(cmd)
+  addCampaignFlags(cmd, 'keep')
     .option('--dry-run', 'validate and print the plan, start nothing')
     .option('--wait', 'follow the new campaign to its end; the exit code tells how it ended')
     .option('--json', 'print one JSON object')
     .action(async (id: string, flags: RerunFlags) => {
       const outcomes = parseOutcomes(flags.outcome);
       // Flags typed on this command override the old campaign's options; defaults do not.
-      const typed = Object.fromEntries(
-        Object.entries(flags).filter(([key]) => cmd.getOptionValueSource(key) === 'cli'),
-      ) as Partial<RerunFlags>;
+      const typed = givenCampaignFlags(flags, (key) => cmd.getOptionValueSource(key) === 'cli');
       const campaignId = flags.campaignId ?? newCampaignId();
       const old = await originalOptions(ctx, id);
       const path = join(reportRoot(ctx.env), 'inputs', `${campaignId}.ids`);

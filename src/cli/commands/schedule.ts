@@ -5,14 +5,20 @@ import type { ScheduleDescription, ScheduleOverlapPolicy } from '@temporalio/cli
 import { CAMPAIGN_ID_PATTERN, type CampaignOptions, type IdSource } from '../../campaign/options';
 import type { CampaignSafety } from '../../campaign/safety';
 import type { resetCampaign } from '../../workflows/reset-campaign';
-import { addCampaignFlags, parseCampaignFlags, type CampaignFlags } from '../campaign-options';
+import {
+  addCampaignFlags,
+  flagsOf,
+  givenCampaignFlags,
+  parseCampaignFlags,
+  type CampaignFlags,
+} from '../campaign-options';
 import { CAMPAIGN_WORKFLOW } from '../campaign-status';
 import { out, printJson, type CliContext } from '../context';
 import { checkCronFlag } from '../flags';
 import { alignedTable } from '../table';
 import { usageError } from '../exit-codes';
 import { confirmStart, needsConfirmation } from '../confirm';
-import { addSourceFlags, resolveSource, spillIds, type SourceFlags } from '../id-source';
+import { addSourceFlags, resolveSource, spillIds, type ResolvedSource, type SourceFlags } from '../id-source';
 import { listSelectedFleet } from '../safety-checks';
 import { withTemporal, type TemporalSession } from '../temporal';
 
@@ -46,25 +52,61 @@ function checkName(name: string): void {
   }
 }
 
-/** What the schedule remembers about itself for `describe`: the server keeps cron only as calendars. */
+/**
+ * What the schedule remembers about itself for `describe`: the server keeps cron only as
+ * calendars. A schedule's own memo cannot be updated, so it also rides on the action's memo
+ * (`schedule update` rewrites that); schedules made before read from the schedule memo.
+ */
 interface ScheduleMemo {
   cron: string;
   timezone: string;
   createdBy: 'koophone-reset';
 }
 
+function memoOf(d: ScheduleDescription): Partial<ScheduleMemo> {
+  const onAction = (d.action.memo as { schedule?: ScheduleMemo } | undefined)?.schedule;
+  return onAction ?? ((d.memo ?? {}) as Partial<ScheduleMemo>);
+}
+
+/** What a schedule's runs start with: the source, options and safety of each new campaign. */
+function startAction(name: string, taskQueue: string, memo: ScheduleMemo, input: CampaignInput) {
+  return {
+    type: 'startWorkflow' as const,
+    workflowType: CAMPAIGN_WORKFLOW,
+    // The run's time is appended, so every run is a fresh campaign with its own report.
+    workflowId: name,
+    taskQueue,
+    args: [input] as [CampaignInput],
+    memo: { schedule: memo },
+    staticSummary: campaignSummaryLine(input.options, input.source),
+    staticDetails: campaignStaticDetails(input.options, input.source),
+  };
+}
+
+/**
+ * A schedule approves a selector (a file, the fleet or a pool), read afresh by every run: its
+ * runs are not pinned to today's set. What it would reset today is confirmed here, once.
+ */
+async function approvedSelector(
+  ctx: CliContext,
+  ids: string[],
+  flags: Omit<SourceFlags, 'ids'> & { yes?: boolean },
+  cron: string,
+): Promise<ResolvedSource> {
+  const resolved = await resolveSource({ ...flags, ids }, { env: ctx.env, stdin: ctx.stdin });
+  await listSelectedFleet(resolved, ctx.env);
+  if (needsConfirmation(resolved.source.kind === 'fleet', resolved.instances)) {
+    const what = `${(resolved.instances ?? 0).toLocaleString('en-US')} phones of ${resolved.describe} (today), on every run of "${cron}"`;
+    await confirmStart(ctx, what, flags.yes);
+  }
+  return resolved;
+}
+
 async function create(ctx: CliContext, name: string, ids: string[], flags: CreateFlags): Promise<void> {
   checkName(name);
   checkCronFlag('--cron', flags.cron, flags.timezone, { forSchedule: true });
   const options: CampaignOptions = parseCampaignFlags(flags);
-  const resolved = await resolveSource({ ...flags, ids }, { env: ctx.env, stdin: ctx.stdin });
-  await listSelectedFleet(resolved, ctx.env);
-  // A schedule approves a selector (a file, the fleet or a pool), read afresh by every run: its
-  // runs are not pinned to today's set. What it would reset today is confirmed here, once.
-  if (needsConfirmation(resolved.source.kind === 'fleet', resolved.instances)) {
-    const what = `${(resolved.instances ?? 0).toLocaleString('en-US')} phones of ${resolved.describe} (today), on every run of "${flags.cron.trim()}"`;
-    await confirmStart(ctx, what, flags.yes);
-  }
+  const resolved = await approvedSelector(ctx, ids, flags, flags.cron.trim());
   const safety: CampaignSafety = flags.skipOverlap ? { skipOverlap: true } : {};
   await withTemporal(ctx.env, async ({ client, settings }) => {
     const source: IdSource = await spillIds(resolved, ctx.env, `schedule-${name}`);
@@ -76,16 +118,7 @@ async function create(ctx: CliContext, name: string, ids: string[], flags: Creat
     await client.schedule.create<typeof resetCampaign>({
       scheduleId: name,
       spec: { cronExpressions: [flags.cron.trim()], timezone: flags.timezone },
-      action: {
-        type: 'startWorkflow',
-        workflowType: CAMPAIGN_WORKFLOW,
-        // The run's time is appended, so every run is a fresh campaign with its own report.
-        workflowId: name,
-        taskQueue: settings.taskQueue,
-        args: [{ options, source, safety }],
-        staticSummary: campaignSummaryLine(options, source),
-        staticDetails: campaignStaticDetails(options, source),
-      },
+      action: startAction(name, settings.taskQueue, memo, { options, source, safety }),
       policies: { overlap: OVERLAP[flags.overlap], catchupWindow: '10 minutes' },
       state: { paused: Boolean(flags.paused), ...(flags.note ? { note: flags.note } : {}) },
       memo: memo as unknown as Record<string, unknown>,
@@ -103,9 +136,15 @@ async function create(ctx: CliContext, name: string, ids: string[], flags: Creat
   });
 }
 
+type CampaignInput = Parameters<typeof resetCampaign>[0];
+
+function inputOf(d: ScheduleDescription): Partial<CampaignInput> {
+  return (d.action.args?.[0] ?? {}) as Partial<CampaignInput>;
+}
+
 function summarize(d: ScheduleDescription) {
-  const memo = (d.memo ?? {}) as Partial<ScheduleMemo>;
-  const input = (d.action.args?.[0] ?? {}) as { options?: CampaignOptions; source?: IdSource };
+  const memo = memoOf(d);
+  const input = inputOf(d);
   return {
     name: d.scheduleId,
     cron: memo.cron,
@@ -170,9 +209,11 @@ async function describe(ctx: CliContext, name: string, json: boolean): Promise<v
 async function list(ctx: CliContext, json: boolean): Promise<void> {
   await withTemporal(ctx.env, async ({ client }) => {
     const rows = [];
-    for await (const s of client.schedule.list()) {
-      if (s.action?.workflowType !== CAMPAIGN_WORKFLOW) continue;
-      const memo = (s.memo ?? {}) as Partial<ScheduleMemo>;
+    for await (const listed of client.schedule.list()) {
+      if (listed.action?.workflowType !== CAMPAIGN_WORKFLOW) continue;
+      // The listing lacks the action's memo, where an updated cron is: describe each (few).
+      const s = await client.schedule.getHandle(listed.scheduleId).describe();
+      const memo = memoOf(s);
       const last = s.info.recentActions[s.info.recentActions.length - 1];
       rows.push({
         name: s.scheduleId,
@@ -222,6 +263,86 @@ async function trigger(ctx: CliContext, name: string, json: boolean): Promise<vo
   });
 }
 
+interface UpdateFlags extends CampaignFlags, Omit<SourceFlags, 'ids'> {
+  cron?: string;
+  timezone?: string;
+  overlap?: string;
+  note?: string;
+  yes?: boolean;
+  skipOverlap?: boolean;
+  json?: boolean;
+}
+
+const SOURCE_FLAGS = ['idsFile', 'all', 'namePrefix', 'poolTag', 'poolName'] as const;
+
+/**
+ * Changes a schedule in place: only what is given changes (cron, time zone, overlap, note,
+ * campaign options, the phones), runs already started go on as they were. A new selector is
+ * confirmed as `schedule create` confirms one; options are validated by the same schema.
+ */
+async function update(
+  ctx: CliContext,
+  name: string,
+  ids: string[],
+  flags: UpdateFlags,
+  typed: (key: string) => boolean,
+): Promise<void> {
+  const campaignFlagsTyped = givenCampaignFlags(flags, typed);
+  const newSelector = ids.length > 0 || SOURCE_FLAGS.some((k) => flags[k] !== undefined);
+  const changes =
+    Object.keys(campaignFlagsTyped).length > 0 ||
+    newSelector ||
+    ['cron', 'timezone', 'overlap', 'note', 'skipOverlap'].some((k) => typed(k));
+  if (!changes)
+    throw usageError(
+      'schedule update: nothing to change; give --cron, --timezone, --overlap, --note, campaign options or the phones',
+    );
+  await withTemporal(ctx.env, async (session) => {
+    const before = await campaignSchedule(session, name);
+    const old = inputOf(before);
+    const memo = memoOf(before);
+    const cron = flags.cron?.trim() ?? memo.cron;
+    const timezone = flags.timezone ?? memo.timezone ?? before.spec.timezone ?? 'UTC';
+    if (!cron) throw usageError(`schedule ${name} has no recorded cron expression; give --cron`);
+    checkCronFlag('--cron', cron, timezone, { forSchedule: true });
+    if (!old.options || !old.source)
+      throw usageError(`schedule ${name} has no recorded campaign input; delete and create it again`);
+    const options = Object.keys(campaignFlagsTyped).length
+      ? parseCampaignFlags({ ...flagsOf(old.options), ...campaignFlagsTyped })
+      : old.options;
+    let source = old.source;
+    let describeNew: string | undefined;
+    if (newSelector) {
+      const resolved = await approvedSelector(ctx, ids, flags, cron);
+      source = await spillIds(resolved, ctx.env, `schedule-${name}-${Date.now()}`);
+      describeNew = resolved.describe;
+    }
+    const safety: CampaignSafety = typed('skipOverlap')
+      ? flags.skipOverlap
+        ? { skipOverlap: true }
+        : {}
+      : (old.safety ?? {});
+    const newMemo: ScheduleMemo = { cron, timezone, createdBy: 'koophone-reset' };
+    const handle = session.client.schedule.getHandle(name);
+    await handle.update((prev) => ({
+      ...prev,
+      spec: { cronExpressions: [cron], timezone },
+      action: startAction(name, prev.action.taskQueue, newMemo, { options, source, safety }),
+      policies: { ...prev.policies, ...(flags.overlap ? { overlap: OVERLAP[flags.overlap] } : {}) },
+      state: { ...prev.state, ...(flags.note !== undefined ? { note: flags.note } : {}) },
+    }));
+    const d = await handle.describe();
+    if (flags.json) return printJson(ctx, summarize(d));
+    out(
+      ctx,
+      `schedule ${name} updated: "${cron}" in ${timezone}, overlap ${d.policies.overlap}` +
+        (describeNew ? `, ids from ${describeNew}` : ''),
+    );
+    const next = d.info.nextActionTimes[0];
+    if (next) out(ctx, `next run ${next.toISOString()}`);
+  });
+}
+
 async function simple(
   ctx: CliContext,
   name: string,
@@ -268,6 +389,26 @@ export function registerSchedule(program: Command, ctx: CliContext): void {
   addCampaignFlags(create_)
     .option('--json', 'print the schedule as JSON')
     .action((name: string, ids: string[], flags: CreateFlags) => create(ctx, name, ids, flags));
+
+  const update_ = schedule
+    .command('update')
+    .description('change a schedule in place: only the flags given change (running campaigns go on)')
+    .argument('<name>', 'schedule name')
+    .argument('[ids...]', 'new instance ids (or --ids-file / --all)')
+    .option('--cron <expr>', 'new cron expression')
+    .option('--timezone <tz>', 'new IANA time zone of the cron expression')
+    .addOption(
+      new Option('--overlap <policy>', 'when the previous run is still going').choices(Object.keys(OVERLAP)),
+    )
+    .option('--note <text>', 'a note shown with the schedule')
+    .option('--yes', 'confirm a new selector over the whole fleet or more than 10,000 phones without asking')
+    .option('--skip-overlap', 'runs skip phones that other running campaigns hold (reported LEASED_BY)');
+  addSourceFlags(update_);
+  addCampaignFlags(update_, 'keep')
+    .option('--json', 'print the schedule as JSON')
+    .action((name: string, ids: string[], flags: UpdateFlags) =>
+      update(ctx, name, ids, flags, (key) => update_.getOptionValueSource(key) === 'cli'),
+    );
 
   schedule
     .command('list')

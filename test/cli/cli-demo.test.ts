@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from '../../src/temporal/free-port';
+import { closeTestTemporal, testTemporal, type TestTemporal } from '../helpers/temporal';
+import { CLI, cliEnv, hasStackTrace, type CliRun } from './run-cli';
+import { spawn } from 'node:child_process';
+
+/** The built CLI run from `cwd`, so what the demo would write (.data/) can be looked for. */
+function demo(args: string[], cwd: string): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'demo', '--instances', '10', ...args], {
+      cwd,
+      env: cliEnv({}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+function listen(): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve({ server, port: typeof address === 'object' && address ? address.port : 0 });
+    });
+  });
+}
+
+// The demo starts its own parts; what is someone else's it refuses before writing or starting
+// anything (docs/design.md "demo").
+describe('koophone-reset demo refuses what it did not start', () => {
+  let temporal: TestTemporal;
+  let busy: { server: Server; port: number };
+  before(async () => {
+    temporal = await testTemporal();
+    busy = await listen();
+  });
+  after(async () => {
+    busy.server.close();
+    await closeTestTemporal();
+  });
+
+  it('a Temporal server already answering: exit 2, nothing started or written there', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'koophone-demo-'));
+    const run = await demo(['--temporal-address', temporal.address], cwd);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /did not start already answers on .*--reuse-server/s);
+    assert.ok(!hasStackTrace(run.stderr), run.stderr);
+    assert.ok(!existsSync(join(cwd, '.data')), 'the demo wrote nothing');
+    const demos = temporal.client.workflow.list({ query: `WorkflowId STARTS_WITH "demo-"` });
+    for await (const w of demos) assert.fail(`the demo started ${w.workflowId} on a server it did not start`);
+  });
+
+  it('a port another program holds: exit 2 naming the flag, nothing started', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'koophone-demo-'));
+    const [free, freeUi] = [await freePort(), await freePort()];
+    const cases: [flag: string, args: string[]][] = [
+      ['--temporal-address', ['--temporal-address', `127.0.0.1:${busy.port}`]],
+      ['--ui-port', ['--temporal-address', `127.0.0.1:${free}`, '--ui-port', String(busy.port)]],
+      [
+        '--sim-port',
+        [
+          '--temporal-address',
+          `127.0.0.1:${free}`,
+          '--ui-port',
+          String(freeUi),
+          '--sim-port',
+          String(busy.port),
+        ],
+      ],
+    ];
+    for (const [flag, args] of cases) {
+      const run = await demo(args, cwd);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, new RegExp(`${flag}: port ${busy.port} is already in use`));
+      assert.ok(!existsSync(join(cwd, '.data')), 'the demo wrote nothing');
+    }
+  });
+
+  it('bad port flags: exit 2 before anything', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'koophone-demo-'));
+    const bad = await demo(['--temporal-address', 'nowhere'], cwd);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--temporal-address: expected HOST:PORT/);
+    const sim = await demo(['--sim-port', '70000'], cwd);
+    assert.equal(sim.code, 2);
+    assert.match(sim.stderr, /--sim-port/);
+  });
+});
