@@ -38,7 +38,9 @@ import {
   CampaignTotal,
 } from '../temporal/search-attributes';
 import { campaignDetails } from './details';
-import { abortRuleFired, budgetExceeded, canaryFailed, describeBudget } from './budget';
+import { abortRuleFired, budgetExceeded, describeBudget } from './budget';
+import { canaryItemDone as countInCanary } from './engine/canary';
+import { splitItem as splitHalves } from './engine/item-outcome';
 import {
   cancelSignal,
   cancelUpdate,
@@ -439,42 +441,12 @@ export async function resetCampaignV1(input: CampaignWorkflowInput): Promise<Cam
     };
   };
 
-  const splitItem = (item: WorkItem, now: number): WorkItem[] => {
-    const base = {
-      batchNo: item.batchNo,
-      round: item.round,
-      resets: item.resets,
-      submitAttempts: 0,
-      notBefore: now,
-    };
-    if (item.range) {
-      const mid = item.range.start + Math.floor((item.range.end - item.range.start) / 2);
-      return [
-        { ...base, key: newKey(), range: { start: item.range.start, end: mid } },
-        { ...base, key: newKey(), range: { start: mid, end: item.range.end } },
-      ];
-    }
-    const ids = item.ids ?? [];
-    const mid = Math.floor(ids.length / 2);
-    return [
-      { ...base, key: newKey(), ids: ids.slice(0, mid) },
-      { ...base, key: newKey(), ids: ids.slice(mid) },
-    ];
-  };
+  const splitItem = (item: WorkItem, now: number): WorkItem[] => splitHalves(item, now, newKey);
 
   const canaryItemDone = (item: WorkItem, delta: number, errors: number, instances: number) => {
-    if (item.round !== 0 || item.outsideCanary || s.canary.outstanding[item.batchNo] === undefined) return;
-    s.canary.errors += errors;
-    s.canary.instances += instances;
-    s.canary.outstanding[item.batchNo]! += delta;
-    if (s.canary.outstanding[item.batchNo]! > 0) return;
-    delete s.canary.outstanding[item.batchNo];
-    const allStarted = s.nextBatch >= canaryBatches();
-    if (!allStarted || Object.keys(s.canary.outstanding).length > 0) return;
-    const failed = canaryFailed(options.maxErrors, s.canary.errors, s.canary.instances);
-    if (failed) abort(failed);
-    else {
-      s.canary.passed = true;
+    const verdict = countInCanary(s, options, canaryBatches(), item, delta, errors, instances);
+    if (verdict?.passed === false) abort(verdict.reason);
+    else if (verdict?.passed) {
       log.info('canary passed', { campaignId, instances: s.canary.instances, errors: s.canary.errors });
     }
   };

@@ -108,7 +108,7 @@ void describe('control, list and report with no worker, then with one', () => {
     );
   });
 
-  void it('with a worker: checked and confirmed (paused, already paused → 2, resumed); cancel --now refused by this workflow version, nothing changed', async () => {
+  void it('with a worker: checked and confirmed (paused, already paused → 2, resumed); cancel --now stops without following the batches in flight', async () => {
     const ids = env.ids(1500, 500);
     const id = 'ctl-worker';
     const started = await cli([
@@ -156,16 +156,19 @@ void describe('control, list and report with no worker, then with one', () => {
     assert.equal(resume.code, 0, resume.stderr);
     assert.equal((JSON.parse(resume.stdout) as { state: string }).state, 'running');
 
-    const now = await cli(['cancel', id, '--now']);
-    assert.equal(now.code, 2, now.stdout + now.stderr);
-    assert.match(now.stderr, /runs a workflow version without cancel --now: nothing was changed/);
-    assert.equal((await handle.query(statusQuery)).state, 'running');
-
-    const cancel = await cli(['cancel', id]);
-    assert.equal(cancel.code, 0, cancel.stderr);
-    assert.match(cancel.stdout, new RegExp(`^campaign ${id}: (canceling|canceled), `));
+    // cancel --now: no more calls, and the batches in flight are not followed to their end.
+    const now = await cli(['cancel', id, '--now', '--reason', 'now test']);
+    assert.equal(now.code, 0, now.stdout + now.stderr);
+    assert.match(now.stdout, new RegExp(`^campaign ${id}: (canceling|canceled), `));
     assert.equal((await handle.result()).state, 'canceled');
-    assert.deepEqual(await signals(id), ['pauseSignal', 'resumeSignal', 'cancelSignal']);
+    assert.deepEqual(await signals(id), ['pauseSignal', 'resumeSignal']);
+    const ended = await env.report(id);
+    assert.equal(ended.length, 1500);
+    for (const l of ended) {
+      const applied = env.sim.instance(l.instance_id)?.resets ?? 0;
+      assert.ok(l.resets >= applied, `${l.instance_id}: report ${l.resets} < applied ${applied}`);
+      if (l.outcome === 'canceled' && applied > 0) assert.notEqual(l.job_id, '', l.instance_id);
+    }
 
     // The store: this shell's is the campaign's; a shell with another REPORT_DIR is told so.
     const same = JSON.parse((await cli(['status', id, '--json'])).stdout) as { reportStore: StoreCheck };
