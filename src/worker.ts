@@ -6,6 +6,7 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { HEARTBEAT_THROTTLE_MS } from './campaign/lane';
 import { createKoophoneClient, type KoophoneClient } from './koophone';
 import { campaignLogAttributes, rootLogger, temporalLogger } from './logger';
 import {
@@ -76,6 +77,7 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     ...(options.shutdownGraceTimeMs === undefined ? {} : { shutdownGraceTime: options.shutdownGraceTimeMs }),
     // Batch activities mostly wait on KooPhone jobs; many fit in one process.
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 200,
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE_MS,
   });
 }
 

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { batchItem, emptyTotals, type LaneInput, type LaneProgress, type LaneResult } from '../campaign/lane';
+import { batchItem, emptyTotals, HEARTBEAT_THROTTLE_MS, type LaneInput, type LaneProgress, type LaneResult } from '../campaign/lane';
 import { addCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from '../campaign/outcome';
 import type { ResetBatchResult, WorkItem } from '../campaign/work-item';
 import { KOOPHONE_CODES, sameCode } from '../koophone/codes';
@@ -9,10 +9,10 @@ import { limitFromMessage, onClean, onOverloaded, onThrottled } from '../workflo
 import { LanePacer } from './lane-pacer';
 import { resetItem, type ResetBatchDeps } from './reset-batch';
 
-/** How often a lane heartbeats (the SDK sends at most one per 0.8 × heartbeat timeout). */
+/** How often a lane heartbeats (the worker sends at most one per HEARTBEAT_THROTTLE_MS). */
 const BEAT_MS = 1000;
 /** How often a lane tells its workflow what it has done so far (one billed signal each). */
-const PROGRESS_MS = 5000;
+const PROGRESS_MS = 2000;
 
 /**
  * Runs one lane's term (see src/campaign/lane.ts): sends its items' calls on its own pace, tracks
@@ -72,7 +72,7 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
     if (now - lastBeatAt > heartbeatTimeoutMs / 2) pacer.stop(`the worker stalled for ${now - lastBeatAt} ms`);
     lastBeatAt = now;
     ctx.heartbeat({ calls: result.calls, polls: result.polls, finished: result.totals.items });
-    if (now - lastCountedAt >= heartbeatTimeoutMs * 0.8) {
+    if (now - lastCountedAt >= Math.min(heartbeatTimeoutMs * 0.8, HEARTBEAT_THROTTLE_MS)) {
       result.heartbeats += 1;
       lastCountedAt = now;
     }
@@ -211,6 +211,8 @@ function progressSender(input: LaneInput, counts: OutcomeCounts, result: LaneRes
       finished: totalOf(counts),
       calls: result.calls,
       polls: result.polls,
+      rate: Math.round(result.rate.current * 1000) / 1000,
+      startRate: input.rate.current,
     };
     const key = JSON.stringify(progress);
     if (key === sent) return;

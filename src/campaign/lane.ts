@@ -9,6 +9,13 @@ import type { ResetBatchResult, WorkItem } from './work-item';
  * across lanes and workers with no workflow round trip per call), journals each call before it
  * is sent, tracks the jobs and returns the outcomes in bulk. See docs/design.md, "Campaign engine".
  */
+/**
+ * Workers send a lane's heartbeats this often at most (the SDK's default waits up to 0.8 × the
+ * heartbeat timeout): a heartbeat's answer is how a cancellation reaches a lane, so pause, cancel
+ * and a new account share reach the lanes within this long. Each heartbeat is a billed action.
+ */
+export const HEARTBEAT_THROTTLE_MS = 2000;
+
 export interface LaneInput {
   campaignId: string;
   /** The term this lane belongs to: names its progress signals. */
@@ -119,4 +126,7 @@ export interface LaneProgress {
   finished: number;
   calls: number;
   polls: number;
+  /** The lane's rate now and when it started: the campaign's moves by the difference. */
+  rate: number;
+  startRate: number;
 }

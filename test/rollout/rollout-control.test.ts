@@ -56,15 +56,16 @@ describe('rollout control: ramp, adaptive rate, abort and retry rules, windows, 
         { batchSize: 10, concurrency: 20, rate: 'auto', rateMax: 40, canary: 0, maxErrors: '100%' },
         { kind: 'inline', ids },
       );
-      // Converged once the rate stopped moving; measure 429s from there on.
+      // Converged once the rate stopped moving for 4 s (lanes report theirs every 2 s); measure
+      // 429s from there on.
       let converged: { throttled: number; calls: number } | undefined;
       let rates: number[] = [];
       while ((await handle.query(statusQuery)).state === 'running') {
         const s = await handle.query(statusQuery);
-        rates = [...rates.slice(-9), s.currentRate];
+        rates = [...rates.slice(-19), s.currentRate];
         if (
           !converged &&
-          rates.length === 10 &&
+          rates.length === 20 &&
           Math.max(...rates) - Math.min(...rates) < 0.01 &&
           s.batchResetCalls > 20
         ) {
@@ -190,7 +191,8 @@ describe('rollout control: ramp, adaptive rate, abort and retry rules, windows, 
 
   it('counts its Temporal actions exactly as the histories show them', async () => {
     const { result, handle } = await env.run(
-      { batchSize: 20, rate: 50, concurrency: 2, canary: 0, maxHistoryEvents: 100 },
+      // One-second terms: enough of them for the runs to continue as new.
+      { batchSize: 20, rate: 50, concurrency: 2, canary: 0, maxHistoryEvents: 100, termMs: 1000 },
       { kind: 'inline', ids: env.ids(400, 5000) },
     );
     let fromHistory = 0;

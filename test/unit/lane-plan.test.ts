@@ -112,4 +112,18 @@ describe('lane plan', () => {
     assert.equal(s.spareBatches!.length, 0);
     assert.equal(s.nextBatch, 50);
   });
+
+  it('while the ramp climbs, sends one window per lane and follows it to its end', () => {
+    const { s, ctx } = setup({ rate: 50, concurrency: 8, rampStart: 1, canary: 0 }, 6000);
+    const lanes = planTerm(s, { ...ctx, concurrency: 2 });
+    assert.deepEqual(
+      lanes.map((l) => [l.batches, l.concurrency, l.returnAfterMs]),
+      [
+        [{ from: 0, to: 1 }, 1, undefined],
+        [{ from: 1, to: 2 }, 1, undefined],
+      ],
+    );
+    const full = planTerm(s, { ...ctx, concurrency: 8 });
+    assert.ok(full.every((l) => l.returnAfterMs === l.sendForMs), 'ramp done: terms hand over again');
+  });
 });

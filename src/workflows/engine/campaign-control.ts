@@ -129,7 +129,7 @@ export class CampaignControl {
       batchResetCalls: s.calls + sum((p) => p.calls),
       taskPolls: s.polls + sum((p) => p.polls),
       slotsMissed: s.slotsMissed ?? 0,
-      currentRate: Math.round(s.rate.current * 100) / 100,
+      currentRate: Math.round((s.rate.current + sum((p) => p.rate - p.startRate)) * 100) / 100,
       configuredRate: o.rate === 'auto' ? `auto (max ${o.rateMax})` : o.rate,
       ...(s.account ? { accountShare: s.account.share } : {}),
       currentConcurrency: this.figures.concurrency(),

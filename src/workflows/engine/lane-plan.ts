@@ -75,10 +75,14 @@ export function planTerm(s: CampaignCarry, ctx: TermContext): LaneInput[] {
   const concurrencies = splitEvenly(Math.max(ctx.concurrency, lanes), lanes);
   // New batches spread evenly, so the lanes finish together rather than one after the others.
   const evenShare = Math.ceil(batchesLeft(s, canary ? ctx.canaryBatches : ctx.totalBatches) / lanes);
+  // While the ramp climbs, a term is a wave: each lane sends what its window holds and follows it
+  // to the end, so the window grows with each wave's successes (see lanes' `wave`).
+  const ramping = ctx.options.rampStart !== undefined && ctx.concurrency < ctx.options.concurrency;
   const inputs: LaneInput[] = [];
   for (let lane = 0; lane < lanes; lane++) {
     const own = items[lane]!;
-    const room = Math.min(evenShare, callsPerLane - own.filter((i) => !i.handedOver).length);
+    const window = ramping ? concurrencies[lane]! : Infinity;
+    const room = Math.min(evenShare, window, callsPerLane) - own.filter((i) => !i.handedOver).length;
     const batches = room > 0 ? newBatches(s, ctx, room, canary) : undefined;
     if (own.length === 0 && !batches) continue;
     inputs.push(
@@ -88,6 +92,7 @@ export function planTerm(s: CampaignCarry, ctx: TermContext): LaneInput[] {
         items: own,
         sendForMs,
         canary,
+        wave: ramping,
         concurrency: concurrencies[lane]!,
         ...(batches ? { batches } : {}),
       }),
@@ -106,6 +111,8 @@ function laneInput(
     items: WorkItem[];
     sendForMs: number;
     canary: boolean;
+    /** Tracked to its end, like the canary: the ramp's next step waits for this one's outcomes. */
+    wave?: boolean;
     concurrency?: number;
     batches?: { from: number; to: number };
   },
@@ -137,9 +144,9 @@ function laneInput(
     ceiling: ctx.ceiling / p.lanes,
     startDelayMs: Math.round(startDelayMs),
     sendForMs: p.sendForMs,
-    // The canary is judged on whole batches, and a stopping campaign tracks what it sent to the
-    // end; a sending term hands over what is still tracking when it ends.
-    ...(p.canary || ctx.mode === 'tracking' ? {} : { returnAfterMs: p.sendForMs }),
+    // The canary is judged on whole batches, a ramp's wave on its outcomes, and a stopping
+    // campaign tracks what it sent to the end; a sending term hands over what is still tracking.
+    ...(p.canary || p.wave || ctx.mode === 'tracking' ? {} : { returnAfterMs: p.sendForMs }),
     concurrency: p.concurrency ?? Math.max(1, Math.floor(ctx.concurrency / p.lanes)),
     ...(p.canary
       ? {}
