@@ -25,11 +25,12 @@ void describe('control, list and report with no worker, then with one', () => {
       TEMPORAL_NAMESPACE: env.temporal.namespace,
       TEMPORAL_TASK_QUEUE: env.taskQueue,
     });
+  // The operator's signals (lanes' progress signals are the engine's own).
   const signals = async (id: string) => {
     const names: string[] = [];
     const history = await env.temporal.client.workflow.getHandle(id).fetchHistory();
     for (const e of history.events ?? [])
-      if (e.workflowExecutionSignaledEventAttributes)
+      if (e.workflowExecutionSignaledEventAttributes && e.workflowExecutionSignaledEventAttributes.signalName !== 'laneProgress')
         names.push(e.workflowExecutionSignaledEventAttributes.signalName!);
     return names;
   };

@@ -38,7 +38,7 @@ describe('account-wide rate shared by running campaigns', () => {
     assert.match(run.stdout, /no account limits set: every campaign keeps its own --rate/);
   });
 
-  it('two campaigns at --rate 10 under an account limit of 10: within the limit on average and far from 20 in any second, about half each; a change applies within seconds; an ending campaign gives its share back', async () => {
+  it('two campaigns at --rate 10 under an account limit of 10: within the limit + 1 in every second, about half each; a change applies within seconds; an ending campaign gives its share back', async () => {
     const set = await cli(['account', '--rate', '10']);
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stdout, /account limits {2}batch-reset 10 calls\/s, other calls none/);
@@ -104,13 +104,11 @@ describe('account-wide rate shared by running campaigns', () => {
     await waitFor(async () => (await status(other.workflowId)).currentRate === 10, 10_000, 100);
     const rb = await other.result();
     assert.equal(rb.counts.succeeded, 15_000);
-    // The account's limit holds on average (the 4 s count above), and no second comes near what
-    // two uncoordinated campaigns at --rate 10 send (20). The goal of at most limit + 1 in every
-    // second is not kept on a loaded machine (13 seen): one campaign's calls can already bunch
-    // up there (issue 15), and the bunching adds up across campaigns.
+    // The account's limit holds in every second too: at most limit + 1 (lanes pace their own calls,
+    // so one campaign's calls never bunch, and the shares leave one call a second unallocated).
     const peak = env.sim.stats().peakRequestsPerSecond;
     console.log(`peak ${peak} batch-reset calls in one second under an account limit of 10`);
-    assert.ok(peak < 2 * 10 - 2, `peak ${peak} batch-reset calls in one second under an account limit of 10`);
+    assert.ok(peak <= 10 + 1, `peak ${peak} batch-reset calls in one second under an account limit of 10`);
     const after = JSON.parse((await cli(['account', '--json'])).stdout) as AccountView;
     assert.deepEqual(after.campaigns, [], 'ended campaigns leave the account');
   });
