@@ -1,11 +1,18 @@
 /**
- * Paces one lane's batch-reset calls: each at least 1/rate after the lane's previous call, measured
- * from when that call really went. The lane's share of the campaign's rate therefore holds however
- * late its process runs: a starved or stalled lane sends later, never in a burst to catch up. The
- * lanes' shares add up to the campaign's rate, so no second holds more than rate + lanes calls
- * (lanes ≤ max(1, rate/10)) across all lanes and workers, with no coordination per call.
+ * Paces one lane's batch-reset calls on a grid of slots 1/rate apart. A call goes in its slot; a
+ * timer that fires a little late (a busy event loop) does not slow the lane down, since the next
+ * slot is still one interval after this one. A call later than half an interval (a starved or
+ * stalled process) moves the grid: the next slot is one interval after the call really went, so
+ * a late lane sends later, never in a burst to catch up.
  *
- * Callers are served one at a time, in the order they asked.
+ * So no second holds more than share + 1 of a lane's calls: its calls fall on distinct slots, at
+ * most half an interval after them. The lanes' shares add up to the campaign's rate and a
+ * campaign runs at most max(1, rate/10) lanes, so no second holds more than rate + max(1, rate/10)
+ * calls across all lanes and workers, with no coordination per call.
+ *
+ * Callers are served one at a time, in the order they asked. A caller told to go says when its
+ * call really goes (`sent`, after its journal mark is written): a slow write makes that call
+ * late, not the next one early.
  */
 export interface PaceLimits {
   /** No call before this. */
@@ -21,10 +28,16 @@ export interface PaceLimits {
 
 export type Pace = 'go' | 'stop';
 
+// A caller that never says its call went (it failed before sending) holds the others this long.
+const MAX_HOLD_MS = 5000;
+
 export class LanePacer {
-  private last = -Infinity;
+  /** The slot the last call went in (moved to when it really went, if that was late). */
+  private slot = -Infinity;
   private queue: Promise<unknown> = Promise.resolve();
   private stopReason: string | undefined;
+  private release: (() => void) | undefined;
+  private sentEarly = false;
 
   constructor(
     private readonly limits: PaceLimits,
@@ -46,16 +59,52 @@ export class LanePacer {
 
   next(): Promise<Pace> {
     const turn = this.queue.then(() => this.take());
-    this.queue = turn.catch(() => undefined);
+    this.queue = turn.then(
+      (pace) => (pace === 'go' ? this.held() : undefined),
+      () => undefined,
+    );
     return turn;
+  }
+
+  /** The call told to go went now. */
+  sent(): void {
+    this.settle(Date.now());
+    if (this.release) this.release();
+    else this.sentEarly = true;
+  }
+
+  private interval(): number {
+    return 1000 / this.rate();
+  }
+
+  /** A call went at `at`: late by more than half an interval, the grid moves to it. */
+  private settle(at: number): void {
+    if (at - this.slot > this.interval() / 2) this.slot = at;
+  }
+
+  /** Holds the next caller until the call told to go has gone (at most a few seconds). */
+  private held(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.sentEarly) {
+        this.sentEarly = false;
+        return resolve();
+      }
+      const timer = setTimeout(() => done(), MAX_HOLD_MS);
+      const done = () => {
+        clearTimeout(timer);
+        this.release = undefined;
+        resolve();
+      };
+      this.release = done;
+    });
   }
 
   private async take(): Promise<Pace> {
     for (;;) {
       if (this.stopReason !== undefined || this.signal.aborted) return 'stop';
       const now = Date.now();
-      const at = Math.max(now, this.limits.notBefore, this.last + 1000 / this.rate());
-      if (at >= this.limits.until) {
+      const at = Math.max(this.limits.notBefore, this.slot + this.interval());
+      if (Math.max(at, now) >= this.limits.until) {
         this.stop('term ended');
         return 'stop';
       }
@@ -72,7 +121,8 @@ export class LanePacer {
         // The rate may have been cut while this call waited: take the new spacing into account.
         continue;
       }
-      this.last = now;
+      this.slot = at;
+      this.settle(now);
       return 'go';
     }
   }

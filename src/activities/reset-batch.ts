@@ -56,6 +56,13 @@ export interface ItemRun {
   gate: () => Promise<MissedSlot | undefined | 'stop'>;
   /** A batch activity's retried attempt hands its expired slot back (see below); a lane paces itself. */
   slotExpiry: boolean;
+  /** Called once the mark is written, just before the call goes: when it really goes. */
+  sending?: () => void;
+  /**
+   * Called with 1 when the journal shows a call an earlier attempt of this same activity made
+   * and had accepted, then died before reporting it: nobody has counted that call yet.
+   */
+  unreported?: (calls: number) => void;
   /** How tracking waits and heartbeats; by default the activity's own. */
   track?: TrackHooks;
 }
@@ -84,6 +91,7 @@ export async function resetItem(
   // report counts every possible extra reset, however many times workers died.
   const { by } = run;
   const uncertain = uncertainCalls(journal, by, run.attempt);
+  if (journal && journal.taskId !== '' && journal.by === by && run.attempt > 1) run.unreported?.(1);
   if (journal?.taskId === '') journal = undefined;
   // The mark left before a call; `answered` once that call was refused or handed back unsent.
   const mark = (answered?: true): JobJournal => ({
@@ -136,6 +144,7 @@ export async function resetItem(
       };
     }
     await store.writeJournal(campaignId, item.key, mark());
+    run.sending?.();
     try {
       calls = 1;
       // Not cancellable: an aborted call may already have reset the phones. A call ends within the

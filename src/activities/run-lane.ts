@@ -78,8 +78,11 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
     }
   }, BEAT_MS);
 
+  // Calls are counted when they go (an item handed over at the term's end reports its call from
+  // the next lane, which sends none), plus the calls of workers that died: those a result says
+  // may have reset its phones, and those an earlier attempt of this lane had accepted.
   const record = (item: WorkItem, r: ResetBatchResult) => {
-    result.calls += r.calls;
+    result.calls += r.uncertain ?? 0;
     const now = Date.now();
     if (r.kind === 'tracked') {
       result.polls += r.polls;
@@ -140,6 +143,11 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
           by,
           slotExpiry: false,
           gate: async () => ((await pacer.next()) === 'go' ? undefined : 'stop'),
+          sending: () => {
+            pacer.sent();
+            result.calls += 1;
+          },
+          unreported: (calls) => (result.calls += calls),
           track: { sleep: (ms) => sleep(ms, end.signal), signal: end.signal },
         },
       );

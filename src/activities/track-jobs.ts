@@ -95,9 +95,11 @@ export async function trackJobs(
       (failingSince !== undefined && Date.now() < deadline + UNANSWERED_GRACE_MS))
   ) {
     const untilDeadline = deadline - Date.now();
-    // The first poll comes one interval after the call was accepted: at once for tracking resumed
-    // from a journal (a lane's hand-over, a retried attempt), whose call went a while ago.
-    const gap = polls === 0 ? Math.max(0, journal.submittedAt + interval - Date.now()) : interval;
+    // The first poll comes one interval after the call was accepted. Tracking resumed from a
+    // journal (a lane's hand-over, a retried attempt), whose call went a while ago, asks within
+    // one interval, spread so that a lane's worth of resumed tasks does not query all at once.
+    const sinceAccepted = Date.now() - journal.submittedAt;
+    const gap = polls > 0 ? interval : sinceAccepted < interval ? interval - sinceAccepted : Math.random() * interval;
     if (untilDeadline > 0) await wait(Math.min(gap, untilDeadline));
     else if (polls > 0) await wait(Math.min(interval, deadline + UNANSWERED_GRACE_MS - Date.now()));
     beat();

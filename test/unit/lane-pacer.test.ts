@@ -14,6 +14,7 @@ describe('lane pacer', () => {
     const at: number[] = [];
     for (let i = 0; i < 5; i++) {
       assert.equal(await pacer.next(), 'go');
+      pacer.sent();
       at.push(Date.now());
     }
     for (let i = 1; i < at.length; i++) assert.ok(at[i]! - at[i - 1]! >= 49, `gap ${at[i]! - at[i - 1]!}`);
@@ -22,11 +23,13 @@ describe('lane pacer', () => {
   it('after a stall sends later, never a burst to catch up', async () => {
     const pacer = new LanePacer({ notBefore: 0, until: Infinity, stallMs: 5000 }, () => 20, sleep, new AbortController().signal);
     await pacer.next();
+    pacer.sent();
     const busyUntil = Date.now() + 300; // the event loop blocked: three slots' worth
     while (Date.now() < busyUntil);
     const at = [];
     for (let i = 0; i < 3; i++) {
       await pacer.next();
+      pacer.sent();
       at.push(Date.now());
     }
     assert.ok(at[1]! - at[0]! >= 49 && at[2]! - at[1]! >= 49, `${at[1]! - at[0]!} ${at[2]! - at[1]!}`);
@@ -35,13 +38,25 @@ describe('lane pacer', () => {
   it('serves concurrent callers one at a time, in order', async () => {
     const pacer = new LanePacer({ notBefore: 0, until: Infinity, stallMs: 5000 }, () => 50, sleep, new AbortController().signal);
     const order: number[] = [];
-    await Promise.all([0, 1, 2, 3].map(async (i) => (await pacer.next(), order.push(i))));
+    await Promise.all([0, 1, 2, 3].map(async (i) => (await pacer.next(), order.push(i), pacer.sent())));
     assert.deepEqual(order, [0, 1, 2, 3]);
+  });
+
+  it('spaces the next call from when the last one really went, after a slow journal write', async () => {
+    const pacer = new LanePacer({ notBefore: 0, until: Infinity, stallMs: 5000 }, () => 20, sleep, new AbortController().signal);
+    assert.equal(await pacer.next(), 'go');
+    const second = pacer.next();
+    await new Promise((r) => setTimeout(r, 200)); // the mark's write took 200 ms
+    pacer.sent();
+    const sentAt = Date.now();
+    await second;
+    assert.ok(Date.now() - sentAt >= 49, `only ${Date.now() - sentAt} ms after the call went`);
   });
 
   it('stops at the end of its term, when stopped, and when its process stalled past the limit', async () => {
     const ended = new LanePacer({ notBefore: 0, until: Date.now() + 80, stallMs: 5000 }, () => 10, sleep, new AbortController().signal);
     assert.equal(await ended.next(), 'go');
+    ended.sent();
     assert.equal(await ended.next(), 'stop');
     assert.equal(ended.stopped, 'term ended');
 
