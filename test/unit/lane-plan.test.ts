@@ -126,4 +126,13 @@ describe('lane plan', () => {
     const full = planTerm(s, { ...ctx, concurrency: 8 });
     assert.ok(full.every((l) => l.returnAfterMs === l.sendForMs), 'ramp done: terms hand over again');
   });
+
+  it('counts items to send again in the even share, so no batch is left for a term of its own', () => {
+    const unsent = (k: number) => ({ key: `b${k}`, batchNo: k, round: 0, range: { start: k * 100, end: k * 100 + 100 }, resets: 0, submitAttempts: 0, notBefore: NOW - 1 });
+    const { s, ctx } = setup({ rate: 20, concurrency: 250, canary: 0 }, 100_000, { nextBatch: 600, pending: [unsent(299), unsent(599)] });
+    const lanes = planTerm(s, ctx);
+    const sends = lanes.map((l) => l.items.length + l.batches!.to - l.batches!.from);
+    assert.deepEqual(sends, [201, 201]);
+    assert.equal(s.nextBatch, 1000, 'every batch planned');
+  });
 });

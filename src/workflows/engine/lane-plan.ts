@@ -74,7 +74,9 @@ export function planTerm(s: CampaignCarry, ctx: TermContext): LaneInput[] {
   const items = deal(handedOver, lanes).map((h, i) => [...h, ...dueHands[i]!]);
   const concurrencies = splitEvenly(Math.max(ctx.concurrency, lanes), lanes);
   // New batches spread evenly, so the lanes finish together rather than one after the others.
-  const evenShare = Math.ceil(batchesLeft(s, canary ? ctx.canaryBatches : ctx.totalBatches) / lanes);
+  // Items to send again (unsent last term, due retries) count in a lane's share like new ones.
+  const toSend = due.filter((i) => !i.handedOver).length;
+  const evenShare = Math.ceil((batchesLeft(s, canary ? ctx.canaryBatches : ctx.totalBatches) + toSend) / lanes);
   // While the ramp climbs, a term is a wave: each lane sends what its window holds and follows it
   // to the end, so the window grows with each wave's successes (see lanes' `wave`).
   const ramping = ctx.options.rampStart !== undefined && ctx.concurrency < ctx.options.concurrency;
