@@ -29,7 +29,7 @@ describe('reset campaign on the real dev server and the simulator', () => {
     assert.equal(stats.resets.total, 1050);
     assert.equal(stats.resets.max, 1);
     for (const id of [ids[0]!, ids[549]!, ids[1049]!]) assert.equal(env.sim.instance(id)?.resets, 1);
-    await saveHistory(env.temporal.client, env.temporal.address, handle.workflowId, 'campaign-1050');
+    await saveHistory(env.temporal.client, env.temporal.address, handle.workflowId, 'lane-campaign-1050');
   });
 
   it('drops duplicate ids and counts them as skipped', async () => {
@@ -100,7 +100,7 @@ describe('reset campaign on the real dev server and the simulator', () => {
         env.temporal.client,
         env.temporal.address,
         handle.workflowId,
-        'campaign-canary-aborted',
+        'lane-canary-aborted',
       );
     } finally {
       env.sim.setFaults({ jobFailureRate: 0 });

@@ -101,7 +101,7 @@ describe('campaign control: pause, resume, cancel, continue-as-new', () => {
       env.temporal.client,
       env.temporal.address,
       handle.workflowId,
-      'campaign-continue-as-new',
+      'lane-continue-as-new',
     );
   });
 
