@@ -167,9 +167,15 @@ export async function resetItem(
         instances: ids.length,
       });
     } catch (err) {
-      const result = { ...classifySubmitError(err), uncertain };
-      // Answered: this call reset nothing, and the died calls before it go back with the result.
-      await store.writeJournal(campaignId, item.key, mark(true));
+      const classified = classifySubmitError(err);
+      // A lost answer (the call may have been applied) joins the died calls before it: the mark
+      // carries it, so an attempt that finds the mark after this one died (before its result
+      // reached the workflow) still counts it — a lane holds its results for a whole term.
+      const ambiguous = classified.kind === 'retry' && classified.ambiguous;
+      const carried = uncertain + (ambiguous ? 1 : 0);
+      const result = { ...classified, ...(ambiguous ? { ambiguous: false, lostAnswer: true as const } : {}), uncertain: carried };
+      // Answered: the died calls (and a lost answer) go back with the result.
+      await store.writeJournal(campaignId, item.key, { ...mark(true), uncertain: carried });
       metrics?.batchResetCall(result.kind, result.kind === 'retry' && result.throttled);
       ctx.log.warn('batch not accepted', {
         campaignId,

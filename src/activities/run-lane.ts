@@ -82,7 +82,8 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
   // the next lane, which sends none), plus the calls of workers that died: those a result says
   // may have reset its phones, and those an earlier attempt of this lane had accepted.
   const record = (item: WorkItem, r: ResetBatchResult) => {
-    result.calls += r.uncertain ?? 0;
+    // A call of this lane whose answer was lost is in `uncertain` too, and was counted as it went.
+    result.calls += (r.uncertain ?? 0) - (r.kind === 'retry' && r.lostAnswer ? 1 : 0);
     const now = Date.now();
     if (r.kind === 'tracked') {
       result.polls += r.polls;

@@ -107,6 +107,11 @@ export type ResetBatchOutcome =
       throttled: boolean;
       /** The call may have been applied (the answer was lost): count a possible reset. */
       ambiguous: boolean;
+      /**
+       * This attempt's call lost its answer and is counted in `uncertain` (with `ambiguous` false),
+       * so the journal carries it should the result never reach the workflow.
+       */
+      lostAnswer?: true;
       calls: number;
     }
   | {

@@ -19,9 +19,10 @@ class WorkerDied extends Error {}
 /**
  * A KooPhone that applies every call it receives, with a script of what happens to the answer:
  * 'die' applies the reset and then the worker dies before reading the answer; 'busy' refuses the
- * call unapplied; 'ok' accepts it. Tracking dies while `dieWhileTracking` is above 0.
+ * call unapplied; 'ok' accepts it; 'lost' applies it and the answer times out (the worker lives).
+ * Tracking dies while `dieWhileTracking` is above 0.
  */
-function scriptedKoophone(script: ('die' | 'busy' | 'ok')[]) {
+function scriptedKoophone(script: ('die' | 'busy' | 'ok' | 'lost')[]) {
   const applied = new Map<string, number>();
   let task = 0;
   const state = { dieWhileTracking: 0 };
@@ -38,6 +39,9 @@ function scriptedKoophone(script: ('die' | 'busy' | 'ok')[]) {
       }
       for (const id of ids) applied.set(id, (applied.get(id) ?? 0) + 1);
       if (step === 'die') throw new WorkerDied('SIGKILL mid-call');
+      if (step === 'lost') {
+        throw new KoophoneError({ code: 'TIMEOUT', detail: 'no answer in 30 s', method: 'POST', url: '/x' });
+      }
       task += 1;
       return {
         taskId: `t${task}`,
@@ -157,6 +161,23 @@ describe('resets counted when workers die mid-call', { timeout: 30_000 }, async 
     assert.equal(await attempt(deps, i, '1', 1), undefined); // accepted, then died while tracking
     const r = await attempt(deps, i, '1', 2);
     assert.deepEqual([r?.kind, r?.uncertain], ['tracked', 1]);
+    assert.deepEqual(await outcome(), both('succeeded', 2, 2));
+  });
+
+  it('a lost answer is carried by the journal: a lane that dies before reporting it still has it counted', async () => {
+    const { deps, i, withResets, outcome } = scenario(['lost', 'ok']);
+    // The answer is lost (the call was applied); the lane holds the result for its term, then dies.
+    const lost = await attempt(deps, i, '5', 1);
+    assert.deepEqual(
+      [lost?.kind, lost?.kind === 'retry' && lost.ambiguous, lost?.kind === 'retry' && lost.lostAnswer, lost?.uncertain],
+      ['retry', false, true, 1],
+    );
+    // Its retried attempt finds the answered mark of its own activity: the reset is still counted.
+    const retried = await attempt({ ...deps, pacer: new SubmitPacer() }, i, '5', 2);
+    assert.equal(retried?.uncertain, 1);
+    // Once the workflow folded it in, the next activity does not count it again.
+    const r = await attempt(deps, withResets(1), '6', 1);
+    assert.deepEqual([r?.kind, r?.uncertain], ['tracked', 0]);
     assert.deepEqual(await outcome(), both('succeeded', 2, 2));
   });
 
