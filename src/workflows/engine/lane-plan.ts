@@ -23,7 +23,7 @@ export function splitEvenly(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => base + (i < total % parts ? 1 : 0));
 }
 
-export function explicitIds(items: readonly WorkItem[]): number {
+function explicitIds(items: readonly WorkItem[]): number {
   return items.reduce((n, i) => n + (i.ids?.length ?? 0), 0);
 }
 
