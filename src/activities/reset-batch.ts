@@ -63,6 +63,8 @@ export interface ItemRun {
    * and had accepted, then died before reporting it: nobody has counted that call yet.
    */
   unreported?: (calls: number) => void;
+  /** Called with how KooPhone answered the call: nothing when accepted, the error's code otherwise. */
+  answered?: (error?: { code: string; message: string }) => void;
   /** How tracking waits and heartbeats; by default the activity's own. */
   track?: TrackHooks;
 }
@@ -91,7 +93,10 @@ export async function resetItem(
   // report counts every possible extra reset, however many times workers died.
   const { by } = run;
   const uncertain = uncertainCalls(journal, by, run.attempt);
-  if (journal && journal.taskId !== '' && journal.by === by && run.attempt > 1) run.unreported?.(1);
+  // Its own earlier attempt's call, accepted or refused, that died before reporting it.
+  if (journal && (journal.taskId !== '' || journal.refused) && journal.by === by && run.attempt > 1) {
+    run.unreported?.(1);
+  }
   if (journal?.taskId === '') journal = undefined;
   // The mark left before a call; `answered` once that call was refused or handed back unsent.
   const mark = (answered?: true): JobJournal => ({
@@ -158,6 +163,7 @@ export async function resetItem(
         by,
       } satisfies JobJournal;
       metrics?.batchResetCall('accepted', false);
+      run.answered?.();
       ctx.log.info('batch accepted', {
         campaignId,
         batchNo: item.batchNo,
@@ -174,8 +180,10 @@ export async function resetItem(
       const ambiguous = classified.kind === 'retry' && classified.ambiguous;
       const carried = uncertain + (ambiguous ? 1 : 0);
       const result = { ...classified, ...(ambiguous ? { ambiguous: false, lostAnswer: true as const } : {}), uncertain: carried };
-      // Answered: the died calls (and a lost answer) go back with the result.
-      await store.writeJournal(campaignId, item.key, { ...mark(true), uncertain: carried });
+      run.answered?.({ code: result.code, message: result.message });
+      // Answered: the died calls (and a lost answer) go back with the result. `refused`: this
+      // call was made, so a retry of this activity counts it if this attempt never reports.
+      await store.writeJournal(campaignId, item.key, { ...mark(true), uncertain: carried, refused: true });
       metrics?.batchResetCall(result.kind, result.kind === 'retry' && result.throttled);
       ctx.log.warn('batch not accepted', {
         campaignId,

@@ -36,6 +36,8 @@ export interface TrackHooks {
   heartbeat?: (details: unknown) => void;
   sleep: (ms: number) => Promise<void>;
   signal: AbortSignal;
+  /** Called with how KooPhone answered each query: nothing when it did, the error otherwise. */
+  answered?: (error?: { code: string; message: string }) => void;
 }
 
 function activityHooks(): TrackHooks {
@@ -107,11 +109,13 @@ export async function trackJobs(
       polls += 1;
       const task = await client.getTask(journal.taskId, { signal: hooks.signal });
       failingSince = undefined;
+      hooks.answered?.();
       for (const job of task.jobs) {
         if (job.status !== 1 && pending.delete(job.jobId)) ended.set(job.jobId, job);
       }
     } catch (err) {
       if (!isKoophoneError(err)) throw err;
+      hooks.answered?.({ code: err.code, message: err.message });
       if (!err.retryable) {
         queryError = { code: err.code, message: err.message };
         break;

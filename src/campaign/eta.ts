@@ -91,3 +91,10 @@ export function estimateRemainingMs(state: EtaState, remaining: number): number 
   if (state.perMs === undefined || state.perMs <= 0) return undefined;
   return remaining / state.perMs;
 }
+
+/** The average pace since the start, for a single look: one sample is all there is. */
+export function averageRemainingMs(total: number, finished: number, startedAt: number, at: number): number | undefined {
+  if (finished >= total) return 0;
+  const since = at - startedAt;
+  return finished > 0 && since > 0 ? ((total - finished) * since) / finished : undefined;
+}

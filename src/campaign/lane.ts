@@ -1,6 +1,7 @@
 import type { ErrorBudget } from './options';
 import { emptyCounts, type OutcomeCounts } from './outcome';
 import type { RateState } from '../workflows/rate-slots';
+import type { TroubleSeen } from './troubles';
 import type { ResetBatchResult, WorkItem } from './work-item';
 
 /**
@@ -97,6 +98,10 @@ export interface LaneResult {
   /** Why the lane returned before its term ended. */
   stopped?: string;
   attempt: number;
+  /** Errors its calls and queries met, by kind (absent from results of earlier versions). */
+  troubles?: TroubleSeen[];
+  /** How long before returning KooPhone last accepted a call or answered a query of this lane. */
+  answeredAgoMs?: number;
 }
 
 export function emptyTotals(): LaneTotals {
@@ -129,4 +134,6 @@ export interface LaneProgress {
   /** The lane's rate now and when it started: the campaign's moves by the difference. */
   rate: number;
   startRate: number;
+  troubles?: TroubleSeen[];
+  answeredAgoMs?: number;
 }

@@ -111,6 +111,11 @@ export const campaignOptionsSchema = z
      * one activity per lane per term (see docs/design.md, "Campaign engine").
      */
     termMs: duration('lane term', 1000, 600_000).default(30_000),
+    /**
+     * How long authentication errors may go on with no call answered before the campaign shows
+     * `blocked` (like a rollout's progress deadline): retrying cannot fix a revoked token.
+     */
+    blockedAfterMs: duration('--blocked-after', 5000, 7 * 86_400_000).default(5 * 60_000),
   })
   .strict();
 export type CampaignOptionsInput = z.input<typeof campaignOptionsSchema>;
@@ -166,5 +171,6 @@ export function withOptionDefaults(o: CampaignOptions): CampaignOptions {
     noRetryCodes: o.noRetryCodes ?? d.noRetryCodes,
     windows: o.windows ?? d.windows,
     termMs: o.termMs ?? d.termMs,
+    blockedAfterMs: o.blockedAfterMs ?? d.blockedAfterMs,
   };
 }

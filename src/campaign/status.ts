@@ -1,4 +1,5 @@
 import type { OutcomeCounts } from './outcome';
+import type { TroubleKind } from './troubles';
 
 /** What a campaign cost, counted as Temporal Cloud bills it. */
 export interface CampaignCost {
@@ -15,6 +16,8 @@ export interface CampaignCost {
 
 export const CAMPAIGN_STATES = [
   'running',
+  /** Running, but its calls keep failing for a reason only an operator can fix (troubles.ts). */
+  'blocked',
   'paused',
   'canceling',
   'canceled',
@@ -66,6 +69,20 @@ export interface CampaignStatus {
   awaitingRetry: number;
   run: number;
   reportLocation?: string;
+  /** Errors the calls met lately, one per kind, each with what to do (src/campaign/troubles.ts). */
+  troubles?: TroubleStatus[];
+  /** Why the campaign is `blocked`, in one line. */
+  blockedBy?: string;
+}
+
+export interface TroubleStatus {
+  kind: TroubleKind;
+  code: string;
+  message: string;
+  calls: number;
+  firstAt: string;
+  lastAt: string;
+  hint: string;
 }
 
 export function statusFromCounts(counts: OutcomeCounts) {

@@ -222,6 +222,14 @@ export const CAMPAIGN_FLAGS = [
     kind: count,
   }),
   flag({
+    name: 'blockedAfter',
+    flag: '--blocked-after',
+    value: '<dur>',
+    help: 'show the campaign blocked once auth errors last this long with no call answered',
+    path: ['blockedAfterMs'],
+    kind: duration,
+  }),
+  flag({
     name: 'neverRetry',
     flag: '--never-retry',
     value: '<codes>',

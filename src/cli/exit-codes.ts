@@ -10,6 +10,11 @@ export const EXIT = {
   usage: 2,
   /** The Temporal server or the KooPhone endpoint cannot be reached. */
   unreachable: 3,
+  /**
+   * start --wait / watch: the campaign is blocked (its calls keep failing for a reason only an
+   * operator can fix). It goes on, and resumes by itself once its calls succeed.
+   */
+  blocked: 4,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -41,6 +46,7 @@ export interface FinalCounts {
  * success for a script waiting on it, whatever the reason: only a clean completion exits 0.
  */
 export function exitCodeForCampaign(s: FinalCounts): ExitCode {
+  if (s.state === 'blocked') return EXIT.blocked;
   if (s.state !== 'completed') return EXIT.failures;
   return s.failed + s.timedOut + s.rejected + s.missingJob > 0 ? EXIT.failures : EXIT.ok;
 }

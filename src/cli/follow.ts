@@ -9,6 +9,8 @@ export interface FollowOptions {
   intervalMs?: number;
   /** Stops following (Ctrl-C); the campaign itself goes on. */
   signal?: AbortSignal;
+  /** Return as soon as the campaign is blocked, as scripts need to hear it (exit 4). */
+  untilBlocked?: boolean;
 }
 
 /**
@@ -30,6 +32,7 @@ export async function followCampaign(
         warned = false;
         view.update(snap.status, snap.closed);
         if (snap.closed) return snap.status;
+        if (options.untilBlocked && snap.status.state === 'blocked') return snap.status;
       } catch (err) {
         if (!(err instanceof NoWorkerError)) throw err;
         if (!warned && options.mode !== 'json') note(ctx, `waiting: ${err.message}`);

@@ -147,6 +147,8 @@ const EXIT_CODES = `Exit codes (scripts and schedules may branch on them):
   ${EXIT.failures}    the campaign completed with failures, or was aborted, canceled or failed
   ${EXIT.usage}    bad flag, bad id, unreadable file, unknown campaign, request refused; nothing was started
   ${EXIT.unreachable}    the Temporal server or the KooPhone endpoint cannot be reached
+  ${EXIT.blocked}    start --wait, watch: the campaign is blocked (e.g. KooPhone rejects the workers' token);
+       it goes on and resumes by itself once its calls succeed (watch --through-blocked waits on)
   130  stopped watching with Ctrl-C (the campaign goes on)
 `;
 

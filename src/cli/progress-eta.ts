@@ -1,4 +1,4 @@
-import { addEtaSample, estimateRemainingMs, type EtaState } from '../campaign/eta';
+import { addEtaSample, averageRemainingMs as averagePace, estimateRemainingMs, type EtaState } from '../campaign/eta';
 import { finishedOf, type CampaignView } from './campaign-status';
 
 /**
@@ -26,8 +26,5 @@ export class ProgressEta {
 
 /** The average pace since the start, for a single look (`status`): one sample is all there is. */
 export function averageRemainingMs(s: CampaignView, at = Date.now()): number | undefined {
-  const finished = finishedOf(s);
-  const since = at - Date.parse(s.startedAt);
-  if (finished >= s.total) return 0;
-  return finished > 0 && since > 0 ? ((s.total - finished) * since) / finished : undefined;
+  return averagePace(s.total, finishedOf(s), Date.parse(s.startedAt), at);
 }

@@ -31,6 +31,15 @@ export function formatSummary(
   return lines;
 }
 
+/** What watch and start --wait print when they stop following: the summary, or why it is blocked. */
+export function formatEnd(s: CampaignView): string[] {
+  if (s.state !== 'blocked') return formatSummary(s);
+  return [
+    ...formatStatus(s),
+    `The campaign goes on and resumes by itself once its calls succeed; follow it with: koophone-reset watch ${s.campaignId} --through-blocked`,
+  ];
+}
+
 /** The status command's human form: the summary plus what only a running campaign has. */
 export function formatStatus(s: CampaignView, now = Date.now()): string[] {
   const lines = formatSummary(s);
@@ -42,6 +51,10 @@ export function formatStatus(s: CampaignView, now = Date.now()): string[] {
   );
   const eta = etaLine(s, now);
   if (eta) lines.splice(3, 0, eta);
+  if (s.blockedBy) lines.splice(1, 0, `  BLOCKED      ${s.blockedBy}`);
+  for (const t of s.troubles ?? []) {
+    if (t.hint !== s.blockedBy) lines.push(`  error        ${t.hint} (last ${t.lastAt.slice(11, 19)} UTC)`);
+  }
   if (s.configuredRate !== undefined)
     lines.push(`  rate         ${s.currentRate ?? 0}/${s.configuredRate} calls/s`);
   if (s.currentConcurrency !== undefined) lines.push(`  in flight    up to ${s.currentConcurrency} batches`);

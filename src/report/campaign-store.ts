@@ -55,6 +55,8 @@ export interface JobJournal {
   by?: string;
   /** On a mark: the call was answered with an error, so it reset nothing. */
   answered?: true;
+  /** On an answered mark: a call was made (and refused), not only handed back unsent. */
+  refused?: true;
 }
 
 /**

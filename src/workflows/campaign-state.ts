@@ -1,7 +1,9 @@
 import type { CampaignOptions, IdSource } from '../campaign/options';
 import type { CampaignSafety } from '../campaign/safety';
 import { emptyCounts, type OutcomeCounts } from '../campaign/outcome';
+import type { EtaState } from '../campaign/eta';
 import type { CampaignCost } from '../campaign/status';
+import type { Trouble } from '../campaign/troubles';
 import type { WorkItem } from '../campaign/work-item';
 import type { PreparedSource } from '../report/campaign-store';
 import { initialRate, type RateState } from './rate-slots';
@@ -39,6 +41,12 @@ export interface CampaignCarry {
   terms?: number;
   /** Lane engine: first-round batches a term's lanes handed back unsent, to go before new ones. */
   spareBatches?: { from: number; to: number }[];
+  /** Lane engine: errors the calls met, by kind (a handful at most), for the status and `blocked`. */
+  troubles?: Trouble[];
+  /** Lane engine: when KooPhone last accepted a call or answered a query (workflow time). */
+  answeredAt?: number;
+  /** Lane engine: the smoothed pace behind the ETA in the Temporal UI's details. */
+  eta?: EtaState;
 }
 
 export function noCost(): CampaignCost {

@@ -2,13 +2,11 @@ import type { CampaignStatus } from '../campaign/status';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-function eta(status: CampaignStatus, now: number): string {
-  const elapsed = (now - Date.parse(status.startedAt)) / 1000;
-  const done = status.total - status.pending - status.inFlight;
+/** "~1h41m", from a smoothed pace (src/campaign/eta.ts): never the swing of the last seconds. */
+function eta(status: CampaignStatus, remainingMs: number | undefined): string {
   if (status.pending + status.inFlight === 0) return 'done';
-  if (done <= 0 || elapsed <= 0) return 'estimating…';
-  const perSecond = done / elapsed;
-  const seconds = Math.round((status.pending + status.inFlight) / perSecond);
+  if (remainingMs === undefined) return 'estimating…';
+  const seconds = Math.round(remainingMs / 1000);
   const h = Math.floor(seconds / 3600);
   const m = Math.floor((seconds % 3600) / 60);
   return h > 0 ? `~${h}h${m}m` : m > 0 ? `~${m}m${seconds % 60}s` : `~${seconds}s`;
@@ -18,7 +16,7 @@ function eta(status: CampaignStatus, now: number): string {
  * The campaign's live details for the Temporal UI (workflow "current details"), in Markdown.
  * Built only from the status object, so it can never carry a secret.
  */
-export function campaignDetails(status: CampaignStatus, now: number): string {
+export function campaignDetails(status: CampaignStatus, remainingMs: number | undefined): string {
   const rows: [string, string][] = [
     ['succeeded', fmt(status.succeeded)],
     ['failed', fmt(status.failed)],
@@ -33,7 +31,8 @@ export function campaignDetails(status: CampaignStatus, now: number): string {
   const lines = [
     `### Campaign ${status.campaignId}: **${status.state}**${status.reason ? ` — ${status.reason}` : ''}`,
     '',
-    `**${fmt(status.total - status.pending - status.inFlight)} / ${fmt(status.total)}** instances finished · ETA ${eta(status, now)}`,
+    ...(status.blockedBy ? [`> **Blocked:** ${status.blockedBy}`, ''] : []),
+    `**${fmt(status.total - status.pending - status.inFlight)} / ${fmt(status.total)}** instances finished · ETA ${eta(status, remainingMs)}`,
     '',
     '| outcome | instances |',
     '|---|--:|',
@@ -50,6 +49,7 @@ export function campaignDetails(status: CampaignStatus, now: number): string {
     );
   }
   if (status.awaitingRetry > 0) lines.push(`- awaiting retry: ${fmt(status.awaitingRetry)} instances`);
+  for (const t of status.troubles ?? []) lines.push(`- error: ${t.hint} (last ${t.lastAt.slice(11, 19)} UTC)`);
   lines.push('', `_updated ${status.updatedAt}_`);
   return lines.join('\n');
 }

@@ -17,6 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CampaignActivities } from '../activities';
+import { averageRemainingMs } from '../campaign/eta';
 import { withOptionDefaults, type IdSource } from '../campaign/options';
 import { SAFETY_FAILURES } from '../campaign/safety';
 import { KOOPHONE_CODES, sameCode } from '../koophone/codes';
@@ -223,7 +224,9 @@ export async function resetCampaignV1(input: CampaignWorkflowInput): Promise<Cam
   const touch = () => {
     updatedAt = new Date().toISOString();
     // Current details are not a history event: refreshing them on every change costs nothing.
-    setCurrentDetails(campaignDetails(status(), Date.now()));
+    const now = status();
+    const finished = now.total - now.pending - now.inFlight;
+    setCurrentDetails(campaignDetails(now, averageRemainingMs(now.total, finished, Date.parse(now.startedAt), Date.now())));
   };
 
   const validateActive = () => {

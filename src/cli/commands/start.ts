@@ -10,7 +10,7 @@ import { progressMode } from '../progress';
 import { campaignSafety, checkStartSafety, listSelectedFleet, type SafetyFlags } from '../safety-checks';
 import { onInterrupt } from '../signals';
 import { alreadyExists, campaignExists, newCampaignId, startCampaign } from '../start-campaign';
-import { formatSummary } from '../summary';
+import { formatEnd } from '../summary';
 import { withTemporal } from '../temporal';
 
 export interface StartFlags extends CampaignFlags, Omit<SourceFlags, 'ids'>, SafetyFlags {
@@ -90,6 +90,7 @@ export async function runStart(ctx: CliContext, ids: string[], flags: StartFlags
       const final = await followCampaign(ctx, session.client, campaignId, {
         mode,
         signal: stopWatching.signal,
+        untilBlocked: true,
       });
       if (!final) {
         out(ctx, `stopped watching; campaign ${campaignId} goes on (koophone-reset watch ${campaignId})`);
@@ -97,7 +98,7 @@ export async function runStart(ctx: CliContext, ids: string[], flags: StartFlags
       }
       if (flags.json)
         printJson(ctx, { campaignId, runId: handle.firstExecutionRunId, taskQueue, plan, status: final });
-      else formatSummary(final).forEach((l) => out(ctx, l));
+      else formatEnd(final).forEach((l) => out(ctx, l));
       return exitCodeForCampaign(final);
     } finally {
       release();

@@ -6,7 +6,7 @@ import { exitCodeForCampaign, EXIT } from '../exit-codes';
 import { followCampaign } from '../follow';
 import { progressMode } from '../progress';
 import { onInterrupt } from '../signals';
-import { formatStatus, formatSummary } from '../summary';
+import { formatEnd, formatStatus } from '../summary';
 import { withTemporal } from '../temporal';
 
 export function registerWatch(program: Command, ctx: CliContext): void {
@@ -15,7 +15,8 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .description('follow a campaign to its end (bar on a terminal, lines otherwise, JSON lines with --json)')
     .argument('<id>', 'campaign id')
     .option('--json', 'one JSON status object per update')
-    .action(async (id: string, flags: { json?: boolean }) => {
+    .option('--through-blocked', 'keep following a blocked campaign (default: exit 4 when it is blocked)')
+    .action(async (id: string, flags: { json?: boolean; throughBlocked?: boolean }) => {
       ctx.exitCode = await withTemporal(ctx.env, async ({ client }) => {
         const stop = new AbortController();
         const release = onInterrupt(() => stop.abort());
@@ -23,12 +24,13 @@ export function registerWatch(program: Command, ctx: CliContext): void {
           const final = await followCampaign(ctx, client, id, {
             mode: progressMode(ctx, Boolean(flags.json)),
             signal: stop.signal,
+            untilBlocked: !flags.throughBlocked,
           });
           if (!final) {
             if (!flags.json) out(ctx, `stopped watching; campaign ${id} goes on`);
             return 130;
           }
-          if (!flags.json) formatSummary(final).forEach((l) => out(ctx, l));
+          if (!flags.json) formatEnd(final).forEach((l) => out(ctx, l));
           return exitCodeForCampaign(final);
         } finally {
           release();

@@ -1,9 +1,11 @@
-import { log, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { log, patched, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { addEtaSample, estimateRemainingMs } from '../../campaign/eta';
 import type { LaneProgress } from '../../campaign/lane';
 import type { CampaignOptions } from '../../campaign/options';
 import { addCounts, errorsOf, totalOf } from '../../campaign/outcome';
 import type { CampaignResult, CampaignState, CampaignStatus } from '../../campaign/status';
 import { statusFromCounts } from '../../campaign/status';
+import { blockedBy, describeTrouble, mergeTroubles, TROUBLE_SHOWN_MS, type Trouble } from '../../campaign/troubles';
 import { itemSize } from '../../campaign/work-item';
 import {
   CampaignErrors,
@@ -35,8 +37,14 @@ export interface EngineFigures {
   inFlight(): { instances: number; batches: number };
   concurrency(): number;
   totalBatches(): number;
-  /** Running lanes' outcomes so far: shown, not yet counted. */
-  progress(): LaneProgress[];
+  /** Running lanes' outcomes so far (and when each came): shown, not yet counted. */
+  progress(): LaneReport[];
+}
+
+/** A running lane's latest progress signal and when (workflow time) it came. */
+export interface LaneReport {
+  progress: LaneProgress;
+  at: number;
 }
 
 /**
@@ -49,6 +57,8 @@ export class CampaignControl {
   private finalState: CampaignState | undefined;
   private updatedAt = new Date().toISOString();
   private lastUpsertFinished = -1;
+  /** The search attributes say `blocked` (see noteHealth). */
+  private blockedShown = false;
 
   constructor(
     campaignId: string,
@@ -72,7 +82,54 @@ export class CampaignControl {
     if (this.finalState) return this.finalState;
     if (this.s.cancelReason !== undefined) return 'canceling';
     if (this.s.paused) return 'paused';
+    if (this.blocker(Date.now())) return 'blocked';
     return 'running';
+  }
+
+  /**
+   * The campaign's troubles with the running lanes' on top, and when KooPhone last answered.
+   * Ages in lanes' reports count from when each came.
+   */
+  health(now: number): { troubles: Trouble[]; answeredAt: number | undefined } {
+    let troubles = this.s.troubles ?? [];
+    let answeredAt = this.s.answeredAt;
+    for (const { progress: p, at } of this.figures.progress()) {
+      troubles = mergeTroubles(troubles, p.troubles, at);
+      if (p.answeredAgoMs !== undefined) answeredAt = Math.max(answeredAt ?? 0, at - p.answeredAgoMs);
+    }
+    return { troubles: troubles.filter((t) => now - t.lastAt < TROUBLE_SHOWN_MS), answeredAt };
+  }
+
+  /** What blocks the campaign now: errors only an operator can fix, going on with no progress. */
+  blocker(now: number): Trouble | undefined {
+    const { troubles, answeredAt } = this.health(now);
+    return blockedBy(troubles, answeredAt, now, this.options.blockedAfterMs);
+  }
+
+  /**
+   * When the campaign would become blocked if nothing changes, for the engine's wait: a campaign
+   * whose every call fails may have nothing else to wake it for minutes.
+   */
+  blockedAt(now: number): number | undefined {
+    if (this.state() !== 'running') return undefined;
+    const { troubles, answeredAt } = this.health(now);
+    const auth = troubles.find((t) => t.kind === 'auth' && t.lastAt >= (answeredAt ?? -Infinity));
+    return auth ? Math.max(auth.firstAt, answeredAt ?? -Infinity) + this.options.blockedAfterMs : undefined;
+  }
+
+  /**
+   * Called whenever lanes report: a campaign that becomes blocked (or stops being) says so in its
+   * search attributes, so the Temporal UI's list and `list --state blocked` show it.
+   */
+  noteHealth(): void {
+    const blocked = this.state() === 'blocked';
+    if (blocked === this.blockedShown) return;
+    this.blockedShown = blocked;
+    const cause = this.blocker(Date.now());
+    if (cause) log.warn('campaign blocked', { campaignId: this.campaignId, cause: describeTrouble(cause) });
+    else log.info('campaign no longer blocked', { campaignId: this.campaignId });
+    this.touch();
+    if (patched('blocked-state')) this.upsert(true);
   }
 
   /** The campaign could not start (prepare refused its source): nothing was sent. */
@@ -106,7 +163,7 @@ export class CampaignControl {
   status(): CampaignStatus {
     const s = this.s;
     // Running lanes' outcomes so far are shown at once; the campaign counts them when they return.
-    const reported = this.figures.progress();
+    const reported = this.figures.progress().map((r) => r.progress);
     const counts = { ...s.counts };
     for (const p of reported) addCounts(counts, p.counts);
     const sum = (f: (p: LaneProgress) => number) => reported.reduce((n, p) => n + f(p), 0);
@@ -115,6 +172,8 @@ export class CampaignControl {
     const finished = totalOf(counts);
     const o = this.options;
     const now = Date.now();
+    const { troubles } = this.health(now);
+    const blocker = this.finalState ? undefined : this.blocker(now);
     return {
       campaignId: this.campaignId,
       state: this.state(),
@@ -141,6 +200,8 @@ export class CampaignControl {
       errorBudget: { used: errorsOf(counts), limit: describeBudget(o.maxErrors) },
       awaitingRetry: s.pending.filter((i) => !i.handedOver).reduce((n, i) => n + itemSize(i), 0),
       run: s.run,
+      ...(troubles.length > 0 ? { troubles: troubles.map(troubleStatus) } : {}),
+      ...(blocker ? { blockedBy: describeTrouble(blocker) } : {}),
     };
   }
 
@@ -161,7 +222,13 @@ export class CampaignControl {
   /** Current details are not a history event: refreshing them on every change costs nothing. */
   touch(): void {
     this.updatedAt = new Date().toISOString();
-    setCurrentDetails(campaignDetails(this.status(), Date.now()));
+    const now = Date.now();
+    const status = this.status();
+    const finished = status.total - status.pending - status.inFlight;
+    // The pace behind the ETA, smoothed in workflow time: phones finish a batch at a time.
+    this.s.eta = addEtaSample(this.s.eta ?? {}, { at: now, finished });
+    const remaining = this.finalState ? 0 : estimateRemainingMs(this.s.eta, status.pending + status.inFlight);
+    setCurrentDetails(campaignDetails(status, remaining));
   }
 
   register(): void {
@@ -283,6 +350,18 @@ export class CampaignControl {
     this.touch();
     this.upsert(true);
   }
+}
+
+function troubleStatus(t: Trouble) {
+  return {
+    kind: t.kind,
+    code: t.code,
+    message: t.message,
+    calls: t.calls,
+    firstAt: new Date(t.firstAt).toISOString(),
+    lastAt: new Date(t.lastAt).toISOString(),
+    hint: describeTrouble(t),
+  };
 }
 
 const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());

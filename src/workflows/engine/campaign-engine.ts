@@ -9,6 +9,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -27,7 +28,7 @@ import { newCarry, type CampaignCarry, type CampaignWorkflowInput } from '../cam
 import { onShareChanged } from '../rate-slots';
 import { shareCeiling } from '../rate-share';
 import { nextWindowStart, openWindowEnd } from '../windows';
-import { CampaignControl } from './campaign-control';
+import { CampaignControl, type LaneReport } from './campaign-control';
 import type { GiveUp, ItemEffects, OutcomeContext } from './item-outcome';
 import { applyLaneResult } from './lane-result';
 import { instancesOf, planTerm, type TermContext } from './lane-plan';
@@ -51,7 +52,7 @@ export class CampaignEngine {
   private readonly control: CampaignControl;
   private readonly running = new Map<number, LaneInput>();
   /** What running lanes reported so far (status only; their results count when they return). */
-  private readonly progress = new Map<number, LaneProgress>();
+  private readonly progress = new Map<number, LaneReport>();
   private readonly acts;
   private readonly laneActs;
   /** Bumped by a timer when a maintenance window opens while nothing may be sent. */
@@ -107,8 +108,9 @@ export class CampaignEngine {
       this.s.cost.signals++;
       // A late signal from a lane that has returned (or an earlier term's) is stale: drop it.
       if (this.running.get(p.lane)?.term !== p.term) return;
-      this.progress.set(p.lane, p);
+      this.progress.set(p.lane, { progress: p, at: Date.now() });
       this.control.touch();
+      this.control.noteHealth();
     });
     try {
       return await this.campaign();
@@ -260,6 +262,7 @@ export class CampaignEngine {
         else await this.laneFailed(lane, err);
         this.control.touch();
       }
+      this.control.noteHealth();
       if (!canceled && this.running.size > 0 && replan()) {
         this.term?.cancel();
         canceled = true;
@@ -355,6 +358,9 @@ export class CampaignEngine {
     }
     const opens = nextWindowStart(this.options.windows, now);
     if (opens !== undefined && !this.s.paused && !this.control.stopping()) candidates.push(opens);
+    // Failing calls back off for minutes: wake when they would block the campaign, to say so.
+    const blocks = this.control.blockedAt(now);
+    if (blocks !== undefined && blocks > now && patched('blocked-state')) candidates.push(blocks);
     if (candidates.length === 0) {
       await condition(() => this.planKey() !== planned);
       return;
@@ -362,6 +368,7 @@ export class CampaignEngine {
     const wait = Math.max(1, Math.min(...candidates) - now);
     this.s.cost.timers++;
     await condition(() => this.planKey() !== planned, wait);
+    this.control.noteHealth();
   }
 
   /** While only tracking because a window is shut, re-plan the moment it opens. */

@@ -1,5 +1,6 @@
 import type { LaneInput, LaneResult } from '../../campaign/lane';
 import { addCounts } from '../../campaign/outcome';
+import { mergeTroubles } from '../../campaign/troubles';
 import type { WorkItem } from '../../campaign/work-item';
 import type { CampaignCarry } from '../campaign-state';
 import { applyItemResult, type ItemEffects, type OutcomeContext } from './item-outcome';
@@ -29,6 +30,8 @@ export function applyLaneResult(
   s.pending.push(...r.unsent);
   if (r.unsentBatches) (s.spareBatches ??= []).push(r.unsentBatches);
   foldRate(s, lane, r);
+  s.troubles = mergeTroubles(s.troubles ?? [], r.troubles, ctx.now);
+  if (r.answeredAgoMs !== undefined) s.answeredAt = Math.max(s.answeredAt ?? 0, ctx.now - r.answeredAgoMs);
   return effects;
 }
 
