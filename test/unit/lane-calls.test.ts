@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { runLane } from '../../src/activities/run-lane';
+import type { LaneInput, LaneResult } from '../../src/campaign/lane';
+import { KoophoneError, type KoophoneClient } from '../../src/koophone';
+import { FolderStore } from '../../src/report/folder-store';
+import { initialRate } from '../../src/workflows/rate-slots';
+
+/** A worker process dying: not a KooPhone error, so the lane's attempt fails as a crash would. */
+class WorkerDied extends Error {}
+
+/** KooPhone answering calls by script: 'busy' refuses (nothing applied), 'die' kills the worker mid-call, 'ok' accepts. */
+function scriptedKoophone(script: ('busy' | 'die' | 'ok')[]) {
+  const received = { calls: 0 };
+  let task = 0;
+  const client = {
+    async batchReset(ids: string[]) {
+      received.calls += 1;
+      const step = script.shift() ?? 'ok';
+      if (step === 'busy') {
+        throw new KoophoneError({ code: 'KOOPHONE.API.2005', detail: 'in recovery', method: 'POST', url: '/x' });
+      }
+      if (step === 'die') throw new WorkerDied('SIGKILL mid-call');
+      task += 1;
+      return { taskId: `t${task}`, jobs: ids.map((id) => ({ instanceId: id, jobId: `${id}-j${task}` })), requestId: 'r' };
+    },
+    async getTask(taskId: string) {
+      const n = taskId.slice(1);
+      return { jobs: ['p1', 'p2'].map((id) => ({ jobId: `${id}-j${n}`, status: 2 as const, errorCode: '', errorMsg: '', executeMsg: '' })), requestId: 'r' };
+    },
+  };
+  return { client: client as unknown as KoophoneClient, received };
+}
+
+function laneInput(campaignId: string): LaneInput {
+  const item = (key: string, id: string) => ({ key, batchNo: 0, round: 0, ids: [id], resets: 0, submitAttempts: 0, notBefore: 0 });
+  return {
+    campaignId,
+    term: 1,
+    lane: 0,
+    lanes: 1,
+    items: [item('i1', 'p1'), item('i2', 'p2')],
+    batchSize: 1,
+    spoolTotal: 0,
+    rate: initialRate(50),
+    ceiling: 50,
+    startDelayMs: 0,
+    sendForMs: 10_000,
+    concurrency: 2,
+    detail: true,
+    maxResultIds: 1000,
+    item: { retryFailed: 0, retryTimedOut: 0, noRetryCodes: [], jobTimeoutMs: 30_000, heartbeatTimeoutMs: 10_000 },
+  };
+}
+
+// The lane's progress signals go nowhere: only its result is under test.
+const progressSink = {
+  workflow: { getHandle: () => ({ signal: async () => undefined }) },
+  withAbortSignal: (_signal: AbortSignal, fn: () => unknown) => fn(),
+} as unknown as Client;
+
+describe('a lane counts every batch-reset call KooPhone received, across its attempts', { timeout: 60_000 }, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'kp-lane-calls-'));
+  after(() => rm(root, { recursive: true, force: true }));
+
+  async function attempt(client: KoophoneClient, input: LaneInput, n: number): Promise<LaneResult | undefined> {
+    const env = new MockActivityEnvironment(
+      { activityId: '9', attempt: n },
+      { logger: new DefaultLogger('ERROR'), client: progressSink },
+    );
+    try {
+      return await env.run(runLane, { client, store: new FolderStore(root) }, input);
+    } catch (e) {
+      if (e instanceof WorkerDied) return undefined;
+      throw e;
+    }
+  }
+
+  it('a refused call and a call cut by the crash, both of a dead attempt, count in its retry', async () => {
+    const k = scriptedKoophone(['busy', 'die', 'ok', 'ok']);
+    const input = laneInput('lane-calls-1');
+    // Attempt 1: p1's call refused (its result held for the term), then the worker dies mid-call for p2.
+    assert.equal(await attempt(k.client, input, 1), undefined);
+    assert.equal(k.received.calls, 2);
+    const r = await attempt(k.client, input, 2);
+    assert.ok(r);
+    assert.equal(k.received.calls, 4);
+    assert.equal(r.calls, k.received.calls, 'the dead attempt reported nothing: its two calls count here');
+    assert.deepEqual(r.results.map((x) => [x.item.key, x.result.kind, x.result.uncertain]).sort(), [
+      ['i1', 'tracked', 0],
+      ['i2', 'tracked', 1],
+    ]);
+  });
+});
