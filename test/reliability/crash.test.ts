@@ -77,6 +77,8 @@ describe('crashes and outages, with real processes', () => {
     );
     const once = ids.filter((id) => env.sim.instance(id)!.resets === 1).length;
     assert.ok(once >= 240, `all but the calls in flight at the kill were reset once (${once})`);
+    // The calls the killed worker made count too (from the journal): status agrees with the API.
+    assert.equal(result.batchResetCalls, env.sim.stats().calls.batchReset, 'batch-reset calls as the API received them');
   });
 
   it('SIGKILL during tracking: the new worker resumes from the journal without resetting again', async () => {
@@ -108,6 +110,7 @@ describe('crashes and outages, with real processes', () => {
       { '1': 600 },
     );
     assert.ok(lines.every((l) => l.resets === 1));
+    assert.equal(result.batchResetCalls, env.sim.stats().calls.batchReset, 'batch-reset calls as the API received them');
   });
 
   it('KooPhone unreachable for a minute: the campaign waits it out and completes', async () => {
