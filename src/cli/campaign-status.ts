@@ -12,6 +12,7 @@ import {
   CampaignState as CampaignStateKey,
   CampaignTotal,
 } from '../temporal/search-attributes';
+import { closedCampaignResult } from '../temporal/campaign-result';
 import { statusQuery } from '../workflows/definitions';
 import { CliError, EXIT } from './exit-codes';
 
@@ -161,9 +162,7 @@ export async function fetchCampaignStatus(client: Client, campaignId: string): P
       throw new NoWorkerError(campaignId, describeLastKnown(d), err);
     }
   }
-  if (d.status.name === 'COMPLETED') {
-    const result = (await handle.result()) as CampaignResult;
-    return { status: statusFromResult(result), closed: true };
-  }
+  const result = await closedCampaignResult(handle, d);
+  if (result) return { status: statusFromResult(result), closed: true };
   return { status: statusFromClosed(d), closed: true };
 }

@@ -1,5 +1,4 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import type { CampaignResult } from '../campaign/status';
 import { renderHtmlReport, summaryFromResult } from '../report/html';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -10,6 +9,7 @@ import { createKoophoneClient, Secret } from '../koophone';
 import { temporalLogger } from '../logger';
 import { closeCampaignStore, createCampaignStore, reportRoot, type CampaignStore } from '../report';
 import { startSimulator, type RunningSimulator } from '../simulator';
+import { campaignResult } from '../temporal/campaign-result';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { portTaken } from '../temporal/free-port';
 import { createCampaignWorker } from '../worker';
@@ -236,7 +236,7 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
     // A page to share with people who never open a terminal.
     const htmlPath = resolve(reportRoot(ctx.env), campaignId, 'report.html');
     await mkdir(dirname(htmlPath), { recursive: true });
-    const result = (await started.session.client.workflow.getHandle(campaignId).result()) as CampaignResult;
+    const result = await campaignResult(started.session.client.workflow.getHandle(campaignId));
     await writeFile(
       htmlPath,
       await renderHtmlReport(

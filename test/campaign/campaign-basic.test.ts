@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { campaignEnv, countBy } from '../helpers/campaign-env';
 import { saveHistory } from '../helpers/histories';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 describe('reset campaign on the real dev server and the simulator', () => {
   const env = campaignEnv({ jobDurationMs: '200..600' });
@@ -143,7 +144,7 @@ describe('reset campaign on the real dev server and the simulator', () => {
     );
     await new Promise((r) => setTimeout(r, 2500));
     appendFileSync(path, 'zz999999\n');
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     assert.equal(result.state, 'aborted');
     assert.match(result.reason ?? '', /SOURCE_CHANGED: source file .* changed since the campaign started/);
     const lines = await env.report(handle.workflowId);

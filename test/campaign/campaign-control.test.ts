@@ -10,6 +10,7 @@ import {
 } from '../../src/workflows';
 import { campaignEnv, waitFor } from '../helpers/campaign-env';
 import { saveHistory } from '../helpers/histories';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -49,7 +50,7 @@ describe('campaign control: pause, resume, cancel, continue-as-new', () => {
 
     const canceling = await handle.executeUpdate(cancelUpdate, { args: ['operator test'] });
     assert.ok(['canceling', 'canceled'].includes(canceling.state));
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     assert.equal(result.state, 'canceled');
     assert.ok(result.counts.canceled > 0);
     assert.equal(result.counts.succeeded + result.counts.canceled, 2000);
@@ -80,7 +81,7 @@ describe('campaign control: pause, resume, cancel, continue-as-new', () => {
     await sleep(2000);
     assert.equal(env.sim.stats().calls.batchReset, callsPaused);
     await handle.signal(resumeSignal);
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     assert.equal(result.state, 'completed');
     assert.equal(result.counts.succeeded, 1500);
     const status = await handle.query(statusQuery);
@@ -129,7 +130,7 @@ describe('campaign control: pause, resume, cancel, continue-as-new', () => {
       await handle.executeUpdate(pauseUpdate);
       await waitFor(async () => (await handle.query(statusQuery)).state === 'paused', 30_000);
       await handle.executeUpdate(cancelUpdate, { args: ['operator test'] });
-      const result = await handle.result();
+      const result = await campaignResult(handle);
       assert.equal(result.state, 'canceled');
 
       const lines = await env.report(handle.workflowId);

@@ -8,6 +8,7 @@ import { locateTestServer } from '../../src/temporal/locate-cli';
 import { campaignSearchAttributes } from '../../src/temporal/search-attributes';
 import { resetCampaign } from '../../src/workflows';
 import { workflowBundle } from '../helpers/campaign-env';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 const HOUR = 3_600_000;
 
@@ -97,7 +98,7 @@ describe('lane engine over hours (time-skipping server, mocked activities)', { t
       };
     };
     const handle = await start({ rate: 5, batchSize: 100, canary: 0, submitBackoffMaxMs: '5m', termMs: '30s' }, 'outage');
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     assert.equal(result.state, 'completed', JSON.stringify(result));
     assert.equal(result.counts.succeeded, 1000);
     // One batch's attempts: backoff 2 s, 4 s, … capped at 5 min (+ up to 20 % jitter), so about
@@ -121,7 +122,7 @@ describe('lane engine over hours (time-skipping server, mocked activities)', { t
       { rate: 5, batchSize: 100, canary: 0, windows: [{ cron, durationMs: '2h', timezone: 'UTC' }] },
       'window',
     );
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     assert.equal(result.state, 'completed');
     const sending = lanes.filter((l) => l.input.sendForMs > 0);
     assert.ok(sending.length > 0, 'it ran');

@@ -10,6 +10,7 @@ import type { StoreCheck } from '../../src/cli/store-check';
 import { killHard, spawnWorker } from '../helpers/worker-process';
 import { cliEnv, operatorCli, runCli } from './run-cli';
 import { standaloneDevServer } from './standalone-server';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 // Control with and without a worker, through the built CLI on a real dev server: what the
 // operator sees (exit code, the line printed) and what the campaign then does (simulator counts).
@@ -81,7 +82,7 @@ void describe('control, list and report with no worker, then with one', () => {
     );
 
     await env.startWorker();
-    const result = await env.temporal.client.workflow.getHandle(id).result();
+    const result = await campaignResult(env.temporal.client.workflow.getHandle(id));
     const out = join(env.reportDir, 'out', `${id}.csv`);
     const final = await cli(['report', id, '--out', out, '--json']);
     assert.equal(final.code, 0, final.stderr);
@@ -161,7 +162,7 @@ void describe('control, list and report with no worker, then with one', () => {
     const now = await cli(['cancel', id, '--now', '--reason', 'now test']);
     assert.equal(now.code, 0, now.stdout + now.stderr);
     assert.match(now.stdout, new RegExp(`^campaign ${id}: (canceling|canceled), `));
-    assert.equal((await handle.result()).state, 'canceled');
+    assert.equal((await campaignResult(handle)).state, 'canceled');
     assert.deepEqual(await signals(id), ['pauseSignal', 'resumeSignal']);
     const ended = await env.report(id);
     assert.equal(ended.length, 1500);

@@ -5,6 +5,7 @@ import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
 import { killHard, spawnWorker } from '../helpers/worker-process';
 import { clusterUp, killService, servicePid } from './cluster-control';
 import type { ClusterService } from './layout';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 // On the multi-service cluster (npm run test:cluster): a 20 000-phone campaign on two worker
 // processes survives the history service, then the matching service, being SIGKILLed and
@@ -44,7 +45,7 @@ describe('a campaign on the cluster through history and matching crashes', () =>
     await crash('history', 4_000);
     await crash('matching', 10_000);
 
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     assert.equal(result.state, 'completed');
     const lines = await env.report(handle.workflowId);
     assert.equal(lines.length, ids.length, 'one line per phone');

@@ -6,6 +6,7 @@ import { campaignEnv } from '../helpers/campaign-env';
 import { killHard, spawnWorker } from '../helpers/worker-process';
 import { cliEnv, runCli } from '../cli/run-cli';
 import { clusterLayout } from './layout';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 // The PostgreSQL report sink on the cluster's own PostgreSQL server, as in docker-compose.yml:
 // its own database and role (deploy/postgres/10-koophone-reports.sh), kept out of Temporal's.
@@ -28,7 +29,7 @@ describe('the PostgreSQL report sink on the cluster PostgreSQL', () => {
       { concurrency: 6, rate: 20, batchSize: 50, canary: 0 },
       { kind: 'inline', ids },
     );
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     assert.equal(result.state, 'completed');
 
     const cli = await runCli(

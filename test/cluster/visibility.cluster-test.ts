@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { campaignEnv, waitFor } from '../helpers/campaign-env';
 import { cliEnv, hasStackTrace, runCli } from '../cli/run-cli';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 interface ListedCampaign {
   campaignId: string;
@@ -101,7 +102,7 @@ describe('campaigns on the cluster with SQL visibility', () => {
     await waitFor(async () => (await listed(`CampaignState = 'running'`)).includes(id), 30_000, 500);
     const cancel = await cli(['cancel', id, '--reason', 'cluster test']);
     assert.equal(cancel.code, 0, cancel.stderr);
-    const result = await env.temporal.client.workflow.getHandle(id).result();
+    const result = await campaignResult(env.temporal.client.workflow.getHandle(id));
     assert.equal(result.state, 'canceled');
     assert.equal(result.counts.succeeded + result.counts.canceled, 2000);
     await waitFor(

@@ -20,6 +20,7 @@ import { startSimulator, type RunningSimulator, type SimulatorOptionsInput } fro
 import { createCampaignWorker } from '../../src/worker';
 import { resetCampaign } from '../../src/workflows';
 import { closeTestTemporal, testTemporal, type TestTemporal } from './temporal';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 // Tests read their own assertions, not the SDK's INFO lines.
 try {
@@ -117,7 +118,7 @@ export function campaignEnv(
   };
   env.run = async (options, source) => {
     const handle = await env.start(options, source);
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     return { result, lines: await env.report(handle.workflowId), handle };
   };
   env.report = async (campaignId) => {

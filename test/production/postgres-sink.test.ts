@@ -10,6 +10,7 @@ import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
 import { killHard } from '../helpers/worker-process';
 import { startTestPostgres, type TestPostgres } from './helpers/postgres';
 import { jsonLines, startWorkerProcess, workerStarted, type WorkerProcess } from './helpers/workers';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 function line(id: string, outcome: ReportLine['outcome'] = 'succeeded', resets = 1): ReportLine {
   return {
@@ -292,7 +293,7 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
       a.kill('SIGTERM');
       await exited;
       const logsOfA = a.output();
-      const result = await handle.result();
+      const result = await campaignResult(handle);
       assert.equal(result.state, 'completed', b.output().slice(-3000));
       assert.equal(result.counts.succeeded, 400);
       assert.equal(result.reportLines, 400);

@@ -8,6 +8,7 @@ import { campaignEnv, countBy } from '../helpers/campaign-env';
 import { killHard } from '../helpers/worker-process';
 import { makeTestCerts, startTlsProxy, type TestCerts, type TlsProxy } from './helpers/tls';
 import { jsonLines, startWorkerProcess, workerStarted, type WorkerProcess } from './helpers/workers';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 describe('a worker on a TLS endpoint (mutual TLS, settings from the environment)', () => {
   const env = campaignEnv({ jobDurationMs: '200..600' }, { worker: false });
@@ -82,7 +83,7 @@ describe('a worker on a TLS endpoint (mutual TLS, settings from the environment)
         workflowId: campaignId,
         args: [{ options, source: { kind: 'inline', ids } }],
       });
-      const result = await handle.result();
+      const result = await campaignResult(handle);
       assert.equal(result.state, 'completed', worker.output().slice(-3000));
       assert.equal(result.counts.succeeded, 150);
       const lines = await env.report(handle.workflowId);

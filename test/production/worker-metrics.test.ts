@@ -6,6 +6,7 @@ import { freePort } from '../../src/temporal/free-port';
 import { campaignEnv, waitFor } from '../helpers/campaign-env';
 import { killHard } from '../helpers/worker-process';
 import { jsonLines, startWorkerProcess, workerStarted, type WorkerProcess } from './helpers/workers';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 type Samples = Map<string, number>;
 
@@ -91,7 +92,7 @@ describe('worker metrics (METRICS_PORT)', () => {
     );
     assert.equal(during.get('koophone_batches_tracking'), inFlight / 50);
 
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     assert.equal(result.state, 'completed');
     const s = await scrape(url);
     const stats = env.sim.stats();

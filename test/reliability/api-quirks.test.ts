@@ -13,6 +13,7 @@ import { startSimulator, type RunningSimulator, type SimulatorOptionsInput } fro
 import { createCampaignWorker } from '../../src/worker';
 import { resetCampaign } from '../../src/workflows';
 import { campaignEnv, countBy, waitFor, workflowBundle, type CampaignEnv } from '../helpers/campaign-env';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 const SEED = 16;
 const N = 200;
@@ -103,7 +104,7 @@ async function runCampaign(
       },
     ],
   });
-  const result = await handle.result();
+  const result = await campaignResult(handle);
   const wallMs = performance.now() - started;
   const lines: ReportLine[] = [];
   for await (const line of store.readReport(campaignId)) lines.push(line);

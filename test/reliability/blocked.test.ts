@@ -7,6 +7,7 @@ import { createCampaignWorker } from '../../src/worker';
 import { statusQuery } from '../../src/workflows';
 import { campaignEnv, waitFor, workflowBundle, type CampaignEnv } from '../helpers/campaign-env';
 import { operatorCli } from '../cli/run-cli';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 /** A worker whose KOOPHONE_TOKEN the API refuses (revoked, or a typo in the deployment). */
 async function workerWithToken(env: CampaignEnv, token: string): Promise<{ stop(): Promise<void> }> {
@@ -70,7 +71,7 @@ describe('a campaign whose calls KooPhone refuses says why, turns blocked, and r
     // The operator fixes the token: the campaign resumes by itself.
     await bad.stop();
     await env.startWorker();
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     assert.equal(result.state, 'completed');
     assert.equal(result.counts.succeeded, ids.length);
     const lines = await env.report(id);

@@ -5,6 +5,7 @@ import { statusQuery } from '../../src/workflows';
 import { campaignEnv, countBy } from '../helpers/campaign-env';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { killHard, spawnWorker } from '../helpers/worker-process';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 // The campaign runs at 8/s against an API limit of 12/s, the headroom an operator would leave, and
 // must stay under the limit while workers die and the machine is loaded: a call never goes more
@@ -90,7 +91,7 @@ describe(
       // The chaos: a worker killed every 5–12 s and replaced, and one 15 s outage of KooPhone.
       let kills = 0;
       let outage = false;
-      const done = handle.result();
+      const done = campaignResult(handle);
       let finished = false;
       void done.finally(() => (finished = true)).catch(() => undefined);
       const started = Date.now();

@@ -12,6 +12,7 @@ import { resetCampaign, statusQuery } from '../../src/workflows';
 import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { killHard, spawnWorker } from '../helpers/worker-process';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -66,7 +67,7 @@ describe('crashes and outages, with real processes', () => {
     await killHard(first);
     env.sim.setFaults({ latencyMs: '0..0' });
     worker();
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     assert.equal(result.state, 'completed');
     const lines = await env.report(handle.workflowId);
     checkAccounted(lines, ids);
@@ -101,7 +102,7 @@ describe('crashes and outages, with real processes', () => {
     await waitFor(async () => (await allTracking()) && (await sleep(150), await allTracking()), 120_000, 20);
     await killHard(first);
     worker();
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     assert.equal(result.state, 'completed');
     const lines = await env.report(handle.workflowId);
     checkAccounted(lines, ids);
@@ -141,7 +142,7 @@ describe('crashes and outages, with real processes', () => {
       'nothing reached KooPhone during the outage',
     );
     await proxy.start();
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     await proxy.stop();
     assert.equal(result.state, 'completed');
     checkAccounted(await env.report(handle.workflowId), ids);
@@ -172,7 +173,7 @@ describe('crashes and outages, with real processes', () => {
     server = await startDevServer({ headless: true, port, dbFile });
     servers.push(server);
     client = await connect();
-    const result = await client.workflow.getHandle(handle.workflowId).result();
+    const result = await campaignResult(client.workflow.getHandle(handle.workflowId));
     await client.connection.close();
     assert.equal(result.state, 'completed');
     checkAccounted(await env.report(handle.workflowId), ids);

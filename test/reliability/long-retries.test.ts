@@ -17,6 +17,7 @@ import { createCampaignWorker } from '../../src/worker';
 import { resetCampaign, statusQuery } from '../../src/workflows';
 import { countBy, workflowBundle } from '../helpers/campaign-env';
 import { TcpProxy } from '../helpers/tcp-proxy';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 const HOUR = 3_600_000;
 const OUTAGE_MS = 6 * HOUR;
@@ -145,7 +146,7 @@ describe('long-running retries on the time-skipping server', { timeout: 10 * 60_
 
     const elapsedHours = ((await env.currentTimeMs()) - t0) / HOUR;
     const status = await handle.query(statusQuery).catch(() => undefined);
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     assert.equal(result.state, 'completed', JSON.stringify(result));
     assert.equal(callsDuringOutage, 0, 'no call reached KooPhone while it was unreachable');
     // It kept trying all along: the canary batch (the others wait for it), backoff capped at 5

@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import { statusQuery } from '../../src/workflows';
 import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
 import { killHard, spawnWorker } from '../helpers/worker-process';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RATE = 10;
@@ -40,7 +41,7 @@ describe('a stalled worker', () => {
       await sleep(2500);
       w.kill('SIGCONT');
     }
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     const status = await handle.query(statusQuery);
     const lines = await env.report(handle.workflowId);
     const stats = env.sim.stats();

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { temporal } from '@temporalio/proto';
 import { statusQuery } from '../../src/workflows';
 import { campaignEnv } from '../helpers/campaign-env';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -22,7 +23,7 @@ describe('rollout control: ramp, adaptive rate, abort and retry rules, windows, 
       if (s.state !== 'running') break;
       await sleep(100);
     }
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     assert.equal(result.counts.succeeded, 600);
     const limits = samples.map((x) => x.limit);
     assert.equal(limits[0], 1);
@@ -75,7 +76,7 @@ describe('rollout control: ramp, adaptive rate, abort and retry rules, windows, 
         }
         await sleep(200);
       }
-      const result = await handle.result();
+      const result = await campaignResult(handle);
       assert.equal(result.counts.succeeded, 1600);
       assert.ok(converged, 'the rate converged');
       const after = env.sim.stats();
@@ -183,7 +184,7 @@ describe('rollout control: ramp, adaptive rate, abort and retry rules, windows, 
       `next window ${waiting.nextWindow}`,
     );
     assert.equal(env.sim.stats().calls.batchReset, before, 'nothing submitted before the window');
-    const result = await handle.result();
+    const result = await campaignResult(handle);
     assert.equal(result.counts.succeeded, 50);
     const firstCallAt = Date.parse(result.finishedAt);
     assert.ok(firstCallAt >= opensAt.getTime() - 1000, 'finished after the window opened');

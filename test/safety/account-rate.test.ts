@@ -5,6 +5,7 @@ import { ACCOUNT_WORKFLOW_ID, type AccountView } from '../../src/workflows/accou
 import { campaignEnv, waitFor } from '../helpers/campaign-env';
 import { operatorCli } from '../cli/run-cli';
 import { standaloneDevServer } from '../cli/standalone-server';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 // One account-wide rate: KooPhone limits calls per account, so campaigns running together share
 // one budget. Judged by the simulator's own counts of batch-reset calls, second by second.
@@ -90,7 +91,7 @@ describe('account-wide rate shared by running campaigns', () => {
     assert.equal(raised.code, 0, raised.stderr);
     // Same size, same start: with fair shares they finish about together. When the first ends,
     // the other has made about as many calls (its own count lags its calls by one poll, ~2 s).
-    const first = await Promise.race([a.result(), b.result()]);
+    const first = await Promise.race([campaignResult(a), campaignResult(b)]);
     assert.equal(first.state, 'completed');
     const [ra, other] = first.campaignId === a.workflowId ? [first, b] : [first, a];
     const otherCalls = (await status(other.workflowId)).batchResetCalls;
@@ -102,7 +103,7 @@ describe('account-wide rate shared by running campaigns', () => {
     // A ended: B gets the whole limit within a few seconds.
     await waitFor(async () => (await status(other.workflowId)).accountShare?.rate === 10, 10_000, 100);
     await waitFor(async () => (await status(other.workflowId)).currentRate === 10, 10_000, 100);
-    const rb = await other.result();
+    const rb = await campaignResult(other);
     assert.equal(rb.counts.succeeded, 15_000);
     // The account's limit holds in every second too: at most limit + 1 (lanes pace their own calls,
     // so one campaign's calls never bunch, and the shares leave one call a second unallocated).

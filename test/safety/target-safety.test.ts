@@ -6,6 +6,7 @@ import type { CampaignStatus } from '../../src/campaign/status';
 import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
 import { operatorCli } from '../cli/run-cli';
 import { standaloneDevServer } from '../cli/standalone-server';
+import { campaignResult } from '../../src/temporal/campaign-result';
 
 // Never reset a phone nobody asked for: the three ways a new user could do it (issue 14), each
 // reproduced through the built CLI, a real dev server, the simulator and a real worker, and
@@ -109,7 +110,7 @@ describe('target safety: campaign identity, pinned targets, phone leases', () =>
       assert.equal(start.code, 0, start.stderr);
       writeFileSync(file, other.join('\n') + '\n');
       await env.startWorker();
-      const result = await env.temporal.client.workflow.getHandle(id).result();
+      const result = await campaignResult(env.temporal.client.workflow.getHandle(id));
       assert.equal(result.state, 'failed');
       assert.match(
         result.reason ?? '',
@@ -183,7 +184,7 @@ describe('target safety: campaign identity, pinned targets, phone leases', () =>
       .getHandle(x)
       .executeUpdate('resume')
       .catch(() => undefined);
-    await env.temporal.client.workflow.getHandle(x).result();
+    await campaignResult(env.temporal.client.workflow.getHandle(x));
     assert.deepEqual(
       resets([...new Set([...xs, ...ys])]),
       { '1': 2000 },
@@ -197,7 +198,7 @@ describe('target safety: campaign identity, pinned targets, phone leases', () =>
       env.start({ canary: 0, rate: 5, concurrency: 2 }, { kind: 'inline', ids: ids.slice(0, 300) }),
       env.start({ canary: 0, rate: 5, concurrency: 2 }, { kind: 'inline', ids: ids.slice(100) }),
     ]);
-    const results = await Promise.all([h1.result(), h2.result()]);
+    const results = await Promise.all([campaignResult(h1), campaignResult(h2)]);
     const failed = results.filter((r) => r.state === 'failed');
     assert.equal(failed.length, 1, JSON.stringify(results.map((r) => [r.state, r.reason])));
     assert.match(

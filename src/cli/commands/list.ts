@@ -86,7 +86,14 @@ function stateOf(info: WorkflowExecutionInfo): string {
     case 'TERMINATED':
       return 'terminated';
     case 'CANCELLED':
-      return 'canceled';
+    case 'FAILED':
+      // Campaigns that did not complete end their execution Failed or Canceled and record how
+      // they ended (src/campaign/ending.ts): aborted, canceled or failed.
+      return recorded === 'aborted' || recorded === 'canceled' || recorded === 'failed'
+        ? recorded
+        : info.status.name === 'CANCELLED'
+          ? 'canceled'
+          : 'failed';
     default:
       return 'failed';
   }

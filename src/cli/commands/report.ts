@@ -12,7 +12,7 @@ import { CampaignState as CampaignStateKey } from '../../temporal/search-attribu
 import { usageError } from '../exit-codes';
 import { csvHeader, formatReportLine, REPORT_FORMATS, type ReportFormat } from '../report-format';
 import { withTemporal } from '../temporal';
-import type { CampaignResult } from '../../campaign/status';
+import { closedCampaignResult } from '../../temporal/campaign-result';
 import {
   renderHtmlReport,
   summaryFromResult,
@@ -30,7 +30,8 @@ async function campaignSummary(ctx: CliContext, id: string): Promise<HtmlReportS
     return await withTemporal(ctx.env, async ({ client }) => {
       const d = await describeCampaign(client, id);
       const handle = client.workflow.getHandle(id);
-      if (d.status.name === 'COMPLETED') return summaryFromResult((await handle.result()) as CampaignResult);
+      const result = await closedCampaignResult(handle, d);
+      if (result) return summaryFromResult(result);
       if (d.status.name === 'RUNNING') {
         const state = d.typedSearchAttributes.get(CampaignStateKey) ?? 'running';
         try {

@@ -59,6 +59,7 @@ export class CampaignControl {
   private lastUpsertFinished = -1;
   /** The search attributes say `blocked` (see noteHealth). */
   private blockedShown = false;
+  private readonly patchesUsed = new Set<string>();
 
   constructor(
     campaignId: string,
@@ -129,7 +130,20 @@ export class CampaignControl {
     if (cause) log.warn('campaign blocked', { campaignId: this.campaignId, cause: describeTrouble(cause) });
     else log.info('campaign no longer blocked', { campaignId: this.campaignId });
     this.touch();
-    if (patched('blocked-state')) this.upsert(true);
+    if (this.patch('blocked-state')) this.upsert(true);
+  }
+
+  /**
+   * `patched(id)`, counting the cost: the first time a run uses a patch, the SDK records it in
+   * the TemporalChangeVersion search attribute, an upsert.
+   */
+  patch(id: string): boolean {
+    const on = patched(id);
+    if (on && !this.patchesUsed.has(id)) {
+      this.patchesUsed.add(id);
+      this.s.cost.searchAttributeUpserts += 1;
+    }
+    return on;
   }
 
   /** The campaign could not start (prepare refused its source): nothing was sent. */

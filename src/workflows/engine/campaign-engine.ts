@@ -4,17 +4,19 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
   log,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
+import { CAMPAIGN_RESULT_MEMO, ENDING_FAILURE_TYPES } from '../../campaign/ending';
 import type { CampaignActivities } from '../../activities';
 import { batchItem, type LaneInput, type LaneProgress, type LaneResult } from '../../campaign/lane';
 import { withOptionDefaults, type CampaignOptions, type IdSource } from '../../campaign/options';
@@ -112,12 +114,37 @@ export class CampaignEngine {
       this.control.touch();
       this.control.noteHealth();
     });
+    if (!this.control.patch('closing-status')) return await this.runInterruptible();
+    // The Temporal UI's Cancel button (or `temporal workflow cancel`) is a cancel like the CLI's:
+    // nothing more is sent, what was sent is followed to its end, every phone gets its line. So
+    // nothing of the campaign is interrupted by it (an activity cut mid-way could leave a phone
+    // without its line): the engine runs shielded and stops itself.
+    const root = CancellationScope.current();
+    root.cancelRequested.catch(() =>
+      this.control.requestCancel('canceled from Temporal (a workflow cancel request, e.g. the Temporal UI)'),
+    );
+    const result = await CancellationScope.nonCancellable(() => this.campaign());
+    return this.close(result, root.consideredCancelled);
+  }
+
+  /**
+   * Ends the execution as the campaign ended (src/campaign/ending.ts), its result in the memo
+   * whatever the ending: only a completed campaign completes.
+   */
+  private close(result: CampaignResult, cancelRequested: boolean): CampaignResult {
+    upsertMemo({ [CAMPAIGN_RESULT_MEMO]: result });
+    if (result.state === 'completed') return result;
+    const why = `campaign ${result.state}${result.reason ? `: ${result.reason}` : ''}`;
+    if (result.state === 'canceled' && cancelRequested) throw new CancelledFailure(why, [result]);
+    const type = ENDING_FAILURE_TYPES[result.state as keyof typeof ENDING_FAILURE_TYPES] ?? 'CampaignFailed';
+    throw ApplicationFailure.create({ type, message: why, nonRetryable: true, details: [result] });
+  }
+
+  /** Campaigns recorded before 'closing-status': a Temporal cancel interrupted the engine. */
+  private async runInterruptible(): Promise<CampaignResult> {
     try {
       return await this.campaign();
     } catch (err) {
-      // The Temporal UI's Cancel button (or `temporal workflow cancel`): a cancel like the CLI's —
-      // nothing more is sent, what was sent is followed to its end, every phone gets its line —
-      // and then the execution ends Canceled.
       if (!isCancellation(err) || !this.s.prepared || this.control.ended()) throw err;
       await CancellationScope.nonCancellable(async () => {
         this.control.requestCancel('canceled from Temporal (a workflow cancel request, e.g. the Temporal UI)');
@@ -360,7 +387,7 @@ export class CampaignEngine {
     if (opens !== undefined && !this.s.paused && !this.control.stopping()) candidates.push(opens);
     // Failing calls back off for minutes: wake when they would block the campaign, to say so.
     const blocks = this.control.blockedAt(now);
-    if (blocks !== undefined && blocks > now && patched('blocked-state')) candidates.push(blocks);
+    if (blocks !== undefined && blocks > now && this.control.patch('blocked-state')) candidates.push(blocks);
     if (candidates.length === 0) {
       await condition(() => this.planKey() !== planned);
       return;
