@@ -52,7 +52,7 @@ export class FolderStore implements CampaignStore {
 
   async writeSpool(
     campaignId: string,
-    ids: AsyncIterable<string>,
+    ids: Iterable<string> | AsyncIterable<string>,
     prepared: (count: number) => PreparedSource,
   ): Promise<PreparedSource> {
     const dir = this.dir(campaignId);
@@ -61,17 +61,24 @@ export class FolderStore implements CampaignStore {
     const tmp = join(dir, `spool.ids.${process.pid}.tmp`);
     const out = createWriteStream(tmp);
     let count = 0;
-    // Records go out SPOOL_WRITE_IDS at a time: a stream write per 33-byte record costs more than the id.
+    // Records go out SPOOL_WRITE_IDS at a time (a stream write per 33-byte record costs more than
+    // the id), and a list is walked without an await per id.
     let records = '';
-    for await (const id of ids) {
+    const add = (id: string): boolean => {
       records += id.padEnd(RECORD - 1, ' ') + '\n';
       count += 1;
-      if (count % SPOOL_WRITE_IDS === 0) {
-        if (!out.write(records)) await once(out, 'drain');
-        records = '';
-      }
+      return count % SPOOL_WRITE_IDS === 0;
+    };
+    const flush = async () => {
+      if (records && !out.write(records)) await once(out, 'drain');
+      records = '';
+    };
+    if (Symbol.asyncIterator in ids) {
+      for await (const id of ids) if (add(id)) await flush();
+    } else {
+      for (const id of ids) if (add(id)) await flush();
     }
-    if (records) out.write(records);
+    await flush();
     out.end();
     await once(out, 'finish');
     await rename(tmp, join(dir, 'spool.ids'));
