@@ -1,6 +1,7 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
+import { setImmediate } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ReportLine } from '../campaign/outcome';
@@ -170,13 +171,16 @@ export class FolderStore implements CampaignStore {
     const seen = new Set<string>();
     let lines = 0;
     let duplicates = 0;
-    // Parts are small (one per batch) and many: read them whole, PART_READ_AHEAD at a time (one
-    // by one, the file system's round trips dominate), and write what each keeps in one piece.
+    // Parts are small (one per batch) and many: an asynchronous read costs four thread-pool
+    // round trips (open, stat, read, close) for ~15 KB, so they are read synchronously,
+    // PART_READ_AHEAD at a time (~1 ms), yielding to the event loop between slices so other
+    // activities' timers and heartbeats run; what each part keeps is written in one piece.
     const names = await this.partFiles(campaignId);
     for (let i = 0; i < names.length; i += PART_READ_AHEAD) {
-      const texts = await Promise.all(
-        names.slice(i, i + PART_READ_AHEAD).map((name) => readFile(join(dir, 'parts', name), 'utf8')),
-      );
+      if (i > 0) await setImmediate();
+      const texts = names
+        .slice(i, i + PART_READ_AHEAD)
+        .map((name) => readFileSync(join(dir, 'parts', name), 'utf8'));
       for (const text of texts) {
         let kept = '';
         for (const line of text.split('\n')) {
