@@ -211,14 +211,24 @@ function callPhases(sim: RunningSimulator, startedAtMs: number): CallPhases {
   let first = Infinity;
   let last = -Infinity;
   let ended = -Infinity;
+  const gaps: { at: number; ms: number }[] = [];
   for (const call of sim.calls(startedAtMs)) {
     if (call.endpoint === 'batchReset') {
+      if (Number.isFinite(last)) gaps.push({ at: last, ms: call.at - last });
       first = Math.min(first, call.at);
       last = Math.max(last, call.at);
     } else if (call.endpoint === 'getTask' && call.ended) ended = Math.max(ended, call.at);
   }
   const sec = (at: number) => (Number.isFinite(at) ? round((at - startedAtMs) / 1000, 2) : null);
-  return { firstBatchReset: sec(first), lastBatchReset: sec(last), lastTaskSeenEnded: sec(ended) };
+  return {
+    firstBatchReset: sec(first),
+    lastBatchReset: sec(last),
+    lastTaskSeenEnded: sec(ended),
+    longestBatchResetGaps: gaps
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 3)
+      .map((g) => ({ at: sec(g.at)!, seconds: round(g.ms / 1000, 2) })),
+  };
 }
 
 /** Until `count` workers poll both of the task queue's kinds (workflow and activity). */

@@ -62,6 +62,11 @@ export interface CallPhases {
   lastBatchReset: number | null;
   /** The last task query that saw every job of its task ended: the run knows every outcome. */
   lastTaskSeenEnded: number | null;
+  /**
+   * The longest pauses between consecutive batch-reset calls (at most 3, longest first): where a
+   * sending phase lost time (a term's hand-over, a starved worker), as `{ at, seconds }`.
+   */
+  longestBatchResetGaps?: { at: number; seconds: number }[];
 }
 
 export interface BenchRun {
