@@ -18,6 +18,8 @@ export const BASELINE_POLL_MS = 2000;
 export interface BaselineResult {
   instances: number;
   wallSeconds: number;
+  /** Epoch ms of the start the wall clock counts from. */
+  startedAtMs: number;
   cpuSeconds: number;
   calls: number;
   polls: number;
@@ -34,7 +36,7 @@ export async function runBaseline(
   client: KoophoneClient,
   ids: string[],
   options: { concurrency: number; rate: number },
-): Promise<Omit<BaselineResult, 'wallSeconds' | 'cpuSeconds'>> {
+): Promise<Omit<BaselineResult, 'wallSeconds' | 'startedAtMs' | 'cpuSeconds'>> {
   const batches: string[][] = [];
   for (let i = 0; i < ids.length; i += BATCH_SIZE) batches.push(ids.slice(i, i + BATCH_SIZE));
   const spacing = callIntervalMs(options.rate);
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
   // The clock starts before the ids file is read, as the campaign's does (its prepare step reads it).
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
+  const startedAtMs = Date.now();
   const ids = readFileSync(values.ids, 'utf8')
     .split('\n')
     .map((l) => l.trim())
@@ -137,7 +140,7 @@ async function main(): Promise<void> {
   });
   const wallSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  const result: BaselineResult = { ...totals, wallSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  const result: BaselineResult = { ...totals, wallSeconds, startedAtMs, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

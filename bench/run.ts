@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     workerNodeOptions: values['worker-node-option'] ?? imageNodeOptions(),
     idealFormula: 'ceil(instances / 100) / rate + mean(jobDurationMs) / 1000 + 2 (first poll)',
     pollFloorFormula:
-      '(ceil(instances / 100) − 1) / rate + (first poll time at which max(jobDurationMs) has passed: 2, 5, 9.5, … s) + 2 × mean(latencyMs)',
+      '(ceil(instances / 100) − 1) / rate + (first poll time at which max(jobDurationMs) has passed: 2, 4, 7, 11.5, … s) + 2 × mean(latencyMs)',
   };
 
   const tmp = mkdtempSync(join(tmpdir(), 'koophone-bench-'));

@@ -48,7 +48,7 @@ export async function runBaseline(env: Env, row: BenchRow, idsFile: string): Pro
   run.ok = result.succeeded + result.failed === row.instances;
   if (!run.ok) run.error = `baseline ended ${result.succeeded + result.failed} of ${row.instances} jobs`;
   run.workerCpuSeconds = round(result.cpuSeconds, 2);
-  recordSimulator(run, env.sim);
+  recordSimulator(run, env.sim, result.startedAtMs);
   finish(run, result.wallSeconds);
   run.ratioToBaseline = 1;
   return run;

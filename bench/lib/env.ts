@@ -12,7 +12,7 @@ import { requireTemporalCli } from '../../src/temporal/locate-cli';
 import type { BenchRow } from './rows';
 import { rateLimitOf } from './rows';
 import { idealSeconds, pollFloorSeconds } from './schedule';
-import type { BenchRun, Machine, MachineLoad, Settings, Versions } from './types';
+import type { BenchRun, CallPhases, Machine, MachineLoad, Settings, Versions } from './types';
 import type { WorkerSpec } from './worker-process';
 
 export interface Env {
@@ -165,6 +165,7 @@ function baseRun(env: Env, row: BenchRow, system: BenchRun['system'], settings: 
     maxEventPayloadBytes: null,
     maxActivitySeconds: null,
     timeline: null,
+    callPhases: null,
     failover: null,
     load: null,
     settings,
@@ -182,8 +183,11 @@ export function finish(run: BenchRun, wallSeconds: number): void {
   run.finishedAt = new Date().toISOString();
 }
 
-/** The simulator's own counts of the run: calls, peaks per endpoint, the rate check, job outcomes. */
-export function recordSimulator(run: BenchRun, sim: RunningSimulator): void {
+/**
+ * The simulator's own counts of the run: calls, peaks per endpoint, the rate check, job outcomes,
+ * and (given the run's start, epoch ms) when its first and last calls came.
+ */
+export function recordSimulator(run: BenchRun, sim: RunningSimulator, startedAtMs?: number): void {
   const stats = sim.stats();
   const timeline = sim.timeline();
   run.batchResetCalls = stats.calls.batchReset;
@@ -200,6 +204,31 @@ export function recordSimulator(run: BenchRun, sim: RunningSimulator): void {
     met: timeline.peakPerSecond.batchReset <= limit && timeline.peakSlidingWindow.batchReset <= limit,
   };
   if (run.throttled > 0) log(`  note: the simulator answered ${run.throttled} requests with 429`);
+  if (startedAtMs !== undefined) run.callPhases = callPhases(sim, startedAtMs);
+}
+
+function callPhases(sim: RunningSimulator, startedAtMs: number): CallPhases {
+  let first = Infinity;
+  let last = -Infinity;
+  let ended = -Infinity;
+  const gaps: { at: number; ms: number }[] = [];
+  for (const call of sim.calls(startedAtMs)) {
+    if (call.endpoint === 'batchReset') {
+      if (Number.isFinite(last)) gaps.push({ at: last, ms: call.at - last });
+      first = Math.min(first, call.at);
+      last = Math.max(last, call.at);
+    } else if (call.endpoint === 'getTask' && call.ended) ended = Math.max(ended, call.at);
+  }
+  const sec = (at: number) => (Number.isFinite(at) ? round((at - startedAtMs) / 1000, 2) : null);
+  return {
+    firstBatchReset: sec(first),
+    lastBatchReset: sec(last),
+    lastTaskSeenEnded: sec(ended),
+    longestBatchResetGaps: gaps
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 3)
+      .map((g) => ({ at: sec(g.at)!, seconds: round(g.ms / 1000, 2) })),
+  };
 }
 
 /** Until `count` workers poll both of the task queue's kinds (workflow and activity). */

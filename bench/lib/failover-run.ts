@@ -97,7 +97,7 @@ export async function runFailover(env: Env, row: BenchRow, idsFile: string): Pro
     run.workerCpuSeconds = round(victimCpu + cpuSeconds(survivor.pid), 2);
     run.vmHwmMb = round(Math.max(victimHwm, peakRssMb(survivor.pid) ?? 0), 1);
     run.peakRssMb = round(Math.max(...samplers.map((s) => s.stop().peakMb)), 1);
-    recordSimulator(run, env.sim);
+    recordSimulator(run, env.sim, campaign.startedAtMs);
     finish(run, wallSeconds);
     checkResult(run, result);
     const touches = failoverTouches(

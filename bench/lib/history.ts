@@ -4,6 +4,7 @@
 import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { tsToMs } from '@temporalio/common/lib/time';
+import { HEARTBEAT_THROTTLE_MS } from '../../src/campaign/lane';
 
 type HistoryEvent = NonNullable<History['events']>[number];
 
@@ -44,47 +45,59 @@ export interface HistoryFigures {
   timeline: Timeline;
 }
 
+/**
+ * The activities that send batch-reset calls and track their jobs: the lane engine's `runLane`
+ * (one per lane and term), the first engine's `resetBatch` (one per call).
+ */
+const WORK_ACTIVITIES = new Set(['runLane', 'resetBatch']);
+
 export interface Timeline {
   /** prepareCampaign closed (ids read, validated and spooled). */
   prepared: number;
-  /** The first resetBatch activity started. */
-  firstBatchStarted: number;
-  /** The last resetBatch activity closed. */
-  lastBatchClosed: number;
+  /** The first work activity (lane or batch) started. */
+  firstBatchStarted: number | null;
+  /** The last work activity closed. */
+  lastBatchClosed: number | null;
+  /** finalizeReport started (every outcome known; the report is written from here). */
+  finalizeStarted: number | null;
   /** The last run closed (report finalized, result returned). */
   closed: number;
   /**
-   * Per continue-as-new: seconds between the last batch the old run scheduled and the first the
-   * new run scheduled (the run stops scheduling when it starts draining; no calls in between).
+   * Per continue-as-new: seconds between the last work activity the old run scheduled and the
+   * first the new run scheduled.
    */
   continueAsNewGaps: number[];
-  /** Mean seconds from a resetBatch being scheduled to its worker picking it up. */
+  /** Mean seconds from a work activity being scheduled to its worker picking it up. */
   meanScheduleToStart: number;
-  /** Mean and largest resetBatch start-to-close, seconds. */
+  /** Mean work activity start-to-close, seconds. */
   meanBatchSeconds: number;
   /**
    * resetBatch close minus the rate slot the workflow gave it (`slotAt` in the activity input):
    * ≈ first poll time at which its jobs have ended when the call goes out in its slot; more when
-   * calls leave later than their slots.
+   * calls leave later than their slots. Null for lanes (they pace their own calls).
    */
-  meanSlotToCloseSeconds: number;
-  maxSlotToCloseSeconds: number;
-}
-
-/** The SDK's heartbeat throttle: 0.8 × heartbeatTimeout, at most 60 s (TS SDK default). */
-function throttleMs(heartbeatTimeoutMs: number): number {
-  return Math.min(0.8 * heartbeatTimeoutMs, 60_000);
+  meanSlotToCloseSeconds: number | null;
+  maxSlotToCloseSeconds: number | null;
 }
 
 /**
- * Recorded heartbeats of one activity, estimated from its duration: src/activities/track-jobs.ts
- * heartbeats only once tracking has run heartbeatTimeout / 3 and then on each poll; the SDK sends
- * the first one at once and then at most one per throttle interval. Counting from the activity's
- * start (pacer wait included) makes this an upper bound.
+ * The SDK's heartbeat throttle: 0.8 × heartbeatTimeout, at most the worker's
+ * maxHeartbeatThrottleInterval (src/worker.ts sets it to HEARTBEAT_THROTTLE_MS).
  */
-export function estimateHeartbeats(durationMs: number, heartbeatTimeoutMs: number): number {
+function throttleMs(heartbeatTimeoutMs: number): number {
+  return Math.min(0.8 * heartbeatTimeoutMs, HEARTBEAT_THROTTLE_MS);
+}
+
+/**
+ * Recorded heartbeats of one activity, estimated from its duration; the SDK sends the first one
+ * at once and then at most one per throttle interval. A lane heartbeats every second from its
+ * start (src/activities/run-lane.ts); a batch activity (src/activities/track-jobs.ts) only once
+ * tracking has run heartbeatTimeout / 3 and then on each poll. Counting from the activity's start
+ * (pacer wait included) makes this an upper bound.
+ */
+export function estimateHeartbeats(durationMs: number, heartbeatTimeoutMs: number, activity = 'resetBatch'): number {
   if (heartbeatTimeoutMs <= 0) return 0;
-  const from = heartbeatTimeoutMs / 3;
+  const from = activity === 'runLane' ? 0 : heartbeatTimeoutMs / 3;
   if (durationMs < from) return 0;
   return 1 + Math.floor((durationMs - from) / throttleMs(heartbeatTimeoutMs));
 }
@@ -145,14 +158,15 @@ export async function analyzeCampaign(
     maxActivitySeconds: 0,
     timeline: {
       prepared: 0,
-      firstBatchStarted: 0,
-      lastBatchClosed: 0,
+      firstBatchStarted: null,
+      lastBatchClosed: null,
+      finalizeStarted: null,
       closed: 0,
       continueAsNewGaps: [],
       meanScheduleToStart: 0,
       meanBatchSeconds: 0,
-      meanSlotToCloseSeconds: 0,
-      maxSlotToCloseSeconds: 0,
+      meanSlotToCloseSeconds: null,
+      maxSlotToCloseSeconds: null,
     },
   };
   const a = figures.actions;
@@ -160,11 +174,13 @@ export async function analyzeCampaign(
   let firstBatchStarted = Infinity;
   let lastBatchClosed = 0;
   let preparedAt = 0;
+  let finalizeStartedAt: number | undefined;
   let closedAt = 0;
   let scheduleToStart = 0;
   let batchTime = 0;
   let batches = 0;
   let slotToClose = 0;
+  let slotted = 0;
   let maxSlotToClose = 0;
   // Per run: the first and last batch scheduled, to measure the hand-over gaps.
   const runSpans: { firstScheduled: number; lastScheduled: number }[] = [];
@@ -204,7 +220,7 @@ export async function analyzeCampaign(
         const hb = event.activityTaskScheduledEventAttributes.heartbeatTimeout;
         const name = event.activityTaskScheduledEventAttributes.activityType?.name ?? '';
         scheduled.set(id, { heartbeatTimeoutMs: hb ? tsToMs(hb) : 0, name, at, slotAt: slotOf(event) });
-        if (name === 'resetBatch') {
+        if (WORK_ACTIVITIES.has(name)) {
           span.firstScheduled = Math.min(span.firstScheduled, at);
           span.lastScheduled = Math.max(span.lastScheduled, at);
         }
@@ -214,6 +230,8 @@ export async function analyzeCampaign(
         a.activityAttempts += extra;
         a.activityRetries += extra;
         started.set(id, at);
+        if (scheduled.get(String(attrs.scheduledEventId ?? ''))?.name === 'finalizeReport')
+          finalizeStartedAt ??= at;
       } else if (
         event.activityTaskCompletedEventAttributes ||
         event.activityTaskFailedEventAttributes ||
@@ -228,13 +246,14 @@ export async function analyzeCampaign(
         const startedAt = started.get(String(attrs?.startedEventId ?? ''));
         const sched = scheduled.get(String(attrs?.scheduledEventId ?? ''));
         if (sched?.name === 'prepareCampaign') preparedAt = at;
-        if (startedAt !== undefined && sched?.name === 'resetBatch') {
+        if (startedAt !== undefined && sched !== undefined && WORK_ACTIVITIES.has(sched.name)) {
           firstBatchStarted = Math.min(firstBatchStarted, startedAt);
           lastBatchClosed = Math.max(lastBatchClosed, at);
           scheduleToStart += startedAt - sched.at;
           batchTime += at - startedAt;
           batches += 1;
           if (sched.slotAt !== undefined) {
+            slotted += 1;
             slotToClose += at - sched.slotAt;
             maxSlotToClose = Math.max(maxSlotToClose, at - sched.slotAt);
           }
@@ -242,7 +261,7 @@ export async function analyzeCampaign(
         if (startedAt !== undefined) {
           const duration = at - startedAt;
           figures.maxActivitySeconds = Math.max(figures.maxActivitySeconds, duration / 1000);
-          a.heartbeats += estimateHeartbeats(duration, sched?.heartbeatTimeoutMs ?? 0);
+          a.heartbeats += estimateHeartbeats(duration, sched?.heartbeatTimeoutMs ?? 0, sched?.name);
         }
       } else if (event.timerStartedEventAttributes) a.timers += 1;
       else if (event.workflowExecutionSignaledEventAttributes) a.signals += 1;
@@ -259,8 +278,9 @@ export async function analyzeCampaign(
   const sec = (t: number) => Math.round((t - o) / 10) / 100;
   figures.timeline = {
     prepared: sec(preparedAt),
-    firstBatchStarted: Number.isFinite(firstBatchStarted) ? sec(firstBatchStarted) : 0,
-    lastBatchClosed: sec(lastBatchClosed),
+    firstBatchStarted: Number.isFinite(firstBatchStarted) ? sec(firstBatchStarted) : null,
+    lastBatchClosed: batches > 0 ? sec(lastBatchClosed) : null,
+    finalizeStarted: finalizeStartedAt === undefined ? null : sec(finalizeStartedAt),
     closed: sec(closedAt),
     continueAsNewGaps: runSpans
       .slice(1)
@@ -269,8 +289,8 @@ export async function analyzeCampaign(
       .map(({ prev, next }) => Math.round((next.firstScheduled - prev.lastScheduled) / 10) / 100),
     meanScheduleToStart: batches > 0 ? Math.round(scheduleToStart / batches / 10) / 100 : 0,
     meanBatchSeconds: batches > 0 ? Math.round(batchTime / batches / 10) / 100 : 0,
-    meanSlotToCloseSeconds: batches > 0 ? Math.round(slotToClose / batches / 10) / 100 : 0,
-    maxSlotToCloseSeconds: Math.round(maxSlotToClose / 10) / 100,
+    meanSlotToCloseSeconds: slotted > 0 ? Math.round(slotToClose / slotted / 10) / 100 : null,
+    maxSlotToCloseSeconds: slotted > 0 ? Math.round(maxSlotToClose / 10) / 100 : null,
   };
   figures.totalActions =
     a.workflowStarts +

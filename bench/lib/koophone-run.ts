@@ -47,7 +47,7 @@ export async function runKoophone(env: Env, row: BenchRow, idsFile: string): Pro
     run.serverCpuSeconds = env.server.pids.length > 0 ? round(serverCpu() - serverCpu0, 2) : null;
     run.peakRssMb = round(sampler.stop().peakMb, 1);
     run.vmHwmMb = round(peakRssMb(worker.pid) ?? 0, 1);
-    recordSimulator(run, env.sim);
+    recordSimulator(run, env.sim, campaign.startedAtMs);
     finish(run, wallSeconds);
     checkResult(run, result);
     await recordCampaign(run, env, campaign, result);

@@ -311,43 +311,58 @@ export function writeMarkdown(runs: BenchRun[]): string {
     );
   }
 
-  const timed = runs.filter((r) => r.system === 'koophone-reset' && r.timeline);
+  const timed = runs.filter((r) => r.callPhases || (r.system === 'koophone-reset' && r.timeline));
   if (timed.length > 0) {
-    out.push("## Where koophone-reset's time went (seconds from the workflow start)", '');
+    out.push("## Where the time went (seconds from the workflow's or the script's start)", '');
     const cols = [
       'row',
+      'system',
       'spool prepared',
-      'first batch started',
-      'last batch closed',
-      'workflow closed',
+      'first work activity started',
+      'first batch-reset',
+      'last batch-reset',
+      'last task seen ended',
+      'last work activity closed',
+      'finalize started',
+      'end (wall)',
+      'longest batch-reset gaps (s at s)',
       'continue-as-new gaps',
       'mean schedule→start',
-      'mean batch activity',
+      'mean work activity',
       'mean slot→close',
       'max slot→close',
     ];
     out.push(
       ...table(
-        cols.map((c, i) => [c, i === 0 ? 'l' : 'r']),
+        cols.map((c, i) => [c, i <= 1 ? 'l' : 'r']),
         timed.map((r) => {
-          const t = r.timeline!;
+          const t = r.timeline;
+          const c = r.callPhases;
           return [
             r.row,
-            fmt(t.prepared),
-            fmt(t.firstBatchStarted),
-            fmt(t.lastBatchClosed),
-            fmt(t.closed),
-            t.continueAsNewGaps.map((g) => fmt(g)).join(', ') || '–',
-            fmt(t.meanScheduleToStart),
-            fmt(t.meanBatchSeconds),
-            fmt(t.meanSlotToCloseSeconds),
-            fmt(t.maxSlotToCloseSeconds),
+            r.system,
+            fmt(t?.prepared),
+            fmt(t?.firstBatchStarted),
+            fmt(c?.firstBatchReset),
+            fmt(c?.lastBatchReset),
+            fmt(c?.lastTaskSeenEnded),
+            fmt(t?.lastBatchClosed),
+            fmt(t?.finalizeStarted),
+            fmt(r.wallSeconds),
+            c?.longestBatchResetGaps?.map((g) => `${fmt(g.seconds)} at ${fmt(g.at, 1)}`).join(', ') || '–',
+            t ? t.continueAsNewGaps.map((g) => fmt(g)).join(', ') || '–' : '–',
+            fmt(t?.meanScheduleToStart),
+            fmt(t?.meanBatchSeconds),
+            fmt(t?.meanSlotToCloseSeconds),
+            fmt(t?.maxSlotToCloseSeconds),
           ];
         }),
       ),
     );
     out.push(
-      "slot→close is a batch activity's close minus the rate slot the workflow gave it; a call sent in its slot closes about 5 s later (polls at 2 s and 5 s, jobs up to 3 s).",
+      'Work activities are lanes (`runLane`, one per lane and term) or the first engine\'s batches (`resetBatch`). ' +
+        'The batch-reset and task columns are the simulator\'s call log; "last task seen ended" is the last task query that found every job of its task ended. ' +
+        "slot→close (first engine only) is a batch activity's close minus the rate slot the workflow gave it.",
       '',
     );
   }

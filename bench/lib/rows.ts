@@ -37,7 +37,10 @@ export function rateLimitOf(rate: number): number {
 export interface RowSelection {
   only: string[];
   big: boolean;
-  /** `--instances`: rows of these sizes at `rate` and `concurrency` instead of the defaults. */
+  /**
+   * `--instances`: rows of these sizes at `rate` and `concurrency` instead of the defaults; the
+   * big row also runs at `rate` and `concurrency` when they are given.
+   */
   instances: number[];
   rate?: number;
   concurrency?: number;
@@ -52,9 +55,14 @@ export function selectRows(selection: RowSelection): BenchRow[] {
     concurrency: selection.concurrency ?? 250,
     instances,
   }));
-  const all = [...(custom.length > 0 ? custom : DEFAULT_ROWS), ...(selection.big ? [BIG_ROW] : [])];
+  const big: BenchRow = {
+    ...BIG_ROW,
+    rate: selection.rate ?? BIG_ROW.rate,
+    concurrency: selection.concurrency ?? BIG_ROW.concurrency,
+  };
+  const all = [...(custom.length > 0 ? custom : DEFAULT_ROWS), ...(selection.big ? [big] : [])];
   if (selection.only.length === 0) return all;
-  const known = [...DEFAULT_ROWS, BIG_ROW, ...custom];
+  const known = [...DEFAULT_ROWS, big, ...custom];
   const rows: BenchRow[] = [];
   for (const name of selection.only) {
     const matched = known.filter((row) => row.id === name || row.id.startsWith(name));

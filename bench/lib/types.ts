@@ -56,6 +56,19 @@ export interface MachineLoad {
   after: [number, number, number];
 }
 
+/** When the simulator saw a run's calls, seconds from the run's start (both systems alike). */
+export interface CallPhases {
+  firstBatchReset: number | null;
+  lastBatchReset: number | null;
+  /** The last task query that saw every job of its task ended: the run knows every outcome. */
+  lastTaskSeenEnded: number | null;
+  /**
+   * The longest pauses between consecutive batch-reset calls (at most 3, longest first): where a
+   * sending phase lost time (a term's hand-over, a starved worker), as `{ at, seconds }`.
+   */
+  longestBatchResetGaps?: { at: number; seconds: number }[];
+}
+
 export interface BenchRun {
   /** The row (bench/lib/rows.ts) this run belongs to. */
   row: string;
@@ -107,6 +120,8 @@ export interface BenchRun {
   maxActivitySeconds: number | null;
   /** koophone-reset only: where the time went (seconds from the workflow start). */
   timeline: Timeline | null;
+  /** From the simulator's call log (seconds from the workflow's or the script's start). */
+  callPhases: CallPhases | null;
   /** The failover row only. */
   failover: FailoverFigures | null;
   load: MachineLoad | null;

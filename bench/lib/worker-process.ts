@@ -35,9 +35,9 @@ export interface WorkerProcess {
 /** The heap cap the Docker image sets (NODE_OPTIONS in the Dockerfile), so the bench matches it. */
 export function imageNodeOptions(): string[] {
   const dockerfile = readFileSync(join(projectRoot, 'Dockerfile'), 'utf8');
-  const match = /NODE_OPTIONS=(\S+)/.exec(dockerfile);
+  const match = /NODE_OPTIONS=(?:"([^"]*)"|(\S+))/.exec(dockerfile);
   if (!match) throw new Error('the Dockerfile sets no NODE_OPTIONS; pass --worker-node-option');
-  return match[1]!.split(/\s+/);
+  return (match[1] ?? match[2]!).trim().split(/\s+/);
 }
 
 export function waitForExit(child: ChildProcess): Promise<number | null> {

@@ -36,10 +36,6 @@ export interface PrepareInput {
 /** Failure type strings are stable names the workflow and the CLI match on. */
 export const INVALID_SOURCE = 'InvalidSource';
 
-async function* iterate(ids: string[]): AsyncGenerator<string> {
-  yield* ids;
-}
-
 interface ReadSource {
   read: ReadIds;
   frozen: string[];
@@ -135,7 +131,7 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
     reportLine(id, 'skipped', 0, '', 'FROZEN', 'instance is frozen (frozen_status 1)'),
   );
   const spool = (ids: string[], leased: number): Promise<PreparedSource> =>
-    store.writeSpool(campaignId, iterate(ids), (total) => ({
+    store.writeSpool(campaignId, ids, (total) => ({
       total,
       duplicates: read.duplicates,
       skipped: frozenLines.length + leased,
@@ -149,7 +145,7 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
 
   const liveness = deps.liveness ?? temporalLiveness(Context.current().client);
   return store.withLeaseLock(async () => {
-    const overlaps = await findOverlap(store, new Set(read.ids), campaignId, liveness);
+    const overlaps = await findOverlap(store, read.ids, campaignId, liveness);
     if (overlaps.length > 0 && !safety.skipOverlap) {
       throw ApplicationFailure.nonRetryable(
         `${PHONES_LEASED}: ${describeOverlap(overlaps, read.ids.length)}; nothing was reset. Wait for ` +

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { KoophoneClient, TaskJobResult } from '../koophone';
-import { FIRST_POLL_MS, nextPollInterval } from '../campaign/poll-schedule';
+import { pollWait } from '../campaign/poll-schedule';
 import { isKoophoneError } from '../koophone';
 import type { JobJournal } from '../report/campaign-store';
 
@@ -61,7 +61,7 @@ export async function trackJobs(
   const deadline = journal.submittedAt + options.jobTimeoutMs;
   const heartbeatFrom = Date.now() + options.heartbeatTimeoutMs / 3;
   const floor = options.minPollIntervalMs ?? 0;
-  let interval = Math.max(FIRST_POLL_MS, floor);
+  let interval = Math.max(pollWait(1), floor);
   let polls = 0;
   let heartbeats = 0;
   let lastHeartbeatAt = -Infinity;
@@ -128,7 +128,7 @@ export async function trackJobs(
         requestId: err.requestId,
       });
     }
-    interval = Math.max(floor, nextPollInterval(interval));
+    interval = Math.max(floor, pollWait(polls + 1));
   }
   const unanswered =
     failingSince !== undefined && lastError && pending.size > 0

@@ -65,7 +65,7 @@ export async function checkStartSafety(
     if (!resolved.ids) return;
     const overlaps = await findOverlap(
       store,
-      new Set(resolved.ids),
+      resolved.ids,
       campaignId,
       temporalLiveness(session.client),
       false, // read only: prepare releases stale leases under the lock

@@ -68,10 +68,10 @@ export interface CampaignStore {
   /** Human-readable location of the campaign's report (a path or a URL). */
   location(campaignId: string): string;
   readPrepared(campaignId: string): Promise<PreparedSource | undefined>;
-  /** Atomically replaces the spool and the prepared-source record. */
+  /** Atomically replaces the spool and the prepared-source record (from a list, or a stream of ids). */
   writeSpool(
     campaignId: string,
-    ids: AsyncIterable<string>,
+    ids: Iterable<string> | AsyncIterable<string>,
     prepared: (count: number) => PreparedSource,
   ): Promise<PreparedSource>;
   readSpool(campaignId: string, start: number, end: number): Promise<string[]>;

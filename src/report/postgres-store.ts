@@ -192,7 +192,7 @@ export class PostgresStore implements CampaignStore {
 
   async writeSpool(
     campaignId: string,
-    ids: AsyncIterable<string>,
+    ids: Iterable<string> | AsyncIterable<string>,
     prepared: (count: number) => PreparedSource,
   ): Promise<PreparedSource> {
     await this.ensureSchema();

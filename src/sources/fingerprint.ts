@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { TargetPin } from '../campaign/safety';
 
+const PIN_CHUNK = 8192;
+
 /**
  * What the operator approved: how many phones, and the sha256 of their deduplicated ids in order,
  * one per line. The CLI puts it in the workflow input; prepare refuses a source that reads
@@ -8,7 +10,8 @@ import type { TargetPin } from '../campaign/safety';
  */
 export function pinOf(ids: readonly string[]): TargetPin {
   const hash = createHash('sha256');
-  for (const id of ids) hash.update(id + '\n');
+  // The same bytes as one update per id, in a few large updates (a native call per id is slow).
+  for (let i = 0; i < ids.length; i += PIN_CHUNK) hash.update(ids.slice(i, i + PIN_CHUNK).join('\n') + '\n');
   return { count: ids.length, sha256: hash.digest('hex') };
 }
 

@@ -75,8 +75,21 @@ void describe('bench rows', () => {
       selectRows({ only: [], big: true, instances: [5000], rate: 50 }).map((r) => [r.id, r.rate]),
       [
         ['custom-5000', 50],
-        ['big', 20],
+        ['big', 50],
       ],
+    );
+    // --big alone runs at the row's own rate; --rate and --concurrency move it (e.g. to rate 100).
+    assert.deepEqual(
+      selectRows({ only: [], big: true, instances: [] }).map((r) => [r.id, r.rate, r.concurrency]).at(-1),
+      ['big', 20, 250],
+    );
+    assert.deepEqual(
+      selectRows({ only: ['big'], big: false, instances: [], rate: 100, concurrency: 500 }).map((r) => [
+        r.id,
+        r.rate,
+        r.concurrency,
+      ]),
+      [['big', 100, 500]],
     );
     assert.throws(
       () => selectRows({ only: ['nope'], big: false, instances: [] }),

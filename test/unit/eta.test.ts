@@ -19,15 +19,16 @@ function windowEta(
 }
 
 void describe('the campaign bound (Little’s law)', () => {
-  void it('10 in flight with 60 s jobs allow ~0.14 calls/s; 5 calls/s need ~357 in flight', () => {
+  void it('10 in flight with 60 s jobs allow ~0.14 calls/s; 5 calls/s need ~367 in flight', () => {
     const b = campaignThroughput({ rate: 5, concurrency: 10, itemLifetimeMs: firstPollAfter(60_000).atMs });
     assert.ok(Math.abs(b.callsPerSecond - 0.14) < 0.005, String(b.callsPerSecond));
     assert.equal(b.concurrencyBound, true);
-    assert.equal(b.concurrencyForRate, 357);
+    // A 60 s job is seen done at the 73.375 s poll: 5 calls/s × 73.375 s = 366.9 slots.
+    assert.equal(b.concurrencyForRate, 367);
   });
 
   void it('the rate is the bound when the window is wide enough', () => {
-    const b = campaignThroughput({ rate: 5, concurrency: 400, itemLifetimeMs: 71_375 });
+    const b = campaignThroughput({ rate: 5, concurrency: 400, itemLifetimeMs: 73_375 });
     assert.equal(b.callsPerSecond, 5);
     assert.equal(b.concurrencyBound, false);
   });

@@ -16,13 +16,16 @@ void describe('plan: duration from the real bound min(rate, concurrency / batch 
     const p = plan({}, 600_000);
     assert.equal(p.concurrencyBound, true);
     assert.ok(Math.abs(p.callsPerSecond - 0.14) < 0.005, String(p.callsPerSecond));
-    // 6 000 batches at ~0.14/s: about 12 h, not the 20 min that 5 calls/s would take.
+    // A 60 s job is seen done at the 73.375 s poll (2, 4, 7, 11.5, 18.25, 28.375, 43.375, 58.375,
+    // 73.375 s): 10 slots allow 10 / 73.375 ≈ 0.136 calls/s, and 6 000 batches at that pace take
+    // 5 999 / 0.136 s plus two batch lifetimes (the canary's, the last batch's) ≈ 12 h 15 m, not
+    // the 20 min that 5 calls/s would take.
     assert.ok(p.estimatedDurationMs! > 11 * 3_600_000 && p.estimatedDurationMs! < 13 * 3_600_000);
     const text = formatPlan(p).join('\n');
-    assert.match(text, /duration {5}~11h\d+m at ~0\.14 calls\/s \(10 in flight; 5 calls\/s allowed\)/);
+    assert.match(text, /duration {5}~12h15m at ~0\.14 calls\/s \(10 in flight; 5 calls\/s allowed\)/);
     assert.match(
       text,
-      /warning {6}concurrency 10 allows ~0\.14 calls\/s with 1m jobs; raise --concurrency to ≥ 357 for 5 calls\/s/,
+      /warning {6}concurrency 10 allows ~0\.14 calls\/s with 1m jobs; raise --concurrency to ≥ 367 for 5 calls\/s/,
     );
   });
 
@@ -43,9 +46,10 @@ void describe('plan: duration from the real bound min(rate, concurrency / batch 
 
   void it('the demo (1 000 phones, 1-4 s jobs, canary 1) counts both phases, polls and a retry round', () => {
     const p = plan({ concurrency: 20, retryDelayMs: 10_000 }, 1000, 2500);
-    // Canary: one batch seen done at the 5 s poll; then 9 calls at 5/s and one more lifetime.
-    assert.equal(p.itemLifetimeMs, 5000);
-    assert.equal(p.estimatedDurationMs, 5000 + 1600 + 5000);
-    assert.match(formatPlan(p).join('\n'), /each round adds ~15s/);
+    // Canary: one 2.5 s batch seen done at the second poll, 4 s after its call; then 9 calls at
+    // 5/s (8 gaps of 0.2 s) and one more lifetime. A retry round: 10 s delay plus a lifetime.
+    assert.equal(p.itemLifetimeMs, 4000);
+    assert.equal(p.estimatedDurationMs, 4000 + 1600 + 4000);
+    assert.match(formatPlan(p).join('\n'), /each round adds ~14s/);
   });
 });
