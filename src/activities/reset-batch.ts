@@ -3,7 +3,7 @@ import type { ReportLine } from '../campaign/outcome';
 import type { ResetBatchInput, ResetBatchResult } from '../campaign/work-item';
 import type { KoophoneClient } from '../koophone';
 import type { CampaignMetrics } from '../metrics/campaign-metrics';
-import type { CampaignStore, JobJournal } from '../report/campaign-store';
+import type { CampaignStore, JobJournal, JournaledItem } from '../report/campaign-store';
 import { classifySubmitError } from './classify-submit-error';
 import { checkSourceUnchanged } from './source-check';
 import type { MissedSlot, SubmitPacer } from './submit-pacer';
@@ -93,6 +93,8 @@ export async function resetItem(
   const uncertain = uncertainCalls(journal, by, run.attempt);
   if (journal && journal.taskId !== '' && journal.by === by && run.attempt > 1) run.unreported?.(1);
   if (journal?.taskId === '') journal = undefined;
+  // Every journal names the item's phones: a report rebuilt after a terminate counts its calls.
+  const journaled = journaledItem(item);
   // The mark left before a call; `answered` once that call was refused or handed back unsent.
   const mark = (answered?: true): JobJournal => ({
     taskId: '',
@@ -101,6 +103,7 @@ export async function resetItem(
     uncertain,
     by,
     ...(answered ? { answered } : {}),
+    item: journaled,
   });
   // A retried attempt (its worker died, or it timed out) still carries the first attempt's slot,
   // long past: sending now would add a call to those the workflow is pacing, and after a worker
@@ -156,6 +159,7 @@ export async function resetItem(
         submittedAt: Date.now(),
         uncertain,
         by,
+        item: journaled,
       } satisfies JobJournal;
       metrics?.batchResetCall('accepted', false);
       ctx.log.info('batch accepted', {
@@ -283,6 +287,14 @@ export async function resetItem(
     polls: tracked.polls,
     heartbeats: tracked.heartbeats,
     uncertain,
+  };
+}
+
+function journaledItem(item: ItemInput['item']): JournaledItem {
+  return {
+    ...(item.range ? { range: item.range } : {}),
+    ...(item.ids ? { ids: item.ids } : {}),
+    resets: item.resets,
   };
 }
 
