@@ -43,7 +43,8 @@ void describe('a terminated campaign: report and status rebuilt from the store a
   );
   stopServer();
 
-  const run = async (store: CampaignStore, storeEnv: Record<string, string>, offset: number) => {
+  /** A worker on a queue of its own with `store`, and the built CLI as its operator runs it. */
+  const campaignWorker = async (store: CampaignStore, storeEnv: Record<string, string>) => {
     const taskQueue = `terminate-${randomUUID()}`;
     const worker = await createCampaignWorker({
       connection: env.temporal.nativeConnection,
@@ -69,6 +70,15 @@ void describe('a terminated campaign: report and status rebuilt from the store a
       assert.ok(!hasStackTrace(r.stderr), r.stderr);
       return r;
     };
+    const stop = async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    };
+    return { taskQueue, cli, stop };
+  };
+
+  const run = async (store: CampaignStore, storeEnv: Record<string, string>, offset: number) => {
+    const { taskQueue, cli, stop } = await campaignWorker(store, storeEnv);
     const ids = env.ids(2000, offset);
     const campaignId = `terminated-${randomUUID().slice(0, 8)}`;
     try {
@@ -136,8 +146,7 @@ void describe('a terminated campaign: report and status rebuilt from the store a
       };
 
       // Nothing may still be sending: stop the worker, then read what the simulator applied.
-      worker.shutdown();
-      await running;
+      await stop();
 
       assert.equal(env.sim.stats().calls.batchReset, callsAtRebuild, 'a batch-reset call after the rebuild');
       // Exactly one line per phone.
@@ -235,8 +244,7 @@ void describe('a terminated campaign: report and status rebuilt from the store a
       );
       return { campaignId, ids };
     } finally {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running.catch(() => undefined);
+      await stop().catch(() => undefined);
     }
   };
 
@@ -260,6 +268,68 @@ void describe('a terminated campaign: report and status rebuilt from the store a
     } finally {
       await store?.close();
       pg?.stop();
+    }
+  });
+
+  void it('a campaign cut by its Temporal execution timeout: rebuilt the same way, status failed, timed out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'timed-out-folder-'));
+    const { taskQueue, cli, stop } = await campaignWorker(new FolderStore(dir), { REPORT_DIR: dir });
+    const ids = env.ids(600, 5000);
+    const campaignId = `timed-out-${randomUUID().slice(0, 8)}`;
+    try {
+      const handle = await env.temporal.client.workflow.start(resetCampaign, {
+        taskQueue,
+        workflowId: campaignId,
+        workflowExecutionTimeout: '8s',
+        args: [
+          {
+            options: campaignOptionsSchema.parse({
+              campaignId,
+              batchSize: 20,
+              concurrency: 10,
+              rate: 2,
+              canary: 0,
+            }),
+            source: { kind: 'inline', ids },
+          },
+        ],
+      });
+      await assert.rejects(handle.result());
+      assert.equal((await handle.describe()).status.name, 'TIMED_OUT');
+      const statusRun = await cli(['status', campaignId, '--json']);
+      assert.equal(statusRun.code, 0, statusRun.stderr);
+      const status = JSON.parse(statusRun.stdout) as CampaignStatus & { reportRebuilt?: { after: string } };
+      const html = join(dir, 'report.html');
+      const page = await cli(['report', campaignId, '--format', 'html', '--out', html]);
+      assert.equal(page.code, 0, page.stderr);
+      assert.match(page.stderr, /rebuilt from the store and the journal after the campaign timed out/);
+      await stop();
+
+      assertValid('status', status);
+      assert.equal(status.state, 'failed');
+      assert.match(
+        status.reason ?? '',
+        /^timed out \(its Temporal execution or run timeout\); report rebuilt/,
+      );
+      assert.equal(status.reportRebuilt?.after, 'timed out');
+      const lines: { instance_id: string; outcome: string; resets: number; error_code: string }[] =
+        readFileSync(join(dir, campaignId, 'report.ndjson'), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map(
+            (l) =>
+              JSON.parse(l) as { instance_id: string; outcome: string; resets: number; error_code: string },
+          );
+      assert.equal(lines.length, ids.length);
+      assert.equal(status.canceled, lines.filter((l) => l.outcome === 'canceled').length);
+      assert.ok(lines.some((l) => l.outcome === 'canceled' && l.error_code === 'WORKFLOW_TIMED_OUT'));
+      assert.deepEqual(
+        lines.filter((l) => l.resets < (env.sim.instance(l.instance_id)?.resets ?? 0)),
+        [],
+      );
+      assert.match(readFileSync(html, 'utf8'), /timed out/);
+    } finally {
+      await stop().catch(() => undefined);
     }
   });
 });
