@@ -3,7 +3,7 @@ import type { ReportLine } from '../campaign/outcome';
 import type { ResetBatchInput, ResetBatchResult } from '../campaign/work-item';
 import type { KoophoneClient } from '../koophone';
 import type { CampaignMetrics } from '../metrics/campaign-metrics';
-import type { CampaignStore, JobJournal } from '../report/campaign-store';
+import type { CampaignStore, JobJournal, JournaledItem } from '../report/campaign-store';
 import { classifySubmitError } from './classify-submit-error';
 import { checkSourceUnchanged } from './source-check';
 import type { MissedSlot, SubmitPacer } from './submit-pacer';
@@ -98,6 +98,8 @@ export async function resetItem(
     run.unreported?.(1);
   }
   if (journal?.taskId === '') journal = undefined;
+  // Every journal names the item's phones: a report rebuilt after a terminate counts its calls.
+  const journaled = journaledItem(item);
   // The mark left before a call; `answered` once that call was refused or handed back unsent.
   const mark = (answered?: true): JobJournal => ({
     taskId: '',
@@ -106,6 +108,7 @@ export async function resetItem(
     uncertain,
     by,
     ...(answered ? { answered } : {}),
+    item: journaled,
   });
   // A retried attempt (its worker died, or it timed out) still carries the first attempt's slot,
   // long past: sending now would add a call to those the workflow is pacing, and after a worker
@@ -161,6 +164,7 @@ export async function resetItem(
         submittedAt: Date.now(),
         uncertain,
         by,
+        item: journaled,
       } satisfies JobJournal;
       metrics?.batchResetCall('accepted', false);
       run.answered?.();
@@ -291,6 +295,14 @@ export async function resetItem(
     polls: tracked.polls,
     heartbeats: tracked.heartbeats,
     uncertain,
+  };
+}
+
+function journaledItem(item: ItemInput['item']): JournaledItem {
+  return {
+    ...(item.range ? { range: item.range } : {}),
+    ...(item.ids ? { ids: item.ids } : {}),
+    resets: item.resets,
   };
 }
 

@@ -24,6 +24,8 @@ export const CAMPAIGN_STATES = [
   'aborted',
   'completed',
   'failed',
+  // Ended from outside (`temporal workflow terminate`): its report is rebuilt from the store.
+  'terminated',
 ] as const;
 export type CampaignState = (typeof CAMPAIGN_STATES)[number];
 

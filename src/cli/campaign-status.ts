@@ -13,6 +13,7 @@ import {
   CampaignTotal,
 } from '../temporal/search-attributes';
 import { closedCampaignResult } from '../temporal/campaign-result';
+import type { Termination } from '../report/terminated-lines';
 import { statusQuery } from '../workflows/definitions';
 import { CliError, EXIT } from './exit-codes';
 
@@ -44,7 +45,11 @@ type ContractStatus = Pick<
  * The status object (docs/design.md "One declaration per fact": one status shape). A running campaign answers the progress query with every
  * field; a finished one is rebuilt from its result, which lacks the live-only extras.
  */
-export type CampaignView = ContractStatus & Partial<Extras>;
+export type CampaignView = ContractStatus &
+  Partial<Extras> & {
+    /** The report was rebuilt from the store after the workflow was ended from outside. */
+    reportRebuilt?: { after: Termination['how']; at: string };
+  };
 
 export interface CampaignSnapshot {
   status: CampaignView;
@@ -114,7 +119,7 @@ function statusFromClosed(d: WorkflowExecutionDescription): CampaignView {
   const how = d.status.name.toLowerCase().replace('_', ' ');
   return {
     campaignId: d.workflowId,
-    state: d.status.name === 'TERMINATED' || d.status.name === 'CANCELLED' ? 'canceled' : 'failed',
+    state: d.status.name === 'TERMINATED' ? 'terminated' : d.status.name === 'CANCELLED' ? 'canceled' : 'failed',
     total: sa.total,
     pending: Math.max(0, sa.total - sa.finished),
     inFlight: 0,
@@ -144,9 +149,14 @@ export async function describeCampaign(
 
 /**
  * The campaign's status: the progress query while it runs; the workflow result once it has
- * ended (no worker needed, and it is the authoritative final count).
+ * ended (no worker needed, and it is the authoritative final count). `endedOutside` reads what a
+ * workflow ended from outside (terminated) left in the store (see terminated-campaign.ts).
  */
-export async function fetchCampaignStatus(client: Client, campaignId: string): Promise<CampaignSnapshot> {
+export async function fetchCampaignStatus(
+  client: Client,
+  campaignId: string,
+  endedOutside?: (d: WorkflowExecutionDescription) => Promise<CampaignView | undefined>,
+): Promise<CampaignSnapshot> {
   const d = await describeCampaign(client, campaignId);
   const handle = client.workflow.getHandle(campaignId);
   if (d.status.name === 'RUNNING') {
@@ -158,11 +168,11 @@ export async function fetchCampaignStatus(client: Client, campaignId: string): P
     } catch (err) {
       // The run may have closed between describe and query; look again before blaming workers.
       const again = await handle.describe();
-      if (again.status.name !== 'RUNNING') return fetchCampaignStatus(client, campaignId);
+      if (again.status.name !== 'RUNNING') return fetchCampaignStatus(client, campaignId, endedOutside);
       throw new NoWorkerError(campaignId, describeLastKnown(d), err);
     }
   }
   const result = await closedCampaignResult(handle, d);
   if (result) return { status: statusFromResult(result), closed: true };
-  return { status: statusFromClosed(d), closed: true };
+  return { status: (await endedOutside?.(d)) ?? statusFromClosed(d), closed: true };
 }

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { fetchCampaignStatus, NoWorkerError, type CampaignView } from './campaign-status';
 import { note, type CliContext } from './context';
 import { ProgressView, type ProgressMode } from './progress';
+import { terminatedView } from './terminated-campaign';
 
 export interface FollowOptions {
   mode: ProgressMode;
@@ -28,7 +29,7 @@ export async function followCampaign(
   try {
     while (!options.signal?.aborted) {
       try {
-        const snap = await fetchCampaignStatus(client, campaignId);
+        const snap = await fetchCampaignStatus(client, campaignId, terminatedView(ctx, client));
         warned = false;
         view.update(snap.status, snap.closed);
         if (snap.closed) return snap.status;

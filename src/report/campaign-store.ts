@@ -1,4 +1,5 @@
 import type { ReportLine } from '../campaign/outcome';
+import type { WorkItem } from '../campaign/work-item';
 
 /** What prepare learned about a campaign's id source; saved so a retried prepare is a no-op. */
 export interface PreparedSource {
@@ -57,6 +58,20 @@ export interface JobJournal {
   answered?: true;
   /** On an answered mark: a call was made (and refused), not only handed back unsent. */
   refused?: true;
+  /**
+   * The item's phones (its spool range or ids) and the resets they had before its call: what a
+   * report rebuilt from the store after a terminate needs to count this call for its phones.
+   * Absent in journals of earlier versions.
+   */
+  item?: JournaledItem;
+}
+
+export type JournaledItem = Pick<WorkItem, 'range' | 'ids' | 'resets'>;
+
+/** One work item's journal, as listed. */
+export interface JournalEntry {
+  key: string;
+  journal: JobJournal;
 }
 
 /**
@@ -78,6 +93,8 @@ export interface CampaignStore {
   readSpoolFrom(campaignId: string, start: number): AsyncIterable<string>;
   writeJournal(campaignId: string, key: string, journal: JobJournal): Promise<void>;
   readJournal(campaignId: string, key: string): Promise<JobJournal | undefined>;
+  /** Every item's journal of the campaign, in key order. */
+  listJournals(campaignId: string): AsyncIterable<JournalEntry>;
   /** Idempotent: writing the same part name again replaces it, never duplicates lines. */
   writePart(campaignId: string, name: string, lines: ReportLine[]): Promise<void>;
   /** The final report when assembled, otherwise the parts written so far. */

@@ -8,6 +8,7 @@ import type { ReportLine } from '../campaign/outcome';
 import type {
   CampaignStore,
   JobJournal,
+  JournalEntry,
   LeaseHolder,
   PreparedSource,
   StoredCampaign,
@@ -125,6 +126,21 @@ export class FolderStore implements CampaignStore {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
+    }
+  }
+
+  async *listJournals(campaignId: string): AsyncIterable<JournalEntry> {
+    let names: string[];
+    try {
+      names = (await readdir(join(this.dir(campaignId), 'jobs'))).filter((n) => n.endsWith('.json')).sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (let i = 0; i < names.length; i += PART_READ_AHEAD) {
+      const keys = names.slice(i, i + PART_READ_AHEAD).map((n) => n.slice(0, -'.json'.length));
+      const journals = await Promise.all(keys.map((key) => this.readJournal(campaignId, key)));
+      for (const [j, journal] of journals.entries()) if (journal) yield { key: keys[j]!, journal };
     }
   }
 

@@ -3,6 +3,7 @@ import type { ReportLine } from '../campaign/outcome';
 import type {
   CampaignStore,
   JobJournal,
+  JournalEntry,
   LeaseHolder,
   PreparedSource,
   StoredCampaign,
@@ -270,6 +271,19 @@ export class PostgresStore implements CampaignStore {
       [campaignId, key],
     );
     return rows[0]?.journal;
+  }
+
+  async *listJournals(campaignId: string): AsyncIterable<JournalEntry> {
+    for (let after = ''; ;) {
+      const rows = await this.query<{ item: string; journal: JobJournal }>(
+        `SELECT item, journal FROM koophone_journal WHERE campaign = $1 AND item > $2
+         ORDER BY item LIMIT $3`,
+        [campaignId, after, READ_PAGE],
+      );
+      for (const r of rows) yield { key: r.item, journal: r.journal };
+      if (rows.length < READ_PAGE) return;
+      after = rows[rows.length - 1]!.item;
+    }
   }
 
   /**

@@ -142,8 +142,8 @@ function table(items: CampaignListItem[]): string[] {
   );
 }
 
-/** The states `list --state` takes: the campaign's own, plus how a workflow can end without one. */
-const LIST_STATES = [...CAMPAIGN_STATES, 'terminated'] as const;
+/** The states `list --state` takes: the campaign's own (`terminated` among them). */
+const LIST_STATES = CAMPAIGN_STATES;
 
 function parseStates(raw: string | undefined): Set<string> | undefined {
   if (raw === undefined) return undefined;

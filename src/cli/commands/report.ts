@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
-import { closeCampaignStore, createCampaignStore, type CampaignStore } from '../../report';
+import { closeCampaignStore, createCampaignStore, rebuiltAfter, type CampaignStore } from '../../report';
 import { describeCampaign } from '../campaign-status';
 import { note, printJson, type CliContext } from '../context';
 import { partialNote, reportCompleteness, type ReportCompleteness } from '../report-completeness';
@@ -20,6 +20,7 @@ import {
   type HtmlReportSummary,
 } from '../../report/html';
 import { statusQuery } from '../../workflows/definitions';
+import { rebuiltNote, settleTerminatedReport } from '../terminated-campaign';
 
 /**
  * What Temporal says of the campaign: its state and, for the HTML report, its summary; just the
@@ -72,6 +73,7 @@ async function runReport(ctx: CliContext, id: string, flags: ReportFlags): Promi
     throw usageError((err as Error).message);
   }
   try {
+    await settleTerminatedReport(ctx, store, id);
     await copyReport(ctx, store, id, flags);
   } finally {
     await closeCampaignStore(store);
@@ -96,6 +98,8 @@ async function copyReport(
   }
   const summary = await campaignSummary(ctx, id);
   const stored = await store.describeStored(id);
+  const rebuilt = rebuiltAfter(stored);
+  if (rebuilt) note(ctx, rebuiltNote(id, rebuilt));
   // Known before any line is read: the campaign has not ended with its final report.
   const early = reportCompleteness(id, stored?.total ?? 0, stored, summary.state);
   let count = 0;
@@ -109,7 +113,8 @@ async function copyReport(
     const c = reportCompleteness(id, count, stored, summary.state);
     const partial = partialNote(c);
     if (partial) note(ctx, partial);
-    if (flags.json) printJson(ctx, { ...c, format: flags.format, ...(path ? { path } : {}) });
+    if (flags.json)
+      printJson(ctx, { ...c, ...(rebuilt ? { rebuiltAfter: rebuilt } : {}), format: flags.format, ...(path ? { path } : {}) });
     return c;
   };
   if (flags.format === 'html') {

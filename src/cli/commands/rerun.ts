@@ -18,6 +18,7 @@ import { EXIT, usageError } from '../exit-codes';
 import { campaignExists, newCampaignId } from '../start-campaign';
 import { withTemporal } from '../temporal';
 import { runStart } from './start';
+import { settleTerminatedReport } from '../terminated-campaign';
 
 interface RerunFlags extends CampaignFlags {
   outcome: string;
@@ -77,6 +78,8 @@ async function writeIds(ctx: CliContext, id: string, outcomes: Set<Outcome>, pat
   }
   let count = 0;
   try {
+    // A terminated campaign's report is rebuilt first: its unfinished phones get their lines.
+    await settleTerminatedReport(ctx, store, id);
     for await (const line of store.readReport(id)) {
       if (!outcomes.has(line.outcome)) continue;
       count += 1;

@@ -7,6 +7,7 @@ import { followCampaign } from '../follow';
 import { progressMode } from '../progress';
 import { onInterrupt } from '../signals';
 import { formatEnd, formatStatus } from '../summary';
+import { terminatedView } from '../terminated-campaign';
 import { withTemporal } from '../temporal';
 
 export function registerWatch(program: Command, ctx: CliContext): void {
@@ -45,7 +46,7 @@ export function registerWatch(program: Command, ctx: CliContext): void {
     .option('--json', 'print the status object')
     .action(async (id: string, flags: { json?: boolean }) => {
       await withTemporal(ctx.env, async ({ client }) => {
-        const { status } = await fetchCampaignStatus(client, id);
+        const { status } = await fetchCampaignStatus(client, id, terminatedView(ctx, client));
         const store = await checkCampaignStore(ctx.env, await describeCampaign(client, id), status);
         if (flags.json) printJson(ctx, { ...status, reportStore: store });
         else {
