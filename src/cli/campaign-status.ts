@@ -1,10 +1,10 @@
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import {
   CAMPAIGN_STATES,
-  statusFromCounts,
+  statusFromResult,
   type CampaignResult,
   type CampaignState,
-  type CampaignStatus,
+  type CampaignView,
 } from '../campaign/status';
 import {
   CampaignErrors,
@@ -19,31 +19,7 @@ export const CAMPAIGN_WORKFLOW = 'resetCampaign';
 /** A status query is answered by a worker in milliseconds; longer means none is polling. */
 const QUERY_TIMEOUT_MS = 5000;
 
-type Extras = Omit<CampaignStatus, keyof ContractStatus>;
-type ContractStatus = Pick<
-  CampaignStatus,
-  | 'campaignId'
-  | 'state'
-  | 'total'
-  | 'pending'
-  | 'inFlight'
-  | 'succeeded'
-  | 'failed'
-  | 'timedOut'
-  | 'rejected'
-  | 'missingJob'
-  | 'skipped'
-  | 'canceled'
-  | 'resetsSent'
-  | 'startedAt'
-  | 'updatedAt'
->;
-
-/**
- * The status object (docs/design.md "One declaration per fact": one status shape). A running campaign answers the progress query with every
- * field; a finished one is rebuilt from its result, which lacks the live-only extras.
- */
-export type CampaignView = ContractStatus & Partial<Extras>;
+export type { CampaignView } from '../campaign/status';
 
 export interface CampaignSnapshot {
   status: CampaignView;
@@ -69,27 +45,6 @@ export class NoWorkerError extends CliError {
 
 export function finishedOf(s: CampaignView): number {
   return s.succeeded + s.failed + s.timedOut + s.rejected + s.missingJob + s.skipped + s.canceled;
-}
-
-export function statusFromResult(r: CampaignResult): CampaignView {
-  return {
-    campaignId: r.campaignId,
-    state: r.state,
-    total: r.total,
-    pending: 0,
-    inFlight: 0,
-    ...statusFromCounts(r.counts),
-    resetsSent: r.resetsSent,
-    startedAt: r.startedAt,
-    updatedAt: r.finishedAt,
-    ...(r.reason !== undefined ? { reason: r.reason } : {}),
-    batchResetCalls: r.batchResetCalls,
-    // What the result records of the live-only fields: a finished campaign's status says as much
-    // (results of runs from before the workflow returned its cost have none).
-    ...(r.cost !== undefined ? { cost: r.cost } : {}),
-    ...(r.configuredRate !== undefined ? { configuredRate: r.configuredRate } : {}),
-    ...(r.reportLocation ? { reportLocation: r.reportLocation } : {}),
-  };
 }
 
 function searchAttributes(d: Pick<WorkflowExecutionDescription, 'typedSearchAttributes'>) {

@@ -12,13 +12,8 @@ import { CampaignState as CampaignStateKey } from '../../temporal/search-attribu
 import { usageError } from '../exit-codes';
 import { csvHeader, formatReportLine, REPORT_FORMATS, type ReportFormat } from '../report-format';
 import { withTemporal } from '../temporal';
-import type { CampaignResult } from '../../campaign/status';
-import {
-  renderHtmlReport,
-  summaryFromResult,
-  summaryFromStatus,
-  type HtmlReportSummary,
-} from '../../report/html';
+import { statusFromResult, type CampaignResult } from '../../campaign/status';
+import { renderHtmlReport, summaryFromStatus, type HtmlReportSummary } from '../../report/html';
 import { statusQuery } from '../../workflows/definitions';
 
 /**
@@ -30,7 +25,8 @@ async function campaignSummary(ctx: CliContext, id: string): Promise<HtmlReportS
     return await withTemporal(ctx.env, async ({ client }) => {
       const d = await describeCampaign(client, id);
       const handle = client.workflow.getHandle(id);
-      if (d.status.name === 'COMPLETED') return summaryFromResult((await handle.result()) as CampaignResult);
+      if (d.status.name === 'COMPLETED')
+        return summaryFromStatus(statusFromResult((await handle.result()) as CampaignResult));
       if (d.status.name === 'RUNNING') {
         const state = d.typedSearchAttributes.get(CampaignStateKey) ?? 'running';
         try {
