@@ -72,22 +72,30 @@ const EXAMPLES: Record<string, string[]> = {
   worker: [
     'KOOPHONE_ENDPOINT=https://… KOOPHONE_TOKEN=… koophone-reset worker',
     'REPORT_SINK=postgres://koophone@db/koophone LOG_LEVEL=debug koophone-reset worker',
+    'koophone-reset worker --json | tee -a worker.ndjson      # JSON lines on a terminal too',
   ],
-  simulator: ['koophone-reset simulator', 'koophone-reset simulator --port 0 --instances 100000 --seed 7'],
+  simulator: [
+    'koophone-reset simulator',
+    'koophone-reset simulator --port 0 --instances 100000 --seed 7',
+    "koophone-reset simulator --port 0 --json | jq -r 'select(.url) | .url'",
+  ],
   'dev-server': [
     'koophone-reset dev-server',
     'koophone-reset dev-server --port 7300 --ui-port 8300 --headless',
+    "koophone-reset dev-server --headless --json | jq -r 'select(.address) | .address'",
   ],
   check: ['koophone-reset check', 'koophone-reset check --timeout 2m --json'],
   demo: [
     'koophone-reset demo',
     'koophone-reset demo --instances 1000 --rate 20',
     'koophone-reset demo --temporal-address 127.0.0.1:7300 --ui-port 8300 --sim-port 8800',
+    "koophone-reset demo --instances 100 --json 2>/dev/null | jq '.status'",
   ],
   completion: [
     'source <(koophone-reset completion bash)      # in ~/.bashrc',
     'source <(koophone-reset completion zsh)       # in ~/.zshrc',
     'koophone-reset completion fish | source       # in ~/.config/fish/config.fish',
+    "koophone-reset completion --json | jq -r '.[].path'",
   ],
   help: ['koophone-reset help start', 'koophone-reset help environment', 'koophone-reset help exit-codes'],
 };
