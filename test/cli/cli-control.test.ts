@@ -30,10 +30,7 @@ void describe('control, list and report with no worker, then with one', () => {
     const names: string[] = [];
     const history = await env.temporal.client.workflow.getHandle(id).fetchHistory();
     for (const e of history.events ?? [])
-      if (
-        e.workflowExecutionSignaledEventAttributes &&
-        e.workflowExecutionSignaledEventAttributes.signalName !== 'laneProgress'
-      )
+      if (e.workflowExecutionSignaledEventAttributes && e.workflowExecutionSignaledEventAttributes.signalName !== 'laneProgress')
         names.push(e.workflowExecutionSignaledEventAttributes.signalName!);
     return names;
   };
