@@ -45,14 +45,7 @@ const SCHEMA_OF: Record<string, string> = {
   'dev-server': 'dev-server-started',
   demo: 'demo',
   completion: 'completion',
-};
-
-/**
- * Commands without --json, each with the reason. `help X` prints what `X --help` prints, text
- * for people; the machine-readable form of the commands and flags is `completion --json`.
- */
-const WITHOUT_JSON: Record<string, string> = {
-  help: 'help text is for people; completion --json is the command tree for programs',
+  help: 'help',
 };
 
 const ajv = new Ajv2020({ allErrors: true, strict: true });
@@ -192,9 +185,9 @@ describe('--json outputs and their schemas', () => {
     return value as Record<string, unknown>;
   };
 
-  it('every command has --json (or a reason why not)', () => {
+  it('every command has --json', () => {
     const missing = commandsOf(buildProgram(processContext()))
-      .filter((c) => !c.json && !WITHOUT_JSON[c.name])
+      .filter((c) => !c.json)
       .map((c) => c.name);
     assert.deepEqual(missing, [], 'commands without --json');
   });
@@ -348,6 +341,32 @@ describe('--json outputs and their schemas', () => {
     for (const l of tree) assert.ok(bash.includes(`"${l.path}")`), `the bash script has "${l.path}"`);
     assert.match((await cli(['completion', 'bash', '--json'], 2)).stderr, /give a shell or --json/);
     assert.match((await cli(['completion'], 2)).stderr, /completion bash/);
+  });
+
+  it('help --json: a command help, the environment variables and the exit codes as data', async () => {
+    const top = await json('help', ['help', '--json']);
+    assert.deepEqual([top.command, (top.subcommands as string[]).includes('schedule')], ['', true]);
+    const create = await json('help', ['help', 'schedule', 'create', '--json']);
+    const options = create.options as { flags: string; default?: string }[];
+    assert.ok(options.some((o) => o.flags.startsWith('--cron')));
+    assert.ok((create.examples as string[]).length > 0, 'with its examples');
+    const dev = (await json('help', ['help', 'dev-server', '--json'])).options as typeof options;
+    assert.equal(dev.find((o) => o.flags.startsWith('--port'))?.default, '7233');
+
+    const environment = await json('help', ['help', 'environment', '--json']);
+    const names = (environment.variables as { name: string }[]).map((v) => v.name);
+    const text = (await cli(['help', 'environment'])).stdout;
+    assert.ok(names.includes('TEMPORAL_ADDRESS') && names.includes('KOOPHONE_IAM_PROJECT_ID'));
+    assert.deepEqual(
+      names.filter((n) => !new RegExp(`\\b${n}\\b`).test(text)),
+      [],
+      'the text names every variable the JSON lists',
+    );
+    const codes = await json('help', ['help', 'exit-codes', '--json']);
+    assert.deepEqual(
+      (codes.exitCodes as { code: number }[]).map((c) => c.code),
+      [0, 1, 2, 3, 130],
+    );
   });
 
   it('simulator --json and dev-server --json: JSON log lines, the start-up line first', async () => {
