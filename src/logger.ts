@@ -35,16 +35,33 @@ const OPTIONS: pino.LoggerOptions = {
   },
 };
 
+const prettyOptions = {
+  colorize: true,
+  translateTime: 'SYS:HH:MM:ss.l',
+  ignore: 'pid,hostname,service',
+  sync: true,
+};
+/** JSON lines unless stdout is a terminal; `--json` (logJsonLines) keeps them JSON there too. */
+let jsonLines = !process.stdout.isTTY;
+let json: pino.DestinationStream | undefined;
+let people: pino.DestinationStream | undefined;
+
 /**
  * JSON lines for log collectors; on a terminal (an operator running `worker` by hand) the same
  * lines, already redacted, printed for people by pino-pretty, in-process (no transport thread).
+ * The choice is made per line, so `--json` may settle it after this module is loaded.
  */
-export const rootLogger = process.stdout.isTTY
-  ? pino(
-      OPTIONS,
-      pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', sync: true }),
-    )
-  : pino(OPTIONS);
+export const rootLogger = pino(OPTIONS, {
+  write(line: string) {
+    if (jsonLines) (json ??= pino.destination({ fd: 1, sync: true })).write(line);
+    else (people ??= pretty(prettyOptions)).write(line);
+  },
+});
+
+/** `worker|simulator|dev-server --json`: every log line is JSON, on a terminal too. */
+export function logJsonLines(): void {
+  jsonLines = true;
+}
 
 const LEVELS: Record<LogLevel, pino.Level> = {
   TRACE: 'trace',

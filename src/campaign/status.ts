@@ -29,6 +29,13 @@ export const CAMPAIGN_STATES = [
 ] as const;
 export type CampaignState = (typeof CAMPAIGN_STATES)[number];
 
+/** States a campaign never leaves: its last status update is when it finished. */
+const ENDED_STATES: readonly CampaignState[] = ['canceled', 'aborted', 'completed', 'failed'];
+
+export function hasEnded(state: CampaignState): boolean {
+  return ENDED_STATES.includes(state);
+}
+
 /** What `status --json` prints and the progress query returns (docs/design.md "Operator interface"). */
 export interface CampaignStatus {
   campaignId: string;
@@ -71,6 +78,8 @@ export interface CampaignStatus {
   awaitingRetry: number;
   run: number;
   reportLocation?: string;
+  /** Instances per batch-reset call: a finished campaign's result says it (the progress query not yet). */
+  batchSize?: number;
   /** Errors the calls met lately, one per kind, each with what to do (src/campaign/troubles.ts). */
   troubles?: TroubleStatus[];
   /** Why the campaign is `blocked`, in one line. */
@@ -86,6 +95,37 @@ export interface TroubleStatus {
   lastAt: string;
   hint: string;
 }
+
+/** The fields of the operator contract (docs/design.md "Operator interface"): every status has them. */
+type ContractStatus = Pick<
+  CampaignStatus,
+  | 'campaignId'
+  | 'state'
+  | 'total'
+  | 'pending'
+  | 'inFlight'
+  | 'succeeded'
+  | 'failed'
+  | 'timedOut'
+  | 'rejected'
+  | 'missingJob'
+  | 'skipped'
+  | 'canceled'
+  | 'resetsSent'
+  | 'startedAt'
+  | 'updatedAt'
+>;
+
+/**
+ * The one status shape (docs/design.md "One declaration per fact"): a running campaign answers
+ * the progress query with every field; a finished one is rebuilt from its result
+ * (statusFromResult), which lacks the live-only extras.
+ */
+export type CampaignView = ContractStatus &
+  Partial<Omit<CampaignStatus, keyof ContractStatus>> & {
+    /** The report was rebuilt from the store after the workflow was ended from outside (terminated, timed out). */
+    reportRebuilt?: { after: 'terminated' | 'timed out'; at: string };
+  };
 
 export function statusFromCounts(counts: OutcomeCounts) {
   return {
@@ -116,4 +156,27 @@ export interface CampaignResult {
   /** The rate the campaign ran at (as in CampaignStatus) and its batch size, for the report. */
   configuredRate?: number | string;
   batchSize?: number;
+}
+
+/** A finished campaign's status, from its result: the final counts, in the status object's spelling. */
+export function statusFromResult(r: CampaignResult): CampaignView {
+  return {
+    campaignId: r.campaignId,
+    state: r.state,
+    total: r.total,
+    pending: 0,
+    inFlight: 0,
+    ...statusFromCounts(r.counts),
+    resetsSent: r.resetsSent,
+    startedAt: r.startedAt,
+    updatedAt: r.finishedAt,
+    ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    batchResetCalls: r.batchResetCalls,
+    // What the result records of the live-only fields: a finished campaign's status says as much
+    // (results of runs from before the workflow returned its cost, rate or batch size lack them).
+    ...(r.cost !== undefined ? { cost: r.cost } : {}),
+    ...(r.configuredRate !== undefined ? { configuredRate: r.configuredRate } : {}),
+    ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}),
+    ...(r.reportLocation ? { reportLocation: r.reportLocation } : {}),
+  };
 }

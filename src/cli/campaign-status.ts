@@ -1,10 +1,9 @@
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import {
   CAMPAIGN_STATES,
-  statusFromCounts,
-  type CampaignResult,
+  statusFromResult,
   type CampaignState,
-  type CampaignStatus,
+  type CampaignView,
 } from '../campaign/status';
 import {
   CampaignErrors,
@@ -13,7 +12,6 @@ import {
   CampaignTotal,
 } from '../temporal/search-attributes';
 import { closedCampaignResult } from '../temporal/campaign-result';
-import type { Termination } from '../report/terminated-lines';
 import { statusQuery } from '../workflows/definitions';
 import { CliError, EXIT } from './exit-codes';
 
@@ -21,35 +19,7 @@ export const CAMPAIGN_WORKFLOW = 'resetCampaign';
 /** A status query is answered by a worker in milliseconds; longer means none is polling. */
 const QUERY_TIMEOUT_MS = 5000;
 
-type Extras = Omit<CampaignStatus, keyof ContractStatus>;
-type ContractStatus = Pick<
-  CampaignStatus,
-  | 'campaignId'
-  | 'state'
-  | 'total'
-  | 'pending'
-  | 'inFlight'
-  | 'succeeded'
-  | 'failed'
-  | 'timedOut'
-  | 'rejected'
-  | 'missingJob'
-  | 'skipped'
-  | 'canceled'
-  | 'resetsSent'
-  | 'startedAt'
-  | 'updatedAt'
->;
-
-/**
- * The status object (docs/design.md "One declaration per fact": one status shape). A running campaign answers the progress query with every
- * field; a finished one is rebuilt from its result, which lacks the live-only extras.
- */
-export type CampaignView = ContractStatus &
-  Partial<Extras> & {
-    /** The report was rebuilt from the store after the workflow was ended from outside. */
-    reportRebuilt?: { after: Termination['how']; at: string };
-  };
+export type { CampaignView } from '../campaign/status';
 
 export interface CampaignSnapshot {
   status: CampaignView;
@@ -75,27 +45,6 @@ export class NoWorkerError extends CliError {
 
 export function finishedOf(s: CampaignView): number {
   return s.succeeded + s.failed + s.timedOut + s.rejected + s.missingJob + s.skipped + s.canceled;
-}
-
-export function statusFromResult(r: CampaignResult): CampaignView {
-  return {
-    campaignId: r.campaignId,
-    state: r.state,
-    total: r.total,
-    pending: 0,
-    inFlight: 0,
-    ...statusFromCounts(r.counts),
-    resetsSent: r.resetsSent,
-    startedAt: r.startedAt,
-    updatedAt: r.finishedAt,
-    ...(r.reason !== undefined ? { reason: r.reason } : {}),
-    batchResetCalls: r.batchResetCalls,
-    // What the result records of the live-only fields: a finished campaign's status says as much
-    // (results of runs from before the workflow returned its cost have none).
-    ...(r.cost !== undefined ? { cost: r.cost } : {}),
-    ...(r.configuredRate !== undefined ? { configuredRate: r.configuredRate } : {}),
-    ...(r.reportLocation ? { reportLocation: r.reportLocation } : {}),
-  };
 }
 
 function searchAttributes(d: Pick<WorkflowExecutionDescription, 'typedSearchAttributes'>) {

@@ -4,7 +4,8 @@
 // a <Tab> costs nothing, and installing is one line the operator writes where they want it.
 import type { Command, Option } from 'commander';
 
-interface Level {
+/** One command of the tree (`completion --json` prints them all: docs/schemas/completion.schema.json). */
+export interface Level {
   /** Space-separated command path below the program ("" for the top, "schedule create"). */
   path: string;
   subcommands: string[];
@@ -17,7 +18,8 @@ function visibleOptions(cmd: Command): Option[] {
   return cmd.options.filter((o) => !o.hidden);
 }
 
-function levels(cmd: Command, prefix: string[] = []): Level[] {
+/** What every script completes, the top level first (also for tools that complete or check the CLI). */
+export function completionTree(cmd: Command, prefix: string[] = []): Level[] {
   const options = [...visibleOptions(cmd)];
   const flags = options.flatMap((o) => [o.long, o.short].filter((f): f is string => Boolean(f)));
   flags.push('--help');
@@ -30,7 +32,7 @@ function levels(cmd: Command, prefix: string[] = []): Level[] {
     }));
   const subs = cmd.commands.filter((c) => !(c as Command & { _hidden?: boolean })._hidden);
   const here: Level = { path: prefix.join(' '), subcommands: subs.map((c) => c.name()), flags, values };
-  return [here, ...subs.flatMap((c) => levels(c, [...prefix, c.name()]))];
+  return [here, ...subs.flatMap((c) => completionTree(c, [...prefix, c.name()]))];
 }
 
 const NAME = 'koophone-reset';
@@ -131,5 +133,5 @@ export const SHELLS = { bash, zsh, fish } as const;
 export type Shell = keyof typeof SHELLS;
 
 export function completionScript(program: Command, shell: Shell): string {
-  return SHELLS[shell](levels(program));
+  return SHELLS[shell](completionTree(program));
 }

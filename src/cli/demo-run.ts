@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { renderHtmlReport, summaryFromResult } from '../report/html';
+import { renderHtmlReport, summaryFromStatus } from '../report/html';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -9,12 +9,11 @@ import { createKoophoneClient, Secret } from '../koophone';
 import { temporalLogger } from '../logger';
 import { closeCampaignStore, createCampaignStore, reportRoot, type CampaignStore } from '../report';
 import { startSimulator, type RunningSimulator } from '../simulator';
-import { campaignResult } from '../temporal/campaign-result';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { portTaken } from '../temporal/free-port';
 import { createCampaignWorker } from '../worker';
 import { parseCampaignFlags } from './campaign-options';
-import { out, type CliContext } from './context';
+import { out, printJson, type CliContext } from './context';
 import { CliError, EXIT, exitCodeForCampaign, usageError } from './exit-codes';
 import { integerFlag, portFlag } from './flags';
 import { followCampaign } from './follow';
@@ -33,6 +32,7 @@ export interface DemoFlags {
   uiPort?: string;
   simPort: string;
   reuseServer?: boolean;
+  json?: boolean;
 }
 
 /** Ports the demo would start on but something else holds: refused before anything starts. */
@@ -128,6 +128,9 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
     shutdownSignals: [],
   });
 
+  // With --json, stdout carries only the result (docs/schemas/demo.schema.json); the
+  // progress people watch goes to stderr.
+  const say: CliContext = flags.json ? { ...ctx, stdout: ctx.stderr } : ctx;
   const started = new Started();
   let campaignId: string | undefined;
   const stopWatching = new AbortController();
@@ -135,9 +138,9 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
   try {
     let uiBase = `http://127.0.0.1:${ports.uiPort}`;
     if (reuse) {
-      out(ctx, `Temporal: using the server at ${address} (--reuse-server)`);
+      out(say, `Temporal: using the server at ${address} (--reuse-server)`);
     } else {
-      out(ctx, `Temporal: starting the dev server on ${address} (data in .data/temporal.db)…`);
+      out(say, `Temporal: starting the dev server on ${address} (data in .data/temporal.db)…`);
       started.server = await startDevServer({
         port: ports.port,
         uiPort: ports.uiPort,
@@ -147,7 +150,7 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
     }
     started.session = await connectTemporal(env);
     const added = await ensureSearchAttributes(started.session.connection, settings.namespace);
-    if (added.length) out(ctx, `Temporal: registered search attributes ${added.join(', ')}`);
+    if (added.length) out(say, `Temporal: registered search attributes ${added.join(', ')}`);
 
     // 2. A simulated KooPhone with the faults a real fleet shows, throttling just above our rate.
     // A fresh seed per run: each demo meets a different pattern of faults.
@@ -164,9 +167,9 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
       lostResponseRate: 0.005,
       frozenRate: 0.001,
     });
-    out(ctx, `KooPhone simulator: ${started.sim.url}, ${instances} instances (seed ${seed})`);
+    out(say, `KooPhone simulator: ${started.sim.url}, ${instances} instances (seed ${seed})`);
     out(
-      ctx,
+      say,
       '  faults: 2% 9999, 1% 5xx, 429 just above the rate, 1% failed jobs, 0.5% lost responses, 0.1% frozen',
     );
 
@@ -174,7 +177,10 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
     const taskQueue = `demo-${randomBytes(4).toString('hex')}`;
     started.native = await NativeConnection.connect(settings.connection);
     const store = (started.store = createCampaignStore(ctx.env));
-    out(ctx, `worker: task queue ${taskQueue}, logs in ${logFile}; bundling workflows…`);
+    // As a worker does: a folder store is made and written once before any campaign (a fresh
+    // directory has no ./reports yet).
+    await store.check();
+    out(say, `worker: task queue ${taskQueue}, logs in ${logFile}; bundling workflows…`);
     started.worker = await createCampaignWorker({
       connection: started.native,
       namespace: settings.namespace,
@@ -197,56 +203,80 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
       describe: 'the whole simulated fleet (--all)',
     };
     if (stopWatching.signal.aborted) {
-      out(ctx, 'interrupted before the campaign started; stopping what the demo started');
+      out(say, 'interrupted before the campaign started; stopping what the demo started');
       return 130;
     }
-    out(ctx);
+    out(say);
     formatPlan(planCampaign(campaignId, options, resolved, (DEMO_JOB_MS.min + DEMO_JOB_MS.max) / 2)).forEach(
-      (l) => out(ctx, l),
+      (l) => out(say, l),
     );
     // The demo resets its own simulated fleet, which it just made: nothing to pin or confirm.
-    await startCampaign(ctx, started.session, campaignId, options, resolved, {}, taskQueue, false);
-    out(ctx);
-    const final = await followCampaign(ctx, started.session.client, campaignId, {
-      mode: progressMode(ctx, false),
+    await startCampaign(say, started.session, campaignId, options, resolved, {}, taskQueue, false);
+    out(say);
+    const final = await followCampaign(say, started.session.client, campaignId, {
+      mode: progressMode(say, false),
       signal: stopWatching.signal,
     });
     const uiUrl = `${uiBase}/namespaces/${settings.namespace}/workflows/${campaignId}`;
     if (!final) {
       // Its simulator and worker are going away: a campaign left running would wait forever.
       await started.session.client.workflow.getHandle(campaignId).terminate('demo interrupted');
-      out(ctx, `\ninterrupted: campaign ${campaignId} terminated; stopping what the demo started`);
+      out(say, `\ninterrupted: campaign ${campaignId} terminated; stopping what the demo started`);
       return 130;
     }
-    out(ctx);
+    out(say);
     formatSummary(final, { reportPath: final.reportLocation ?? store.location(campaignId), uiUrl }).forEach(
-      (l) => out(ctx, l),
+      (l) => out(say, l),
     );
     const stats = started.sim.stats();
     const f = stats.faults;
-    out(ctx, `  KooPhone saw ${stats.calls.batchReset} batch-reset calls, ${stats.calls.getTask} task polls`);
+    out(say, `  KooPhone saw ${stats.calls.batchReset} batch-reset calls, ${stats.calls.getTask} task polls`);
     out(
-      ctx,
+      say,
       `    faults     ${f.fault9999} 9999, ${f.fault5xx} 5xx, ${f.throttled} 429, ${f.lostResponse} lost responses`,
     );
     out(
-      ctx,
+      say,
       `    applied    ${stats.resets.total} resets on ${stats.resets.instances} instances (at most ${stats.resets.max} on one)`,
     );
     // A page to share with people who never open a terminal.
     const htmlPath = resolve(reportRoot(ctx.env), campaignId, 'report.html');
     await mkdir(dirname(htmlPath), { recursive: true });
-    const result = await campaignResult(started.session.client.workflow.getHandle(campaignId));
+    // The final status is the result's (statusFromResult); the batch size is the demo's own.
     await writeFile(
       htmlPath,
       await renderHtmlReport(
         store.readReport(campaignId),
-        summaryFromResult(result, { batchSize: options.batchSize }),
+        summaryFromStatus(final, { batchSize: options.batchSize }),
       ),
     );
-    out(ctx, `  HTML report: ${htmlPath}`);
-    out(ctx, `  CSV report:  koophone-reset report ${campaignId} --format csv`);
-    return exitCodeForCampaign(final);
+    out(say, `  HTML report: ${htmlPath}`);
+    out(say, `  CSV report:  koophone-reset report ${campaignId} --format csv`);
+    const exitCode = exitCodeForCampaign(final);
+    if (flags.json)
+      printJson(ctx, {
+        campaignId,
+        exitCode,
+        status: final,
+        report: { location: final.reportLocation ?? store.location(campaignId), html: htmlPath },
+        temporal: { address, namespace: settings.namespace, startedByDemo: !reuse, uiUrl },
+        simulator: {
+          url: started.sim.url,
+          instances,
+          seed,
+          batchResetCalls: stats.calls.batchReset,
+          taskPolls: stats.calls.getTask,
+          faults: {
+            fault9999: f.fault9999,
+            fault5xx: f.fault5xx,
+            throttled: f.throttled,
+            lostResponse: f.lostResponse,
+          },
+          resets: stats.resets,
+        },
+        worker: { taskQueue, logFile },
+      });
+    return exitCode;
   } finally {
     release();
     await started.stop();

@@ -2,6 +2,7 @@
 // `help exit-codes`) for what belongs to no single command.
 import type { Command } from 'commander';
 import { EXIT } from './exit-codes';
+import { toJson } from './json-output';
 
 /** Appends an "Examples:" section to a command's --help. */
 export function examples(cmd: Command, lines: string[]): Command {
@@ -72,24 +73,37 @@ const EXAMPLES: Record<string, string[]> = {
   worker: [
     'KOOPHONE_ENDPOINT=https://… KOOPHONE_TOKEN=… koophone-reset worker',
     'REPORT_SINK=postgres://koophone@db/koophone LOG_LEVEL=debug koophone-reset worker',
+    'koophone-reset worker --json | tee -a worker.ndjson      # JSON lines on a terminal too',
   ],
-  simulator: ['koophone-reset simulator', 'koophone-reset simulator --port 0 --instances 100000 --seed 7'],
+  simulator: [
+    'koophone-reset simulator',
+    'koophone-reset simulator --port 0 --instances 100000 --seed 7',
+    "koophone-reset simulator --port 0 --json | jq -r 'select(.url) | .url'",
+  ],
   'dev-server': [
     'koophone-reset dev-server',
     'koophone-reset dev-server --port 7300 --ui-port 8300 --headless',
+    "koophone-reset dev-server --headless --json | jq -r 'select(.address) | .address'",
   ],
   check: ['koophone-reset check', 'koophone-reset check --timeout 2m --json'],
   demo: [
     'koophone-reset demo',
     'koophone-reset demo --instances 1000 --rate 20',
     'koophone-reset demo --temporal-address 127.0.0.1:7300 --ui-port 8300 --sim-port 8800',
+    "koophone-reset demo --instances 100 --json 2>/dev/null | jq '.status'",
   ],
   completion: [
     'source <(koophone-reset completion bash)      # in ~/.bashrc',
     'source <(koophone-reset completion zsh)       # in ~/.zshrc',
     'koophone-reset completion fish | source       # in ~/.config/fish/config.fish',
+    "koophone-reset completion --json | jq -r '.[].path'",
   ],
-  help: ['koophone-reset help start', 'koophone-reset help environment', 'koophone-reset help exit-codes'],
+  help: [
+    'koophone-reset help start',
+    'koophone-reset help environment',
+    'koophone-reset help exit-codes',
+    'koophone-reset help exit-codes --json | jq -r \'.exitCodes[] | "\\(.code) \\(.meaning)"\'',
+  ],
 };
 
 function commandPath(cmd: Command): string {
@@ -107,55 +121,194 @@ export function applyExamples(cmd: Command): void {
   cmd.commands.forEach(applyExamples);
 }
 
-const ENVIRONMENT = `Environment variables (the CLI and the worker read the same ones):
+/** One variable (or a set read together) of `help environment`; `--json` lists each name. */
+interface EnvironmentEntry {
+  names: string[];
+  meaning: string;
+}
 
-Temporal (read through @temporalio/envconfig, so a temporal.toml profile works too)
-  TEMPORAL_ADDRESS          server host:port (default 127.0.0.1:7233)
-  TEMPORAL_NAMESPACE        namespace (default "default")
-  TEMPORAL_TASK_QUEUE       task queue of the workers (default koophone-reset)
-  TEMPORAL_API_KEY          API key (Temporal Cloud)
-  TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_CA
-                            mTLS client certificate, key and server CA (paths)
+const ENVIRONMENT: { group: string; entries: EnvironmentEntry[] }[] = [
+  {
+    group: 'Temporal (read through @temporalio/envconfig, so a temporal.toml profile works too)',
+    entries: [
+      { names: ['TEMPORAL_ADDRESS'], meaning: 'server host:port (default 127.0.0.1:7233)' },
+      { names: ['TEMPORAL_NAMESPACE'], meaning: 'namespace (default "default")' },
+      { names: ['TEMPORAL_TASK_QUEUE'], meaning: 'task queue of the workers (default koophone-reset)' },
+      { names: ['TEMPORAL_API_KEY'], meaning: 'API key (Temporal Cloud)' },
+      {
+        names: ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CA'],
+        meaning: 'mTLS client certificate, key and server CA (paths)',
+      },
+    ],
+  },
+  {
+    group: 'KooPhone (worker only; secrets never enter workflow inputs, history, logs or reports)',
+    entries: [
+      { names: ['KOOPHONE_ENDPOINT'], meaning: 'API base URL' },
+      { names: ['KOOPHONE_TOKEN'], meaning: 'a static token, or else the IAM credentials below' },
+      {
+        names: [
+          'KOOPHONE_IAM_ENDPOINT',
+          'KOOPHONE_IAM_USERNAME',
+          'KOOPHONE_IAM_PASSWORD',
+          'KOOPHONE_IAM_DOMAIN',
+          'KOOPHONE_IAM_PROJECT',
+          'KOOPHONE_IAM_PROJECT_ID',
+        ],
+        meaning:
+          'IAM credentials the worker exchanges for tokens (KOOPHONE_IAM_PROJECT or KOOPHONE_IAM_PROJECT_ID)',
+      },
+      { names: ['KOOPHONE_TIMEOUT_MS'], meaning: 'timeout of one API call in milliseconds' },
+    ],
+  },
+  {
+    group: 'Reports',
+    entries: [
+      {
+        names: ['REPORT_DIR'],
+        meaning:
+          'folder of per-instance reports (default ./reports; every worker of a task queue must see the same folder); ids files go to REPORT_DIR/inputs',
+      },
+      {
+        names: ['REPORT_SINK'],
+        meaning: 'file:PATH (same as REPORT_DIR) or postgres://… (a shared database)',
+      },
+    ],
+  },
+  {
+    group: 'Worker',
+    entries: [
+      {
+        names: ['LOG_LEVEL'],
+        meaning:
+          'trace|debug|info|warn|error|fatal|silent (default info); logs are human-readable on a terminal, JSON lines otherwise (worker --json: always JSON)',
+      },
+      { names: ['WORKER_MAX_ACTIVITIES'], meaning: 'activities run at once (default 200)' },
+      {
+        names: ['METRICS_PORT', 'METRICS_HOST'],
+        meaning:
+          "Prometheus endpoints (off unless METRICS_PORT is set; the SDK's own on METRICS_PORT+1; host default 0.0.0.0)",
+      },
+      {
+        names: ['WORKER_SHUTDOWN_GRACE_MS'],
+        meaning: 'how long SIGTERM lets activities finish (default 20000)',
+      },
+      { names: ['WORKFLOW_BUNDLE'], meaning: 'a prebuilt workflow bundle (npm run bundle:workflows)' },
+    ],
+  },
+];
 
-KooPhone (worker only; secrets never enter workflow inputs, history, logs or reports)
-  KOOPHONE_ENDPOINT         API base URL
-  KOOPHONE_TOKEN            a static token, or else:
-  KOOPHONE_IAM_ENDPOINT, KOOPHONE_IAM_USERNAME, KOOPHONE_IAM_PASSWORD,
-  KOOPHONE_IAM_DOMAIN, KOOPHONE_IAM_PROJECT (or KOOPHONE_IAM_PROJECT_ID)
-                            IAM credentials the worker exchanges for tokens
-  KOOPHONE_TIMEOUT_MS       timeout of one API call in milliseconds
+const EXIT_CODES: { code: number; meaning: string }[] = [
+  {
+    code: EXIT.ok,
+    meaning: 'success; for start --wait, watch and demo: the campaign completed and no instance failed',
+  },
+  {
+    code: EXIT.failures,
+    meaning: 'the campaign completed with failures, or was aborted, canceled or failed',
+  },
+  {
+    code: EXIT.usage,
+    meaning: 'bad flag, bad id, unreadable file, unknown campaign, request refused; nothing was started',
+  },
+  { code: EXIT.unreachable, meaning: 'the Temporal server or the KooPhone endpoint cannot be reached' },
+  {
+    code: EXIT.blocked,
+    meaning:
+      "start --wait, watch: the campaign is blocked (e.g. KooPhone rejects the workers' token); it goes on and resumes by itself once its calls succeed (watch --through-blocked waits on)",
+  },
+  { code: 130, meaning: 'stopped watching with Ctrl-C (the campaign goes on)' },
+];
 
-Reports
-  REPORT_DIR                folder of per-instance reports (default ./reports; every worker of a
-                            task queue must see the same folder); ids files go to REPORT_DIR/inputs
-  REPORT_SINK               file:PATH (same as REPORT_DIR) or postgres://… (a shared database)
+const WIDTH = 100;
+const MEANING_AT = 28;
 
-Worker
-  LOG_LEVEL                 trace|debug|info|warn|error|fatal|silent (default info); logs are
-                            human-readable on a terminal, JSON lines otherwise
-  WORKER_MAX_ACTIVITIES     activities run at once (default 200)
-  METRICS_PORT, METRICS_HOST
-                            Prometheus endpoints (off unless METRICS_PORT is set; the SDK's own on
-                            METRICS_PORT+1; host default 0.0.0.0)
-  WORKER_SHUTDOWN_GRACE_MS  how long SIGTERM lets activities finish (default 20000)
-  WORKFLOW_BUNDLE           a prebuilt workflow bundle (npm run bundle:workflows)
-`;
+/** `text` in lines of at most WIDTH columns, each starting `indent` columns in. */
+function wrap(text: string, indent: number, separator = ' '): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(separator)) {
+    const next = line ? `${line}${separator}${word}` : word;
+    if (line && indent + next.length > WIDTH) {
+      lines.push(' '.repeat(indent) + line + separator.trimEnd());
+      line = word;
+    } else line = next;
+  }
+  lines.push(' '.repeat(indent) + line);
+  return lines;
+}
 
-const EXIT_CODES = `Exit codes (scripts and schedules may branch on them):
+function environmentText(): string {
+  const blocks = ENVIRONMENT.map(({ group, entries }) => {
+    const lines = [group];
+    for (const { names, meaning } of entries) {
+      const name = names.join(', ');
+      const text = wrap(meaning, MEANING_AT);
+      if (2 + name.length < MEANING_AT)
+        lines.push(`  ${name.padEnd(MEANING_AT - 2)}${text.shift()!.trimStart()}`);
+      else lines.push(...wrap(name, 2, ', '));
+      lines.push(...text);
+    }
+    return lines.join('\n');
+  });
+  return `Environment variables (the CLI and the worker read the same ones):\n\n${blocks.join('\n\n')}\n`;
+}
 
-  ${EXIT.ok}    success; for start --wait, watch and demo: the campaign completed and no instance failed
-  ${EXIT.failures}    the campaign completed with failures, or was aborted, canceled or failed
-  ${EXIT.usage}    bad flag, bad id, unreadable file, unknown campaign, request refused; nothing was started
-  ${EXIT.unreachable}    the Temporal server or the KooPhone endpoint cannot be reached
-  ${EXIT.blocked}    start --wait, watch: the campaign is blocked (e.g. KooPhone rejects the workers' token);
-       it goes on and resumes by itself once its calls succeed (watch --through-blocked waits on)
-  130  stopped watching with Ctrl-C (the campaign goes on)
-`;
+function exitCodesText(): string {
+  const lines = EXIT_CODES.map(({ code, meaning }) => `  ${String(code).padEnd(5)}${meaning}`);
+  return `Exit codes (scripts and schedules may branch on them):\n\n${lines.join('\n')}\n`;
+}
 
-export const HELP_TOPICS: Record<string, string> = {
-  environment: ENVIRONMENT,
-  'exit-codes': EXIT_CODES,
+/** Each topic as people read it and as `--json` prints it (docs/schemas/help.schema.json). */
+export const HELP_TOPICS: Record<string, { text: () => string; json: () => object }> = {
+  environment: {
+    text: environmentText,
+    json: () => ({
+      topic: 'environment',
+      variables: ENVIRONMENT.flatMap(({ group, entries }) =>
+        entries.flatMap(({ names, meaning }) => names.map((name) => ({ name, group, meaning }))),
+      ),
+    }),
+  },
+  'exit-codes': {
+    text: exitCodesText,
+    json: () => ({ topic: 'exit-codes', exitCodes: EXIT_CODES }),
+  },
 };
+
+/** What `help COMMAND --json` says of a command: its --help, as data. */
+function commandJson(cmd: Command) {
+  const path = commandPath(cmd);
+  return {
+    command: path,
+    description: cmd.description(),
+    usage: `koophone-reset ${path ? `${path} ` : ''}${cmd.usage()}`,
+    arguments: cmd.registeredArguments.map((a) => ({
+      name: a.name(),
+      description: a.description,
+      required: a.required,
+      variadic: a.variadic,
+      ...(a.argChoices ? { choices: a.argChoices } : {}),
+    })),
+    options: cmd.options
+      .filter((o) => !o.hidden)
+      .map((o) => ({
+        flags: o.flags,
+        description: o.description,
+        takesValue: o.required || o.optional,
+        ...(o.defaultValueDescription !== undefined || o.defaultValue !== undefined
+          ? {
+              default:
+                o.defaultValueDescription ??
+                (typeof o.defaultValue === 'string' ? o.defaultValue : JSON.stringify(o.defaultValue)),
+            }
+          : {}),
+        ...(o.argChoices ? { choices: o.argChoices } : {}),
+      })),
+    subcommands: cmd.commands.map((c) => c.name()),
+    examples: EXAMPLES[path] ?? [],
+  };
+}
 
 /**
  * `help [command...]` and `help TOPIC`, replacing commander's built-in help command so topics sit
@@ -167,10 +320,12 @@ export function addHelpCommand(program: Command): void {
     .command('help')
     .description(`help for a command, or a topic: ${Object.keys(HELP_TOPICS).join(', ')}`)
     .argument('[command...]', 'a command (e.g. schedule create) or a topic')
-    .action((words: string[]) => {
+    .option('--json', "the topic or the command's help as data (docs/schemas/help.schema.json)")
+    .action((words: string[], flags: { json?: boolean }) => {
+      const write = (text: string) => program.configureOutput().writeOut?.(text);
       const topic = HELP_TOPICS[words.join(' ')];
       if (topic !== undefined) {
-        program.configureOutput().writeOut?.(topic);
+        write(flags.json ? `${toJson(topic.json())}\n` : topic.text());
         return;
       }
       let target: Command = program;
@@ -185,7 +340,8 @@ export function addHelpCommand(program: Command): void {
         }
         target = next;
       }
-      target.outputHelp();
+      if (flags.json) write(`${toJson(commandJson(target))}\n`);
+      else target.outputHelp();
     });
   program.addHelpText(
     'after',

@@ -12,8 +12,9 @@ import { registerSimulator } from './commands/simulator';
 import { registerStart } from './commands/start';
 import { registerWatch } from './commands/watch';
 import { registerWorker } from './commands/worker';
-import { completionScript, SHELLS, type Shell } from './completion';
-import type { CliContext } from './context';
+import { completionScript, completionTree, SHELLS, type Shell } from './completion';
+import { printJson, type CliContext } from './context';
+import { usageError } from './exit-codes';
 import { addHelpCommand, applyExamples } from './help';
 
 /** The operator interface (docs/design.md "Operator interface"), one command group per file under commands/. */
@@ -54,9 +55,22 @@ export function buildProgram(ctx: CliContext): Command {
 function registerCompletion(program: Command, ctx: CliContext): void {
   program
     .command('completion')
-    .description('print a shell completion script for bash, zsh or fish')
-    .addArgument(new Argument('<shell>', 'the shell').choices(Object.keys(SHELLS)))
-    .action((shell: Shell) => {
+    .description(
+      'print a shell completion script for bash, zsh or fish (--json: the command tree they are made from)',
+    )
+    .addArgument(new Argument('[shell]', 'the shell').choices(Object.keys(SHELLS)))
+    .option(
+      '--json',
+      'the commands, flags and choices every script completes (docs/schemas/completion.schema.json)',
+    )
+    .action((shell: Shell | undefined, flags: { json?: boolean }) => {
+      if (flags.json && shell)
+        throw usageError('--json prints the command tree, not a script: give a shell or --json, not both');
+      if (flags.json) return printJson(ctx, completionTree(program));
+      if (!shell)
+        throw usageError(
+          'give a shell: completion bash, completion zsh or completion fish (or completion --json for the command tree)',
+        );
       ctx.stdout.write(completionScript(program, shell));
     });
 }

@@ -89,13 +89,16 @@ const fields = {
   mixedCaseCodes: toggle(),
 };
 
+/** The well-known token of a simulator (safe to show: it guards nothing real). */
+export const DEFAULT_SIM_TOKEN = 'sim-token';
+
 export const simulatorOptionsSchema = z
   .object({
     port: fields.port.default(8787),
     host: fields.host.default('127.0.0.1'),
     instances: fields.instances.default(10_000),
     seed: fields.seed.default(1),
-    token: fields.token.default('sim-token'),
+    token: fields.token.default(DEFAULT_SIM_TOKEN),
     iamUser: fields.iamUser.default('sim-user'),
     iamPassword: fields.iamPassword.default('sim-password'),
     iamTokenTtlMs: fields.iamTokenTtlMs.default(86_400_000),
@@ -187,7 +190,7 @@ export const simulatorFlags: readonly SimulatorFlag[] = [
   flag('host', '<host>', 'address to listen on', '127.0.0.1'),
   flag('instances', '<n>', 'fleet size', '10000'),
   flag('seed', '<n>', 'seed for the fleet, jobs and faults', '1'),
-  flag('token', '<token>', 'static X-Auth-Token the API accepts', 'sim-token'),
+  flag('token', '<token>', 'static X-Auth-Token the API accepts', DEFAULT_SIM_TOKEN),
   flag('iamUser', '<name>', 'user name the IAM endpoint accepts', 'sim-user'),
   flag('iamPassword', '<password>', 'password the IAM endpoint accepts', 'sim-password'),
   flag(

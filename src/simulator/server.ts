@@ -11,7 +11,7 @@ import { registerApiRoutes } from './http-api';
 import { registerIamRoutes } from './http-iam';
 import { SimulatorModel } from './model';
 import type { CurrentFaults, InstancePatch, InstanceView } from './model';
-import { simulatorOptionsSchema } from './options';
+import { DEFAULT_SIM_TOKEN, simulatorOptionsSchema } from './options';
 import type { SimulatorFaultsInput, SimulatorOptions, SimulatorOptionsInput } from './options';
 import { instancePatchSchema } from './http-admin';
 import type { SimulatorCall, SimulatorTimeline } from './call-log';
@@ -120,8 +120,16 @@ export async function startSimulator(
     throw new Error('simulator: no TCP address after listen');
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${host}:${address.port}`;
+  // docs/schemas/simulator-started.schema.json (`simulator --json`); the token is never logged.
   deps.logger?.info(
-    { url, instances: options.instances, seed: options.seed },
+    {
+      url,
+      port: address.port,
+      instances: options.instances,
+      seed: options.seed,
+      defaultToken: options.token === DEFAULT_SIM_TOKEN,
+      admin: { stats: `${url}/__sim/stats`, faults: `${url}/__sim/faults` },
+    },
     `KooPhone simulator listening on ${url}`,
   );
 

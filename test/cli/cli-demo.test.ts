@@ -6,28 +6,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '../../src/temporal/free-port';
 import { closeTestTemporal, testTemporal, type TestTemporal } from '../helpers/temporal';
-import { CLI, cliEnv, hasStackTrace, type CliRun } from './run-cli';
-import { spawn } from 'node:child_process';
+import { hasStackTrace, runCliIn, type CliRun } from './run-cli';
 
-/** The built CLI run from `cwd`, so what the demo would write (.data/) can be looked for. */
+/** The demo over 10 simulated phones, run from `cwd`. */
 function demo(args: string[], cwd: string): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'demo', '--instances', '10', ...args], {
-      cwd,
-      env: cliEnv({}),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
+  return runCliIn(cwd, ['demo', '--instances', '10', ...args], 60_000);
 }
 
 function listen(): Promise<{ server: Server; port: number }> {

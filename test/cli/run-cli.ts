@@ -63,6 +63,30 @@ export function runCli(
   });
 }
 
+/**
+ * The built CLI run from `cwd` (what it writes there, such as the demo's .data/, can be looked
+ * for), with no environment but PATH and HOME; killed (code -1) after `timeoutMs`.
+ */
+export function runCliIn(cwd: string, args: string[], timeoutMs: number): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd,
+      env: cliEnv({}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
 /** A stack trace has "    at fn (file:line:col)" lines; the CLI must show none without --debug. */
 export function hasStackTrace(text: string): boolean {
   return /^\s+at .+:\d+:\d+\)?$/m.test(text);

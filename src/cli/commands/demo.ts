@@ -17,6 +17,10 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .option('--ui-port <port>', "the dev server's web UI (default: 8233, or the Temporal port + 1000)")
     .option('--sim-port <port>', 'the simulated KooPhone API (0: any free port)', '0')
     .option('--reuse-server', 'use a Temporal server that already answers on the address instead of refusing')
+    .option(
+      '--json',
+      'print the result as one JSON object (docs/schemas/demo.schema.json); progress goes to stderr',
+    )
     .action(async (flags: DemoFlags) => {
       // Loaded on use: the worker SDK and the simulator would slow every other command's start.
       const { runDemo } = await import('../demo-run');

@@ -5,7 +5,16 @@ import { out, type CliContext } from '../context';
 import { CliError, EXIT, usageError } from '../exit-codes';
 import { portFlag } from '../flags';
 import { untilInterrupted } from '../signals';
+import { jsonLog } from '../json-log';
 import { temporalAnswers } from '../temporal';
+
+interface DevServerFlags {
+  port: string;
+  uiPort: string;
+  db: string;
+  headless?: boolean;
+  json?: boolean;
+}
 
 export function registerDevServer(program: Command, ctx: CliContext): void {
   program
@@ -15,7 +24,8 @@ export function registerDevServer(program: Command, ctx: CliContext): void {
     .option('--ui-port <port>', 'web UI port', '8233')
     .option('--db <path>', 'SQLite file that keeps workflows across restarts', '.data/temporal.db')
     .option('--headless', 'no web UI')
-    .action(async (flags: { port: string; uiPort: string; db: string; headless?: boolean }) => {
+    .option('--json', 'JSON log lines (the start-up line: docs/schemas/dev-server-started.schema.json)')
+    .action(async (flags: DevServerFlags) => {
       const grpc = portFlag('--port', flags.port);
       const ui = portFlag('--ui-port', flags.uiPort);
       const address = `127.0.0.1:${grpc}`;
@@ -30,16 +40,33 @@ export function registerDevServer(program: Command, ctx: CliContext): void {
         throw new CliError(EXIT.unreachable, err.message, { cause: err });
       });
       const interrupted = untilInterrupted();
-      out(ctx, `Temporal dev server at ${server.address} (namespace ${server.namespace}, data in ${dbFile})`);
-      if (server.uiUrl) out(ctx, `  web UI:   ${server.uiUrl}`);
-      out(ctx, `  use it:   TEMPORAL_ADDRESS=${server.address}`);
-      out(ctx, 'Ctrl-C stops it');
+      const log = flags.json ? await jsonLog() : undefined;
+      if (log) {
+        log.info(
+          {
+            address: server.address,
+            namespace: server.namespace,
+            ...(server.uiUrl ? { uiUrl: server.uiUrl } : {}),
+            dbFile,
+          },
+          `Temporal dev server listening on ${server.address}`,
+        );
+      } else {
+        out(
+          ctx,
+          `Temporal dev server at ${server.address} (namespace ${server.namespace}, data in ${dbFile})`,
+        );
+        if (server.uiUrl) out(ctx, `  web UI:   ${server.uiUrl}`);
+        out(ctx, `  use it:   TEMPORAL_ADDRESS=${server.address}`);
+        out(ctx, 'Ctrl-C stops it');
+      }
       const exited = new Promise<'exited'>((r) => server.process.once('exit', () => r('exited')));
       const why = await Promise.race([interrupted.promise, exited]);
       interrupted.release();
       await server.stop();
       if (why === 'exited')
         throw new CliError(EXIT.unreachable, 'the Temporal dev server exited unexpectedly');
-      out(ctx, 'dev server stopped');
+      if (log) log.info('dev server stopped');
+      else out(ctx, 'dev server stopped');
     });
 }

@@ -13,12 +13,8 @@ import { usageError } from '../exit-codes';
 import { csvHeader, formatReportLine, REPORT_FORMATS, type ReportFormat } from '../report-format';
 import { withTemporal } from '../temporal';
 import { closedCampaignResult } from '../../temporal/campaign-result';
-import {
-  renderHtmlReport,
-  summaryFromResult,
-  summaryFromStatus,
-  type HtmlReportSummary,
-} from '../../report/html';
+import { statusFromResult } from '../../campaign/status';
+import { renderHtmlReport, summaryFromStatus, type HtmlReportSummary } from '../../report/html';
 import { statusQuery } from '../../workflows/definitions';
 import { rebuiltNote, settleTerminatedReport } from '../terminated-campaign';
 
@@ -32,7 +28,7 @@ async function campaignSummary(ctx: CliContext, id: string): Promise<HtmlReportS
       const d = await describeCampaign(client, id);
       const handle = client.workflow.getHandle(id);
       const result = await closedCampaignResult(handle, d);
-      if (result) return summaryFromResult(result);
+      if (result) return summaryFromStatus(statusFromResult(result));
       if (d.status.name === 'RUNNING') {
         const state = d.typedSearchAttributes.get(CampaignStateKey) ?? 'running';
         try {

@@ -1,11 +1,10 @@
 import { Option, type Command } from 'commander';
 // The flag table only (zod); the HTTP server is loaded when the command runs.
-import { parseSimulatorOptions, simulatorFlags } from '../../simulator/options';
+import { DEFAULT_SIM_TOKEN, parseSimulatorOptions, simulatorFlags } from '../../simulator/options';
 import { out, type CliContext } from '../context';
 import { usageError } from '../exit-codes';
+import { jsonLog } from '../json-log';
 import { untilInterrupted } from '../signals';
-
-const DEFAULT_TOKEN = 'sim-token';
 
 export function registerSimulator(program: Command, ctx: CliContext): void {
   const cmd = program
@@ -23,6 +22,7 @@ export function registerSimulator(program: Command, ctx: CliContext): void {
     cmd.addOption(option);
     return { key: f.key, attribute: option.attributeName() };
   });
+  cmd.option('--json', 'JSON log lines (the start-up line: docs/schemas/simulator-started.schema.json)');
   cmd.action(async (flags: Record<string, unknown>) => {
     const raw = Object.fromEntries(options.map((o) => [o.key, flags[o.attribute]]));
     let parsed;
@@ -32,21 +32,33 @@ export function registerSimulator(program: Command, ctx: CliContext): void {
       throw usageError((err as Error).message);
     }
     const { startSimulator } = await import('../../simulator');
-    const sim = await startSimulator(parsed).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE')
-        throw usageError(`port ${parsed.port} is in use; pick another with --port (0: any free port)`);
-      throw err;
-    });
+    // With --json the simulator's own start-up line is the one line it prints until stopped.
+    const log = flags.json ? await jsonLog() : undefined;
+    // Ctrl-C right after the start-up line (logged as it starts listening) stops it cleanly too.
     const interrupted = untilInterrupted();
-    out(ctx, `KooPhone simulator listening on ${sim.url} (${sim.fleet.size} instances, seed ${parsed.seed})`);
-    // Only the well-known default token is shown; a token the operator chose stays off the screen.
-    const token = parsed.token === DEFAULT_TOKEN ? DEFAULT_TOKEN : '<your --token>';
-    out(ctx, `  worker env:  KOOPHONE_ENDPOINT=${sim.url} KOOPHONE_TOKEN=${token}`);
-    out(ctx, `  admin:       ${sim.url}/__sim/stats, POST ${sim.url}/__sim/faults`);
-    out(ctx, 'Ctrl-C stops it');
+    const sim = await startSimulator(parsed, log ? { logger: log } : {}).catch(
+      (err: NodeJS.ErrnoException) => {
+        interrupted.release();
+        if (err.code === 'EADDRINUSE')
+          throw usageError(`port ${parsed.port} is in use; pick another with --port (0: any free port)`);
+        throw err;
+      },
+    );
+    if (!log) {
+      out(
+        ctx,
+        `KooPhone simulator listening on ${sim.url} (${sim.fleet.size} instances, seed ${parsed.seed})`,
+      );
+      // Only the well-known default token is shown; a token the operator chose stays off the screen.
+      const token = parsed.token === DEFAULT_SIM_TOKEN ? DEFAULT_SIM_TOKEN : '<your --token>';
+      out(ctx, `  worker env:  KOOPHONE_ENDPOINT=${sim.url} KOOPHONE_TOKEN=${token}`);
+      out(ctx, `  admin:       ${sim.url}/__sim/stats, POST ${sim.url}/__sim/faults`);
+      out(ctx, 'Ctrl-C stops it');
+    }
     await interrupted.promise;
     interrupted.release();
     await sim.close();
-    out(ctx, 'simulator stopped');
+    if (log) log.info('simulator stopped');
+    else out(ctx, 'simulator stopped');
   });
 }

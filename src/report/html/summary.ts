@@ -1,5 +1,5 @@
 import type { OutcomeCounts } from '../../campaign/outcome';
-import type { CampaignResult, CampaignStatus } from '../../campaign/status';
+import { hasEnded, type CampaignStatus, type CampaignView } from '../../campaign/status';
 
 /**
  * What the report says about the campaign besides its lines. Only the id is required, so a
@@ -31,31 +31,13 @@ export interface HtmlReportSummary {
   generatedAt?: string;
 }
 
-export function summaryFromResult(
-  result: CampaignResult,
-  extra: Partial<HtmlReportSummary> = {},
-): HtmlReportSummary {
-  return {
-    campaignId: result.campaignId,
-    state: result.state,
-    ...(result.reason !== undefined ? { reason: result.reason } : {}),
-    total: result.total,
-    counts: result.counts,
-    resetsSent: result.resetsSent,
-    batchResetCalls: result.batchResetCalls,
-    startedAt: result.startedAt,
-    finishedAt: result.finishedAt,
-    cost: result.cost,
-    reportLocation: result.reportLocation,
-    // A finished campaign's rate comes with its result (results of older versions lack it).
-    ...(result.configuredRate !== undefined ? { configuredRate: result.configuredRate } : {}),
-    ...(result.batchSize !== undefined ? { batchSize: result.batchSize } : {}),
-    ...extra,
-  };
-}
-
+/**
+ * The report's summary of a campaign's status, the one shape every status comes in: a running
+ * campaign's progress query or a finished one's result (`statusFromResult`). A status that has
+ * ended was last updated when the campaign finished.
+ */
 export function summaryFromStatus(
-  status: CampaignStatus,
+  status: CampaignView,
   extra: Partial<HtmlReportSummary> = {},
 ): HtmlReportSummary {
   return {
@@ -75,11 +57,14 @@ export function summaryFromStatus(
     pending: status.pending,
     inFlight: status.inFlight,
     resetsSent: status.resetsSent,
-    batchResetCalls: status.batchResetCalls,
-    configuredRate: status.configuredRate,
+    ...(status.batchResetCalls !== undefined ? { batchResetCalls: status.batchResetCalls } : {}),
+    // Results of older versions lack the rate and batch size.
+    ...(status.configuredRate !== undefined ? { configuredRate: status.configuredRate } : {}),
+    ...(status.batchSize !== undefined ? { batchSize: status.batchSize } : {}),
     startedAt: status.startedAt,
     updatedAt: status.updatedAt,
-    cost: status.cost,
+    ...(hasEnded(status.state) ? { finishedAt: status.updatedAt } : {}),
+    ...(status.cost !== undefined ? { cost: status.cost } : {}),
     ...(status.reportLocation !== undefined ? { reportLocation: status.reportLocation } : {}),
     ...extra,
   };
