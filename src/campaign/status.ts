@@ -30,7 +30,7 @@ export const CAMPAIGN_STATES = [
 export type CampaignState = (typeof CAMPAIGN_STATES)[number];
 
 /** States a campaign never leaves: its last status update is when it finished. */
-const ENDED_STATES: readonly CampaignState[] = ['canceled', 'aborted', 'completed', 'failed'];
+const ENDED_STATES: readonly CampaignState[] = ['canceled', 'aborted', 'completed', 'failed', 'terminated'];
 
 export function hasEnded(state: CampaignState): boolean {
   return ENDED_STATES.includes(state);
