@@ -365,7 +365,7 @@ describe('--json outputs and their schemas', () => {
     const codes = await json('help', ['help', 'exit-codes', '--json']);
     assert.deepEqual(
       (codes.exitCodes as { code: number }[]).map((c) => c.code),
-      [0, 1, 2, 3, 130],
+      [0, 1, 2, 3, 4, 130],
     );
   });
 
