@@ -9,9 +9,11 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CampaignActivities } from '../../activities';
@@ -19,6 +21,7 @@ import { batchItem, type LaneInput, type LaneProgress, type LaneResult } from '.
 import { withOptionDefaults, type CampaignOptions, type IdSource } from '../../campaign/options';
 import { errorsOf, totalOf } from '../../campaign/outcome';
 import { SAFETY_FAILURES } from '../../campaign/safety';
+import { PREPARED_STORE_MEMO } from '../../campaign/store-memo';
 import type { CampaignResult, CampaignState } from '../../campaign/status';
 import { ACCOUNT_WORKFLOW_ID, leaveAccountSignal } from '../account-definitions';
 import { laneProgressSignal } from '../definitions';
@@ -147,12 +150,20 @@ export class CampaignEngine {
     c.touch();
     try {
       this.s.cost.activities++;
-      this.s.prepared = await this.acts.prepareCampaign({
+      const { store, ...prepared } = await this.acts.prepareCampaign({
         campaignId: this.campaignId,
         source: this.input.source,
         owner: workflowInfo().firstExecutionRunId,
         ...(this.input.safety ? { safety: this.input.safety } : {}),
       });
+      this.s.prepared = prepared;
+      // The store prepare wrote the campaign into is the campaign's: workers on another refuse
+      // its activities and refuse to start (src/activities/store-guard.ts), and `status` names it.
+      if (store && patched('worker-store')) {
+        upsertMemo({ [PREPARED_STORE_MEMO]: store });
+        // Billed as upserts: the memo, and the patch's TemporalChangeVersion search attribute.
+        this.s.cost.searchAttributeUpserts += 2;
+      }
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
       const reason = cause ? cause.message : String(err);
