@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ReportLine } from '../../src/campaign/outcome';
 import { FolderStore, recordedStores, storeIdentity, type StoreIdentity } from '../../src/report';
-import { campaignEnv, waitFor } from '../helpers/campaign-env';
+import { Worker } from '@temporalio/worker';
+import { campaignEnv, waitFor, workflowBundle } from '../helpers/campaign-env';
 import { killHard } from '../helpers/worker-process';
 import { startWorkerProcess, workerStarted, type WorkerProcess } from '../production/helpers/workers';
 
@@ -57,6 +58,8 @@ describe('the campaign store is the one prepare wrote it into; a worker on anoth
       }),
     ]).finally(() => clearTimeout(bound));
     assert.equal(result.state, 'completed');
+    // The recorded store (a patch marker and a memo upsert) replays.
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, await handle.fetchHistory(), handle.workflowId);
 
     const prepared = await preparedStore(handle.workflowId);
     assert.ok(prepared, 'the workflow recorded the store prepare wrote the campaign into');
@@ -88,7 +91,7 @@ describe('the campaign store is the one prepare wrote it into; a worker on anoth
         `prepared in the report store ${escape(prepared.where)} \\(id ${escape(prepared.id)}\\): give this worker the same REPORT_DIR / REPORT_SINK`,
     );
     assert.match(wrong.output(), refusal);
-    t.diagnostic(`the wrong-store worker refused ${wrong.output().split('\n').filter((l) => refusal.test(l)).length} log lines' worth of the campaign's activities`);
+    t.diagnostic(`the wrong-store worker's log names both stores on ${wrong.output().split('\n').filter((l) => refusal.test(l)).length} lines (its refusals and the SDK's activity-failed lines)`);
     // Refused cleanly, still up (the old code's wrong worker died of an unhandled ENOENT on the spool).
     assert.equal(wrong.exitCode, null, wrong.output().slice(-2000));
     assert.doesNotMatch([a, b][good]!.output(), /holds nothing of campaign/);
