@@ -4,10 +4,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReportLine } from '../../src/campaign/outcome';
 import { FolderStore, recordedStores, storeIdentity, type StoreIdentity } from '../../src/report';
 import { Worker } from '@temporalio/worker';
 import { campaignEnv, waitFor, workflowBundle } from '../helpers/campaign-env';
+import { pauseUpdate } from '../../src/workflows';
 import { killHard } from '../helpers/worker-process';
 import { startWorkerProcess, workerStarted, type WorkerProcess } from '../production/helpers/workers';
 
@@ -102,22 +104,36 @@ describe('the campaign store is the one prepare wrote it into; a worker on anoth
     env.sim.reset();
     const good = await worker(env.reportDir);
     await workerStarted(good);
-    // Slow enough to be running for the whole check.
-    const handle = await env.start({ concurrency: 1, rate: 1, batchSize: 10, canary: 0 }, { kind: 'inline', ids: env.ids(600, 1000) });
-    const prepared = await (async () => {
-      await waitFor(async () => (await preparedStore(handle.workflowId)) !== undefined, 60_000, 100);
-      return (await preparedStore(handle.workflowId))!;
-    })();
+    // Slow enough to be running for the whole check; short terms and a small history make it
+    // continue as new first: the recorded store goes on with the campaign's next run.
+    const handle = await env.start(
+      { concurrency: 1, rate: 1, batchSize: 10, canary: 0, termMs: 1000, maxHistoryEvents: 100 },
+      { kind: 'inline', ids: env.ids(600, 1000) },
+    );
+    const firstRun = (await handle.describe()).runId;
+    await waitFor(async () => (await handle.describe()).runId !== firstRun, 90_000, 200);
+    // The next run records it again in its first workflow task.
+    await waitFor(async () => (await preparedStore(handle.workflowId)) !== undefined, 30_000, 100);
+    const prepared = (await preparedStore(handle.workflowId))!;
+    // Paused, it continues as new no more: a new run's memo lacks the store until its first
+    // workflow task, a gap the start-up check cannot see (the activities' check still refuses)
+    // and that this test would otherwise hit every few seconds.
+    await handle.executeUpdate(pauseUpdate);
+    const current = (await handle.describe()).runId;
     // The worker's check lists running campaigns: wait until visibility shows the memo too.
     await waitFor(async () => {
-      for await (const e of env.temporal.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` }))
-        if (recordedStores(e.memo).prepared) return true;
+      const query = `WorkflowId = '${handle.workflowId}' AND ExecutionStatus = 'Running'`;
+      for await (const e of env.temporal.client.workflow.list({ query }))
+        if (e.runId === current && recordedStores(e.memo).prepared) return true;
       return false;
     }, 30_000, 200);
 
     const elsewhere = newDir();
     const refused = await worker(elsewhere);
-    const [code] = (await once(refused, 'exit')) as [number | null];
+    const [code] = (await Promise.race([
+      once(refused, 'exit'),
+      sleep(60_000, undefined, { ref: false }).then(() => Promise.reject(new Error(`the worker did not exit:\n${refused.output().slice(-3000)}`))),
+    ])) as [number | null];
     assert.notEqual(code, 0);
     const own = (await storeIdentity(new FolderStore(elsewhere)))!;
     assert.match(

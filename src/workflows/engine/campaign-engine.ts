@@ -131,6 +131,7 @@ export class CampaignEngine {
 
   private async campaign(): Promise<CampaignResult> {
     if (!this.s.prepared && !(await this.prepare())) return this.control.result({ location: '', lines: 0 });
+    this.recordPreparedStore();
     for (;;) {
       if (this.finished()) break;
       if (this.historyFull()) return await this.handOver();
@@ -150,20 +151,12 @@ export class CampaignEngine {
     c.touch();
     try {
       this.s.cost.activities++;
-      const { store, ...prepared } = await this.acts.prepareCampaign({
+      this.s.prepared = await this.acts.prepareCampaign({
         campaignId: this.campaignId,
         source: this.input.source,
         owner: workflowInfo().firstExecutionRunId,
         ...(this.input.safety ? { safety: this.input.safety } : {}),
       });
-      this.s.prepared = prepared;
-      // The store prepare wrote the campaign into is the campaign's: workers on another refuse
-      // its activities and refuse to start (src/activities/store-guard.ts), and `status` names it.
-      if (store && patched('worker-store')) {
-        upsertMemo({ [PREPARED_STORE_MEMO]: store });
-        // Billed as upserts: the memo, and the patch's TemporalChangeVersion search attribute.
-        this.s.cost.searchAttributeUpserts += 2;
-      }
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
       const reason = cause ? cause.message : String(err);
@@ -176,6 +169,19 @@ export class CampaignEngine {
     c.upsert(true);
     await this.joinAccount();
     return true;
+  }
+
+  /**
+   * The store prepare wrote the campaign into is the campaign's: workers on another refuse its
+   * activities and refuse to start (src/activities/store-guard.ts), and `status` names it. In the
+   * memo of every run: a run continued as new starts without the upserted memo.
+   */
+  private recordPreparedStore(): void {
+    const store = this.s.prepared?.store;
+    if (!store || workflowInfo().memo?.[PREPARED_STORE_MEMO] !== undefined || !patched('worker-store')) return;
+    upsertMemo({ [PREPARED_STORE_MEMO]: store });
+    // Billed as upserts: the memo, and the patch's TemporalChangeVersion search attribute.
+    this.s.cost.searchAttributeUpserts += 2;
   }
 
   /** Before the first call: under an account limit the campaign's share caps its rate. */
