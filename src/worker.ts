@@ -21,6 +21,7 @@ import {
   describeCampaignStore,
   campaignsOnOtherStores,
   storeIdentity,
+  wrongStoreMessage,
   type CampaignStore,
 } from './report';
 import { loadWorkerConfig } from './worker-config';
@@ -100,12 +101,13 @@ async function checkStoreWritable(store: CampaignStore, env: NodeJS.ProcessEnv):
 }
 
 /**
- * Says, before taking work, which running campaigns of this task queue were started against
- * another report store than this worker's: its REPORT_DIR / REPORT_SINK is likely not the one
- * their other workers use. A warning, not a refusal: the store `start` records is the
- * operator's shell's, which the workers' may rightly differ from.
+ * Before taking work: refuses to start when a running campaign of this task queue was prepared in
+ * another report store than this worker's, whose activities would all be refused here (two
+ * workers with different REPORT_DIRs once livelocked a campaign). Campaigns from before the
+ * prepared store was recorded only name the store of the shell that started them, which the
+ * workers' may rightly differ from: a warning then.
  */
-async function warnOfOtherStores(
+async function checkOtherStores(
   connection: NativeConnection,
   namespace: string,
   taskQueue: string,
@@ -113,20 +115,26 @@ async function warnOfOtherStores(
 ): Promise<void> {
   const own = await storeIdentity(store, true);
   if (!own) return;
+  let mismatches;
   try {
-    for (const m of await campaignsOnOtherStores(connection, namespace, taskQueue, own, store))
-      rootLogger.warn(
-        { campaignId: m.campaignId, campaignStore: m.campaignStore, workerStore: own },
-        `campaign ${m.campaignId} was started against the report store ${m.campaignStore.where} (${m.campaignStore.id}), ` +
-          `this worker's is ${own.where} (${own.id}) and holds nothing of it: if its workers use the other store, ` +
-          'give this worker the same REPORT_DIR / REPORT_SINK',
-      );
+    mismatches = await campaignsOnOtherStores(connection, namespace, taskQueue, own, store);
   } catch (err) {
-    rootLogger.warn(
-      { err: (err as Error).message },
-      'could not compare report stores with running campaigns',
-    );
+    rootLogger.warn({ err: (err as Error).message }, 'could not compare report stores with running campaigns');
+    return;
   }
+  const refused = mismatches.filter((m) => m.prepared);
+  for (const m of mismatches.filter((m) => !m.prepared))
+    rootLogger.warn(
+      { campaignId: m.campaignId, campaignStore: m.campaignStore, workerStore: own },
+      `campaign ${m.campaignId} was started against the report store ${m.campaignStore.where} (${m.campaignStore.id}), ` +
+        `this worker's is ${own.where} (${own.id}) and holds nothing of it: if its workers use the other store, ` +
+        'give this worker the same REPORT_DIR / REPORT_SINK',
+    );
+  if (refused.length > 0)
+    throw new Error(
+      refused.map((m) => wrongStoreMessage(m.campaignId, own, m.campaignStore)).join('; ') +
+        ' — this worker did not start',
+    );
 }
 
 /** `koophone-reset worker`: configuration from the environment, graceful stop on SIGINT/SIGTERM. */
@@ -168,6 +176,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     throw err;
   });
   try {
+    await checkOtherStores(connection, temporal.namespace, temporal.taskQueue, store);
     const worker = await createCampaignWorker({
       connection,
       namespace: temporal.namespace,
@@ -179,7 +188,6 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
       ...(metrics ? { metrics } : {}),
       ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
     });
-    await warnOfOtherStores(connection, temporal.namespace, temporal.taskQueue, store);
     rootLogger.info(
       {
         address: temporal.connection.address,

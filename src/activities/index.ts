@@ -5,11 +5,13 @@ import { redactUrlCredentials } from '../koophone';
 import type { CampaignMetrics } from '../metrics/campaign-metrics';
 import type { HolderLiveness } from '../leases';
 import type { CampaignStore } from '../report/campaign-store';
+import { storeIdentity } from '../report/store-identity';
 import { joinAccount, runningCampaigns } from './account';
 import { prepareCampaign, type PrepareInput } from './prepare-campaign';
 import { recordOutcomes } from './record-outcomes';
 import { resetBatch } from './reset-batch';
 import { runLane } from './run-lane';
+import { StoreGuard } from './store-guard';
 import { SubmitPacer } from './submit-pacer';
 
 export { INVALID_SOURCE } from './prepare-campaign';
@@ -29,23 +31,35 @@ export interface ActivityDeps {
  */
 export function createActivities(deps: ActivityDeps) {
   const pacer = new SubmitPacer();
+  // Every activity on the campaign's data first checks this worker's store is the campaign's.
+  const guard = new StoreGuard(deps.store);
   return {
     prepareCampaign: async (input: PrepareInput) => {
       const prepared = await prepareCampaign(deps, input);
       // Frozen phones of a fleet listing get a 'skipped' report line at prepare.
       deps.metrics?.outcomes({ skipped: prepared.skipped });
-      return prepared;
+      // The store that holds the campaign now: the workflow records it for the other workers.
+      const store = await storeIdentity(deps.store, true);
+      return { ...prepared, ...(store ? { store } : {}) };
     },
     /** The first engine's one call per activity; campaigns it recorded still run it. */
-    resetBatch: (input: ResetBatchInput) => resetBatch({ ...deps, pacer }, input),
-    runLane: (input: LaneInput) => runLane(deps, input),
+    resetBatch: async (input: ResetBatchInput) => {
+      await guard.check(input.campaignId);
+      return resetBatch({ ...deps, pacer }, input);
+    },
+    runLane: async (input: LaneInput) => {
+      await guard.check(input.campaignId);
+      return runLane(deps, input);
+    },
     recordOutcomes: async (input: RecordOutcomesInput) => {
+      await guard.check(input.campaignId);
       const written = await recordOutcomes(deps.store, input);
       deps.metrics?.outcomes({ [input.outcome]: written });
       return written;
     },
     /** Assembles the report and gives the campaign's phones back: nothing it held is leased now. */
     finalizeReport: async (input: { campaignId: string; state?: string }) => {
+      await guard.check(input.campaignId);
       const report = await deps.store.finalize(input.campaignId, input.state);
       await deps.store.releaseLease(input.campaignId);
       return report;

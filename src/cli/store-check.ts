@@ -3,7 +3,7 @@ import {
   closeCampaignStore,
   createCampaignStore,
   describeCampaignStore,
-  REPORT_STORE_MEMO,
+  recordedStores,
   storeIdentity,
   type StoreIdentity,
 } from '../report';
@@ -11,6 +11,8 @@ import type { CampaignView } from './campaign-status';
 
 /** Whether this shell's report store is the campaign's, as far as can be told. */
 export interface StoreCheck {
+  /** The store prepare wrote the campaign into: where its report is (absent in older campaigns). */
+  prepared?: StoreIdentity;
   /** The store the campaign was started against (recorded by `start`), when recorded. */
   campaign?: StoreIdentity;
   /** The store this shell's REPORT_DIR / REPORT_SINK names, when a worker ever used it. */
@@ -32,12 +34,13 @@ export async function checkCampaignStore(
   d: WorkflowExecutionDescription,
   status: CampaignView,
 ): Promise<StoreCheck> {
-  const campaign = d.memo?.[REPORT_STORE_MEMO] as StoreIdentity | undefined;
+  const { prepared, started: campaign } = recordedStores(d.memo);
+  const recorded = { ...(prepared ? { prepared } : {}), ...(campaign ? { campaign } : {}) };
   let store;
   try {
     store = createCampaignStore(env);
   } catch (err) {
-    return { ...(campaign ? { campaign } : {}), holdsCampaign: false, problem: (err as Error).message };
+    return { ...recorded, holdsCampaign: false, problem: (err as Error).message };
   }
   try {
     const shell = await storeIdentity(store);
@@ -46,9 +49,14 @@ export async function checkCampaignStore(
     const holdsCampaign =
       stored !== undefined &&
       (stored.owner === undefined || firstRun === undefined || stored.owner === firstRun);
-    const known = { ...(campaign ? { campaign } : {}), ...(shell ? { shell } : {}), holdsCampaign };
+    const known = { ...recorded, ...(shell ? { shell } : {}), holdsCampaign };
     const here = describeCampaignStore(store);
-    if (campaign && shell && campaign.id !== shell.id)
+    if (prepared && shell && prepared.id !== shell.id)
+      return {
+        ...known,
+        problem: `the campaign was prepared in the report store ${prepared.where} (${prepared.id}), where its report is; this shell's is ${here} (${shell.id}): ${FIX}`,
+      };
+    if (!prepared && campaign && shell && campaign.id !== shell.id)
       return {
         ...known,
         problem: `the campaign was started against the report store ${campaign.where} (${campaign.id}), this shell's is ${here} (${shell.id}): ${FIX}`,
@@ -68,11 +76,22 @@ export async function checkCampaignStore(
     return known;
   } catch (err) {
     return {
-      ...(campaign ? { campaign } : {}),
+      ...recorded,
       holdsCampaign: false,
       problem: `cannot read this shell's report store: ${(err as Error).message}`,
     };
   } finally {
     await closeCampaignStore(store);
   }
+}
+
+/** Where the campaign's report is (the store prepare wrote it into), next to this shell's store. */
+export function storeLine(c: StoreCheck): string | undefined {
+  if (!c.prepared) return undefined;
+  const shell = !c.shell
+    ? "this shell's store was never used by a worker"
+    : c.shell.id === c.prepared.id
+      ? "this shell's store"
+      : `this shell's is ${c.shell.where} (${c.shell.id})`;
+  return `prepared in ${c.prepared.where} (${c.prepared.id}), where its report is; ${shell}`;
 }

@@ -1,5 +1,6 @@
 import type { ReportLine } from '../campaign/outcome';
 import type { WorkItem } from '../campaign/work-item';
+import type { StoreIdentity } from './store-identity';
 
 /** What prepare learned about a campaign's id source; saved so a retried prepare is a no-op. */
 export interface PreparedSource {
@@ -17,6 +18,11 @@ export interface PreparedSource {
    */
   owner?: string;
   preparedAt?: string;
+  /**
+   * The store that holds the campaign: set on prepare's answer to the workflow (which records it
+   * for the other workers), not in the stored record.
+   */
+  store?: StoreIdentity;
 }
 
 /** What a store remembers of a campaign, even when Temporal no longer does. */

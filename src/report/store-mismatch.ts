@@ -1,19 +1,70 @@
 import type { NativeConnection } from '@temporalio/worker';
 import { defaultPayloadConverter } from '@temporalio/common';
+import type { Payload } from '@temporalio/common';
+import { PREPARED_STORE_MEMO } from '../campaign/store-memo';
 import type { CampaignStore } from './campaign-store';
 import { REPORT_STORE_MEMO, type StoreIdentity } from './store-identity';
+
+/** Failure type of an activity refused on a worker whose store is not the campaign's. */
+export const WRONG_REPORT_STORE = 'WrongReportStore';
+
+/** The stores a campaign's memo names: where prepare wrote it, and the shell that started it. */
+export interface RecordedStores {
+  /** The store prepare wrote the campaign into: the campaign's store. Absent before prepare and in older campaigns. */
+  prepared?: StoreIdentity;
+  /** The store of the shell that ran `start`, which may rightly differ from the workers'. */
+  started?: StoreIdentity;
+}
+
+/** Reads both store identities from a memo, raw (visibility, describe) or decoded. */
+export function recordedStores(
+  memo: Record<string, Payload | unknown> | null | undefined,
+  raw = false,
+): RecordedStores {
+  const read = (key: string): StoreIdentity | undefined => {
+    const v = memo?.[key];
+    if (v === undefined || v === null) return undefined;
+    const s = (raw ? defaultPayloadConverter.fromPayload(v as Payload) : v) as StoreIdentity | undefined;
+    return typeof s?.id === 'string' ? s : undefined;
+  };
+  const prepared = read(PREPARED_STORE_MEMO);
+  const started = read(REPORT_STORE_MEMO);
+  return { ...(prepared ? { prepared } : {}), ...(started ? { started } : {}) };
+}
+
+const FIX = 'give this worker the same REPORT_DIR / REPORT_SINK as the campaign\'s other workers';
+
+/**
+ * Why a worker on `own` must not touch campaign `campaignId`, prepared in `prepared` (when recorded;
+ * campaigns from before it was only name the store of the shell that started them).
+ */
+export function wrongStoreMessage(
+  campaignId: string,
+  own: StoreIdentity,
+  prepared: StoreIdentity | undefined,
+  started?: StoreIdentity,
+): string {
+  const where = prepared
+    ? `prepared in the report store ${prepared.where} (id ${prepared.id})`
+    : started && started.id !== own.id
+      ? `started against the report store ${started.where} (id ${started.id})`
+      : 'prepared in another report store';
+  return `this worker's report store ${own.where} (id ${own.id}) holds nothing of campaign ${campaignId}, ${where}: ${FIX}`;
+}
 
 /** A running campaign on this worker's task queue recorded with another report store. */
 export interface StoreMismatch {
   campaignId: string;
   campaignStore: StoreIdentity;
+  /** The campaign was prepared in that store (a worker here would be refused); else only started against it. */
+  prepared: boolean;
 }
 
 /**
- * Running campaigns of `taskQueue` that `start` recorded against another store than `own`, and
- * of which `store` holds nothing: a worker here would run their batches against the wrong data
- * (two workers with different REPORT_DIRs livelocked a campaign). Reads at most 100 campaigns;
- * visibility may lag a few seconds behind a start.
+ * Running campaigns of `taskQueue` recorded against another store than `own`: prepared in it (a
+ * worker here would be refused every activity of theirs), or, for campaigns with no prepared
+ * store recorded, started from a shell against it and of which `store` holds nothing. Reads at
+ * most 100 campaigns; visibility may lag a few seconds behind a start.
  */
 export async function campaignsOnOtherStores(
   connection: NativeConnection,
@@ -29,13 +80,16 @@ export async function campaignsOnOtherStores(
   });
   const found: StoreMismatch[] = [];
   for (const e of res.executions ?? []) {
-    const payload = e.memo?.fields?.[REPORT_STORE_MEMO];
     const campaignId = e.execution?.workflowId;
-    if (!payload || !campaignId) continue;
-    const recorded = defaultPayloadConverter.fromPayload<StoreIdentity>(payload);
-    if (recorded?.id === undefined || recorded.id === own.id) continue;
+    if (!campaignId) continue;
+    const { prepared, started } = recordedStores(e.memo?.fields, true);
+    if (prepared) {
+      if (prepared.id !== own.id) found.push({ campaignId, campaignStore: prepared, prepared: true });
+      continue;
+    }
+    if (started === undefined || started.id === own.id) continue;
     if ((await store.describeStored(campaignId)) !== undefined) continue;
-    found.push({ campaignId, campaignStore: recorded });
+    found.push({ campaignId, campaignStore: started, prepared: false });
   }
   return found;
 }

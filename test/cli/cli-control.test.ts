@@ -177,6 +177,7 @@ void describe('control, list and report with no worker, then with one', () => {
     assert.equal(same.reportStore.problem, undefined);
     assert.equal(same.reportStore.holdsCampaign, true);
     assert.equal(same.reportStore.campaign?.id, same.reportStore.shell?.id);
+    assert.equal(same.reportStore.prepared?.id, same.reportStore.shell?.id);
     assert.match(same.reportStore.campaign!.id, /^folder:[0-9a-f-]{36}$/);
     const elsewhere = mkdtempSync(join(tmpdir(), 'koophone-other-store-'));
     const other = await runCli(['status', id], { ...cliEnvOf(), REPORT_DIR: elsewhere });
@@ -190,7 +191,7 @@ void describe('control, list and report with no worker, then with one', () => {
     assert.match(
       otherWithId.stdout,
       new RegExp(
-        `store {8}the campaign was started against the report store ${env.reportDir} \\(folder:[0-9a-f-]+\\), this shell's is ${elsewhere} \\(folder:`,
+        `store {8}the campaign was prepared in the report store ${env.reportDir} \\(folder:[0-9a-f-]+\\), where its report is; this shell's is ${elsewhere} \\(folder:`,
       ),
     );
   });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { describeCampaign, fetchCampaignStatus } from '../campaign-status';
-import { checkCampaignStore } from '../store-check';
+import { checkCampaignStore, storeLine } from '../store-check';
 import { out, printJson, type CliContext } from '../context';
 import { exitCodeForCampaign, EXIT } from '../exit-codes';
 import { followCampaign } from '../follow';
@@ -51,6 +51,8 @@ export function registerWatch(program: Command, ctx: CliContext): void {
         if (flags.json) printJson(ctx, { ...status, reportStore: store });
         else {
           formatStatus(status).forEach((l) => out(ctx, l));
+          const stores = storeLine(store);
+          if (stores) out(ctx, `  store        ${stores}`);
           if (store.problem) out(ctx, `  store        ${store.problem}`);
         }
       });

@@ -22,6 +22,7 @@ import { batchItem, type LaneInput, type LaneProgress, type LaneResult } from '.
 import { withOptionDefaults, type CampaignOptions, type IdSource } from '../../campaign/options';
 import { errorsOf, totalOf } from '../../campaign/outcome';
 import { SAFETY_FAILURES } from '../../campaign/safety';
+import { PREPARED_STORE_MEMO } from '../../campaign/store-memo';
 import type { CampaignResult, CampaignState } from '../../campaign/status';
 import { ACCOUNT_WORKFLOW_ID, leaveAccountSignal } from '../account-definitions';
 import { laneProgressSignal } from '../definitions';
@@ -157,6 +158,7 @@ export class CampaignEngine {
 
   private async campaign(): Promise<CampaignResult> {
     if (!this.s.prepared && !(await this.prepare())) return this.control.result({ location: '', lines: 0 });
+    this.recordPreparedStore();
     for (;;) {
       if (this.finished()) break;
       if (this.historyFull()) return await this.handOver();
@@ -194,6 +196,18 @@ export class CampaignEngine {
     c.upsert(true);
     await this.joinAccount();
     return true;
+  }
+
+  /**
+   * The store prepare wrote the campaign into is the campaign's: workers on another refuse its
+   * activities and refuse to start (src/activities/store-guard.ts), and `status` names it. In the
+   * memo of every run: a run continued as new starts without the upserted memo.
+   */
+  private recordPreparedStore(): void {
+    const store = this.s.prepared?.store;
+    if (!store || workflowInfo().memo?.[PREPARED_STORE_MEMO] !== undefined || !this.control.patch('worker-store')) return;
+    // A memo write is not a search attribute upsert (not in `cost`, as the campaign's result memo).
+    upsertMemo({ [PREPARED_STORE_MEMO]: store });
   }
 
   /** Before the first call: under an account limit the campaign's share caps its rate. */

@@ -1,0 +1,8 @@
+// Workflow-safe (no Node modules): the engine records the store prepare wrote the campaign into.
+
+/**
+ * The workflow memo key under which the engine records the report store that prepare wrote the
+ * campaign into (a StoreIdentity). It is the campaign's store: every worker that touches the
+ * campaign's data must use it, and its report is there.
+ */
+export const PREPARED_STORE_MEMO = 'preparedStore';
