@@ -55,6 +55,8 @@ export class LanePacer {
   /** Stops every waiting and later call (the lane's budget ran out, a fatal answer). */
   stop(reason: string): void {
     this.stopReason ??= reason;
+    // A caller told to go that will never send (it failed) holds no one once nothing may go.
+    this.release?.();
   }
 
   next(): Promise<Pace> {

@@ -40,9 +40,18 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
 
   const slots = new Slots(input.concurrency);
   const running: Promise<void>[] = [];
+  // An item that fails for a reason that is not KooPhone's (its store, a bug) fails the lane's
+  // attempt: nothing more is sent and every item stops before it does, so the retried attempt
+  // (on this worker or another) picks each up from its journal with no call of this one left.
+  let failure: { error: unknown } | undefined;
   const launch = async (item: WorkItem) => {
     await slots.take(end.signal);
-    running.push(runItem(item).finally(() => slots.give()));
+    const run = runItem(item).catch((error: unknown) => {
+      failure ??= { error };
+      pacer.stop('an item failed');
+      endNow();
+    });
+    running.push(run.finally(() => slots.give()));
   };
   try {
     for (const item of input.items) {
@@ -58,6 +67,7 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
     }
     if (b && next < b.to) result.unsentBatches = { from: next, to: b.to };
     await Promise.all(running);
+    if (failure) throw failure.error;
   } finally {
     stopBeat();
     if (returnTimer) clearTimeout(returnTimer);

@@ -97,4 +97,29 @@ describe('a lane counts every batch-reset call KooPhone received, across its att
       ['i2', 'tracked', 1],
     ]);
   });
+
+  it("an item failing for a reason not KooPhone's fails the attempt at once: nothing more is sent, and the worker lives", async () => {
+    const k = scriptedKoophone([]);
+    const input = { ...laneInput('lane-calls-2'), concurrency: 1 };
+    input.items = [...input.items, { ...input.items[0]!, key: 'i3', ids: ['p3'] }];
+    // The store refuses the first item's journal mark (a full disk, a store gone read-only).
+    class FailingStore extends FolderStore {
+      override async writeJournal(...args: Parameters<FolderStore['writeJournal']>) {
+        if (args[1] === 'i1') throw new Error('ENOSPC: no space left on device');
+        return super.writeJournal(...args);
+      }
+    }
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const env = new MockActivityEnvironment({ activityId: '9', attempt: 1 }, { logger: new DefaultLogger('ERROR'), client: progressSink });
+      await assert.rejects(env.run(runLane, { client: k.client, store: new FailingStore(root) }, input), /ENOSPC/);
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    assert.deepEqual(unhandled, [], 'an unhandled rejection would kill the worker process');
+    assert.equal(k.received.calls, 0, 'no call after the failure');
+  });
 });
