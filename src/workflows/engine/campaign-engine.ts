@@ -6,7 +6,7 @@ import {
   CancellationScope,
   CancelledFailure,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
   getExternalWorkflowHandle,
   isCancellation,
   log,
@@ -454,7 +454,12 @@ export class CampaignEngine {
     log.info('continuing as new', { campaignId: this.campaignId, run: this.s.run, historyLength: workflowInfo().historyLength });
     // Inline ids already live in the spool; the next run must not carry them again.
     const source: IdSource = this.input.source.kind === 'inline' ? { kind: 'inline', ids: [] } : this.input.source;
-    return await continueAsNew<(i: CampaignWorkflowInput) => Promise<CampaignResult>>({
+    // The memo (the stores recorded at start and by prepare) goes on with the campaign: a run
+    // continued as new starts with none unless it is passed on.
+    const next = makeContinueAsNewFunc<(i: CampaignWorkflowInput) => Promise<CampaignResult>>({
+      memo: workflowInfo().memo ?? {},
+    });
+    return await next({
       options: this.options,
       source,
       ...(this.input.safety ? { safety: this.input.safety } : {}),
