@@ -200,8 +200,8 @@ export class CampaignEngine {
 
   /**
    * The store prepare wrote the campaign into is the campaign's: workers on another refuse its
-   * activities and refuse to start (src/activities/store-guard.ts), and `status` names it. In the
-   * memo of every run: a run continued as new starts without the upserted memo.
+   * activities and refuse to start (src/activities/store-guard.ts), and `status` names it. Each
+   * run checks: runs continued as new by earlier versions started without the memo.
    */
   private recordPreparedStore(): void {
     const store = this.s.prepared?.store;
