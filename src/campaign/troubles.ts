@@ -101,9 +101,24 @@ export function troublesSeen(troubles: readonly Trouble[], now: number): Trouble
 }
 
 /**
+ * When the auth errors going on now block the campaign if nothing changes: `afterMs` after they
+ * began, or after KooPhone last answered if that was later. Undefined when none go on (none, or
+ * a call answered since the last). Retrying cannot fix a revoked token; only the operator can.
+ */
+export function blockingFrom(
+  troubles: readonly Trouble[],
+  lastAnsweredAt: number | undefined,
+  afterMs: number,
+): { trouble: Trouble; at: number } | undefined {
+  const answered = lastAnsweredAt ?? -Infinity;
+  const auth = troubles.find((t) => t.kind === 'auth' && t.lastAt >= answered);
+  return auth ? { trouble: auth, at: Math.max(auth.firstAt, answered) + afterMs } : undefined;
+}
+
+/**
  * The trouble that blocks the campaign: authentication errors that went on for `afterMs` with no
- * call answered since they began (KooPhone accepted no reset and answered no query). Retrying
- * cannot fix a revoked token; only the operator can, and the campaign resumes by itself then.
+ * call answered since they began (KooPhone accepted no reset and answered no query), and not over.
+ * The campaign resumes by itself once a call is answered.
  */
 export function blockedBy(
   troubles: readonly Trouble[],
@@ -111,13 +126,8 @@ export function blockedBy(
   now: number,
   afterMs: number,
 ): Trouble | undefined {
-  return troubles.find(
-    (t) =>
-      t.kind === 'auth' &&
-      t.lastAt >= (lastAnsweredAt ?? -Infinity) &&
-      now - Math.max(t.firstAt, lastAnsweredAt ?? -Infinity) >= afterMs &&
-      now - t.lastAt < TROUBLE_SHOWN_MS,
-  );
+  const from = blockingFrom(troubles, lastAnsweredAt, afterMs);
+  return from && now >= from.at && now - from.trouble.lastAt < TROUBLE_SHOWN_MS ? from.trouble : undefined;
 }
 
 const WHAT: Record<TroubleKind, string> = {

@@ -5,7 +5,7 @@ import type { CampaignOptions } from '../../campaign/options';
 import { addCounts, errorsOf, totalOf } from '../../campaign/outcome';
 import type { CampaignResult, CampaignState, CampaignStatus } from '../../campaign/status';
 import { statusFromCounts } from '../../campaign/status';
-import { blockedBy, describeTrouble, mergeTroubles, TROUBLE_SHOWN_MS, type Trouble } from '../../campaign/troubles';
+import { blockedBy, blockingFrom, describeTrouble, mergeTroubles, TROUBLE_SHOWN_MS, type Trouble } from '../../campaign/troubles';
 import { itemSize } from '../../campaign/work-item';
 import {
   CampaignErrors,
@@ -114,8 +114,7 @@ export class CampaignControl {
   blockedAt(now: number): number | undefined {
     if (this.state() !== 'running') return undefined;
     const { troubles, answeredAt } = this.health(now);
-    const auth = troubles.find((t) => t.kind === 'auth' && t.lastAt >= (answeredAt ?? -Infinity));
-    return auth ? Math.max(auth.firstAt, answeredAt ?? -Infinity) + this.options.blockedAfterMs : undefined;
+    return blockingFrom(troubles, answeredAt, this.options.blockedAfterMs)?.at;
   }
 
   /**
