@@ -1,14 +1,15 @@
 /**
  * Paces one lane's batch-reset calls on a grid of slots 1/rate apart. A call goes in its slot; a
- * timer that fires a little late (a busy event loop) does not slow the lane down, since the next
- * slot is still one interval after this one. A call later than half an interval (a starved or
- * stalled process) moves the grid: the next slot is one interval after the call really went, so
- * a late lane sends later, never in a burst to catch up.
+ * timer that fires a little late (a busy event loop) or a slow journal write does not slow the
+ * lane down, since the next slot is still one interval after this one. A call later than half an
+ * interval (a starved or stalled process) moves the grid: its slot becomes a quarter interval
+ * before it, so a late lane sends later, never in a burst to catch up, and loses only part of
+ * what the call was late by.
  *
- * So no second holds more than share + 1 of a lane's calls: its calls fall on distinct slots, at
- * most half an interval after them. The lanes' shares add up to the campaign's rate and a
- * campaign runs at most max(1, rate/10) lanes, so no second holds more than rate + max(1, rate/10)
- * calls across all lanes and workers, with no coordination per call.
+ * So no second holds more than share + 1 of a lane's calls: its calls fall on slots at least an
+ * interval apart, at most half an interval after them. The lanes' shares add up to the campaign's
+ * rate and a campaign runs at most max(1, rate/10) lanes, so no second holds more than
+ * rate + max(1, rate/10) calls across all lanes and workers, with no coordination per call.
  *
  * Callers are served one at a time, in the order they asked. A caller told to go says when its
  * call really goes (`sent`, after its journal mark is written): a slow write makes that call
@@ -32,7 +33,7 @@ export type Pace = 'go' | 'stop';
 const MAX_HOLD_MS = 5000;
 
 export class LanePacer {
-  /** The slot the last call went in (moved to when it really went, if that was late). */
+  /** The slot the last call went in (moved to a quarter interval before it, if it went more than half late). */
   private slot = -Infinity;
   private queue: Promise<unknown> = Promise.resolve();
   private stopReason: string | undefined;
@@ -79,9 +80,14 @@ export class LanePacer {
     return 1000 / this.rate();
   }
 
-  /** A call went at `at`: late by more than half an interval, the grid moves to it. */
+  /**
+   * A call went at `at`: late by more than half an interval, the grid moves to a quarter interval
+   * before it. Not half: what the call is late by on its way out (the HTTP client, the network) is
+   * not seen here, and the quarter left keeps it inside the half on the service's side too.
+   */
   private settle(at: number): void {
-    if (at - this.slot > this.interval() / 2) this.slot = at;
+    const interval = this.interval();
+    if (at - this.slot > interval / 2) this.slot = at - interval / 4;
   }
 
   /** Holds the next caller until the call told to go has gone (at most a few seconds). */

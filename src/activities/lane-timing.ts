@@ -28,9 +28,15 @@ export class Slots {
       this.free -= 1;
       return;
     }
+    // The listener goes once the wait ends: a term's signal would otherwise collect one per
+    // item that ever waited, and each later listener added or removed scans them all.
     await new Promise<void>((resolve) => {
-      this.waiting.push(resolve);
-      signal.addEventListener('abort', () => resolve(), { once: true });
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.waiting.push(done);
+      signal.addEventListener('abort', done, { once: true });
     });
     this.free -= 1;
   }

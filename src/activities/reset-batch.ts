@@ -67,6 +67,8 @@ export interface ItemRun {
   answered?: (error?: { code: string; message: string }) => void;
   /** How tracking waits and heartbeats; by default the activity's own. */
   track?: TrackHooks;
+  /** Reads the item's slice of the spool; by default the store's readSpool. */
+  readSpool?: (start: number, end: number) => Promise<string[]>;
 }
 
 export type ItemInput = Omit<ResetBatchInput, 'slotAt' | 'minIntervalMs' | 'lateToleranceMs'>;
@@ -126,7 +128,8 @@ export async function resetItem(
     };
   }
   let calls = 0;
-  const ids = item.ids ?? (await store.readSpool(campaignId, item.range!.start, item.range!.end));
+  const readSpool = run.readSpool ?? ((start, end) => store.readSpool(campaignId, start, end));
+  const ids = item.ids ?? (await readSpool(item.range!.start, item.range!.end));
   if (!journal) {
     if (input.sourceFile && item.range) {
       const changed = await checkSourceUnchanged(input.sourceFile);

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { batchItem, type LaneInput, type LaneResult } from '../campaign/lane';
 import { troublesSeen } from '../campaign/troubles';
 import type { WorkItem } from '../campaign/work-item';
+import type { SpoolReader } from '../report';
 import { startBeat } from './lane-beat';
 import { LaneLedger } from './lane-ledger';
 import { LanePacer } from './lane-pacer';
@@ -36,7 +37,9 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
     end.signal,
   );
   const stopBeat = startBeat(input, ledger, heartbeatTimeoutMs, (why) => pacer.stop(why));
-  const runItem = itemRunner(deps, input, ledger, pacer, end, attempt);
+  // One open spool for the term: a slice per call, without an open and a close each.
+  const spool = deps.store.openSpool?.(input.campaignId);
+  const runItem = itemRunner(deps, input, ledger, pacer, end, attempt, spool);
 
   const slots = new Slots(input.concurrency);
   const running: Promise<void>[] = [];
@@ -69,6 +72,7 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
     await Promise.all(running);
     if (failure) throw failure.error;
   } finally {
+    await spool?.close();
     stopBeat();
     if (returnTimer) clearTimeout(returnTimer);
     ctx.cancellationSignal.removeEventListener('abort', endNow);
@@ -101,6 +105,7 @@ function itemRunner(
   pacer: LanePacer,
   end: AbortController,
   attempt: number,
+  spool: SpoolReader | undefined,
 ): (item: WorkItem) => Promise<void> {
   const ctx = Context.current();
   const by = `${ctx.info.workflowExecution?.runId ?? ''}/${ctx.info.activityId}`;
@@ -122,6 +127,7 @@ function itemRunner(
           unreported: (calls) => ledger.unreported(calls),
           answered: (error) => ledger.answered(error),
           track: { sleep: (ms) => sleep(ms, end.signal), signal: end.signal, answered: (error) => ledger.answered(error) },
+          ...(spool ? { readSpool: (from: number, to: number) => spool.read(from, to) } : {}),
         },
       );
       // Never sent: whatever it was handed over as, its journal holds no accepted call.

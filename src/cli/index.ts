@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './threadpool';
 import { CommanderError, type Command } from 'commander';
 import { processContext, type CliContext } from './context';
 import { toCliError } from './errors';

@@ -85,6 +85,12 @@ export interface JournalEntry {
  * read their slice from, the journal of accepted calls, and the per-instance outcome lines.
  * Every worker of a task queue must see the same store.
  */
+/** Slices of one campaign's spool; close() when done. */
+export interface SpoolReader {
+  read(start: number, end: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
 export interface CampaignStore {
   /** Human-readable location of the campaign's report (a path or a URL). */
   location(campaignId: string): string;
@@ -96,6 +102,11 @@ export interface CampaignStore {
     prepared: (count: number) => PreparedSource,
   ): Promise<PreparedSource>;
   readSpool(campaignId: string, start: number, end: number): Promise<string[]>;
+  /**
+   * Reads slices for a while (a lane's term) without opening the spool for each: one lane reads
+   * a slice per batch-reset call. Optional; without it, readSpool.
+   */
+  openSpool?(campaignId: string): SpoolReader;
   readSpoolFrom(campaignId: string, start: number): AsyncIterable<string>;
   writeJournal(campaignId: string, key: string, journal: JobJournal): Promise<void>;
   readJournal(campaignId: string, key: string): Promise<JobJournal | undefined>;

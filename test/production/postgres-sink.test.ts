@@ -254,9 +254,9 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
       const workerEnv = env.workerProcessEnv({
         REPORT_SINK: pg.url,
         REPORT_DIR: '/nonexistent/folder-sink-must-not-be-used',
-        // The SDK hands activities eagerly to the worker running the workflow; with 3 slots each,
-        // a campaign window of 6 needs both workers.
-        WORKER_MAX_ACTIVITIES: '3',
+        // Rate 20 runs two lanes, and the SDK hands activities eagerly to the worker running the
+        // workflow: with one activity slot each, each worker runs one of them.
+        WORKER_MAX_ACTIVITIES: '1',
       });
       const [a, b] = await Promise.all([startWorkerProcess(workerEnv), startWorkerProcess(workerEnv)]);
       workers.push(a, b);

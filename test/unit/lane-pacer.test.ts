@@ -11,10 +11,12 @@ const sleep = (ms: number, signal: AbortSignal) =>
 // Calls 50 ms apart (rate 20), as Date.now() sees them: timers fire to the millisecond, and a
 // busy machine's clock reads round either way, so a few ms of slack; a burst would be ~0 ms.
 const SPACED = 45;
+// A late call's slot moves to a quarter interval before it: the next goes 37.5 ms after it.
+const MOVED = 33;
 
 describe('lane pacer', () => {
   it('spaces calls by 1/rate from when the previous one really went', async () => {
-    const pacer = new LanePacer({ notBefore: 0, until: Infinity, stallMs: 5000 }, () => 20, sleep, new AbortController().signal);
+    const pacer = new LanePacer({ notBefore: Date.now(), until: Infinity, stallMs: 5000 }, () => 20, sleep, new AbortController().signal);
     const at: number[] = [];
     for (let i = 0; i < 5; i++) {
       assert.equal(await pacer.next(), 'go');
@@ -25,10 +27,10 @@ describe('lane pacer', () => {
   });
 
   it('after a stall sends later, never a burst to catch up', async () => {
-    const pacer = new LanePacer({ notBefore: 0, until: Infinity, stallMs: 5000 }, () => 20, sleep, new AbortController().signal);
+    const pacer = new LanePacer({ notBefore: Date.now(), until: Infinity, stallMs: 5000 }, () => 20, sleep, new AbortController().signal);
     await pacer.next();
     pacer.sent();
-    const busyUntil = Date.now() + 300; // the event loop blocked: three slots' worth
+    const busyUntil = Date.now() + 300; // the event loop blocked: six slots' worth
     while (Date.now() < busyUntil);
     const at = [];
     for (let i = 0; i < 3; i++) {
@@ -36,35 +38,57 @@ describe('lane pacer', () => {
       pacer.sent();
       at.push(Date.now());
     }
-    assert.ok(at[1]! - at[0]! >= SPACED && at[2]! - at[1]! >= SPACED, `${at[1]! - at[0]!} ${at[2]! - at[1]!}`);
+    // The late call's slot moves to a quarter interval before it: the next goes three quarters of
+    // an interval after it, the one after that a whole interval later. The six passed stay unused.
+    assert.ok(at[1]! - at[0]! >= MOVED && at[2]! - at[1]! >= SPACED, `${at[1]! - at[0]!} ${at[2]! - at[1]!}`);
   });
 
   it('serves concurrent callers one at a time, in order', async () => {
-    const pacer = new LanePacer({ notBefore: 0, until: Infinity, stallMs: 5000 }, () => 50, sleep, new AbortController().signal);
+    const pacer = new LanePacer({ notBefore: Date.now(), until: Infinity, stallMs: 5000 }, () => 50, sleep, new AbortController().signal);
     const order: number[] = [];
     await Promise.all([0, 1, 2, 3].map(async (i) => (await pacer.next(), order.push(i), pacer.sent())));
     assert.deepEqual(order, [0, 1, 2, 3]);
   });
 
-  it('spaces the next call from when the last one really went, after a slow journal write', async () => {
-    const pacer = new LanePacer({ notBefore: 0, until: Infinity, stallMs: 5000 }, () => 20, sleep, new AbortController().signal);
+  it('a slow journal write makes its own call late: the next one goes three quarters of an interval after it', async () => {
+    const pacer = new LanePacer({ notBefore: Date.now(), until: Infinity, stallMs: 5000 }, () => 20, sleep, new AbortController().signal);
     assert.equal(await pacer.next(), 'go');
     const second = pacer.next();
     await new Promise((r) => setTimeout(r, 200)); // the mark's write took 200 ms
     pacer.sent();
     const sentAt = Date.now();
     await second;
-    assert.ok(Date.now() - sentAt >= SPACED, `only ${Date.now() - sentAt} ms after the call went`);
+    assert.ok(Date.now() - sentAt >= MOVED, `only ${Date.now() - sentAt} ms after the call went`);
+  });
+
+  it('holds share + 1 calls in any second, whatever its writes and stalls take', async () => {
+    // Rate 20 for 45 calls, each mark's write taking 0 to 1.5 intervals, and two stalls.
+    const pacer = new LanePacer({ notBefore: Date.now(), until: Infinity, stallMs: 5000 }, () => 20, sleep, new AbortController().signal);
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const at: number[] = [];
+    for (let i = 0; i < 45; i++) {
+      assert.equal(await pacer.next(), 'go');
+      await new Promise((r) => setTimeout(r, Math.floor(random() * 75)));
+      if (i === 10 || i === 30) {
+        const busyUntil = Date.now() + 170;
+        while (Date.now() < busyUntil);
+      }
+      pacer.sent();
+      at.push(Date.now());
+    }
+    const most = Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 1000).length));
+    assert.ok(most <= 21, `${most} calls in one second`);
   });
 
   it('stops at the end of its term, when stopped, and when its process stalled past the limit', async () => {
-    const ended = new LanePacer({ notBefore: 0, until: Date.now() + 80, stallMs: 5000 }, () => 10, sleep, new AbortController().signal);
+    const ended = new LanePacer({ notBefore: Date.now(), until: Date.now() + 80, stallMs: 5000 }, () => 10, sleep, new AbortController().signal);
     assert.equal(await ended.next(), 'go');
     ended.sent();
     assert.equal(await ended.next(), 'stop');
     assert.equal(ended.stopped, 'term ended');
 
-    const stopped = new LanePacer({ notBefore: 0, until: Infinity, stallMs: 5000 }, () => 10, sleep, new AbortController().signal);
+    const stopped = new LanePacer({ notBefore: Date.now(), until: Infinity, stallMs: 5000 }, () => 10, sleep, new AbortController().signal);
     stopped.stop('budget');
     assert.equal(await stopped.next(), 'stop');
 
