@@ -80,17 +80,17 @@ export interface JournalEntry {
   journal: JobJournal;
 }
 
-/**
- * Everything a campaign keeps outside workflow history: the deduplicated id spool that batches
- * read their slice from, the journal of accepted calls, and the per-instance outcome lines.
- * Every worker of a task queue must see the same store.
- */
 /** Slices of one campaign's spool; close() when done. */
 export interface SpoolReader {
   read(start: number, end: number): Promise<string[]>;
   close(): Promise<void>;
 }
 
+/**
+ * Everything a campaign keeps outside workflow history: the deduplicated id spool that batches
+ * read their slice from, the journal of accepted calls, and the per-instance outcome lines.
+ * Every worker of a task queue must see the same store.
+ */
 export interface CampaignStore {
   /** Human-readable location of the campaign's report (a path or a URL). */
   location(campaignId: string): string;

@@ -24,9 +24,9 @@ import { acquireDirLock } from './dir-lock';
 const RECORD = 33;
 const SPOOL_WRITE_IDS = 4096;
 
-// The calls made per batch (journal writes and reads, spool slices) use fs's callback API: the
-// promise API wraps every file it opens in a FileHandle, which at rate 100 cost the worker more CPU
-// than the journal's own work, and a batch's mark is written between its slot and its call.
+// What is done per batch (journal writes and reads, spool slices, parts) uses fs's callback API:
+// the promise API builds a FileHandle for every file it opens, more work and garbage per call,
+// and a batch's journal mark is written between its slot and its call.
 const fast = {
   writeFile: promisify(fs.writeFile),
   readFile: promisify(fs.readFile),
