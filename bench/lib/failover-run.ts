@@ -20,7 +20,7 @@ import {
   workerSpec,
   type Env,
 } from './env';
-import { busiestDoor, failoverTouches, type FailoverFigures } from './failover';
+import { busiestDoor, failoverSafe, failoverTouches, type FailoverFigures } from './failover';
 import { cpuSeconds, peakRssMb, RssSampler } from './proc';
 import type { BenchRow } from './rows';
 import { batchCount } from './schedule';
@@ -117,15 +117,18 @@ export async function runFailover(env: Env, row: BenchRow, idsFile: string): Pro
       firstResumeSeconds: seconds(touches.firstResumeMs),
       allResumedSeconds: seconds(touches.allResumedMs),
       maxBatchResetGapSeconds: round(touches.maxBatchResetGapMs / 1000, 2),
-      resentOrphanCalls: touches.resentOrphanCalls,
+      inDoubtTasks: touches.inDoubtTasks.length,
+      resentAcceptedCalls: touches.resentAcceptedCalls,
+      resentInDoubtCalls: touches.resentInDoubtCalls,
+      phonesInDoubt: touches.phonesInDoubt,
       ...compareResets(env, result.reportLocation),
     };
     const f = run.failover;
-    if (f.phonesUnderReported > 0 || f.phonesResetTwice > 0 || f.resentOrphanCalls > 0) {
+    if (!failoverSafe(f)) {
       run.ok = false;
       run.error = [
         run.error,
-        `${f.phonesUnderReported} phones reset more often than the report says, ${f.phonesResetTwice} reset twice, ${f.resentOrphanCalls} accepted calls resent`,
+        `${f.phonesUnderReported} phones reset more often than the report says, ${f.resentAcceptedCalls} accepted calls resent, ${f.phonesResetTwice} phones reset twice (${f.phonesInDoubt} in doubt at the kill)`,
       ]
         .filter(Boolean)
         .join('; ');

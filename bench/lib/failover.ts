@@ -4,6 +4,10 @@
 // in flight when that call was its batch-reset or a task query that still showed running jobs.
 // Calls through the killed worker's door that the simulator logs just after the kill were sent
 // before it (a dead process sends nothing): they count as before the kill, never as a resumption.
+// A task whose batch-reset answer had not gone out at the kill was *in doubt*: the killed worker
+// could not know KooPhone had accepted it, and sending its phones again is the only way on (the
+// API has no idempotency key); such a resend must be counted in the report. A task whose answer
+// had gone out was accepted as far as any client could know: sending its phones again is a bug.
 // Nothing here knows how the engine is built: only calls, doors and tasks.
 import type { SimulatorCall } from '../../src/simulator';
 
@@ -25,8 +29,14 @@ export interface FailoverFigures {
   allResumedSeconds: number | null;
   /** Longest gap between two batch-reset calls after the kill (the campaign's submissions stalling). */
   maxBatchResetGapSeconds: number;
-  /** Batch-reset calls after the kill that included phones of an orphan task (accepted calls sent again). */
-  resentOrphanCalls: number;
+  /** Orphan tasks whose batch-reset answer had not gone out when the worker died (in doubt). */
+  inDoubtTasks: number;
+  /** Batch-reset calls after the kill that included phones of an accepted orphan task: accepted calls sent again. */
+  resentAcceptedCalls: number;
+  /** Batch-reset calls after the kill that included phones of an in-doubt task (expected; the report must count them). */
+  resentInDoubtCalls: number;
+  /** Phones of the in-doubt tasks: the only phones a correct engine may have reset twice here. */
+  phonesInDoubt: number;
   /** Phones the simulator reset more often than the report's `resets` says. */
   phonesUnderReported: number;
   /** Phones the simulator reset more than once (no faults: every call was accepted). */
@@ -41,11 +51,14 @@ export interface KillMoment {
 
 export interface FailoverTouches {
   orphanTasks: string[];
+  inDoubtTasks: string[];
   resumedTasks: number;
   firstResumeMs: number | null;
   allResumedMs: number | null;
   maxBatchResetGapMs: number;
-  resentOrphanCalls: number;
+  resentAcceptedCalls: number;
+  resentInDoubtCalls: number;
+  phonesInDoubt: number;
 }
 
 /** The door with the most calls in the `windowMs` before `now` (ties go to the first door). */
@@ -65,6 +78,20 @@ export function orphanTasks(calls: SimulatorCall[], kill: KillMoment): string[] 
   return [...last].filter(([, c]) => c.door === kill.victimDoor && !c.ended).map(([taskId]) => taskId);
 }
 
+/** Orphan tasks whose batch-reset answer had not gone out at the kill (or never went). */
+export function inDoubtTasks(calls: SimulatorCall[], orphans: string[], kill: KillMoment): string[] {
+  const isOrphan = new Set(orphans);
+  return calls
+    .filter(
+      (c) =>
+        c.endpoint === 'batchReset' &&
+        c.taskId !== null &&
+        isOrphan.has(c.taskId) &&
+        (c.answeredAt === null || c.answeredAt >= kill.at),
+    )
+    .map((c) => c.taskId!);
+}
+
 export function failoverTouches(
   calls: SimulatorCall[],
   kill: KillMoment,
@@ -72,10 +99,12 @@ export function failoverTouches(
 ): FailoverTouches {
   const orphans = orphanTasks(calls, kill);
   const isOrphan = new Set(orphans);
+  const inDoubt = new Set(inDoubtTasks(calls, orphans, kill));
   const orphanOfPhone = new Map<string, string>();
   for (const taskId of orphans) for (const id of instancesOf(taskId)) orphanOfPhone.set(id, taskId);
   const firstTouch = new Map<string, number>();
-  let resentOrphanCalls = 0;
+  let resentAcceptedCalls = 0;
+  let resentInDoubtCalls = 0;
   let lastReset = kill.at;
   let maxGap = 0;
   for (const call of calls) {
@@ -86,9 +115,10 @@ export function failoverTouches(
       maxGap = Math.max(maxGap, call.at - lastReset);
       lastReset = call.at;
       if (call.taskId !== null) {
-        const resent = instancesOf(call.taskId).filter((id) => orphanOfPhone.has(id));
-        if (resent.length > 0) resentOrphanCalls += 1;
-        for (const id of resent) touched.add(orphanOfPhone.get(id)!);
+        const resent = new Set(instancesOf(call.taskId).flatMap((id) => orphanOfPhone.get(id) ?? []));
+        if ([...resent].some((t) => !inDoubt.has(t))) resentAcceptedCalls += 1;
+        else if (resent.size > 0) resentInDoubtCalls += 1;
+        for (const taskId of resent) touched.add(taskId);
       }
     }
     for (const taskId of touched) if (!firstTouch.has(taskId)) firstTouch.set(taskId, call.at);
@@ -96,10 +126,26 @@ export function failoverTouches(
   const touches = [...firstTouch.values()].map((at) => at - kill.at);
   return {
     orphanTasks: orphans,
+    inDoubtTasks: [...inDoubt],
     resumedTasks: firstTouch.size,
     firstResumeMs: touches.length > 0 ? Math.min(...touches) : null,
     allResumedMs: touches.length > 0 ? Math.max(...touches) : null,
     maxBatchResetGapMs: maxGap,
-    resentOrphanCalls,
+    resentAcceptedCalls,
+    resentInDoubtCalls,
+    phonesInDoubt: [...inDoubt].reduce((n, t) => n + instancesOf(t).length, 0),
   };
+}
+
+/**
+ * Nothing reset beyond what the report says, no accepted call sent again, and no phone reset
+ * twice but those of calls in doubt at the kill.
+ */
+export function failoverSafe(
+  f: Pick<
+    FailoverFigures,
+    'phonesUnderReported' | 'resentAcceptedCalls' | 'phonesResetTwice' | 'phonesInDoubt'
+  >,
+): boolean {
+  return f.phonesUnderReported === 0 && f.resentAcceptedCalls === 0 && f.phonesResetTwice <= f.phonesInDoubt;
 }

@@ -11,9 +11,11 @@
  * rate and a campaign runs at most max(1, rate/10) lanes, so no second holds more than
  * rate + max(1, rate/10) calls across all lanes and workers, with no coordination per call.
  *
- * Callers are served one at a time, in the order they asked. A caller told to go says when its
- * call really goes (`sent`, after its journal mark is written): a slow write makes that call
- * late, not the next one early.
+ * Callers are served one at a time, in the order they took their turns (`turn`, in the lane's
+ * item order), not the order they came to ask: an item whose journal read was slow (a retried
+ * lane reading what its dead worker left) keeps its place, so the calls left in doubt go first. A
+ * caller told to go says when its call really goes (`sent`, after its journal mark is written):
+ * a slow write makes that call late, not the next one early.
  */
 export interface PaceLimits {
   /** No call before this. */
@@ -29,16 +31,23 @@ export interface PaceLimits {
 
 export type Pace = 'go' | 'stop';
 
+/** A place in the pacer's line: used by `next` (once), or given up by `pass` when no call is needed. */
+export interface PacerTurn {
+  next(): Promise<Pace>;
+  /** This item makes no call (its journal holds an accepted one, it failed): the next goes on. */
+  pass(): void;
+}
+
 // A caller that never says its call went (it failed before sending) holds the others this long.
 const MAX_HOLD_MS = 5000;
 
 export class LanePacer {
   /** The slot the last call went in (moved to a quarter interval before it, if it went more than half late). */
   private slot = -Infinity;
-  private queue: Promise<unknown> = Promise.resolve();
+  private queue: Promise<void> = Promise.resolve();
   private stopReason: string | undefined;
-  private release: (() => void) | undefined;
-  private sentEarly = false;
+  /** Ends the place of the call told to go, once it has gone: the next place may then be served. */
+  private holder: (() => void) | undefined;
 
   constructor(
     private readonly limits: PaceLimits,
@@ -57,23 +66,58 @@ export class LanePacer {
   stop(reason: string): void {
     this.stopReason ??= reason;
     // A caller told to go that will never send (it failed) holds no one once nothing may go.
-    this.release?.();
+    this.holder?.();
   }
 
+  /** The next place in line; places are served in the order they were taken. */
+  turn(): PacerTurn {
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const ready = this.queue;
+    this.queue = ready.then(() => finished);
+    let ended = false;
+    let hold: ReturnType<typeof setTimeout> | undefined;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(hold);
+      if (this.holder === end) this.holder = undefined;
+      done();
+    };
+    return {
+      next: async () => {
+        await ready;
+        if (ended) return 'stop';
+        let pace: Pace;
+        try {
+          pace = await this.take();
+        } catch (err) {
+          end();
+          throw err;
+        }
+        if (pace !== 'go') {
+          end();
+          return pace;
+        }
+        // The next place waits until this call has gone (`sent`), or its caller gave the place
+        // up without sending, or the hold ran out.
+        this.holder = end;
+        hold = setTimeout(end, MAX_HOLD_MS);
+        return pace;
+      },
+      pass: end,
+    };
+  }
+
+  /** A place taken and asked at once. */
   next(): Promise<Pace> {
-    const turn = this.queue.then(() => this.take());
-    this.queue = turn.then(
-      (pace) => (pace === 'go' ? this.held() : undefined),
-      () => undefined,
-    );
-    return turn;
+    return this.turn().next();
   }
 
   /** The call told to go went now. */
   sent(): void {
     this.settle(Date.now());
-    if (this.release) this.release();
-    else this.sentEarly = true;
+    this.holder?.();
   }
 
   private interval(): number {
@@ -88,23 +132,6 @@ export class LanePacer {
   private settle(at: number): void {
     const interval = this.interval();
     if (at - this.slot > interval / 2) this.slot = at - interval / 4;
-  }
-
-  /** Holds the next caller until the call told to go has gone (at most a few seconds). */
-  private held(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (this.sentEarly) {
-        this.sentEarly = false;
-        return resolve();
-      }
-      const timer = setTimeout(() => done(), MAX_HOLD_MS);
-      const done = () => {
-        clearTimeout(timer);
-        this.release = undefined;
-        resolve();
-      };
-      this.release = done;
-    });
   }
 
   private async take(): Promise<Pace> {

@@ -54,6 +54,8 @@ export interface ItemRun {
    * 'stop' to leave the item untouched (its lane's term ended or it was canceled).
    */
   gate: () => Promise<MissedSlot | undefined | 'stop'>;
+  /** Called when the item will make no call (its journal holds an accepted one): its turn goes to the next. */
+  noCall?: () => void;
   /** A batch activity's retried attempt hands its expired slot back (see below); a lane paces itself. */
   slotExpiry: boolean;
   /** Called once the mark is written, just before the call goes: when it really goes. */
@@ -100,6 +102,8 @@ export async function resetItem(
     run.unreported?.(1);
   }
   if (journal?.taskId === '') journal = undefined;
+  // An accepted call is only tracked: the items behind this one need not wait for it.
+  if (journal) run.noCall?.();
   // Every journal names the item's phones: a report rebuilt after a terminate counts its calls.
   const journaled = journaledItem(item);
   // The mark left before a call; `answered` once that call was refused or handed back unsent.

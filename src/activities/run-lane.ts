@@ -5,7 +5,7 @@ import type { WorkItem } from '../campaign/work-item';
 import type { SpoolReader } from '../report';
 import { startBeat } from './lane-beat';
 import { LaneLedger } from './lane-ledger';
-import { LanePacer } from './lane-pacer';
+import { LanePacer, type PacerTurn } from './lane-pacer';
 import { sleep, Slots } from './lane-timing';
 import { resetItem, type ResetBatchDeps } from './reset-batch';
 
@@ -49,7 +49,9 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
   let failure: { error: unknown } | undefined;
   const launch = async (item: WorkItem) => {
     await slots.take(end.signal);
-    const run = runItem(item).catch((error: unknown) => {
+    // The item's place in the pacer's line is taken now, in the lane's order: a retried lane's
+    // calls left in doubt by its dead worker go before new batches, however long their reads take.
+    const run = runItem(item, pacer.turn()).catch((error: unknown) => {
       failure ??= { error };
       pacer.stop('an item failed');
       endNow();
@@ -106,11 +108,11 @@ function itemRunner(
   end: AbortController,
   attempt: number,
   spool: SpoolReader | undefined,
-): (item: WorkItem) => Promise<void> {
+): (item: WorkItem, turn: PacerTurn) => Promise<void> {
   const ctx = Context.current();
   const by = `${ctx.info.workflowExecution?.runId ?? ''}/${ctx.info.activityId}`;
   const { result } = ledger;
-  return async (item) => {
+  return async (item, turn) => {
     try {
       const r = await resetItem(
         deps,
@@ -119,7 +121,8 @@ function itemRunner(
           attempt,
           by,
           slotExpiry: false,
-          gate: async () => ((await pacer.next()) === 'go' ? undefined : 'stop'),
+          gate: async () => ((await turn.next()) === 'go' ? undefined : 'stop'),
+          noCall: turn.pass,
           sending: () => {
             pacer.sent();
             ledger.sent();
@@ -146,6 +149,8 @@ function itemRunner(
       // Tracking cut by the term's end: the journal holds the accepted call; the next lane resumes it.
       if (end.signal.aborted) result.handedOver.push(item);
       else throw err;
+    } finally {
+      turn.pass();
     }
   };
 }

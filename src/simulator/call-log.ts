@@ -8,7 +8,7 @@ import type { ApiEndpoint } from './endpoints';
 
 /** Seconds of per-second counts kept (an hour); older seconds are dropped first. */
 const MAX_SECONDS = 3600;
-/** Calls kept in the journal (16 bytes each, allocated as it fills); the oldest are overwritten. */
+/** Calls kept in the journal (24 bytes each, allocated as it fills); the oldest are overwritten. */
 const MAX_CALLS = 1 << 20;
 const CHUNK_BITS = 16;
 const CHUNK_SIZE = 1 << CHUNK_BITS;
@@ -29,6 +29,8 @@ export interface LoggedCall {
   taskNo: number;
   /** A task query answered with every job of the task ended: the client has seen it finish. */
   ended: boolean;
+  /** Epoch ms the answer went out; NaN while it waits out its latency, or when none went (dropped, lost). */
+  answeredAt: number;
 }
 
 /** Per endpoint: calls in each calendar second that saw one, the most in one, the most in a sliding second. */
@@ -45,6 +47,11 @@ export interface SimulatorCall {
   door: number;
   taskId: string | null;
   ended: boolean;
+  /**
+   * When the answer went out, or null when none did (yet): a call the client's process died
+   * waiting for could not be known to it as accepted.
+   */
+  answeredAt: number | null;
 }
 
 const zeroes = (): Record<ApiEndpoint, number> =>
@@ -57,9 +64,13 @@ export class CallLog {
   #door: Uint16Array[] = [];
   #task: Int32Array[] = [];
   #ended: Uint8Array[] = [];
+  #answeredAt: Float64Array[] = [];
   #count = 0;
+  /** Calls logged before the last clear: call numbers go on across clears, so a late answer finds no one else's call. */
+  #before = 0;
 
-  record(at: number, endpoint: ApiEndpoint, door: number, taskNo: number, ended = false): void {
+  /** Logs a call as it arrives; returns its number, for `answered`. */
+  record(at: number, endpoint: ApiEndpoint, door: number, taskNo: number, ended = false): number {
     const second = Math.floor(at / 1000);
     let counts = this.#seconds.get(second);
     if (counts === undefined) {
@@ -78,6 +89,7 @@ export class CallLog {
       this.#door.push(new Uint16Array(CHUNK_SIZE));
       this.#task.push(new Int32Array(CHUNK_SIZE));
       this.#ended.push(new Uint8Array(CHUNK_SIZE));
+      this.#answeredAt.push(new Float64Array(CHUNK_SIZE));
     }
     const i = slot & (CHUNK_SIZE - 1);
     this.#at[chunk]![i] = at;
@@ -85,7 +97,16 @@ export class CallLog {
     this.#door[chunk]![i] = door;
     this.#task[chunk]![i] = taskNo;
     this.#ended[chunk]![i] = ended ? 1 : 0;
-    this.#count += 1;
+    this.#answeredAt[chunk]![i] = NaN;
+    return this.#before + this.#count++;
+  }
+
+  /** The answer to call number `callNo` went out at `at` (ignored once the call was overwritten or cleared). */
+  answered(callNo: number, at: number): void {
+    const n = callNo - this.#before;
+    if (n < 0 || n >= this.#count || n < this.#count - MAX_CALLS) return;
+    const slot = n % MAX_CALLS;
+    this.#answeredAt[slot >>> CHUNK_BITS]![slot & (CHUNK_SIZE - 1)] = at;
   }
 
   /** Per-second counts of the kept seconds that saw a call, oldest first. */
@@ -121,6 +142,7 @@ export class CallLog {
         door: this.#door[chunk]![i]!,
         taskNo: this.#task[chunk]![i]!,
         ended: this.#ended[chunk]![i] === 1,
+        answeredAt: this.#answeredAt[chunk]![i]!,
       });
     }
     return out;
@@ -133,6 +155,8 @@ export class CallLog {
     this.#door = [];
     this.#task = [];
     this.#ended = [];
+    this.#answeredAt = [];
+    this.#before += this.#count;
     this.#count = 0;
   }
 }

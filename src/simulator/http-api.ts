@@ -34,7 +34,7 @@ export function registerApiRoutes(app: FastifyInstance, context: ApiContext): { 
     (endpoint: ApiEndpoint, handler: Handler) =>
     async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
       const limiter = endpoint === 'batchReset' ? limiters.reset : limiters.query;
-      const { outcome, latencyMs } = decide(endpoint, handler, request, context, limiter, spelling);
+      const { outcome, latencyMs, callNo } = decide(endpoint, handler, request, context, limiter, spelling);
       if (latencyMs > 0) {
         try {
           await sleep(latencyMs, undefined, { signal: context.closing });
@@ -44,6 +44,7 @@ export function registerApiRoutes(app: FastifyInstance, context: ApiContext): { 
       }
       if (outcome.kind !== 'reply') return destroy(request, reply);
       send(reply, outcome.reply);
+      context.model.calls.answered(callNo, Date.now());
     };
 
   app.post(
@@ -84,7 +85,7 @@ function decide(
   { model, tokens, injections }: ApiContext,
   limiter: RateLimiter,
   spelling: CodeSpelling,
-): { outcome: Outcome; latencyMs: number } {
+): { outcome: Outcome; latencyMs: number; callNo: number } {
   const monotonicNow = performance.now();
   const now = Date.now();
   model.stats.recordCall(endpoint, monotonicNow);
@@ -163,8 +164,8 @@ function decide(
     }
     return answer(result.reply);
   })();
-  model.calls.record(now, endpoint, request.socket.localPort ?? 0, taskNo, ended);
-  return { outcome, latencyMs: draws.latencyMs };
+  const callNo = model.calls.record(now, endpoint, request.socket.localPort ?? 0, taskNo, ended);
+  return { outcome, latencyMs: draws.latencyMs, callNo };
 }
 
 function transportFault(draws: FaultDraws, model: SimulatorModel): Outcome | undefined {

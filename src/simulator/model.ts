@@ -146,6 +146,7 @@ export class SimulatorModel {
       door: c.door,
       taskId: c.taskNo >= 0 ? this.#taskIds.encode(c.taskNo) : null,
       ended: c.ended,
+      answeredAt: Number.isNaN(c.answeredAt) ? null : c.answeredAt,
     }));
   }
 

@@ -42,6 +42,11 @@ void describe('simulator call log', () => {
         ['getTask', door.port, a.taskId, true],
       ],
     );
+    // Each answer's time is kept: a client that died waiting for one could not know the call's fate.
+    assert.ok(
+      calls.every((c) => c.answeredAt !== null && c.answeredAt >= c.at),
+      `answered calls: ${JSON.stringify(calls.map((c) => [c.at, c.answeredAt]))}`,
+    );
     fx.sim.setFaults({ jobDurationMs: { min: 60_000, max: 60_000 } });
     const running = await viaDoor.batchReset(fx.ids(2, 20));
     await viaDoor.getTask(running.taskId);
@@ -56,5 +61,18 @@ void describe('simulator call log', () => {
     const bad = await fetch(`${fx.sim.url}/__sim/calls?limit=0`);
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { error: string }).error, /invalid calls query/);
+  });
+
+  void it('keeps when each answer went out, and none for a reset whose answer was lost', async () => {
+    const since = Date.now();
+    fx.sim.setFaults({ latencyMs: { min: 50, max: 50 } });
+    await fx.client().batchReset(fx.ids(2));
+    fx.sim.setFaults({ latencyMs: { min: 0, max: 0 }, lostResponseRate: 1 });
+    await assert.rejects(fx.client().batchReset(fx.ids(2, 10)));
+    const [answered, lost] = fx.sim.calls(since);
+    assert.ok(answered!.answeredAt! - answered!.at >= 45, `answered ${answered!.answeredAt! - answered!.at} ms after arriving`);
+    assert.equal(lost!.endpoint, 'batchReset');
+    assert.equal(lost!.answeredAt, null, 'applied, but no answer went out');
+    assert.equal(fx.sim.stats().resets.total, 4);
   });
 });

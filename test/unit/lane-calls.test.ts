@@ -122,4 +122,52 @@ describe('a lane counts every batch-reset call KooPhone received, across its att
     assert.deepEqual(unhandled, [], 'an unhandled rejection would kill the worker process');
     assert.equal(k.received.calls, 0, 'no call after the failure');
   });
+
+  it('a retried lane sends the call its dead worker left in doubt first, before new batches, however slow its journal read', async () => {
+    // Attempt 1: p1 accepted, then the worker dies in p2's call; p3..p10 never went.
+    const sent: string[] = [];
+    const tasks = new Map<string, string[]>();
+    let die = false;
+    const client = {
+      async batchReset(ids: string[]) {
+        sent.push(...ids);
+        if (die) {
+          die = false;
+          throw new WorkerDied('SIGKILL mid-call');
+        }
+        if (ids[0] === 'p1') die = true;
+        const taskId = `t${tasks.size + 1}`;
+        tasks.set(taskId, ids);
+        return { taskId, jobs: ids.map((id) => ({ instanceId: id, jobId: `${taskId}-${id}` })), requestId: 'r' };
+      },
+      async getTask(taskId: string) {
+        const jobs = (tasks.get(taskId) ?? []).map((id) => ({ jobId: `${taskId}-${id}`, status: 2 as const, errorCode: '', errorMsg: '', executeMsg: '' }));
+        return { jobs, requestId: 'r' };
+      },
+    } as unknown as KoophoneClient;
+    const base = laneInput('lane-calls-3');
+    const input: LaneInput = {
+      ...base,
+      concurrency: 10,
+      items: Array.from({ length: 10 }, (_, i) => ({ ...base.items[0]!, key: `i${i + 1}`, ids: [`p${i + 1}`] })),
+    };
+    assert.equal(await attempt(client, input, 1), undefined);
+    assert.deepEqual(sent, ['p1', 'p2']);
+
+    // Attempt 2 reads what the dead attempt left; a journal that exists is slow to read (a loaded
+    // disk), a missing one is not: the new batches are ready to send before the doubtful one is.
+    class SlowJournals extends FolderStore {
+      override async readJournal(...args: Parameters<FolderStore['readJournal']>) {
+        const journal = await super.readJournal(...args);
+        if (journal) await new Promise((r) => setTimeout(r, 100));
+        return journal;
+      }
+    }
+    sent.length = 0;
+    const env = new MockActivityEnvironment({ activityId: '9', attempt: 2 }, { logger: new DefaultLogger('ERROR'), client: progressSink });
+    const r = (await env.run(runLane, { client, store: new SlowJournals(root) }, input)) as LaneResult;
+    assert.equal(sent[0], 'p2', `sent in this order: ${sent.join(' ')}`);
+    assert.deepEqual([...sent].sort(), ['p10', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8', 'p9'], 'p1 accepted: tracked, never sent again');
+    assert.equal(r.results.find((x) => x.item.key === 'i2')?.result.uncertain, 1, 'the call in doubt is counted');
+  });
 });

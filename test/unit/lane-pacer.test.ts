@@ -50,6 +50,39 @@ describe('lane pacer', () => {
     assert.deepEqual(order, [0, 1, 2, 3]);
   });
 
+  it('serves places in the order they were taken, not the order their callers come to ask', async () => {
+    const pacer = new LanePacer({ notBefore: Date.now(), until: Infinity, stallMs: 5000 }, () => 50, sleep, new AbortController().signal);
+    const [slow, tracked, fresh] = [pacer.turn(), pacer.turn(), pacer.turn()];
+    const order: string[] = [];
+    const ask = async (name: string, turn: typeof slow) => {
+      assert.equal(await turn.next(), 'go');
+      order.push(name);
+      pacer.sent();
+    };
+    // The fresh item asks first; the slow one (its journal read took a while) asks last; the
+    // tracked one needs no call and gives its place up.
+    const asked = [ask('fresh', fresh)];
+    await new Promise((r) => setTimeout(r, 30));
+    tracked.pass();
+    asked.push(ask('slow', slow));
+    await Promise.all(asked);
+    assert.deepEqual(order, ['slow', 'fresh']);
+  });
+
+  it('a place given up after its go frees the line at once; a place asked after it was given up is told to stop', async () => {
+    const pacer = new LanePacer({ notBefore: Date.now(), until: Infinity, stallMs: 5000 }, () => 50, sleep, new AbortController().signal);
+    const [failing, next] = [pacer.turn(), pacer.turn()];
+    assert.equal(await failing.next(), 'go');
+    const started = Date.now();
+    failing.pass(); // its mark could not be written: it never sends
+    assert.equal(await next.next(), 'go');
+    pacer.sent();
+    assert.ok(Date.now() - started < 1000, 'not held for the 5 s a silent caller gets');
+    const given = pacer.turn();
+    given.pass();
+    assert.equal(await given.next(), 'stop');
+  });
+
   it('a slow journal write makes its own call late: the next one goes three quarters of an interval after it', async () => {
     const pacer = new LanePacer({ notBefore: Date.now(), until: Infinity, stallMs: 5000 }, () => 20, sleep, new AbortController().signal);
     assert.equal(await pacer.next(), 'go');
