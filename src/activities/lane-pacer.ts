@@ -109,11 +109,6 @@ export class LanePacer {
     };
   }
 
-  /** A place taken and asked at once. */
-  next(): Promise<Pace> {
-    return this.turn().next();
-  }
-
   /** The call told to go went now. */
   sent(): void {
     this.settle(Date.now());

@@ -19,7 +19,7 @@ describe('lane pacer', () => {
     const pacer = new LanePacer({ notBefore: Date.now(), until: Infinity, stallMs: 5000 }, () => 20, sleep, new AbortController().signal);
     const at: number[] = [];
     for (let i = 0; i < 5; i++) {
-      assert.equal(await pacer.next(), 'go');
+      assert.equal(await pacer.turn().next(), 'go');
       pacer.sent();
       at.push(Date.now());
     }
@@ -28,13 +28,13 @@ describe('lane pacer', () => {
 
   it('after a stall sends later, never a burst to catch up', async () => {
     const pacer = new LanePacer({ notBefore: Date.now(), until: Infinity, stallMs: 5000 }, () => 20, sleep, new AbortController().signal);
-    await pacer.next();
+    await pacer.turn().next();
     pacer.sent();
     const busyUntil = Date.now() + 300; // the event loop blocked: six slots' worth
     while (Date.now() < busyUntil);
     const at = [];
     for (let i = 0; i < 3; i++) {
-      await pacer.next();
+      await pacer.turn().next();
       pacer.sent();
       at.push(Date.now());
     }
@@ -46,7 +46,7 @@ describe('lane pacer', () => {
   it('serves concurrent callers one at a time, in order', async () => {
     const pacer = new LanePacer({ notBefore: Date.now(), until: Infinity, stallMs: 5000 }, () => 50, sleep, new AbortController().signal);
     const order: number[] = [];
-    await Promise.all([0, 1, 2, 3].map(async (i) => (await pacer.next(), order.push(i), pacer.sent())));
+    await Promise.all([0, 1, 2, 3].map(async (i) => (await pacer.turn().next(), order.push(i), pacer.sent())));
     assert.deepEqual(order, [0, 1, 2, 3]);
   });
 
@@ -85,8 +85,8 @@ describe('lane pacer', () => {
 
   it('a slow journal write makes its own call late: the next one goes three quarters of an interval after it', async () => {
     const pacer = new LanePacer({ notBefore: Date.now(), until: Infinity, stallMs: 5000 }, () => 20, sleep, new AbortController().signal);
-    assert.equal(await pacer.next(), 'go');
-    const second = pacer.next();
+    assert.equal(await pacer.turn().next(), 'go');
+    const second = pacer.turn().next();
     await new Promise((r) => setTimeout(r, 200)); // the mark's write took 200 ms
     pacer.sent();
     const sentAt = Date.now();
@@ -101,7 +101,7 @@ describe('lane pacer', () => {
     const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
     const at: number[] = [];
     for (let i = 0; i < 45; i++) {
-      assert.equal(await pacer.next(), 'go');
+      assert.equal(await pacer.turn().next(), 'go');
       await new Promise((r) => setTimeout(r, Math.floor(random() * 75)));
       if (i === 10 || i === 30) {
         const busyUntil = Date.now() + 170;
@@ -116,18 +116,18 @@ describe('lane pacer', () => {
 
   it('stops at the end of its term, when stopped, and when its process stalled past the limit', async () => {
     const ended = new LanePacer({ notBefore: Date.now(), until: Date.now() + 80, stallMs: 5000 }, () => 10, sleep, new AbortController().signal);
-    assert.equal(await ended.next(), 'go');
+    assert.equal(await ended.turn().next(), 'go');
     ended.sent();
-    assert.equal(await ended.next(), 'stop');
+    assert.equal(await ended.turn().next(), 'stop');
     assert.equal(ended.stopped, 'term ended');
 
     const stopped = new LanePacer({ notBefore: Date.now(), until: Infinity, stallMs: 5000 }, () => 10, sleep, new AbortController().signal);
     stopped.stop('budget');
-    assert.equal(await stopped.next(), 'stop');
+    assert.equal(await stopped.turn().next(), 'stop');
 
     const aborted = new AbortController();
     const canceled = new LanePacer({ notBefore: Date.now() + 10_000, until: Infinity, stallMs: 5000 }, () => 10, sleep, aborted.signal);
-    const pending = canceled.next();
+    const pending = canceled.turn().next();
     aborted.abort();
     assert.equal(await pending, 'stop');
 
@@ -139,7 +139,7 @@ describe('lane pacer', () => {
       },
       new AbortController().signal,
     );
-    assert.equal(await stalling.next(), 'stop');
+    assert.equal(await stalling.turn().next(), 'stop');
     assert.match(stalling.stopped!, /stalled/);
   });
 });
