@@ -127,6 +127,8 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
     );
   }
 
+  // Its place in the store: made here only, never by a later write (see CampaignStore.createCampaign).
+  await store.createCampaign(campaignId);
   const frozenLines = source.frozen.map((id) =>
     reportLine(id, 'skipped', 0, '', 'FROZEN', 'instance is frozen (frozen_status 1)'),
   );

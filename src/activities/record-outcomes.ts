@@ -10,7 +10,10 @@ import { unreportedResets } from './uncertain-calls';
  * activity failed for good, or while handed over. Returns the count.
  */
 export async function recordOutcomes(store: CampaignStore, input: RecordOutcomesInput): Promise<number> {
-  const journal = input.failedActivity ? await store.readJournal(input.campaignId, input.part) : undefined;
+  // A journal its lane's store refused (WorkItem.journal) is newer than the store's.
+  const journal = input.failedActivity
+    ? (input.journal ?? (await store.readJournal(input.campaignId, input.part)))
+    : undefined;
   const resets = input.resets + unreportedResets(journal);
   // An accepted call nobody followed to its end: the phone was reset; its job says how it went.
   const jobOf = new Map(journal?.taskId ? journal.jobs.map((j) => [j.instanceId, j.jobId]) : []);

@@ -18,10 +18,13 @@ import type {
 } from './campaign-store';
 import { archiveName } from './archive-name';
 import { acquireDirLock } from './dir-lock';
+import { StoreLostError } from './store-faults';
 
 // Ids are at most 32 characters: a fixed 33-byte record (id, padding, newline) lets a batch read
 // its slice with one positioned read instead of scanning a million-line file.
 const RECORD = 33;
+/** The folder store's id (src/report/store-identity.ts): a dot name no campaign folder can clash with. */
+export const STORE_ID_FILE = '.store-id';
 const SPOOL_WRITE_IDS = 4096;
 
 // What is done per batch (journal writes and reads, spool slices, parts) uses fs's callback API:
@@ -66,6 +69,47 @@ export class FolderStore implements CampaignStore {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       await mkdir(dir, { recursive: true });
       await this.writeAtomic(join(dir, name), data);
+    }
+  }
+
+  /** Why the store no longer holds the campaign: REPORT_DIR lost its id, or the campaign's folder is gone. */
+  private async lost(campaignId: string): Promise<StoreLostError> {
+    const id = await readFile(join(this.root, STORE_ID_FILE), 'utf8').catch(() => '');
+    return new StoreLostError(
+      id.trim()
+        ? `REPORT_DIR ${this.root}/ keeps its .store-id but no longer holds the campaign's folder ${this.dir(campaignId)}/`
+        : `REPORT_DIR ${this.root}/ no longer holds the campaign (its .store-id is gone)`,
+    );
+  }
+
+  /**
+   * Makes the campaign's folder, at prepare only: in a REPORT_DIR that holds its .store-id (the
+   * store its workers started on), never in one deleted or replaced since.
+   */
+  async createCampaign(campaignId: string): Promise<void> {
+    const id = await readFile(join(this.root, STORE_ID_FILE), 'utf8').catch(() => '');
+    if (!id.trim()) {
+      throw new StoreLostError(
+        `REPORT_DIR ${this.root}/ holds no .store-id: it was deleted or replaced since its workers started`,
+      );
+    }
+    await mkdir(join(this.dir(campaignId), 'parts'), { recursive: true });
+    await mkdir(join(this.dir(campaignId), 'jobs'), { recursive: true });
+  }
+
+  /**
+   * The store still holds the campaign (REPORT_DIR's .store-id, the campaign's prepared source)
+   * and takes a write (a probe file in its journal folder, removed): creates nothing that stays.
+   */
+  async probe(campaignId: string): Promise<void> {
+    const prepared = await this.readPrepared(campaignId);
+    const id = await readFile(join(this.root, STORE_ID_FILE), 'utf8').catch(() => '');
+    if (!prepared || !id.trim()) throw await this.lost(campaignId);
+    const probe = join(this.dir(campaignId), 'jobs', `.probe.${process.pid}.tmp`);
+    try {
+      await fast.writeFile(probe, 'probe\n');
+    } finally {
+      await rm(probe, { force: true }).catch(() => undefined);
     }
   }
 

@@ -5,8 +5,7 @@ import { PREPARED_STORE_MEMO } from '../campaign/store-memo';
 import type { CampaignStore } from './campaign-store';
 import { REPORT_STORE_MEMO, type StoreIdentity } from './store-identity';
 
-/** Failure type of an activity refused on a worker whose store is not the campaign's. */
-export const WRONG_REPORT_STORE = 'WrongReportStore';
+export { WRONG_REPORT_STORE } from '../campaign/blocking';
 
 /** The stores a campaign's memo names: where prepare wrote it, and the shell that started it. */
 export interface RecordedStores {

@@ -1,3 +1,4 @@
+import type { BlockingCause } from '../campaign/blocking';
 import type { CampaignOptions, IdSource } from '../campaign/options';
 import type { CampaignSafety } from '../campaign/safety';
 import { emptyCounts, type OutcomeCounts } from '../campaign/outcome';
@@ -47,6 +48,8 @@ export interface CampaignCarry {
   answeredAt?: number;
   /** Lane engine: the smoothed pace behind the ETA in the Temporal UI's details. */
   eta?: EtaState;
+  /** Lane engine: one of our own parts (the store) fails: nothing new is sent until it heals. */
+  blocked?: BlockingCause;
 }
 
 export function noCost(): CampaignCost {
