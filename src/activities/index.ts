@@ -8,6 +8,7 @@ import type { CampaignMetrics } from '../metrics/campaign-metrics';
 import type { HolderLiveness } from '../leases';
 import type { CampaignStore } from '../report/campaign-store';
 import { describeCampaignStore } from '../report/create-store';
+import { finalizeWhole } from '../report/rebuild-terminated';
 import { FaultNamingStore } from '../report/store-faults';
 import { storeIdentity } from '../report/store-identity';
 import { joinAccount, runningCampaigns } from './account';
@@ -73,11 +74,22 @@ export function createActivities(deps: ActivityDeps) {
         deps.metrics?.outcomes({ [input.outcome]: written });
         return written;
       }),
-    /** Assembles the report and gives the campaign's phones back: nothing it held is leased now. */
-    finalizeReport: (input: { campaignId: string; state?: string }) =>
+    /**
+     * Assembles the report, one line per phone (those it lacks rebuilt from the journal), and gives
+     * the campaign's phones back: nothing it held is leased now.
+     */
+    finalizeReport: (input: {
+      campaignId: string;
+      state?: string;
+      expectedLines?: number;
+      batchSize?: number;
+    }) =>
       answerBlocked(input.campaignId, async () => {
         await guard.check(input.campaignId);
-        const report = await own.store.finalize(input.campaignId, input.state);
+        const report = await finalizeWhole(own.store, input.campaignId, input.state, {
+          ...(input.expectedLines !== undefined ? { lines: input.expectedLines } : {}),
+          ...(input.batchSize !== undefined ? { batchSize: input.batchSize } : {}),
+        });
         await own.store.releaseLease(input.campaignId);
         return report;
       }),

@@ -140,8 +140,8 @@ type ContractStatus = Pick<
  */
 export type CampaignView = ContractStatus &
   Partial<Omit<CampaignStatus, keyof ContractStatus>> & {
-    /** The report was rebuilt from the store after the workflow was ended from outside (terminated, timed out). */
-    reportRebuilt?: { after: 'terminated' | 'timed out'; at: string };
+    /** The report was rebuilt from the store and the journal after the campaign ended without it (terminated, timed out, failed). */
+    reportRebuilt?: { after: 'terminated' | 'timed out' | 'failed'; at: string };
   };
 
 export function statusFromCounts(counts: OutcomeCounts) {

@@ -43,6 +43,14 @@ export function wrongStoreMessage(
   prepared: StoreIdentity | undefined,
   started?: StoreIdentity,
 ): string {
+  if (prepared && prepared.where === own.where && prepared.id !== own.id) {
+    // The same place, another store: the one the campaign was prepared in was deleted or replaced.
+    return (
+      `this worker's report store ${own.where} (id ${own.id}) is not the one campaign ${campaignId} was prepared in ` +
+      `at the same place (id ${prepared.id}): it was deleted or replaced since. Restore it from a backup ` +
+      `(with its .store-id), or end the campaign`
+    );
+  }
   const where = prepared
     ? `prepared in the report store ${prepared.where} (id ${prepared.id})`
     : started && started.id !== own.id

@@ -49,7 +49,9 @@ describe(
     let lane: (input: LaneInput) => Promise<LaneResult>;
     let probe: () => Promise<Partial<BlockedAnswer>>;
     let record: (input: RecordOutcomesInput) => Promise<number | BlockedAnswer>;
-    let finalize: () => Promise<{ location: string; lines: number; duplicates: number } | BlockedAnswer>;
+    let finalize: () => Promise<
+      { location: string; lines: number; duplicates: number; rebuilt?: number } | BlockedAnswer
+    >;
     const now = () => env.currentTimeMs();
 
     before(async () => {
@@ -237,6 +239,26 @@ describe(
         tries.slice(1).map((t, i) => Math.round((t - tries[i]!) / 1000)),
         [2, 4, 8],
       );
+    });
+
+    it('a report that lacked lines at the end (rebuilt from the journal by finalize): the campaign ends failed, saying so', async () => {
+      log.length = 0;
+      lane = async (input) => clean(input);
+      record = async () => 0;
+      finalize = async () => ({ location: 'mock', lines: 1000, duplicates: 0, rebuilt: 40 });
+      probe = async () => ({});
+      const handle = await start({ rate: 5, batchSize: 100, canary: 0 }, 'rebuilt-at-end');
+      const result = await campaignResult(handle);
+      assert.equal(result.state, 'failed');
+      assert.match(result.reason!, /^40 phones had no line at the end: rebuilt from the journal/);
+      assert.equal(result.reportLines, 1000);
+      // The workflow tells finalize how many lines a whole report holds, and the batch size.
+      assert.deepEqual(log.find((e) => e.what === 'finalize')?.input, {
+        campaignId: 'rebuilt-at-end',
+        state: 'completed',
+        expectedLines: 1000,
+        batchSize: 100,
+      });
     });
 
     it('a lane refused by every worker for their store (WrongReportStore): blocked, its work back as it came, never an ORCHESTRATOR_ERROR line', async () => {

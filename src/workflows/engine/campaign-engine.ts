@@ -536,9 +536,16 @@ export class CampaignEngine {
     }
     const ending: CampaignState =
       s.cancelReason !== undefined ? 'canceled' : s.abortReason !== undefined ? 'aborted' : 'completed';
-    // Also gives the campaign's phones back (leases), whatever way it ended.
+    const expectedLines = c.total() - s.prepared!.duplicates;
+    // Also gives the campaign's phones back (leases), whatever way it ended; phones without a
+    // line (a bug lost them) get theirs from the journal.
     const report = await this.own.persist(() =>
-      this.acts.finalizeReport({ campaignId: this.campaignId, state: ending }),
+      this.acts.finalizeReport({
+        campaignId: this.campaignId,
+        state: ending,
+        expectedLines,
+        batchSize: this.options.batchSize,
+      }),
     );
     if (s.account) await this.leaveAccount();
     if (!report) {
@@ -552,8 +559,14 @@ export class CampaignEngine {
       await condition(allHandlersFinished);
       return c.result({ location: '', lines: 0 });
     }
-    const expectedLines = c.total() - s.prepared!.duplicates;
-    if (report.lines !== expectedLines || report.duplicates > 0) {
+    if (report.rebuilt) {
+      // Complete, but only from the journal: the campaign lost track of these phones.
+      const why = `${report.rebuilt} phones had no line at the end: rebuilt from the journal (canceled, with the resets it shows)`;
+      log.error('report lacked lines: rebuilt from the journal', { campaignId: this.campaignId, why });
+      s.counts.canceled += report.rebuilt;
+      s.abortReason ??= why;
+      c.end('failed');
+    } else if (report.lines !== expectedLines || report.duplicates > 0) {
       // A report that does not name every phone exactly once cannot be called complete.
       const why = `the report holds ${report.lines} lines (${report.duplicates} duplicated) for ${expectedLines} phones`;
       log.error('report does not hold exactly one line per instance', { campaignId: this.campaignId, why });
