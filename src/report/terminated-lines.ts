@@ -44,7 +44,8 @@ export function claimOf(
 ): Claim {
   const carried = journal.uncertain ?? 0;
   const before = (journal.item?.resets ?? 0) + carried;
-  const earlier = carried > 0 ? `; ${carried} earlier call${carried === 1 ? '' : 's'} may have reset it` : '';
+  const latest = journal.why ? ` (the latest: ${journal.why})` : '';
+  const earlier = carried > 0 ? `; ${carried} earlier call${carried === 1 ? '' : 's'} may have reset it${latest}` : '';
   const at = journal.submittedAt;
   if (journal.taskId !== '') {
     // No cmd_job for it, yet the accepted call may have reset it: counted, as resetItem does.

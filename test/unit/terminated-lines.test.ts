@@ -93,7 +93,10 @@ void describe('TerminatedLines: the journal of a terminated campaign → one can
       { key: 'b0000000', journal: mark({ range: { start: 0, end: 5 }, resets: 0 }, { uncertain: 2 }) },
       {
         key: 'b0000001',
-        journal: mark({ range: { start: 5, end: 10 }, resets: 1 }, { answered: true, uncertain: 1 }),
+        journal: mark(
+          { range: { start: 5, end: 10 }, resets: 1 },
+          { answered: true, uncertain: 1, why: 'HTTP 502 after the call was sent' },
+        ),
       },
     ]);
     assert.equal(lines.get('p00')!.resets, 3);
@@ -105,7 +108,7 @@ void describe('TerminatedLines: the journal of a terminated campaign → one can
     assert.equal(lines.get('p07')!.resets, 2);
     assert.match(
       lines.get('p07')!.error_msg,
-      /its last batch-reset call was answered with an error; 1 earlier call/,
+      /its last batch-reset call was answered with an error; 1 earlier call may have reset it \(the latest: HTTP 502 after the call was sent\)$/,
     );
   });
 
