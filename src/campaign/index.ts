@@ -5,3 +5,5 @@ export * from './status';
 export * from './work-item';
 export * from './describe';
 export * from './safety';
+export * from './possible-resets';
+export * from './anomalies';

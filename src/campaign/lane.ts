@@ -1,4 +1,5 @@
 import type { OwnPartFault } from './blocking';
+import type { Anomaly } from './anomalies';
 import type { ErrorBudget } from './options';
 import { emptyCounts, type OutcomeCounts } from './outcome';
 import type { RateState } from '../workflows/rate-slots';
@@ -108,6 +109,8 @@ export interface LaneResult {
    * did; the campaign is blocked until a probe finds the part healed (src/campaign/blocking.ts).
    */
   blocked?: OwnPartFault;
+  /** Odd answers to its accepted calls (absent when none, and from earlier versions). */
+  anomalies?: Anomaly[];
 }
 
 export function emptyTotals(): LaneTotals {
@@ -163,4 +166,5 @@ export interface LaneProgress {
   startRate: number;
   troubles?: TroubleSeen[];
   answeredAgoMs?: number;
+  anomalies?: Anomaly[];
 }

@@ -1,4 +1,5 @@
 import type { BlockingPart } from './blocking';
+import { describeAnomaly, type Anomaly, type AnomalyKind } from './anomalies';
 import type { OutcomeCounts } from './outcome';
 import type { TroubleKind } from './troubles';
 
@@ -91,6 +92,8 @@ export interface CampaignStatus {
   blockedBy?: string;
   /** The own part that blocks it (src/campaign/blocking.ts), for scripts. */
   blockingCause?: BlockingCauseStatus;
+  /** Odd answers the campaign dropped or collapsed, one per kind (src/campaign/anomalies.ts). */
+  anomalies?: AnomalyStatus[];
 }
 
 export interface BlockingCauseStatus {
@@ -101,6 +104,23 @@ export interface BlockingCauseStatus {
   since: string;
   lastAt: string;
   fix: string;
+}
+
+export interface AnomalyStatus {
+  kind: AnomalyKind;
+  count: number;
+  example: string;
+  /** In words: "2 cmd_jobs for ids not asked (e.g. xyz) dropped". */
+  text: string;
+}
+
+export function anomalyStatus(anomalies: readonly Anomaly[] | undefined): AnomalyStatus[] {
+  return (anomalies ?? []).map((a) => ({
+    kind: a.kind,
+    count: a.count,
+    example: a.example,
+    text: describeAnomaly(a),
+  }));
 }
 
 export interface TroubleStatus {
@@ -173,6 +193,8 @@ export interface CampaignResult {
   /** The rate the campaign ran at (as in CampaignStatus) and its batch size, for the report. */
   configuredRate?: number | string;
   batchSize?: number;
+  /** Odd answers the campaign dropped or collapsed (absent when none). */
+  anomalies?: Anomaly[];
 }
 
 /** A finished campaign's status, from its result: the final counts, in the status object's spelling. */
@@ -195,5 +217,6 @@ export function statusFromResult(r: CampaignResult): CampaignView {
     ...(r.configuredRate !== undefined ? { configuredRate: r.configuredRate } : {}),
     ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}),
     ...(r.reportLocation ? { reportLocation: r.reportLocation } : {}),
+    ...(r.anomalies?.length ? { anomalies: anomalyStatus(r.anomalies) } : {}),
   };
 }

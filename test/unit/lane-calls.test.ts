@@ -8,7 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { runLane } from '../../src/activities/run-lane';
 import type { LaneInput, LaneResult } from '../../src/campaign/lane';
-import { KoophoneError, type KoophoneClient } from '../../src/koophone';
+import { API_PATHS, KoophoneError, type KoophoneClient } from '../../src/koophone';
 import { FolderStore } from '../../src/report/folder-store';
 import { FaultNamingStore } from '../../src/report/store-faults';
 import { storeIdentity } from '../../src/report/store-identity';
@@ -17,8 +17,11 @@ import { initialRate } from '../../src/workflows/rate-slots';
 /** A worker process dying: not a KooPhone error, so the lane's attempt fails as a crash would. */
 class WorkerDied extends Error {}
 
-/** KooPhone answering calls by script: 'busy' refuses (nothing applied), 'die' kills the worker mid-call, 'ok' accepts. */
-function scriptedKoophone(script: ('busy' | 'die' | 'ok')[]) {
+/**
+ * KooPhone answering calls by script: 'busy' refuses (nothing applied), '502' answers a gateway
+ * page (applied or not: nobody can tell), 'die' kills the worker mid-call, 'ok' accepts.
+ */
+function scriptedKoophone(script: ('busy' | '502' | 'die' | 'ok')[]) {
   const received = { calls: 0 };
   let task = 0;
   const client = {
@@ -27,6 +30,9 @@ function scriptedKoophone(script: ('busy' | 'die' | 'ok')[]) {
       const step = script.shift() ?? 'ok';
       if (step === 'busy') {
         throw new KoophoneError({ code: 'KOOPHONE.API.2005', detail: 'in recovery', method: 'POST', url: '/x' });
+      }
+      if (step === '502') {
+        throw new KoophoneError({ code: 'HTTP_502', httpStatus: 502, detail: 'bad gateway', method: 'POST', url: API_PATHS.batchReset });
       }
       if (step === 'die') throw new WorkerDied('SIGKILL mid-call');
       task += 1;
@@ -73,7 +79,7 @@ describe('a lane counts every batch-reset call KooPhone received, across its att
   before(async () => {
     const store = new FolderStore(root);
     await storeIdentity(store, true);
-    for (let n = 1; n <= 5; n++) await store.createCampaign(`lane-calls-${n}`);
+    for (let n = 1; n <= 7; n++) await store.createCampaign(`lane-calls-${n}`);
   });
   after(() => rm(root, { recursive: true, force: true }));
 
@@ -103,6 +109,38 @@ describe('a lane counts every batch-reset call KooPhone received, across its att
     assert.deepEqual(r.results.map((x) => [x.item.key, x.result.kind, x.result.uncertain]).sort(), [
       ['i1', 'tracked', 0],
       ['i2', 'tracked', 1],
+    ]);
+  });
+
+  it('a call whose answer proved nothing, of a dead attempt, counts once in its retry: as a call and a possible reset', async () => {
+    const k = scriptedKoophone(['502', 'die', 'ok', 'ok']);
+    const input = laneInput('lane-calls-4');
+    assert.equal(await attempt(k.client, input, 1), undefined);
+    const r = await attempt(k.client, input, 2);
+    assert.ok(r);
+    assert.equal(r.calls, k.received.calls, 'four calls, none counted twice');
+    assert.deepEqual(r.results.map((x) => [x.item.key, x.result.kind, x.result.uncertain]).sort(), [
+      ['i1', 'tracked', 1],
+      ['i2', 'tracked', 1],
+    ]);
+  });
+
+  it('a possible reset left by a dead attempt whose retry never got to the item is counted by the next term', async () => {
+    const k = scriptedKoophone(['502', 'die', 'ok']);
+    const input = laneInput('lane-calls-5');
+    assert.equal(await attempt(k.client, input, 1), undefined);
+    // The retried attempt sends nothing (its term is over at once): both items go back untouched.
+    const stopped = await attempt(k.client, { ...input, sendForMs: 0 }, 2);
+    assert.deepEqual(stopped?.unsent.map((i) => i.key), ['i1', 'i2']);
+    // The next term's lane (another activity) still counts the 502 and the call cut by the crash.
+    const env = new MockActivityEnvironment(
+      { activityId: '10', attempt: 1 },
+      { logger: new DefaultLogger('ERROR'), client: progressSink },
+    );
+    const next = (await env.run(runLane, { client: k.client, store: new FolderStore(root) }, input)) as LaneResult;
+    assert.deepEqual(next.results.map((x) => [x.item.key, x.result.uncertain]).sort(), [
+      ['i1', 1],
+      ['i2', 1],
     ]);
   });
 
@@ -206,7 +244,7 @@ describe('a lane counts every batch-reset call KooPhone received, across its att
 
   it('a full disk after a call went: the lane stops at once and returns blocked, the accepted call handed over with its journal; the next lane writes it and tracks, never sending again', async () => {
     const k = scriptedKoophone([]);
-    const input = { ...laneInput('lane-calls-4'), concurrency: 1 };
+    const input = { ...laneInput('lane-calls-6'), concurrency: 1 };
     // i1's call is accepted, then the disk is full: its accepted journal cannot be written.
     let full = false;
     const store = fullDisk((what) => full || (what === 'journal i1 accepted' && (full = true)));
@@ -249,12 +287,12 @@ describe('a lane counts every batch-reset call KooPhone received, across its att
       ['i1', 'tracked', undefined],
       ['i2', 'tracked', undefined],
     ]);
-    assert.equal((await new FolderStore(root).readJournal('lane-calls-4', 'i1'))?.taskId, 't1');
+    assert.equal((await new FolderStore(root).readJournal('lane-calls-6', 'i1'))?.taskId, 't1');
   });
 
   it('a full disk for the lines of a tracked call: the item is handed over (its journal holds the call), none is lost', async () => {
     const k = scriptedKoophone([]);
-    const input = laneInput('lane-calls-5');
+    const input = laneInput('lane-calls-7');
     const store = fullDisk((what) => what.startsWith('part '));
     const env = new MockActivityEnvironment(
       { activityId: '9', attempt: 1 },
@@ -268,7 +306,7 @@ describe('a lane counts every batch-reset call KooPhone received, across its att
     assert.equal(r.handedOver.length, k.received.calls);
     for (const i of r.handedOver)
       assert.equal(
-        (await new FolderStore(root).readJournal('lane-calls-5', i.key))?.taskId.startsWith('t'),
+        (await new FolderStore(root).readJournal('lane-calls-7', i.key))?.taskId.startsWith('t'),
         true,
       );
     assert.equal(r.handedOver.length + r.unsent.length, 2);

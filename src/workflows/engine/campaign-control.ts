@@ -4,8 +4,9 @@ import { addEtaSample, estimateRemainingMs } from '../../campaign/eta';
 import type { LaneProgress } from '../../campaign/lane';
 import type { CampaignOptions } from '../../campaign/options';
 import { addCounts, errorsOf, totalOf } from '../../campaign/outcome';
+import { mergeAnomalies } from '../../campaign/anomalies';
 import type { CampaignResult, CampaignState, CampaignStatus } from '../../campaign/status';
-import { statusFromCounts } from '../../campaign/status';
+import { anomalyStatus, statusFromCounts } from '../../campaign/status';
 import { blockedBy, blockingFrom, describeTrouble, mergeTroubles, TROUBLE_SHOWN_MS, type Trouble } from '../../campaign/troubles';
 import { itemSize } from '../../campaign/work-item';
 import {
@@ -196,6 +197,7 @@ export class CampaignControl {
     const { troubles } = this.health(now);
     const blockedBy = this.finalState ? undefined : this.whyBlocked(now);
     const cause = this.finalState ? undefined : this.s.blocked;
+    const anomalies = reported.reduce((all, p) => mergeAnomalies(all, p.anomalies), s.anomalies ?? []);
     return {
       campaignId: this.campaignId,
       state: this.state(),
@@ -225,6 +227,7 @@ export class CampaignControl {
       ...(troubles.length > 0 ? { troubles: troubles.map(troubleStatus) } : {}),
       ...(blockedBy ? { blockedBy } : {}),
       ...(cause ? { blockingCause: causeStatus(cause) } : {}),
+      ...(anomalies.length > 0 ? { anomalies: anomalyStatus(anomalies) } : {}),
     };
   }
 
@@ -343,6 +346,7 @@ export class CampaignControl {
       cost: { ...s.cost, temporalActions: temporalActions(s.cost), apiCalls: s.calls + s.polls },
       startedAt: s.startedAt,
       finishedAt: new Date().toISOString(),
+      ...(s.anomalies?.length ? { anomalies: s.anomalies } : {}),
     };
   }
 
