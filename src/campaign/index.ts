@@ -5,3 +5,4 @@ export * from './status';
 export * from './work-item';
 export * from './describe';
 export * from './safety';
+export * from './campaign-id';
