@@ -65,11 +65,17 @@ function progressSender(input: LaneInput, ledger: LaneLedger): (now: number) => 
     };
     const troubles = troublesSeen(ledger.troubles, now);
     // Ages change every time: only new calls, outcomes or errors make a signal worth sending.
-    const key = JSON.stringify([progress, ledger.troubles.map((t) => t.calls), ledger.answeredAt]);
+    const key = JSON.stringify([
+      progress,
+      ledger.troubles.map((t) => t.calls),
+      ledger.answeredAt,
+      ledger.anomalies.map((a) => a.count),
+    ]);
     if (key === sent) return;
     sentAt = now;
     sent = key;
     if (troubles.length > 0) progress.troubles = troubles;
+    if (ledger.anomalies.length > 0) progress.anomalies = ledger.anomalies;
     if (ledger.answeredAt !== undefined) progress.answeredAgoMs = now - ledger.answeredAt;
     ctx.client.workflow
       .getHandle(run.workflowId, run.runId)

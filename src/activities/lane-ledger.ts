@@ -1,3 +1,4 @@
+import { mergeAnomalies, type Anomaly } from '../campaign/anomalies';
 import { emptyTotals, type LaneInput, type LaneResult } from '../campaign/lane';
 import { addCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from '../campaign/outcome';
 import { noteTrouble, troubleKindOf, type Trouble } from '../campaign/troubles';
@@ -17,6 +18,8 @@ export class LaneLedger {
   readonly counts: OutcomeCounts = emptyCounts();
   /** Errors this lane's calls (batch-reset calls and task queries) met, by kind. */
   readonly troubles: Trouble[] = [];
+  /** Odd answers to this lane's accepted calls, by kind (cmd_jobs dropped or collapsed). */
+  anomalies: Anomaly[] = [];
   /** When KooPhone last accepted a call or answered a query of this lane (its clock). */
   answeredAt: number | undefined;
   private resultIds = 0;
@@ -59,6 +62,11 @@ export class LaneLedger {
     if (kind) noteTrouble(this.troubles, kind, error.code, error.message, this.now());
   }
 
+  /** What an accepted call's answer held that its item could not use. */
+  odd(found: readonly Anomaly[]): void {
+    this.anomalies = mergeAnomalies(this.anomalies, found);
+  }
+
   /**
    * Folds one item's result in. Says why the lane must stop and return now (a fatal answer, its
    * part of the budget spent), and whether its results hold enough ids for one payload (it then
@@ -66,9 +74,9 @@ export class LaneLedger {
    */
   record(item: WorkItem, r: ResetBatchResult): { stop?: string; full: boolean } {
     const { input, result } = this;
-    // Calls that died with their worker are counted here; a call of this lane whose answer was
-    // lost is in `uncertain` too, and was counted as it went.
-    result.calls += (r.uncertain ?? 0) - (r.kind === 'retry' && r.lostAnswer ? 1 : 0);
+    // Calls that died with their worker are counted here; a call of this lane whose answer proved
+    // nothing is in `uncertain` too, and was counted as it went.
+    result.calls += (r.uncertain ?? 0) - (r.lostAnswer ? 1 : 0);
     this.adjustRate(r);
     if (r.kind === 'tracked') {
       result.polls += r.polls;

@@ -1,8 +1,9 @@
 import type { ReportLine } from '../campaign/outcome';
+import { addPossible, describePossible, withNote } from '../campaign/possible-resets';
 import type { RecordOutcomesInput } from '../campaign/work-item';
 import type { CampaignStore } from '../report/campaign-store';
 import { reportLine } from './reset-batch';
-import { unreportedResets } from './uncertain-calls';
+import { uncertainWhy, unreportedResets } from './uncertain-calls';
 
 /**
  * Writes outcomes the workflow decided without an API answer: instances canceled or never sent
@@ -12,6 +13,9 @@ import { unreportedResets } from './uncertain-calls';
 export async function recordOutcomes(store: CampaignStore, input: RecordOutcomesInput): Promise<number> {
   const journal = input.failedActivity ? await store.readJournal(input.campaignId, input.part) : undefined;
   const resets = input.resets + unreportedResets(journal);
+  // Calls the journal shows that may have reset the phones without being accepted: said on the line.
+  const doubtful = journal ? unreportedResets(journal) - (journal.taskId ? 1 : 0) : 0;
+  const note = describePossible(addPossible(input.possible, doubtful, uncertainWhy(journal)));
   // An accepted call nobody followed to its end: the phone was reset; its job says how it went.
   const jobOf = new Map(journal?.taskId ? journal.jobs.map((j) => [j.instanceId, j.jobId]) : []);
   const unfollowed = journal?.taskId
@@ -27,7 +31,7 @@ export async function recordOutcomes(store: CampaignStore, input: RecordOutcomes
         resets,
         jobId ?? '',
         input.errorCode,
-        input.errorMsg + (jobId ? unfollowed : ''),
+        withNote(input.errorMsg + (jobId ? unfollowed : ''), note),
       ),
     );
   };

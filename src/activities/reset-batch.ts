@@ -1,14 +1,16 @@
 import { Context } from '@temporalio/activity';
 import type { ReportLine } from '../campaign/outcome';
 import type { ResetBatchInput, ResetBatchResult } from '../campaign/work-item';
-import type { KoophoneClient } from '../koophone';
 import type { CampaignMetrics } from '../metrics/campaign-metrics';
 import type { CampaignStore, JobJournal, JournaledItem } from '../report/campaign-store';
-import { classifySubmitError } from './classify-submit-error';
+import { describeAnomaly, screenCmdJobs, type Anomaly } from '../campaign/anomalies';
+import { addPossible, describePossible, withNote } from '../campaign/possible-resets';
+import type { KoophoneClient, KoophoneError } from '../koophone';
+import { classifySubmitError, submitVerdict } from './classify-submit-error';
 import { checkSourceUnchanged } from './source-check';
 import type { MissedSlot, SubmitPacer } from './submit-pacer';
 import { trackJobs, type TrackedJobs, type TrackHooks } from './track-jobs';
-import { uncertainCalls } from './uncertain-calls';
+import { uncertainCalls, uncertainWhy } from './uncertain-calls';
 
 export interface ResetBatchDeps {
   client: KoophoneClient;
@@ -67,6 +69,11 @@ export interface ItemRun {
   unreported?: (calls: number) => void;
   /** Called with how KooPhone answered the call: nothing when accepted, the error's code otherwise. */
   answered?: (error?: { code: string; message: string }) => void;
+  /**
+   * Called with what an accepted call's answer held that the item cannot use (screenCmdJobs), once:
+   * when it came, or when a retry of the same activity finds it in the journal unreported.
+   */
+  anomalies?: (found: Anomaly[]) => void;
   /** How tracking waits and heartbeats; by default the activity's own. */
   track?: TrackHooks;
   /** Reads the item's slice of the spool; by default the store's readSpool. */
@@ -96,10 +103,18 @@ export async function resetItem(
   // been applied. Sending again is the only way on (the API has no idempotency key), and the
   // report counts every possible extra reset, however many times workers died.
   const { by } = run;
-  const uncertain = uncertainCalls(journal, by, run.attempt);
-  // Its own earlier attempt's call, accepted or refused, that died before reporting it.
+  const uncertain = uncertainCalls(journal, by, run.attempt, item.resets);
+  const why = uncertain > 0 ? uncertainWhy(journal) : undefined;
+  // What goes back with every result: the possible resets not yet in item.resets, and why.
+  const doubt = (n: number, reason: string | undefined) => ({
+    uncertain: n,
+    ...(n > 0 && reason ? { uncertainWhy: reason } : {}),
+  });
+  // Its own earlier attempt's call, accepted or refused, that died before reporting it. One whose
+  // answer proved nothing is among `uncertain`, which the lane counts as calls already.
   if (journal && (journal.taskId !== '' || journal.refused) && journal.by === by && run.attempt > 1) {
-    run.unreported?.(1);
+    if (!journal.possiblyApplied) run.unreported?.(1);
+    if (journal.anomalies) run.anomalies?.(journal.anomalies);
   }
   if (journal?.taskId === '') journal = undefined;
   // An accepted call is only tracked: the items behind this one need not wait for it.
@@ -112,6 +127,7 @@ export async function resetItem(
     jobs: [],
     submittedAt: Date.now(),
     uncertain,
+    ...(why ? { why } : {}),
     by,
     ...(answered ? { answered } : {}),
     item: journaled,
@@ -128,7 +144,7 @@ export async function resetItem(
       throttled: false,
       ambiguous: false,
       calls: 0,
-      uncertain,
+      ...doubt(uncertain, why),
     };
   }
   let calls = 0;
@@ -137,7 +153,9 @@ export async function resetItem(
   if (!journal) {
     if (input.sourceFile && item.range) {
       const changed = await checkSourceUnchanged(input.sourceFile);
-      if (changed) return { kind: 'fatal', code: 'SOURCE_CHANGED', message: changed, calls: 0, uncertain };
+      if (changed) {
+        return { kind: 'fatal', code: 'SOURCE_CHANGED', message: changed, calls: 0, ...doubt(uncertain, why) };
+      }
     }
     const missed = await run.gate();
     if (missed === 'stop') return null;
@@ -155,7 +173,7 @@ export async function resetItem(
         throttled: false,
         ambiguous: false,
         calls: 0,
-        uncertain,
+        ...doubt(uncertain, why),
       };
     }
     await store.writeJournal(campaignId, item.key, mark());
@@ -165,16 +183,29 @@ export async function resetItem(
       // Not cancellable: an aborted call may already have reset the phones. A call ends within the
       // client's timeout anyway; cancellation is honoured before it (slot wait) and after (tracking).
       const accepted = await client.batchReset(ids);
+      // Jobs for ids not asked and second jobs for one id never reach the journal (screenCmdJobs).
+      const { jobs, anomalies } = screenCmdJobs(ids, accepted.jobs);
       journal = {
         taskId: accepted.taskId,
-        jobs: accepted.jobs,
+        jobs,
         submittedAt: Date.now(),
         uncertain,
+        ...(why ? { why } : {}),
         by,
         item: journaled,
+        ...(anomalies.length > 0 ? { anomalies } : {}),
       } satisfies JobJournal;
       metrics?.batchResetCall('accepted', false);
       run.answered?.();
+      if (anomalies.length > 0) {
+        run.anomalies?.(anomalies);
+        ctx.log.warn('batch answer with odd cmd_jobs', {
+          campaignId,
+          item: item.key,
+          taskId: accepted.taskId,
+          anomalies: anomalies.map(describeAnomaly),
+        });
+      }
       ctx.log.info('batch accepted', {
         campaignId,
         batchNo: item.batchNo,
@@ -185,16 +216,29 @@ export async function resetItem(
       });
     } catch (err) {
       const classified = classifySubmitError(err);
-      // A lost answer (the call may have been applied) joins the died calls before it: the mark
-      // carries it, so an attempt that finds the mark after this one died (before its result
-      // reached the workflow) still counts it — a lane holds its results for a whole term.
-      const ambiguous = classified.kind === 'retry' && classified.ambiguous;
-      const carried = uncertain + (ambiguous ? 1 : 0);
-      const result = { ...classified, ...(ambiguous ? { ambiguous: false, lostAnswer: true as const } : {}), uncertain: carried };
+      // An answer that does not prove a refusal (README, "Possibly applied") joins the died calls
+      // before it: the mark carries it, so an attempt that finds the mark after this one died
+      // (before its result reached the workflow) still counts it — a lane holds its results for a
+      // whole term. Whether the call goes again is classifySubmitError's decision, not this one.
+      const verdict = submitVerdict(err as KoophoneError);
+      const carried = uncertain + (verdict.possiblyApplied ? 1 : 0);
+      const carriedWhy = verdict.possiblyApplied ? verdict.why : why;
+      const result = {
+        ...classified,
+        ...doubt(carried, carriedWhy),
+        ...(verdict.possiblyApplied ? { lostAnswer: true as const } : {}),
+      };
       run.answered?.({ code: result.code, message: result.message });
-      // Answered: the died calls (and a lost answer) go back with the result. `refused`: this
-      // call was made, so a retry of this activity counts it if this attempt never reports.
-      await store.writeJournal(campaignId, item.key, { ...mark(true), uncertain: carried, refused: true });
+      // Answered: the died calls (and this one, if it proved nothing) go back with the result.
+      // `refused`: this call was made, so a retry of this activity counts it if this attempt
+      // never reports.
+      await store.writeJournal(campaignId, item.key, {
+        ...mark(true),
+        uncertain: carried,
+        ...(carriedWhy ? { why: carriedWhy } : {}),
+        refused: true,
+        ...(verdict.possiblyApplied ? { possiblyApplied: true as const } : {}),
+      });
       metrics?.batchResetCall(result.kind, result.kind === 'retry' && result.throttled);
       ctx.log.warn('batch not accepted', {
         campaignId,
@@ -202,11 +246,13 @@ export async function resetItem(
         item: item.key,
         kind: result.kind,
         code: result.code,
+        possiblyApplied: verdict.possiblyApplied,
         requestId: (err as { requestId?: string }).requestId,
       });
       if (result.kind === 'rejected' && !result.transient && ids.length === 1) {
+        const note = describePossible(addPossible(item.possible, carried, carriedWhy));
         await store.writePart(campaignId, item.key, [
-          line(ids[0]!, 'rejected', item.resets + uncertain, '', result.code, result.message),
+          line(ids[0]!, 'rejected', item.resets + carried, '', result.code, withNote(result.message, note)),
         ]);
         metrics?.outcomes({ rejected: 1 });
         return {
@@ -214,10 +260,11 @@ export async function resetItem(
           counts: { rejected: 1 },
           retryIds: [],
           failedJobs: 0,
-          resets: uncertain,
+          resets: carried,
           calls,
           polls: 0,
-          uncertain,
+          ...doubt(carried, carriedWhy),
+          ...(verdict.possiblyApplied ? { lostAnswer: true as const } : {}),
         };
       }
       return result;
@@ -233,63 +280,8 @@ export async function resetItem(
     metrics?.trackingEnded(journal.jobs.length);
   }
   metrics?.taskPolls(tracked.polls);
-  const resets = item.resets + uncertain + 1;
-  const lines: ReportLine[] = [];
-  const retryIds: string[] = [];
-  let failedJobs = 0;
-  const counts = { succeeded: 0, failed: 0, timed_out: 0, missing_job: 0 };
-  const jobOf = new Map(journal.jobs.map((j) => [j.instanceId, j.jobId]));
-  const requested = new Set(ids);
-  for (const { instanceId, jobId } of journal.jobs) {
-    if (!requested.has(instanceId)) continue; // the service answered for an id we did not send
-    const job = tracked.ended.get(jobId);
-    if (job?.status === 2) {
-      counts.succeeded += 1;
-      lines.push(line(instanceId, 'succeeded', resets, jobId, '', ''));
-    } else if (job?.status === -1) {
-      failedJobs += 1;
-      const retryable = !(input.noRetryCodes ?? []).includes(job.errorCode);
-      if (retryable && item.round < input.retryFailed) retryIds.push(instanceId);
-      else {
-        counts.failed += 1;
-        lines.push(line(instanceId, 'failed', resets, jobId, job.errorCode, job.errorMsg || job.executeMsg));
-      }
-    } else if (tracked.queryError) {
-      counts.failed += 1;
-      lines.push(
-        line(instanceId, 'failed', resets, jobId, tracked.queryError.code, tracked.queryError.message),
-      );
-    } else if (item.round < (input.retryTimedOut ?? 0)) {
-      retryIds.push(instanceId);
-    } else {
-      counts.timed_out += 1;
-      lines.push(
-        line(
-          instanceId,
-          'timed_out',
-          resets,
-          jobId,
-          'JOB_TIMEOUT',
-          timedOutMessage(tracked.unanswered, input.jobTimeoutMs),
-        ),
-      );
-    }
-  }
-  for (const id of ids) {
-    if (!jobOf.has(id)) {
-      counts.missing_job += 1;
-      lines.push(
-        line(
-          id,
-          'missing_job',
-          item.resets + uncertain,
-          '',
-          'MISSING_JOB',
-          `no cmd_job for this instance in task ${journal.taskId}`,
-        ),
-      );
-    }
-  }
+  const phones = phoneLines(ids, journal, tracked, input, uncertain, why);
+  const { lines, counts, retryIds, failedJobs, resets } = phones;
   await store.writePart(campaignId, item.key, lines);
   metrics?.outcomes(counts);
   return {
@@ -297,12 +289,93 @@ export async function resetItem(
     counts,
     retryIds,
     failedJobs,
-    resets: journal.jobs.length + uncertain * ids.length,
+    resets,
     calls,
     polls: tracked.polls,
     heartbeats: tracked.heartbeats,
-    uncertain,
+    ...doubt(uncertain, why),
   };
+}
+
+/**
+ * One line per asked phone once its call's jobs were followed: succeeded, failed (or back for a
+ * re-reset), timed out, or missing_job. `resets` counts the item's earlier resets, the possible
+ * ones `uncertain` adds, and this call: one per job of the phone, and one possible reset for a
+ * phone the accepted call left without a cmd_job (it may have been reset all the same).
+ */
+function phoneLines(
+  ids: readonly string[],
+  journal: JobJournal,
+  tracked: TrackedJobs,
+  input: ItemInput,
+  uncertain: number,
+  why: string | undefined,
+) {
+  const { item } = input;
+  const possible = addPossible(item.possible, uncertain, why);
+  const note = describePossible(possible);
+  const before = item.resets + uncertain;
+  const lines: ReportLine[] = [];
+  const retryIds: string[] = [];
+  let failedJobs = 0;
+  let resets = 0;
+  const counts = { succeeded: 0, failed: 0, timed_out: 0, missing_job: 0 };
+  const jobsOf = new Map<string, string[]>();
+  for (const { instanceId, jobId } of journal.jobs) {
+    // Journals of earlier versions may hold a job for an id not sent, or one job twice.
+    const known = jobsOf.get(instanceId);
+    if (!known) jobsOf.set(instanceId, [jobId]);
+    else if (!known.includes(jobId)) known.push(jobId);
+  }
+  for (const id of ids) {
+    const jobIds = jobsOf.get(id);
+    if (!jobIds) {
+      counts.missing_job += 1;
+      resets += uncertain + 1;
+      const missed = describePossible(addPossible(possible, 1, 'the accepted call left it without a cmd_job'));
+      const message = withNote(`no cmd_job for this instance in task ${journal.taskId}`, missed);
+      lines.push(line(id, 'missing_job', before + 1, '', 'MISSING_JOB', message));
+      continue;
+    }
+    resets += uncertain + jobIds.length;
+    const ended = jobIds.map((jobId) => ({ jobId, job: tracked.ended.get(jobId) }));
+    const failed = ended.find((e) => e.job?.status === -1);
+    const unfinished = ended.find((e) => e.job === undefined);
+    failedJobs += ended.filter((e) => e.job?.status === -1).length;
+    // A phone KooPhone gave several jobs at once is never re-reset by the campaign (the next
+    // round would count one reset, not as many as it got): its line says how its jobs ended.
+    const several = jobIds.length > 1;
+    const lineNote = withNote(
+      several
+        ? `KooPhone answered ${jobIds.length} cmd_jobs for this phone (${jobIds.join(', ')}), each followed and counted`
+        : '',
+      note,
+    );
+    const r = before + jobIds.length;
+    if (failed) {
+      const retryable = !(input.noRetryCodes ?? []).includes(failed.job!.errorCode);
+      if (!several && retryable && item.round < input.retryFailed) retryIds.push(id);
+      else {
+        counts.failed += 1;
+        const { errorCode, errorMsg, executeMsg } = failed.job!;
+        lines.push(line(id, 'failed', r, failed.jobId, errorCode, withNote(errorMsg || executeMsg, lineNote)));
+      }
+    } else if (!unfinished) {
+      counts.succeeded += 1;
+      lines.push(line(id, 'succeeded', r, jobIds[0]!, '', lineNote));
+    } else if (tracked.queryError) {
+      counts.failed += 1;
+      const { code, message } = tracked.queryError;
+      lines.push(line(id, 'failed', r, unfinished.jobId, code, withNote(message, lineNote)));
+    } else if (!several && item.round < (input.retryTimedOut ?? 0)) {
+      retryIds.push(id);
+    } else {
+      counts.timed_out += 1;
+      const message = timedOutMessage(tracked.unanswered, input.jobTimeoutMs);
+      lines.push(line(id, 'timed_out', r, unfinished.jobId, 'JOB_TIMEOUT', withNote(message, lineNote)));
+    }
+  }
+  return { lines, counts, retryIds, failedJobs, resets };
 }
 
 function journaledItem(item: ItemInput['item']): JournaledItem {

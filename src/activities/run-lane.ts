@@ -85,6 +85,7 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
   const now = Date.now();
   if (ledger.troubles.length > 0) result.troubles = troublesSeen(ledger.troubles, now);
   if (ledger.answeredAt !== undefined) result.answeredAgoMs = now - ledger.answeredAt;
+  if (ledger.anomalies.length > 0) result.anomalies = ledger.anomalies;
   ctx.log.info('lane term ended', {
     campaignId: input.campaignId,
     lane: input.lane,
@@ -129,6 +130,7 @@ function itemRunner(
           },
           unreported: (calls) => ledger.unreported(calls),
           answered: (error) => ledger.answered(error),
+          anomalies: (found) => ledger.odd(found),
           track: { sleep: (ms) => sleep(ms, end.signal), signal: end.signal, answered: (error) => ledger.answered(error) },
           ...(spool ? { readSpool: (from: number, to: number) => spool.read(from, to) } : {}),
         },

@@ -1,19 +1,29 @@
+import { WORKER_DIED } from '../campaign/possible-resets';
 import type { JobJournal } from '../report/campaign-store';
 
 /**
  * How many calls for an item may have reset its phones without the workflow knowing, judged from
  * the journal an earlier attempt left. The API has no idempotency key, so a call that died with
- * its worker can only be counted, never undone; the report must never show fewer resets than a
- * phone received.
+ * its worker (or whose answer proved nothing) can only be counted, never undone; the report must
+ * never show fewer resets than a phone received.
  *
  * - A journal with a task: its call was accepted; it carries the died calls before it.
  * - A mark not answered: a call was in flight when its worker died. It may have been applied, on
  *   top of the died calls the mark already carried (a worker can die mid-call more than once).
- * - A mark answered with an error: that call reset nothing. If this is a retry of the same
- *   activity, the carried count never reached the workflow; a later activity for the same item
- *   was scheduled after the workflow had folded it in.
+ * - A mark answered with an error: that call reset nothing, or, when its answer proved nothing
+ *   (README, "Possibly applied"), the mark's count already holds it. The count went back with
+ *   the result of the activity that wrote the mark, unless that result never reached the
+ *   workflow (its worker died, and the retried attempt never got to the item): the workflow adds
+ *   what it is told to the item's `resets`, so an item whose `resets` (the caller's) has not
+ *   grown past what the mark recorded has not been told. Marks without that record: only a retry
+ *   of the same activity counts it.
  */
-export function uncertainCalls(journal: JobJournal | undefined, by: string, attempt: number): number {
+export function uncertainCalls(
+  journal: JobJournal | undefined,
+  by: string,
+  attempt: number,
+  resets?: number,
+): number {
   if (!journal) return 0;
   if (journal.uncertain === undefined) {
     // Written by an earlier version, which left its mark in place after an error answer: only a
@@ -22,7 +32,15 @@ export function uncertainCalls(journal: JobJournal | undefined, by: string, atte
   }
   if (journal.taskId !== '') return journal.uncertain;
   if (!journal.answered) return journal.uncertain + 1;
+  const before = journal.item?.resets;
+  if (before !== undefined && resets !== undefined) return resets >= before + journal.uncertain ? 0 : journal.uncertain;
   return journal.by === by ? journal.uncertain : 0;
+}
+
+/** Why the latest of the calls uncertainCalls counts may have reset the phones. */
+export function uncertainWhy(journal: JobJournal | undefined): string {
+  if (!journal || (journal.taskId === '' && !journal.answered)) return WORKER_DIED;
+  return journal.why ?? WORKER_DIED;
 }
 
 /**

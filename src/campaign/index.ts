@@ -5,4 +5,6 @@ export * from './status';
 export * from './work-item';
 export * from './describe';
 export * from './safety';
+export * from './possible-resets';
+export * from './anomalies';
 export * from './campaign-id';

@@ -1,3 +1,4 @@
+import type { Anomaly } from './anomalies';
 import type { ErrorBudget } from './options';
 import { emptyCounts, type OutcomeCounts } from './outcome';
 import type { RateState } from '../workflows/rate-slots';
@@ -102,6 +103,8 @@ export interface LaneResult {
   troubles?: TroubleSeen[];
   /** How long before returning KooPhone last accepted a call or answered a query of this lane. */
   answeredAgoMs?: number;
+  /** Odd answers to its accepted calls (absent when none, and from earlier versions). */
+  anomalies?: Anomaly[];
 }
 
 export function emptyTotals(): LaneTotals {
@@ -136,4 +139,5 @@ export interface LaneProgress {
   startRate: number;
   troubles?: TroubleSeen[];
   answeredAgoMs?: number;
+  anomalies?: Anomaly[];
 }

@@ -1,3 +1,4 @@
+import { describeAnomaly, type Anomaly, type AnomalyKind } from './anomalies';
 import type { OutcomeCounts } from './outcome';
 import type { TroubleKind } from './troubles';
 
@@ -84,6 +85,25 @@ export interface CampaignStatus {
   troubles?: TroubleStatus[];
   /** Why the campaign is `blocked`, in one line. */
   blockedBy?: string;
+  /** Odd answers the campaign dropped or collapsed, one per kind (src/campaign/anomalies.ts). */
+  anomalies?: AnomalyStatus[];
+}
+
+export interface AnomalyStatus {
+  kind: AnomalyKind;
+  count: number;
+  example: string;
+  /** In words: "2 cmd_jobs for ids not asked (e.g. xyz) dropped". */
+  text: string;
+}
+
+export function anomalyStatus(anomalies: readonly Anomaly[] | undefined): AnomalyStatus[] {
+  return (anomalies ?? []).map((a) => ({
+    kind: a.kind,
+    count: a.count,
+    example: a.example,
+    text: describeAnomaly(a),
+  }));
 }
 
 export interface TroubleStatus {
@@ -156,6 +176,8 @@ export interface CampaignResult {
   /** The rate the campaign ran at (as in CampaignStatus) and its batch size, for the report. */
   configuredRate?: number | string;
   batchSize?: number;
+  /** Odd answers the campaign dropped or collapsed (absent when none). */
+  anomalies?: Anomaly[];
 }
 
 /** A finished campaign's status, from its result: the final counts, in the status object's spelling. */
@@ -178,5 +200,6 @@ export function statusFromResult(r: CampaignResult): CampaignView {
     ...(r.configuredRate !== undefined ? { configuredRate: r.configuredRate } : {}),
     ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}),
     ...(r.reportLocation ? { reportLocation: r.reportLocation } : {}),
+    ...(r.anomalies?.length ? { anomalies: anomalyStatus(r.anomalies) } : {}),
   };
 }

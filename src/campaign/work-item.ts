@@ -1,4 +1,5 @@
 import type { OutcomeCounts } from './outcome';
+import type { PossibleResets } from './possible-resets';
 
 /**
  * The unit the workflow schedules: one batch-reset call's worth of instances (≤ 100) and the
@@ -15,6 +16,8 @@ export interface WorkItem {
   ids?: string[];
   /** Resets each instance of the item already received or may have received. */
   resets: number;
+  /** Of `resets`, those that may not have happened, and why: its lines say so. */
+  possible?: PossibleResets;
   submitAttempts: number;
   /** Workflow time of the first submission attempt; bounds retries by submitTimeout. */
   firstSubmitAt?: number;
@@ -75,10 +78,18 @@ export type ResetBatchResult = ResetBatchOutcome & {
   /** Which attempt of the activity produced this (attempts beyond 1 are billed retries). */
   attempt?: number;
   /**
-   * Calls for the item that died with their worker mid-call and may have reset its phones, not
-   * yet in `item.resets`. Already in a tracked result's report lines and `resets`.
+   * Calls for the item that may have reset its phones without being accepted (a worker died
+   * mid-call, or an answer that does not prove a refusal: README, "Possibly applied"), not yet in
+   * `item.resets`. Already in a tracked result's report lines and `resets`.
    */
   uncertain?: number;
+  /** Why the latest of `uncertain` was counted; absent: its worker died mid-call. */
+  uncertainWhy?: string;
+  /**
+   * This attempt's own call is one of `uncertain` (its answer proved nothing): it was counted
+   * among the calls as it went. Older versions set it on `retry` results only.
+   */
+  lostAnswer?: true;
 };
 
 export type ResetBatchOutcome =
@@ -105,13 +116,12 @@ export type ResetBatchOutcome =
       /** `SLOT_MISSED`: how late after its slot the call would have gone. */
       lateMs?: number;
       throttled: boolean;
-      /** The call may have been applied (the answer was lost): count a possible reset. */
-      ambiguous: boolean;
       /**
-       * This attempt's call lost its answer and is counted in `uncertain` (with `ambiguous` false),
-       * so the journal carries it should the result never reach the workflow.
+       * The call may have been applied: count a possible reset. Only results of earlier versions
+       * set it; a possible reset now goes in `uncertain`, so the journal carries it should the
+       * result never reach the workflow.
        */
-      lostAnswer?: true;
+      ambiguous: boolean;
       calls: number;
     }
   | {
@@ -141,6 +151,8 @@ export interface RecordOutcomesInput {
   spoolFrom?: number;
   outcome: 'failed' | 'rejected' | 'canceled';
   resets: number;
+  /** Of `resets`, those that may not have happened, and why (the lines say so). */
+  possible?: PossibleResets;
   /**
    * The item's last batch activity never reported (it failed after all its attempts, or it was
    * handed over and the campaign stopped before it ran again): add the calls its journal (named

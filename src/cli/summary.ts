@@ -25,6 +25,7 @@ export function formatSummary(
       `missing_job ${s.missingJob}, skipped ${s.skipped}, canceled ${s.canceled}`,
     `  resets sent  ${s.resetsSent}${s.batchResetCalls !== undefined ? ` in ${s.batchResetCalls} batch-reset calls` : ''}`,
   ];
+  for (const a of s.anomalies ?? []) lines.push(`  odd answer   ${a.text}`);
   const report = extra.reportPath ?? s.reportLocation;
   if (report) lines.push(`  report       ${report}`);
   if (extra.uiUrl) lines.push(`  Temporal UI  ${extra.uiUrl}`);

@@ -40,7 +40,8 @@ export interface KoophoneClientOptions {
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 
-const PATHS = {
+/** The API's paths; errors name them in `url`. */
+export const API_PATHS = {
   batchReset: '/v1/instances/batch-reset',
   task: (taskId: string) => `/v1/instances/tasks/${encodeURIComponent(taskId)}`,
   list: '/v1/instances/batch-query',
@@ -98,12 +99,12 @@ export class KoophoneClient {
     const instanceIds = validateInstanceIds(ids, {
       max: MAX_BATCH_RESET_IDS,
       method: 'POST',
-      url: PATHS.batchReset,
+      url: API_PATHS.batchReset,
     });
     const { body, requestId } = await this.#call(
       {
         method: 'POST',
-        path: PATHS.batchReset,
+        path: API_PATHS.batchReset,
         body: { instance_ids: instanceIds },
         schema: batchResetResponseSchema,
       },
@@ -117,7 +118,7 @@ export class KoophoneClient {
   }
 
   async getTask(taskId: string, options: CallOptions = {}): Promise<TaskResult> {
-    const path = PATHS.task(String(taskId));
+    const path = API_PATHS.task(String(taskId));
     const checked = taskIdSchema.safeParse(taskId);
     if (!checked.success) throw invalidInput('GET', path, `task id ${formatIssues(checked.error.issues)}`);
     const { body, requestId } = await this.#call(
@@ -147,13 +148,15 @@ export class KoophoneClient {
       pool_scene_tag: query.poolSceneTag,
       pool_name: query.poolName,
     });
-    if (!wire.success) throw invalidInput('GET', PATHS.list, `list query ${formatIssues(wire.error.issues)}`);
+    if (!wire.success) {
+      throw invalidInput('GET', API_PATHS.list, `list query ${formatIssues(wire.error.issues)}`);
+    }
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(wire.data)) {
       if (value !== undefined) params.set(key, String(value));
     }
     const { body, requestId } = await this.#call(
-      { method: 'GET', path: PATHS.list, query: params, schema: instanceListResponseSchema },
+      { method: 'GET', path: API_PATHS.list, query: params, schema: instanceListResponseSchema },
       options,
     );
     return {
@@ -190,12 +193,12 @@ export class KoophoneClient {
     const instanceIds = validateInstanceIds(ids, {
       max: MAX_STATUS_QUERY_IDS,
       method: 'POST',
-      url: PATHS.status,
+      url: API_PATHS.status,
     });
     const { body, requestId } = await this.#call(
       {
         method: 'POST',
-        path: PATHS.status,
+        path: API_PATHS.status,
         body: { instance_ids: instanceIds },
         schema: statusQueryResponseSchema,
       },

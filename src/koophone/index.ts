@@ -9,3 +9,4 @@ export { parseRetryAfter } from './transport';
 export * from './validate';
 export { formatIssues } from './issues';
 export { hasUrlCredentials, redactUrlCredentials } from './url-credentials';
+export * from './applied';

@@ -1,3 +1,4 @@
+import type { Anomaly } from '../campaign/anomalies';
 import type { ReportLine } from '../campaign/outcome';
 import type { WorkItem } from '../campaign/work-item';
 import type { StoreIdentity } from './store-identity';
@@ -54,16 +55,23 @@ export interface JobJournal {
   jobs: { instanceId: string; jobId: string }[];
   submittedAt: number;
   /**
-   * Calls for this item that may have reset its phones without an answer (a worker died mid-call)
-   * and that the workflow has not been told about yet. Absent in journals of earlier versions.
+   * Calls for this item that may have reset its phones without being accepted (a worker died
+   * mid-call, an answer that proves nothing) and that the workflow has not been told about yet.
+   * Absent in journals of earlier versions.
    */
   uncertain?: number;
+  /** Why the latest of `uncertain` was counted; absent: its worker died mid-call. */
+  why?: string;
   /** The activity (run id and activity id) that wrote it: tells its own retries from later items. */
   by?: string;
   /** On a mark: the call was answered with an error, so it reset nothing. */
   answered?: true;
   /** On an answered mark: a call was made (and refused), not only handed back unsent. */
   refused?: true;
+  /** On a refused mark: its answer proved nothing, so `uncertain` counts its call too. */
+  possiblyApplied?: true;
+  /** On an accepted call: the cmd_jobs its answer held that `jobs` leaves out or collapses. */
+  anomalies?: Anomaly[];
   /**
    * The item's phones (its spool range or ids) and the resets they had before its call: what a
    * report rebuilt from the store after a terminate needs to count this call for its phones.

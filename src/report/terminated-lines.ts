@@ -31,9 +31,10 @@ interface Claim {
 
 /**
  * What an item's journal says its call did to one of its phones. The API has no idempotency key,
- * so the count errs high, never low: an accepted call reset the phones it has a job for, a mark
- * not answered is a call that may have gone out when the workflow ended, and the died calls a
- * journal carries (`uncertain`) may each have reset every phone of the item.
+ * so the count errs high, never low: an accepted call reset the phones it has a job for (and may
+ * have reset those it left without one), a mark not answered is a call that may have gone out
+ * when the workflow ended, and the died calls a journal carries (`uncertain`) may each have reset
+ * every phone of the item.
  */
 export function claimOf(
   journal: JobJournal,
@@ -43,14 +44,16 @@ export function claimOf(
 ): Claim {
   const carried = journal.uncertain ?? 0;
   const before = (journal.item?.resets ?? 0) + carried;
-  const earlier = carried > 0 ? `; ${carried} earlier call${carried === 1 ? '' : 's'} may have reset it` : '';
+  const latest = journal.why ? ` (the latest: ${journal.why})` : '';
+  const earlier = carried > 0 ? `; ${carried} earlier call${carried === 1 ? '' : 's'} may have reset it${latest}` : '';
   const at = journal.submittedAt;
   if (journal.taskId !== '') {
+    // No cmd_job for it, yet the accepted call may have reset it: counted, as resetItem does.
     if (jobId === undefined)
       return {
-        resets: before,
+        resets: before + 1,
         jobId: '',
-        detail: `task ${journal.taskId} has no job for this phone${earlier}`,
+        detail: `task ${journal.taskId} has no job for this phone, yet may have reset it${earlier}`,
         submittedAt: at,
       };
     return {

@@ -11,5 +11,12 @@ export const FAULT_KINDS = [
   'lostResponse',
   'missingJob',
   'injected',
+  'appliedBadGateway',
+  'applied9999',
+  'applied9999Http200',
+  'appliedTruncated',
+  'appliedMissingJob',
+  'foreignJob',
+  'duplicateJob',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];

@@ -11,13 +11,22 @@ export interface FaultDraws {
   http200Error: boolean;
   malformed: boolean;
   lostResponse: boolean;
+  // Answers to a reset the service applied, and odd cmd_jobs (batch-reset only).
+  appliedBadGateway: boolean;
+  applied9999: boolean;
+  applied9999Http200: boolean;
+  appliedTruncated: boolean;
+  foreignJob: boolean;
+  duplicateJob: boolean;
 }
 
 /**
  * One draw per fault kind per request, whether that fault is on or not, so a seed gives the same
- * faults for the same request sequence even when other rates change.
+ * faults for the same request sequence even when other rates change. Kinds added later draw from
+ * their own stream (`answers`), in a fixed order too: adding them moved no draw of the first
+ * kinds, so the seeds tests rely on keep their faults.
  */
-export function drawFaults(rng: Prng, faults: Required<SimulatorFaults>): FaultDraws {
+export function drawFaults(rng: Prng, answers: Prng, faults: Required<SimulatorFaults>): FaultDraws {
   const latency = rng.between(faults.latencyMs.min, faults.latencyMs.max);
   return {
     latencyMs: latency,
@@ -27,6 +36,12 @@ export function drawFaults(rng: Prng, faults: Required<SimulatorFaults>): FaultD
     http200Error: rng.chance(faults.http200ErrorRate),
     malformed: rng.chance(faults.malformedRate),
     lostResponse: rng.chance(faults.lostResponseRate),
+    appliedBadGateway: answers.chance(faults.appliedBadGatewayRate),
+    applied9999: answers.chance(faults.applied9999Rate),
+    applied9999Http200: answers.chance(faults.applied9999Http200Rate),
+    appliedTruncated: answers.chance(faults.appliedTruncatedRate),
+    foreignJob: answers.chance(faults.foreignJobRate),
+    duplicateJob: answers.chance(faults.duplicateJobRate),
   };
 }
 

@@ -21,11 +21,17 @@ interface ApiContext {
 /** A reply to send, a connection to destroy, or both in order (the reset was applied, then the response lost). */
 type Outcome = { kind: 'reply'; reply: Reply } | { kind: 'drop' } | { kind: 'lose' };
 
-type Handler = (request: FastifyRequest, now: number) => { reply: Reply; applied?: boolean; taskNo?: number };
+type Handler = (
+  request: FastifyRequest,
+  now: number,
+  draws: FaultDraws,
+) => { reply: Reply; applied?: boolean; taskNo?: number };
 
 const BAD_GATEWAY_HTML =
   '<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>';
 const MALFORMED_JSON = '{"data": {"task_id": "RM_';
+/** An accepted call's answer cut off mid-way (the reset was applied). */
+const TRUNCATED_JSON = '{"error_code":"0","data":{"task_id":"RM_';
 
 export function registerApiRoutes(app: FastifyInstance, context: ApiContext): { clearLimits(): void } {
   const limiters = { reset: new RateLimiter(), query: new RateLimiter() };
@@ -49,7 +55,7 @@ export function registerApiRoutes(app: FastifyInstance, context: ApiContext): { 
 
   app.post(
     '/v1/instances/batch-reset',
-    route('batchReset', (request, now) => context.model.batchReset(request.body, now)),
+    route('batchReset', (request, now, draws) => context.model.batchReset(request.body, now, draws)),
   );
   app.get<{ Params: { taskId: string } }>(
     '/v1/instances/tasks/:taskId',
@@ -155,12 +161,16 @@ function decide(
         headers: { 'content-type': 'application/json;charset=UTF-8' },
       });
     }
-    const result = handler(request, now);
+    const result = handler(request, now, draws);
     if (result.taskNo !== undefined) taskNo = result.taskNo;
     if (endpoint === 'getTask' && taskNo >= 0) ended = model.taskEnded(taskNo, now);
     if (result.applied === true && draws.lostResponse) {
       model.stats.recordFault('lostResponse');
       return { kind: 'lose' } as const;
+    }
+    if (result.applied === true) {
+      const applied = appliedAnswer(draws, model);
+      if (applied !== undefined) return answer(applied);
     }
     return answer(result.reply);
   })();
@@ -183,6 +193,28 @@ function transportFault(draws: FaultDraws, model: SimulatorModel): Outcome | und
   if (draws.fault9999) {
     model.stats.recordFault('fault9999');
     return { kind: 'reply', reply: failure(500, KOOPHONE_CODES.internalError, 'internal service error') };
+  }
+  return undefined;
+}
+
+/** The answer that follows a reset the service applied, when a fault replaces the acceptance. */
+function appliedAnswer(draws: FaultDraws, model: SimulatorModel): Reply | undefined {
+  if (draws.appliedBadGateway) {
+    model.stats.recordFault('appliedBadGateway');
+    return { status: 502, body: BAD_GATEWAY_HTML, headers: { 'content-type': 'text/html' } };
+  }
+  if (draws.applied9999) {
+    model.stats.recordFault('applied9999');
+    return failure(500, KOOPHONE_CODES.internalError, 'internal service error');
+  }
+  if (draws.applied9999Http200) {
+    model.stats.recordFault('applied9999Http200');
+    return failure(200, KOOPHONE_CODES.internalError, 'internal service error');
+  }
+  if (draws.appliedTruncated) {
+    model.stats.recordFault('appliedTruncated');
+    const headers = { 'content-type': 'application/json;charset=UTF-8' };
+    return { status: 200, body: TRUNCATED_JSON, headers };
   }
   return undefined;
 }

@@ -54,6 +54,11 @@ export type CurrentFaults = Required<SimulatorFaults>;
 
 const FAULT_STREAM = 1;
 const JOB_STREAM = 2;
+/** Faults added after the first ones (answers to applied resets, odd cmd_jobs): see drawFaults. */
+const ANSWER_STREAM = 3;
+
+/** What a 40-character instance id looks like: longer than any the API allows (32). */
+const LONG_FOREIGN_ID = 'x'.repeat(8) + '0123456789abcdef0123456789abcdef';
 
 /** The service's state and rules, free of HTTP: the fastify layer feeds it requests. */
 export class SimulatorModel {
@@ -64,6 +69,7 @@ export class SimulatorModel {
   readonly calls = new CallLog();
   #faults: CurrentFaults;
   #faultRng: Prng;
+  #answerRng: Prng;
   #jobRng: Prng;
   #generation: number;
   readonly #taskIds: NumberedIdCodec;
@@ -92,6 +98,7 @@ export class SimulatorModel {
     );
     this.#faults = initialFaults(options);
     this.#faultRng = new Prng(options.seed, FAULT_STREAM);
+    this.#answerRng = new Prng(options.seed, ANSWER_STREAM);
     this.#jobRng = new Prng(options.seed, JOB_STREAM);
     this.#taskIds = new NumberedIdCodec(options.seed, 'RM_', 0x7a5c);
     this.#jobIds = new NumberedIdCodec(options.seed, '', 0x10b5);
@@ -121,11 +128,12 @@ export class SimulatorModel {
     this.#jobFailure.clear();
     this.#faults = initialFaults(this.options);
     this.#faultRng = new Prng(this.options.seed, FAULT_STREAM);
+    this.#answerRng = new Prng(this.options.seed, ANSWER_STREAM);
     this.#jobRng = new Prng(this.options.seed, JOB_STREAM);
   }
 
   drawFaults(): FaultDraws {
-    return drawFaults(this.#faultRng, this.#faults);
+    return drawFaults(this.#faultRng, this.#answerRng, this.#faults);
   }
 
   rateLimitFor(endpoint: ApiEndpoint): number {
@@ -171,9 +179,13 @@ export class SimulatorModel {
 
   /**
    * `applied` tells the HTTP layer whether losing the response now would lose a real reset;
-   * `taskNo` is the task it opened.
+   * `taskNo` is the task it opened. `draws` says whether this answer's cmd_jobs are odd.
    */
-  batchReset(rawBody: unknown, now: number): { reply: Reply; applied: boolean; taskNo?: number } {
+  batchReset(
+    rawBody: unknown,
+    now: number,
+    draws: Pick<FaultDraws, 'foreignJob' | 'duplicateJob'> = { foreignJob: false, duplicateJob: false },
+  ): { reply: Reply; applied: boolean; taskNo?: number } {
     const checked = checkInstanceIdsBody(rawBody, MAX_BATCH_RESET_IDS);
     if (!checked.ok) return { reply: checked.reply, applied: false };
     const ids = checked.value;
@@ -184,11 +196,15 @@ export class SimulatorModel {
     const taskNo = this.jobs.openTask();
     const cmdJobs: { instance_id: string; job_id: string }[] = [];
     const { jobDurationMs, jobFailureRate, stuckJobRate, missingJobRate } = this.#faults;
+    const { appliedMissingJobRate } = this.#faults;
+    const first = { id: '', jobNo: -1, index: -1, durationMs: 0, outcome: JOB_OUTCOME.succeed as JobOutcome };
     ids.forEach((id, i) => {
       if (this.#faultRng.chance(missingJobRate)) {
         this.stats.recordFault('missingJob');
         return;
       }
+      // Drawn for every id, on the answers' stream (see drawFaults).
+      const unlisted = this.#answerRng.chance(appliedMissingJobRate);
       const index = indexes[i] as number;
       const durationMs = this.#jobRng.between(jobDurationMs.min, jobDurationMs.max);
       const fails = this.#jobRng.chance(jobFailureRate);
@@ -201,20 +217,53 @@ export class SimulatorModel {
           : fails
             ? JOB_OUTCOME.fail
             : JOB_OUTCOME.succeed;
-      const jobNo = this.jobs.addJob(taskNo, index, now, durationMs, outcome);
+      const jobNo = this.#resetOne(taskNo, index, now, durationMs, outcome);
       if (chosen) {
         this.#nextJobFailure.delete(index);
         this.#jobFailure.set(jobNo, chosen);
       }
-      this.fleet.resets[index] = (this.fleet.resets[index] ?? 0) + 1;
-      this.fleet.lastJob[index] = jobNo;
+      if (unlisted) {
+        this.stats.recordFault('appliedMissingJob');
+        return;
+      }
+      if (first.jobNo < 0) Object.assign(first, { id, jobNo, index, durationMs, outcome });
       cmdJobs.push({ instance_id: id, job_id: this.#jobIds.encode(jobNo) });
     });
+    if (draws.duplicateJob && first.jobNo >= 0) {
+      this.stats.recordFault('duplicateJob');
+      // Even tasks list the same job twice; odd ones a second job on the phone, applied too.
+      const again =
+        taskNo % 2 === 0
+          ? first.jobNo
+          : this.#resetOne(taskNo, first.index, now, first.durationMs, first.outcome);
+      cmdJobs.push({ instance_id: first.id, job_id: this.#jobIds.encode(again) });
+    }
+    if (draws.foreignJob && cmdJobs.length > 0) {
+      this.stats.recordFault('foreignJob');
+      // Jobs that exist nowhere, for ids nobody asked: a phone of the fleet outside the call and
+      // an id longer than the API allows. Nothing is reset for them.
+      const asked = new Set(ids);
+      const size = this.fleet.size;
+      let other = ((indexes[0] as number) + Math.floor(size / 2)) % size;
+      for (let n = 0; n < ids.length && asked.has(this.fleet.idAt(other)); n++) other = (other + 1) % size;
+      const phantom = (n: number) => `f${String(taskNo).padStart(15, '0')}${n}`.padEnd(32, '0');
+      const outside = this.fleet.idAt(other);
+      if (!asked.has(outside)) cmdJobs.push({ instance_id: outside, job_id: phantom(1) });
+      cmdJobs.push({ instance_id: LONG_FOREIGN_ID, job_id: phantom(2) });
+    }
     return {
       reply: ok({ task_id: this.#taskIds.encode(taskNo), cmd_jobs: cmdJobs }),
       applied: true,
       taskNo,
     };
+  }
+
+  /** One applied reset: a job in the task, counted on the phone. */
+  #resetOne(taskNo: number, index: number, now: number, durationMs: number, outcome: JobOutcome): number {
+    const jobNo = this.jobs.addJob(taskNo, index, now, durationMs, outcome);
+    this.fleet.resets[index] = (this.fleet.resets[index] ?? 0) + 1;
+    this.fleet.lastJob[index] = jobNo;
+    return jobNo;
   }
 
   /** The whole call is refused for the sake of some instances, in the order the checks run. */

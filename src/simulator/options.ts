@@ -85,6 +85,13 @@ const fields = {
   http200ErrorRate: rate(),
   malformedRate: rate(),
   missingJobRate: rate(),
+  appliedBadGatewayRate: rate(),
+  applied9999Rate: rate(),
+  applied9999Http200Rate: rate(),
+  appliedTruncatedRate: rate(),
+  appliedMissingJobRate: rate(),
+  foreignJobRate: rate(),
+  duplicateJobRate: rate(),
   retryAfter: toggle(),
   mixedCaseCodes: toggle(),
 };
@@ -120,6 +127,13 @@ export const simulatorOptionsSchema = z
     http200ErrorRate: fields.http200ErrorRate.default(0),
     malformedRate: fields.malformedRate.default(0),
     missingJobRate: fields.missingJobRate.default(0),
+    appliedBadGatewayRate: fields.appliedBadGatewayRate.default(0),
+    applied9999Rate: fields.applied9999Rate.default(0),
+    applied9999Http200Rate: fields.applied9999Http200Rate.default(0),
+    appliedTruncatedRate: fields.appliedTruncatedRate.default(0),
+    appliedMissingJobRate: fields.appliedMissingJobRate.default(0),
+    foreignJobRate: fields.foreignJobRate.default(0),
+    duplicateJobRate: fields.duplicateJobRate.default(0),
     // Off by default: the real gateway sends no Retry-After (koophone-api.md).
     retryAfter: fields.retryAfter.default(false),
     mixedCaseCodes: fields.mixedCaseCodes.default(false),
@@ -145,6 +159,13 @@ export const simulatorFaultsSchema = z
     http200ErrorRate: fields.http200ErrorRate,
     malformedRate: fields.malformedRate,
     missingJobRate: fields.missingJobRate,
+    appliedBadGatewayRate: fields.appliedBadGatewayRate,
+    applied9999Rate: fields.applied9999Rate,
+    applied9999Http200Rate: fields.applied9999Http200Rate,
+    appliedTruncatedRate: fields.appliedTruncatedRate,
+    appliedMissingJobRate: fields.appliedMissingJobRate,
+    foreignJobRate: fields.foreignJobRate,
+    duplicateJobRate: fields.duplicateJobRate,
     retryAfter: fields.retryAfter,
     mixedCaseCodes: fields.mixedCaseCodes,
   })
@@ -222,6 +243,46 @@ export const simulatorFlags: readonly SimulatorFlag[] = [
   flag('http200ErrorRate', '<rate>', 'share of resets answered HTTP 200 KOOPHONE.API.2006', '0'),
   flag('malformedRate', '<rate>', 'share of calls answered HTTP 200 with broken JSON', '0'),
   flag('missingJobRate', '<rate>', 'share of instances left out of cmd_jobs (and not reset)', '0'),
+  // The answers below follow a reset the service applied: the report must count it.
+  flag(
+    'appliedBadGatewayRate',
+    '<rate>',
+    'share of resets applied, then answered HTTP 502 with the gateway HTML page',
+    '0',
+  ),
+  flag('applied9999Rate', '<rate>', 'share of resets applied, then answered HTTP 500 KOOPHONE.API.9999', '0'),
+  flag(
+    'applied9999Http200Rate',
+    '<rate>',
+    'share of resets applied, then answered HTTP 200 KOOPHONE.API.9999',
+    '0',
+  ),
+  flag(
+    'appliedTruncatedRate',
+    '<rate>',
+    'share of resets applied, then answered HTTP 200 with JSON cut off mid-way',
+    '0',
+  ),
+  flag(
+    'appliedMissingJobRate',
+    '<rate>',
+    'share of instances reset but left out of cmd_jobs',
+    '0',
+  ),
+  flag(
+    'foreignJobRate',
+    '<rate>',
+    'share of accepted resets whose cmd_jobs also name a fleet id and a 40-character id not asked ' +
+      '(nothing reset for them)',
+    '0',
+  ),
+  flag(
+    'duplicateJobRate',
+    '<rate>',
+    'share of accepted resets whose cmd_jobs name one asked id twice: the same job (even task ' +
+      'numbers) or a second job that resets it again (odd)',
+    '0',
+  ),
   flag('retryAfter', '[on|off]', 'send Retry-After on 429 (the real gateway does not)', 'off'),
   flag(
     'mixedCaseCodes',

@@ -1,3 +1,4 @@
+import type { Anomaly } from '../campaign/anomalies';
 import type { CampaignOptions, IdSource } from '../campaign/options';
 import type { CampaignSafety } from '../campaign/safety';
 import { emptyCounts, type OutcomeCounts } from '../campaign/outcome';
@@ -45,6 +46,8 @@ export interface CampaignCarry {
   troubles?: Trouble[];
   /** Lane engine: when KooPhone last accepted a call or answered a query (workflow time). */
   answeredAt?: number;
+  /** Lane engine: odd answers to accepted calls, one entry per kind (status.ts, anomalies). */
+  anomalies?: Anomaly[];
   /** Lane engine: the smoothed pace behind the ETA in the Temporal UI's details. */
   eta?: EtaState;
 }

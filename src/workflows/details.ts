@@ -50,6 +50,7 @@ export function campaignDetails(status: CampaignStatus, remainingMs: number | un
   }
   if (status.awaitingRetry > 0) lines.push(`- awaiting retry: ${fmt(status.awaitingRetry)} instances`);
   for (const t of status.troubles ?? []) lines.push(`- error: ${t.hint} (last ${t.lastAt.slice(11, 19)} UTC)`);
+  for (const a of status.anomalies ?? []) lines.push(`- odd answer: ${a.text}`);
   lines.push('', `_updated ${status.updatedAt}_`);
   return lines.join('\n');
 }

@@ -127,7 +127,10 @@ describe('reset campaign on the real dev server and the simulator', () => {
       const ids = env.ids(4, 6100);
       const { result, lines } = await env.run({ rate: 50, maxErrors: '100%' }, { kind: 'inline', ids });
       assert.equal(result.counts.missing_job, 4);
-      assert.ok(lines.every((l) => l.outcome === 'missing_job' && l.resets === 0 && l.job_id === ''));
+      // The accepted call may have reset them all the same: one possible reset each, said so.
+      const counted = (l: (typeof lines)[number]) =>
+        l.outcome === 'missing_job' && l.resets === 1 && l.job_id === '' && /1 possible reset counted/.test(l.error_msg);
+      assert.ok(lines.every(counted), JSON.stringify(lines[0]));
       for (const id of ids) assert.equal(env.sim.instance(id)?.resets, 0);
     } finally {
       env.sim.setFaults({ missingJobRate: 0 });

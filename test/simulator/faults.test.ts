@@ -176,6 +176,73 @@ void describe('faults, rate limits and counters', () => {
   });
 });
 
+void describe('answers to applied resets, and odd cmd_jobs', () => {
+  const fx = useSimulator({ instances: 1000, jobDurationMs: '0..0' });
+  beforeEach(() => fx.sim.reset());
+
+  void it('applies the reset, then answers a 502 page, 500 9999, 200 9999 or JSON cut off', async () => {
+    const client = fx.client();
+    const cases = [
+      ['appliedBadGatewayRate', 'HTTP_502', 502],
+      ['applied9999Rate', 'KOOPHONE.API.9999', 500],
+      ['applied9999Http200Rate', 'KOOPHONE.API.9999', 200],
+      ['appliedTruncatedRate', 'BAD_RESPONSE', 200],
+    ] as const;
+    for (const [n, [fault, code, httpStatus]] of cases.entries()) {
+      fx.sim.setFaults({ [fault]: 1 });
+      const ids = fx.ids(3, n * 10);
+      await expectKoophoneError(client.batchReset(ids), { code, httpStatus });
+      fx.sim.setFaults({ [fault]: 0 });
+      assert.deepEqual(ids.map((id) => fx.sim.instance(id)?.resets), [1, 1, 1], fault);
+    }
+    fx.sim.setFaults({ appliedTruncatedRate: 1 });
+    const truncated = await rawRequest(fx.sim, 'POST', '/v1/instances/batch-reset', {
+      body: JSON.stringify({ instance_ids: fx.ids(1, 90) }),
+    });
+    assert.equal(truncated.text, '{"error_code":"0","data":{"task_id":"RM_');
+    const { faults, resets } = fx.sim.stats();
+    const applied = [faults.appliedBadGateway, faults.applied9999, faults.applied9999Http200, faults.appliedTruncated];
+    assert.deepEqual([...applied, resets.total], [1, 1, 1, 2, 13]);
+  });
+
+  void it('--applied-missing-job-rate resets the ids it leaves out of cmd_jobs; --missing-job-rate does not', async () => {
+    const client = fx.client();
+    fx.sim.setFaults({ appliedMissingJobRate: 1 });
+    const hidden = await client.batchReset(fx.ids(4, 100));
+    assert.deepEqual(hidden.jobs, []);
+    assert.deepEqual(fx.ids(4, 100).map((id) => fx.sim.instance(id)?.resets), [1, 1, 1, 1]);
+    fx.sim.setFaults({ appliedMissingJobRate: 0, missingJobRate: 1 });
+    assert.deepEqual((await client.batchReset(fx.ids(4, 200))).jobs, []);
+    assert.deepEqual(fx.ids(4, 200).map((id) => fx.sim.instance(id)?.resets), [0, 0, 0, 0]);
+    assert.deepEqual([fx.sim.stats().faults.appliedMissingJob, fx.sim.stats().faults.missingJob], [4, 4]);
+  });
+
+  void it('names ids not asked, and one asked id twice: the same job, then a second job applied', async () => {
+    const client = fx.client();
+    fx.sim.setFaults({ foreignJobRate: 1, duplicateJobRate: 1 });
+    const ids = fx.ids(3, 300);
+    const even = await client.batchReset(ids); // task 0: the same job twice
+    const odd = await client.batchReset(ids); // task 1: a second job on the first phone
+    for (const answer of [even, odd]) {
+      const foreign = answer.jobs.filter((j) => !ids.includes(j.instanceId)).map((j) => j.instanceId);
+      assert.equal(foreign.length, 2);
+      assert.ok(foreign.some((id) => id.length === 40), 'a 40-character id');
+      assert.ok(foreign.some((id) => fx.sim.instance(id) !== undefined), 'a fleet id');
+      for (const id of foreign.filter((x) => x.length < 40)) assert.equal(fx.sim.instance(id)?.resets, 0);
+    }
+    const first = (answer: typeof even) =>
+      answer.jobs.filter((j) => j.instanceId === ids[0]).map((j) => j.jobId);
+    assert.equal(new Set(first(even)).size, 1);
+    assert.equal(first(even).length, 2);
+    assert.equal(new Set(first(odd)).size, 2);
+    // Two calls, and the second job of the odd one: the first phone reset three times.
+    assert.deepEqual(ids.map((id) => fx.sim.instance(id)?.resets), [3, 2, 2]);
+    // The task lists the real jobs only: a foreign job never ends, because it never existed.
+    const task = await client.getTask(odd.taskId);
+    assert.equal(task.jobs.length, 4);
+  });
+});
+
 void describe('the real gateway and service quirks, on request', () => {
   const fx = useSimulator({ instances: 1000, jobDurationMs: '0..0', bodyLimitBytes: 2048 });
   beforeEach(() => fx.sim.reset());

@@ -115,6 +115,13 @@ void describe('simulator options', () => {
       '--retry-after',
       '--mixed-case-codes',
       '--body-limit-bytes',
+      '--applied-bad-gateway-rate',
+      '--applied-9999-rate',
+      '--applied-9999-http200-rate',
+      '--applied-truncated-rate',
+      '--applied-missing-job-rate',
+      '--foreign-job-rate',
+      '--duplicate-job-rate',
     ]) {
       assert.ok(names.includes(documented), documented);
     }

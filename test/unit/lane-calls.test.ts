@@ -8,15 +8,18 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { runLane } from '../../src/activities/run-lane';
 import type { LaneInput, LaneResult } from '../../src/campaign/lane';
-import { KoophoneError, type KoophoneClient } from '../../src/koophone';
+import { API_PATHS, KoophoneError, type KoophoneClient } from '../../src/koophone';
 import { FolderStore } from '../../src/report/folder-store';
 import { initialRate } from '../../src/workflows/rate-slots';
 
 /** A worker process dying: not a KooPhone error, so the lane's attempt fails as a crash would. */
 class WorkerDied extends Error {}
 
-/** KooPhone answering calls by script: 'busy' refuses (nothing applied), 'die' kills the worker mid-call, 'ok' accepts. */
-function scriptedKoophone(script: ('busy' | 'die' | 'ok')[]) {
+/**
+ * KooPhone answering calls by script: 'busy' refuses (nothing applied), '502' answers a gateway
+ * page (applied or not: nobody can tell), 'die' kills the worker mid-call, 'ok' accepts.
+ */
+function scriptedKoophone(script: ('busy' | '502' | 'die' | 'ok')[]) {
   const received = { calls: 0 };
   let task = 0;
   const client = {
@@ -25,6 +28,9 @@ function scriptedKoophone(script: ('busy' | 'die' | 'ok')[]) {
       const step = script.shift() ?? 'ok';
       if (step === 'busy') {
         throw new KoophoneError({ code: 'KOOPHONE.API.2005', detail: 'in recovery', method: 'POST', url: '/x' });
+      }
+      if (step === '502') {
+        throw new KoophoneError({ code: 'HTTP_502', httpStatus: 502, detail: 'bad gateway', method: 'POST', url: API_PATHS.batchReset });
       }
       if (step === 'die') throw new WorkerDied('SIGKILL mid-call');
       task += 1;
@@ -95,6 +101,38 @@ describe('a lane counts every batch-reset call KooPhone received, across its att
     assert.deepEqual(r.results.map((x) => [x.item.key, x.result.kind, x.result.uncertain]).sort(), [
       ['i1', 'tracked', 0],
       ['i2', 'tracked', 1],
+    ]);
+  });
+
+  it('a call whose answer proved nothing, of a dead attempt, counts once in its retry: as a call and a possible reset', async () => {
+    const k = scriptedKoophone(['502', 'die', 'ok', 'ok']);
+    const input = laneInput('lane-calls-4');
+    assert.equal(await attempt(k.client, input, 1), undefined);
+    const r = await attempt(k.client, input, 2);
+    assert.ok(r);
+    assert.equal(r.calls, k.received.calls, 'four calls, none counted twice');
+    assert.deepEqual(r.results.map((x) => [x.item.key, x.result.kind, x.result.uncertain]).sort(), [
+      ['i1', 'tracked', 1],
+      ['i2', 'tracked', 1],
+    ]);
+  });
+
+  it('a possible reset left by a dead attempt whose retry never got to the item is counted by the next term', async () => {
+    const k = scriptedKoophone(['502', 'die', 'ok']);
+    const input = laneInput('lane-calls-5');
+    assert.equal(await attempt(k.client, input, 1), undefined);
+    // The retried attempt sends nothing (its term is over at once): both items go back untouched.
+    const stopped = await attempt(k.client, { ...input, sendForMs: 0 }, 2);
+    assert.deepEqual(stopped?.unsent.map((i) => i.key), ['i1', 'i2']);
+    // The next term's lane (another activity) still counts the 502 and the call cut by the crash.
+    const env = new MockActivityEnvironment(
+      { activityId: '10', attempt: 1 },
+      { logger: new DefaultLogger('ERROR'), client: progressSink },
+    );
+    const next = (await env.run(runLane, { client: k.client, store: new FolderStore(root) }, input)) as LaneResult;
+    assert.deepEqual(next.results.map((x) => [x.item.key, x.result.uncertain]).sort(), [
+      ['i1', 1],
+      ['i2', 1],
     ]);
   });
 

@@ -78,6 +78,41 @@ describe('item outcomes', () => {
     assert.equal(p.notBefore, NOW + 8000 + 800);
   });
 
+  it('a call whose answer proved nothing: counted, carried with its reason to retries, halves, re-resets', () => {
+    const s = newCarry(options, 20);
+    const why = 'HTTP 502 after the call was sent';
+    const r: ResetBatchResult = {
+      kind: 'retry',
+      code: 'HTTP_502',
+      message: 'bad gateway',
+      throttled: false,
+      ambiguous: false,
+      calls: 1,
+      uncertain: 1,
+      uncertainWhy: why,
+      lostAnswer: true,
+    };
+    applyItemResult(s, item(), r, ctx());
+    const retried = s.pending[0]!;
+    assert.deepEqual([retried.resets, retried.possible, s.resetsSent], [1, { count: 1, why }, 100]);
+    // Refused next (a phone's sake): the halves still carry it.
+    s.pending = [];
+    const frozen: ResetBatchResult = {
+      kind: 'rejected',
+      code: 'KOOPHONE.API.2004',
+      message: 'frozen',
+      transient: false,
+      calls: 1,
+    };
+    applyItemResult(s, retried, frozen, ctx());
+    assert.deepEqual(s.pending.map((p) => [p.resets, p.possible]), [[1, { count: 1, why }], [1, { count: 1, why }]]);
+    // Accepted with failed jobs: the re-reset round carries it too, plus the accepted call.
+    const half = s.pending[0]!;
+    s.pending = [];
+    applyItemResult(s, half, tracked({ counts: { succeeded: 48 }, retryIds: ['a', 'b'], failedJobs: 2, resets: 50 }), ctx());
+    assert.deepEqual(s.pending.map((p) => [p.resets, p.possible]), [[2, { count: 1, why }]]);
+  });
+
   it('gives up submitting after the submit timeout', () => {
     const s = newCarry(options, 20);
     const r: ResetBatchResult = { kind: 'retry', code: '5xx', message: 'down', throttled: false, ambiguous: false, calls: 1 };
@@ -155,6 +190,30 @@ describe('lane results', () => {
     assert.equal(s.rampSucceeded, 3);
     assert.deepEqual(s.pending.map((p) => [p.key, p.handedOver]), [['h', true], ['old', undefined], ['u', undefined]]);
     assert.deepEqual(s.spareBatches, [{ from: 10, to: 20 }]);
+  });
+
+  it('sums the odd answers lanes met, one entry per kind with the first example', () => {
+    const s = newCarry(options, 20);
+    applyLaneResult(s, lane, result({ anomalies: [{ kind: 'foreign_job', count: 2, example: 'zz1' }] }), ctx());
+    applyLaneResult(
+      s,
+      lane,
+      result({
+        anomalies: [
+          { kind: 'foreign_job', count: 1, example: 'zz2' },
+          { kind: 'duplicate_job', count: 1, example: 'a1' },
+        ],
+      }),
+      ctx(),
+    );
+    assert.deepEqual(s.anomalies, [
+      { kind: 'foreign_job', count: 3, example: 'zz1' },
+      { kind: 'duplicate_job', count: 1, example: 'a1' },
+    ]);
+    // A lane with none leaves the carried state as it was (no empty list in old runs' inputs).
+    const quiet = newCarry(options, 20);
+    applyLaneResult(quiet, lane, result({}), ctx());
+    assert.equal(quiet.anomalies, undefined);
   });
 
   it("moves the campaign's rate by what the lane changed, and scales a named limit back to the account", () => {

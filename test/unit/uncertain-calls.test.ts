@@ -10,7 +10,7 @@ import { SubmitPacer } from '../../src/activities/submit-pacer';
 import { recordOutcomes } from '../../src/activities/record-outcomes';
 import { uncertainCalls, unreportedResets } from '../../src/activities/uncertain-calls';
 import type { ResetBatchInput, ResetBatchResult } from '../../src/campaign/work-item';
-import { KoophoneError, type KoophoneClient } from '../../src/koophone';
+import { API_PATHS, KoophoneError, type KoophoneClient } from '../../src/koophone';
 import { FolderStore } from '../../src/report/folder-store';
 
 /** A worker process dying: not a KooPhone error, so the activity attempt fails as a crash would. */
@@ -40,7 +40,7 @@ function scriptedKoophone(script: ('die' | 'busy' | 'ok' | 'lost')[]) {
       for (const id of ids) applied.set(id, (applied.get(id) ?? 0) + 1);
       if (step === 'die') throw new WorkerDied('SIGKILL mid-call');
       if (step === 'lost') {
-        throw new KoophoneError({ code: 'TIMEOUT', detail: 'no answer in 30 s', method: 'POST', url: '/x' });
+        throw new KoophoneError({ code: 'TIMEOUT', detail: 'no answer in 30 s', method: 'POST', url: API_PATHS.batchReset });
       }
       task += 1;
       return {
@@ -239,6 +239,13 @@ describe('resets counted when workers die mid-call', { timeout: 30_000 }, async 
     // Answered: its own retry still owes the count; a later activity does not.
     assert.equal(uncertainCalls({ ...mark, uncertain: 2, by: 'a', answered: true }, 'a', 3), 2);
     assert.equal(uncertainCalls({ ...mark, uncertain: 2, by: 'a', answered: true }, 'b', 1), 0);
+    // A mark that names the item's resets when written: owed until the item's resets grew by its
+    // count (the workflow was told), whoever reads it — the retry of a dead lane that never got to
+    // the item handed it back untouched, and the next term's lane must still count it.
+    const told = { ...mark, uncertain: 2, by: 'a', answered: true as const, item: { ids: ['x'], resets: 1 } };
+    assert.equal(uncertainCalls(told, 'b', 1, 1), 2);
+    assert.equal(uncertainCalls(told, 'a', 2, 1), 2);
+    assert.equal(uncertainCalls(told, 'b', 1, 3), 0);
     // Accepted: the died calls before it, for every attempt that tracks it.
     assert.equal(uncertainCalls({ ...mark, taskId: 't1', uncertain: 2, by: 'a' }, 'b', 1), 2);
     // What a failed activity never reported: its accepted call, or its call in flight, and the rest.

@@ -77,6 +77,7 @@ export function htmlFromAggregate(
     '<main>',
     header(summary),
     partialBanner(aggregate, summary),
+    anomalyNote(summary),
     figures(aggregate, summary),
     outcomeSection(aggregate, summary),
     timelineSection(aggregate, options),
@@ -141,6 +142,16 @@ function partialBanner(aggregate: ReportAggregate, summary: HtmlReportSummary): 
     `<p class="partial" data-partial="true"><strong>Partial report:</strong> ${formatCount(aggregate.lines)}${of} ` +
     `instances have a line — ${escapeHtml(summary.partial)}.</p>`
   );
+}
+
+/** Odd answers the campaign dropped or collapsed: said once, under the header. */
+function anomalyNote(summary: HtmlReportSummary): string {
+  const anomalies = summary.anomalies ?? [];
+  if (anomalies.length === 0) return '';
+  const items = anomalies.map(
+    (a) => `<span data-anomaly="${escapeHtml(a.kind)}" data-count="${a.count}">${escapeHtml(a.text)}</span>`,
+  );
+  return `<p class="anomalies"><strong>Odd answers from KooPhone:</strong> ${items.join('; ')}.</p>`;
 }
 
 interface Figure {

@@ -13,6 +13,7 @@ h2{margin:0;font-size:16px;font-weight:650}
 .meta{color:var(--muted);font-size:12.5px;text-align:right}
 .reason{margin:6px 0 0;color:#334155}
 .partial{margin:12px 0;padding:10px 14px;border-radius:8px;background:#fef3c7;color:#92400e}
+.anomalies{margin:12px 0;padding:10px 14px;border-radius:8px;background:var(--card);border:1px solid var(--line)}
 .state{font-size:12px;font-weight:650;letter-spacing:.04em;text-transform:uppercase;padding:3px 10px;border-radius:999px;background:#e2e8f0;color:#334155;word-break:normal}
 .state.good{background:#dcfce7;color:#166534}.state.live{background:#dbeafe;color:#1e40af}
 .state.warn{background:#fef3c7;color:#92400e}.state.bad{background:#fee2e2;color:#991b1b}

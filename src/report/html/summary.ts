@@ -1,5 +1,5 @@
 import type { OutcomeCounts } from '../../campaign/outcome';
-import { hasEnded, type CampaignStatus, type CampaignView } from '../../campaign/status';
+import { hasEnded, type AnomalyStatus, type CampaignStatus, type CampaignView } from '../../campaign/status';
 
 /**
  * What the report says about the campaign besides its lines. Only the id is required, so a
@@ -27,6 +27,8 @@ export interface HtmlReportSummary {
   reportLocation?: string;
   /** Why the report is not the campaign's whole, final report ("the campaign is canceling; …"). */
   partial?: string;
+  /** Odd answers the campaign dropped or collapsed instead of failing. */
+  anomalies?: AnomalyStatus[];
   /** When the report was made; defaults to now. */
   generatedAt?: string;
 }
@@ -66,6 +68,7 @@ export function summaryFromStatus(
     ...(hasEnded(status.state) ? { finishedAt: status.updatedAt } : {}),
     ...(status.cost !== undefined ? { cost: status.cost } : {}),
     ...(status.reportLocation !== undefined ? { reportLocation: status.reportLocation } : {}),
+    ...(status.anomalies?.length ? { anomalies: status.anomalies } : {}),
     ...extra,
   };
 }

@@ -3,8 +3,9 @@ import { addEtaSample, estimateRemainingMs } from '../../campaign/eta';
 import type { LaneProgress } from '../../campaign/lane';
 import type { CampaignOptions } from '../../campaign/options';
 import { addCounts, errorsOf, totalOf } from '../../campaign/outcome';
+import { mergeAnomalies } from '../../campaign/anomalies';
 import type { CampaignResult, CampaignState, CampaignStatus } from '../../campaign/status';
-import { statusFromCounts } from '../../campaign/status';
+import { anomalyStatus, statusFromCounts } from '../../campaign/status';
 import { blockedBy, blockingFrom, describeTrouble, mergeTroubles, TROUBLE_SHOWN_MS, type Trouble } from '../../campaign/troubles';
 import { itemSize } from '../../campaign/work-item';
 import {
@@ -187,6 +188,7 @@ export class CampaignControl {
     const now = Date.now();
     const { troubles } = this.health(now);
     const blocker = this.finalState ? undefined : this.blocker(now);
+    const anomalies = reported.reduce((all, p) => mergeAnomalies(all, p.anomalies), s.anomalies ?? []);
     return {
       campaignId: this.campaignId,
       state: this.state(),
@@ -215,6 +217,7 @@ export class CampaignControl {
       run: s.run,
       ...(troubles.length > 0 ? { troubles: troubles.map(troubleStatus) } : {}),
       ...(blocker ? { blockedBy: describeTrouble(blocker) } : {}),
+      ...(anomalies.length > 0 ? { anomalies: anomalyStatus(anomalies) } : {}),
     };
   }
 
@@ -333,6 +336,7 @@ export class CampaignControl {
       cost: { ...s.cost, temporalActions: temporalActions(s.cost), apiCalls: s.calls + s.polls },
       startedAt: s.startedAt,
       finishedAt: new Date().toISOString(),
+      ...(s.anomalies?.length ? { anomalies: s.anomalies } : {}),
     };
   }
 

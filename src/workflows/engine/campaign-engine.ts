@@ -373,6 +373,7 @@ export class CampaignEngine {
       ...(g.item.ids ? { ids: g.item.ids } : { spoolRange: g.item.range }),
       outcome: g.outcome,
       resets: g.item.resets,
+      ...(g.item.possible ? { possible: g.item.possible } : {}),
       errorCode: g.code,
       errorMsg: g.message,
       ...(g.failedActivity ? { failedActivity: true } : {}),

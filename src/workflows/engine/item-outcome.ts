@@ -1,5 +1,6 @@
 import type { CampaignOptions } from '../../campaign/options';
 import { addCounts } from '../../campaign/outcome';
+import { addPossible } from '../../campaign/possible-resets';
 import { afterResult, itemSize, type ResetBatchResult, type WorkItem } from '../../campaign/work-item';
 import type { CampaignCarry } from '../campaign-state';
 import { canaryItemDone, type CanaryVerdict } from './canary';
@@ -48,10 +49,11 @@ export function applyItemResult(
 ): ItemEffects {
   const { options, now } = ctx;
   const size = itemSize(done);
-  // Calls that died with their worker may have reset these phones: whatever comes of the item
-  // next (a retry, halves, a re-reset round, a line given up) counts them.
+  // Calls that died with their worker, or whose answer proved nothing, may have reset these
+  // phones: whatever comes of the item next (a retry, halves, a re-reset round, a line given up)
+  // counts them, and its lines say why.
   const uncertain = r.uncertain ?? 0;
-  const item = afterResult(uncertain > 0 ? { ...done, resets: done.resets + uncertain } : done, false);
+  const item = afterResult(uncertain > 0 ? doubted(done, uncertain, r.uncertainWhy) : done, false);
   if (r.kind !== 'tracked') s.resetsSent += uncertain * size;
   const effects: ItemEffects = {};
   const canary = (delta: number, errors: number, instances: number) => {
@@ -69,6 +71,7 @@ export function applyItemResult(
           round: item.round + 1,
           ids: r.retryIds,
           resets: item.resets + 1,
+          ...(item.possible ? { possible: item.possible } : {}),
           submitAttempts: 0,
           notBefore: now + options.retryDelayMs,
         });
@@ -82,11 +85,11 @@ export function applyItemResult(
       if (r.ambiguous) s.resetsSent += size;
       const attempts = item.submitAttempts + 1;
       const first = item.firstSubmitAt ?? now;
+      // `ambiguous`: a result of an earlier version whose call may have been applied.
       const retried: WorkItem = {
-        ...item,
+        ...(r.ambiguous ? doubted(item, 1, `${r.code} after the call was sent`) : item),
         submitAttempts: attempts,
         firstSubmitAt: first,
-        resets: item.resets + (r.ambiguous ? 1 : 0),
         lastError: { code: r.code, message: r.message },
       };
       if (now - first >= options.submitTimeoutMs) {
@@ -150,9 +153,22 @@ export function applyItemResult(
   return effects;
 }
 
+/** The item with `count` more possible resets counted, for `why`. */
+function doubted(item: WorkItem, count: number, why: string | undefined): WorkItem {
+  const possible = addPossible(item.possible, count, why);
+  return { ...item, resets: item.resets + count, ...(possible ? { possible } : {}) };
+}
+
 /** Two halves of an item, each a call of its own. */
 export function splitItem(item: WorkItem, now: number, newKey: () => string): WorkItem[] {
-  const base = { batchNo: item.batchNo, round: item.round, resets: item.resets, submitAttempts: 0, notBefore: now };
+  const base = {
+    batchNo: item.batchNo,
+    round: item.round,
+    resets: item.resets,
+    ...(item.possible ? { possible: item.possible } : {}),
+    submitAttempts: 0,
+    notBefore: now,
+  };
   if (item.range) {
     const mid = item.range.start + Math.floor((item.range.end - item.range.start) / 2);
     return [

@@ -1,3 +1,4 @@
+import { mergeAnomalies } from '../../campaign/anomalies';
 import type { LaneInput, LaneResult } from '../../campaign/lane';
 import { addCounts } from '../../campaign/outcome';
 import { mergeTroubles } from '../../campaign/troubles';
@@ -32,6 +33,7 @@ export function applyLaneResult(
   foldRate(s, lane, r);
   s.troubles = mergeTroubles(s.troubles ?? [], r.troubles, ctx.now);
   if (r.answeredAgoMs !== undefined) s.answeredAt = Math.max(s.answeredAt ?? 0, ctx.now - r.answeredAgoMs);
+  if (r.anomalies?.length) s.anomalies = mergeAnomalies(s.anomalies, r.anomalies);
   return effects;
 }
 
