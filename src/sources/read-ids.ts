@@ -83,12 +83,11 @@ class Collector {
     const why = instanceIdProblem(id);
     if (why) return this.problem(line, why);
     this.entries += 1;
-    if (this.seen.has(id)) {
-      this.duplicates += 1;
-      return;
-    }
+    // One hash lookup instead of has() then add(): this is the reader's hottest line.
+    const before = this.seen.size;
     this.seen.add(id);
-    this.ids.push(id);
+    if (this.seen.size === before) this.duplicates += 1;
+    else this.ids.push(id);
   }
 
   result(): ReadIds {
