@@ -16,6 +16,7 @@ import type {
   SpoolReader,
   StoredCampaign,
 } from './campaign-store';
+import { checkCampaignId } from '../campaign/campaign-id';
 import { archiveName } from './archive-name';
 import { acquireDirLock } from './dir-lock';
 
@@ -44,8 +45,9 @@ export class FolderStore implements CampaignStore {
     this.root = resolve(root);
   }
 
+  /** Every path of a campaign starts here: an id that is no campaign id never names a folder. */
   private dir(campaignId: string): string {
-    return join(this.root, campaignId);
+    return join(this.root, checkCampaignId(campaignId));
   }
 
   location(campaignId: string): string {
@@ -303,7 +305,7 @@ export class FolderStore implements CampaignStore {
 
   async archive(campaignId: string): Promise<string> {
     const name = archiveName(campaignId);
-    await rename(this.dir(campaignId), this.dir(name));
+    await rename(this.dir(campaignId), join(this.root, name));
     await this.releaseLease(campaignId);
     return name;
   }
@@ -338,11 +340,15 @@ export class FolderStore implements CampaignStore {
 
   async registerLease(holder: LeaseHolder): Promise<void> {
     await mkdir(this.leaseDir(), { recursive: true });
-    await this.writeAtomic(join(this.leaseDir(), `${holder.campaignId}.json`), JSON.stringify(holder));
+    await this.writeAtomic(this.leaseFile(holder.campaignId), JSON.stringify(holder));
   }
 
   async releaseLease(campaignId: string): Promise<void> {
-    await rm(join(this.leaseDir(), `${campaignId}.json`), { force: true });
+    await rm(this.leaseFile(campaignId), { force: true });
+  }
+
+  private leaseFile(campaignId: string): string {
+    return join(this.leaseDir(), `${checkCampaignId(campaignId)}.json`);
   }
 
   async *heldPhones(campaignId: string): AsyncIterable<string> {
