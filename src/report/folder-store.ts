@@ -15,6 +15,7 @@ import type {
   SpoolReader,
   StoredCampaign,
 } from './campaign-store';
+import { checkCampaignId } from '../campaign/campaign-id';
 import { archiveName } from './archive-name';
 import { acquireDirLock } from './dir-lock';
 import { StoreLostError } from './store-faults';
@@ -46,8 +47,9 @@ export class FolderStore implements CampaignStore {
     this.root = resolve(root);
   }
 
+  /** Every path of a campaign starts here: an id that is no campaign id never names a folder. */
   private dir(campaignId: string): string {
-    return join(this.root, campaignId);
+    return join(this.root, checkCampaignId(campaignId));
   }
 
   location(campaignId: string): string {
@@ -403,7 +405,7 @@ export class FolderStore implements CampaignStore {
 
   async archive(campaignId: string): Promise<string> {
     const name = archiveName(campaignId);
-    await rename(this.dir(campaignId), this.dir(name));
+    await rename(this.dir(campaignId), join(this.root, name));
     await this.releaseLease(campaignId);
     return name;
   }
@@ -445,14 +447,16 @@ export class FolderStore implements CampaignStore {
   }
 
   async registerLease(holder: LeaseHolder): Promise<void> {
-    await this.writeAtomic(
-      join(await this.leaseFolder(), `${holder.campaignId}.json`),
-      JSON.stringify(holder),
-    );
+    await this.leaseFolder();
+    await this.writeAtomic(this.leaseFile(holder.campaignId), JSON.stringify(holder));
   }
 
   async releaseLease(campaignId: string): Promise<void> {
-    await rm(join(this.leaseDir(), `${campaignId}.json`), { force: true });
+    await rm(this.leaseFile(campaignId), { force: true });
+  }
+
+  private leaseFile(campaignId: string): string {
+    return join(this.leaseDir(), `${checkCampaignId(campaignId)}.json`);
   }
 
   async *heldPhones(campaignId: string): AsyncIterable<string> {

@@ -13,6 +13,16 @@ export const instancePatchSchema = z
     denied: z.boolean().optional(),
     recoveringForMs: z.number().int().min(0).optional(),
     backingUpForMs: z.number().int().min(0).optional(),
+    /** The instance's next reset job fails with this code and text (any text: tests of what shows it). */
+    failNextJob: z
+      .object({
+        code: z.string().max(1000),
+        message: z.string().max(10_000),
+        executeMsg: z.string().max(10_000).default(''),
+      })
+      .strict()
+      .nullable()
+      .optional(),
   })
   .strict();
 

@@ -70,14 +70,18 @@ export class CampaignEngine {
   /** The running term's lanes' scope. */
   private term: CancellationScope | undefined;
 
-  constructor(private readonly input: CampaignWorkflowInput) {
+  constructor(
+    private readonly input: CampaignWorkflowInput,
+    /** Patches the workflow used before the engine: each is an upsert too (see below). */
+    earlierPatches: readonly string[] = [],
+  ) {
     this.options = withOptionDefaults(input.options);
     this.ownRate = this.options.rate === 'auto' ? this.options.rateMax : this.options.rate;
     this.s = input.carry ?? newCarry(this.options, this.ownRate);
     this.s.rampSucceeded ??= 0;
     this.s.cost.workflowRuns += 1;
     // The SDK records the engine's patch in the TemporalChangeVersion search attribute: an upsert.
-    this.s.cost.searchAttributeUpserts += 1;
+    this.s.cost.searchAttributeUpserts += 1 + earlierPatches.length;
     this.acts = proxyActivities<CampaignActivities>({
       startToCloseTimeout: '30 minutes',
       heartbeatTimeout: '2 minutes',
