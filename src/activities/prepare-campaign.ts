@@ -150,6 +150,8 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
   if (safety.pin && !samePin(pin, safety.pin))
     throw sourceChanged(`the instance source now reads ${describePin(pin)}`, safety.pin);
 
+  // Its place in the store: made here only, never by a later write (see CampaignStore.createCampaign).
+  await store.createCampaign(campaignId);
   const frozenLines = source.frozen.map((id) =>
     reportLine(id, 'skipped', 0, '', 'FROZEN', 'instance is frozen (frozen_status 1)'),
   );

@@ -1,8 +1,10 @@
 import { Context } from '@temporalio/activity';
+import { OwnPartError, type OwnPartFault } from '../campaign/blocking';
 import { batchItem, type LaneInput, type LaneResult } from '../campaign/lane';
 import { troublesSeen } from '../campaign/troubles';
 import type { WorkItem } from '../campaign/work-item';
 import type { SpoolReader } from '../report';
+import { ItemBlocked, itemBack } from './item-blocked';
 import { startBeat } from './lane-beat';
 import { LaneLedger } from './lane-ledger';
 import { LanePacer, type PacerTurn } from './lane-pacer';
@@ -15,6 +17,10 @@ import { resetItem, type ResetBatchDeps } from './reset-batch';
  * after `returnAfterMs` for tracking: what is still tracking then is handed over, its journal holding the
  * accepted call, and the next term's lane resumes it without sending again. A Temporal
  * cancellation (the workflow re-plans: pause, cancel, a new share) ends the term at once.
+ *
+ * A store that fails (a full disk, a database down) stops the lane at once: nothing is sent that
+ * was not journaled first. It returns what it did with the fault (`blocked`), each item handed
+ * back so that no call is lost or sent again (item-blocked.ts); the workflow blocks the campaign.
  */
 export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneInput): Promise<LaneResult> {
   const ctx = Context.current();
@@ -39,13 +45,19 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
   const stopBeat = startBeat(input, ledger, heartbeatTimeoutMs, (why) => pacer.stop(why));
   // One open spool for the term: a slice per call, without an open and a close each.
   const spool = deps.store.openSpool?.(input.campaignId);
-  const runItem = itemRunner(deps, input, ledger, pacer, end, attempt, spool);
+  // The first own-part fault stops the lane: no new call, tracking handed over, back at once.
+  const block = (fault: OwnPartFault) => {
+    result.blocked ??= fault;
+    pacer.stop(`blocked: ${fault.message}`);
+    endNow();
+  };
+  const runItem = itemRunner(deps, input, ledger, pacer, end, attempt, spool, block);
 
   const slots = new Slots(input.concurrency);
   const running: Promise<void>[] = [];
-  // An item that fails for a reason that is not KooPhone's (its store, a bug) fails the lane's
-  // attempt: nothing more is sent and every item stops before it does, so the retried attempt
-  // (on this worker or another) picks each up from its journal with no call of this one left.
+  // An item that fails for a reason that is neither KooPhone's nor an own part's (a bug) fails the
+  // lane's attempt: nothing more is sent and every item stops before it does, so the retried
+  // attempt (on this worker or another) picks each up from its journal with no call of this one left.
   let failure: { error: unknown } | undefined;
   const launch = async (item: WorkItem) => {
     await slots.take(end.signal);
@@ -109,12 +121,18 @@ function itemRunner(
   end: AbortController,
   attempt: number,
   spool: SpoolReader | undefined,
+  block: (fault: OwnPartFault) => void,
 ): (item: WorkItem, turn: PacerTurn) => Promise<void> {
   const ctx = Context.current();
   const by = `${ctx.info.workflowExecution?.runId ?? ''}/${ctx.info.activityId}`;
   const { result } = ledger;
   return async (item, turn) => {
     try {
+      // A journal an earlier lane's store refused goes to the store before anything else.
+      if (item.journal) {
+        await deps.store.writeJournal(input.campaignId, item.key, item.journal);
+        item = withoutJournal(item);
+      }
       const r = await resetItem(
         deps,
         { campaignId: input.campaignId, item, ...input.item },
@@ -148,13 +166,24 @@ function itemRunner(
         end.abort();
       }
     } catch (err) {
+      if (err instanceof OwnPartError || err instanceof ItemBlocked) {
+        block(err.fault);
+        const back = itemBack(item, err instanceof ItemBlocked ? err.progress : {});
+        if (back.to === 'results') ledger.record(back.item, back.result);
+        else result[back.to].push(back.item);
+      }
       // Tracking cut by the term's end: the journal holds the accepted call; the next lane resumes it.
-      if (end.signal.aborted) result.handedOver.push(item);
+      else if (end.signal.aborted) result.handedOver.push(item);
       else throw err;
     } finally {
       turn.pass();
     }
   };
+}
+
+function withoutJournal(item: WorkItem): WorkItem {
+  const { journal: _, ...rest } = item;
+  return rest;
 }
 
 function notHandedOver(item: WorkItem): WorkItem {

@@ -35,6 +35,7 @@ import { CampaignControl, type LaneReport } from './campaign-control';
 import type { GiveUp, ItemEffects, OutcomeContext } from './item-outcome';
 import { applyLaneResult } from './lane-result';
 import { instancesOf, planTerm, type TermContext } from './lane-plan';
+import { OwnParts } from './own-parts';
 
 // Temporal warns at 10 MB of history; hand over well before.
 const MAX_HISTORY_BYTES = 8 * 1024 * 1024;
@@ -58,6 +59,8 @@ export class CampaignEngine {
   private readonly progress = new Map<number, LaneReport>();
   private readonly acts;
   private readonly laneActs;
+  /** Our own parts (the store) failing: the campaign blocked, probed, resumed. */
+  private readonly own: OwnParts;
   /** Bumped by a timer when a maintenance window opens while nothing may be sent. */
   private wakeups = 0;
   /** Lanes' results not yet folded in. */
@@ -102,6 +105,9 @@ export class CampaignEngine {
       concurrency: () => this.concurrency(),
       totalBatches: () => this.totalBatches(),
       progress: () => [...this.progress.values()],
+    });
+    this.own = new OwnParts(this.s, this.control, () => {
+      if (this.running.size > 0) this.term?.cancel();
     });
   }
 
@@ -166,6 +172,11 @@ export class CampaignEngine {
     for (;;) {
       if (this.finished()) break;
       if (this.historyFull()) return await this.handOver();
+      if (this.s.blocked) {
+        if (this.own.reportLost()) break;
+        await this.own.probe();
+        continue;
+      }
       const now = Date.now();
       const lanes = planTerm(this.s, this.termContext(now));
       this.s.terms = (this.s.terms ?? 0) + 1;
@@ -181,13 +192,24 @@ export class CampaignEngine {
     c.upsert(true);
     c.touch();
     try {
-      this.s.cost.activities++;
-      this.s.prepared = await this.acts.prepareCampaign({
-        campaignId: this.campaignId,
-        source: this.input.source,
-        owner: workflowInfo().firstExecutionRunId,
-        ...(this.input.safety ? { safety: this.input.safety } : {}),
-      });
+      // A store that cannot take the spool blocks the campaign until it heals; a cancel meanwhile
+      // ends it (nothing was sent).
+      const prepared = await this.own.persist(
+        () =>
+          this.acts.prepareCampaign({
+            campaignId: this.campaignId,
+            source: this.input.source,
+            owner: workflowInfo().firstExecutionRunId,
+            ...(this.input.safety ? { safety: this.input.safety } : {}),
+          }),
+        () => c.stopping(),
+      );
+      if (!prepared) {
+        c.end('canceled');
+        c.upsert(true);
+        return false;
+      }
+      this.s.prepared = prepared;
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
       const reason = cause ? cause.message : String(err);
@@ -325,6 +347,7 @@ export class CampaignEngine {
 
   private async laneReturned(lane: LaneInput, r: LaneResult): Promise<void> {
     const effects = applyLaneResult(this.s, lane, r, this.outcomeContext());
+    if (r.blocked) this.own.block(r.blocked);
     await this.carryOut(effects);
     if (r.stopped) log.info('lane returned early', { campaignId: this.campaignId, lane: lane.lane, why: r.stopped });
     this.judge();
@@ -336,6 +359,15 @@ export class CampaignEngine {
       // Canceled before a worker started it: nothing ran, everything goes back.
       this.s.pending.unshift(...lane.items);
       if (lane.batches) (this.s.spareBatches ??= []).unshift(lane.batches);
+      return;
+    }
+    // Refused on every attempt for an own part's sake (no worker with the campaign's store took it):
+    // blocked like any own part, its work back as it came (the journals tell what earlier attempts sent).
+    const fault = this.own.failure(err);
+    if (fault) {
+      this.s.pending.unshift(...lane.items);
+      if (lane.batches) (this.s.spareBatches ??= []).unshift(lane.batches);
+      this.own.block(fault);
       return;
     }
     const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
@@ -366,19 +398,21 @@ export class CampaignEngine {
   }
 
   private async giveUp(g: GiveUp): Promise<void> {
-    this.s.cost.activities++;
-    const n = await this.acts.recordOutcomes({
-      campaignId: this.campaignId,
-      part: g.item.key,
-      ...(g.item.ids ? { ids: g.item.ids } : { spoolRange: g.item.range }),
-      outcome: g.outcome,
-      resets: g.item.resets,
-      ...(g.item.possible ? { possible: g.item.possible } : {}),
-      errorCode: g.code,
-      errorMsg: g.message,
-      ...(g.failedActivity ? { failedActivity: true } : {}),
-    });
-    this.s.counts[g.outcome] += n;
+    const n = await this.own.persist(() =>
+      this.acts.recordOutcomes({
+        campaignId: this.campaignId,
+        part: g.item.key,
+        ...(g.item.ids ? { ids: g.item.ids } : { spoolRange: g.item.range }),
+        outcome: g.outcome,
+        resets: g.item.resets,
+        ...(g.item.possible ? { possible: g.item.possible } : {}),
+        errorCode: g.code,
+        errorMsg: g.message,
+        ...(g.failedActivity ? { failedActivity: true } : {}),
+        ...(g.failedActivity && g.item.journal ? { journal: g.item.journal } : {}),
+      }),
+    );
+    if (n !== undefined) this.s.counts[g.outcome] += n;
   }
 
   /** The error budget and abort rules, judged on the whole campaign once the canary passed. */
@@ -490,28 +524,54 @@ export class CampaignEngine {
         });
       }
       if (s.nextBatch < this.totalBatches()) {
-        this.s.cost.activities++;
-        const n = await this.acts.recordOutcomes({
-          campaignId: this.campaignId,
-          part: 'z-rest',
-          spoolFrom: s.nextBatch * this.options.batchSize,
-          outcome: 'canceled',
-          resets: 0,
-          errorCode: 'CANCELED',
-          errorMsg: reason,
-        });
-        s.counts.canceled += n;
+        const n = await this.own.persist(() =>
+          this.acts.recordOutcomes({
+            campaignId: this.campaignId,
+            part: 'z-rest',
+            spoolFrom: s.nextBatch * this.options.batchSize,
+            outcome: 'canceled',
+            resets: 0,
+            errorCode: 'CANCELED',
+            errorMsg: reason,
+          }),
+        );
+        s.counts.canceled += n ?? 0;
         s.nextBatch = this.totalBatches();
       }
     }
     const ending: CampaignState =
       s.cancelReason !== undefined ? 'canceled' : s.abortReason !== undefined ? 'aborted' : 'completed';
-    // Also gives the campaign's phones back (leases), whatever way it ended.
-    this.s.cost.activities++;
-    const report = await this.acts.finalizeReport({ campaignId: this.campaignId, state: ending });
-    if (s.account) await this.leaveAccount();
     const expectedLines = c.total() - s.prepared!.duplicates;
-    if (report.lines !== expectedLines || report.duplicates > 0) {
+    // Also gives the campaign's phones back (leases), whatever way it ended; phones without a
+    // line (a bug lost them) get theirs from the journal.
+    const report = await this.own.persist(() =>
+      this.acts.finalizeReport({
+        campaignId: this.campaignId,
+        state: ending,
+        expectedLines,
+        batchSize: this.options.batchSize,
+      }),
+    );
+    if (s.account) await this.leaveAccount();
+    if (!report) {
+      // Its store lost the campaign and the operator ended it with cancel --now: no line written.
+      const note = `; no report was written: ${s.blocked?.message ?? 'its store no longer holds the campaign'}`;
+      if (s.abortReason !== undefined) s.abortReason += note;
+      else s.cancelReason = `${s.cancelReason ?? 'canceled'}${note}`;
+      c.end(ending);
+      c.touch();
+      c.upsert(true);
+      await condition(allHandlersFinished);
+      return c.result({ location: '', lines: 0 });
+    }
+    if (report.rebuilt) {
+      // Complete, but only from the journal: the campaign lost track of these phones.
+      const why = `${report.rebuilt} phones had no line at the end: rebuilt from the journal (canceled, with the resets it shows)`;
+      log.error('report lacked lines: rebuilt from the journal', { campaignId: this.campaignId, why });
+      s.counts.canceled += report.rebuilt;
+      s.abortReason ??= why;
+      c.end('failed');
+    } else if (report.lines !== expectedLines || report.duplicates > 0) {
       // A report that does not name every phone exactly once cannot be called complete.
       const why = `the report holds ${report.lines} lines (${report.duplicates} duplicated) for ${expectedLines} phones`;
       log.error('report does not hold exactly one line per instance', { campaignId: this.campaignId, why });
@@ -583,3 +643,4 @@ export class CampaignEngine {
     };
   }
 }
+
