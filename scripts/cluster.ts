@@ -10,16 +10,15 @@
 //   npm run cluster:status  one line per process
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { projectRoot } from '../src/project-root';
 import { requireTemporalCli } from '../src/temporal/locate-cli';
 import { postgresBinDir } from '../test/production/helpers/postgres';
 import { clusterLayout, SERVICES, type ClusterService } from '../test/cluster/layout';
+import { temporalServerBuild, temporalServerSchemaDir } from './temporal-server';
 
-const TEMPORAL_SERVER_VERSION = '1.32.1';
 const layout = clusterLayout();
-const serverBin = join(projectRoot, '.temporal/server/bin/temporal-server');
-const sqlTool = join(projectRoot, '.temporal/server/bin/temporal-sql-tool');
+const { server: serverBin, sqlTool } = temporalServerBuild();
 const pgData = join(layout.dir, 'postgres');
 const runDir = join(layout.dir, 'run');
 const logDir = join(layout.dir, 'logs');
@@ -44,9 +43,10 @@ function runningPid(service: ClusterService): number | undefined {
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8'));
   if (!Number.isInteger(pid) || !alive(pid)) return undefined;
-  // A recycled pid would belong to another program: check it is our server for this service.
+  // A recycled pid would belong to another program: check it is a Temporal server for this service
+  // (by name: one started from an older build's folder is still ours to stop).
   const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  return cmdline[0] === serverBin && cmdline.includes(service) ? pid : undefined;
+  return basename(cmdline[0] ?? '') === basename(serverBin) && cmdline.includes(service) ? pid : undefined;
 }
 
 function postgres(cmd: string, args: string[]): void {
@@ -121,8 +121,7 @@ function psql(database: string, sql: string): string {
 
 /** Both stores created and migrated by the script compose's temporal-schema job runs. */
 function migrateSchemas(): void {
-  const cache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
-  const schemaRoot = join(cache, `go.temporal.io/server@v${TEMPORAL_SERVER_VERSION}/schema`);
+  const schemaRoot = temporalServerSchemaDir();
   if (!existsSync(schemaRoot))
     throw new Error(`${schemaRoot} missing: run \`npm run setup:temporal-server\``);
   const run = spawnSync('sh', [join(projectRoot, 'deploy/temporal/setup-schema.sh')], {

@@ -16,6 +16,8 @@ export interface DevServerOptions {
   /** Persistent SQLite file; omitted means in-memory (lost on exit). */
   dbFile?: string;
   namespace?: string;
+  /** Further namespaces to create at start, each with the search attributes (test runs use one per file running). */
+  moreNamespaces?: string[];
   /** Where the server's own output goes; 'ignore' keeps test output clean. */
   stdio?: 'inherit' | 'ignore';
   startTimeoutMs?: number;
@@ -45,7 +47,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     mkdirSync(dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
   }
-  if (namespace !== 'default') args.push('--namespace', namespace);
+  const namespaces = [namespace, ...(options.moreNamespaces ?? [])];
+  for (const ns of namespaces) if (ns !== 'default') args.push('--namespace', ns);
   for (const [name, type] of Object.entries(campaignSearchAttributes)) {
     args.push('--search-attribute', `${name}=${type}`);
   }
@@ -78,7 +81,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
-        await connection.workflowService.describeNamespace({ namespace });
+        for (const ns of namespaces) await connection.workflowService.describeNamespace({ namespace: ns });
       } finally {
         await connection.close();
       }

@@ -4,11 +4,11 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { projectRoot } from '../../src/project-root';
 import { composeConfig, TEMPORAL_SERVICES } from '../production/helpers/compose';
 import { SERVER_CONFIG_FILE } from './layout';
+import { temporalServerBuild } from '../../scripts/temporal-server';
 
-const server = join(projectRoot, '.temporal/server/bin/temporal-server');
+const { server } = temporalServerBuild();
 
 /** The server's own rendering of deploy/temporal/server.yaml with a given environment. */
 function render(env: Record<string, string>) {

@@ -42,8 +42,11 @@ describe('campaigns on the cluster with SQL visibility', () => {
 
   it('continue-as-new: a small maxHistoryEvents makes several runs, one campaign, one line per phone', async () => {
     const ids = env.ids(1500);
+    // One-second terms and the smallest maxHistoryEvents: every term adds its lanes' events, so the
+    // runs hand over often. (Without termMs the lane engine sends these 150 calls in one 30 s term
+    // and the whole campaign is one run of about 200 events: nothing to continue.)
     const { result, lines, handle } = await env.run(
-      { concurrency: 15, rate: 50, batchSize: 10, canary: 0, maxHistoryEvents: 300 },
+      { concurrency: 15, rate: 50, batchSize: 10, canary: 0, maxHistoryEvents: 100, termMs: 1000 },
       { kind: 'inline', ids },
     );
     assert.equal(result.state, 'completed');
@@ -51,6 +54,8 @@ describe('campaigns on the cluster with SQL visibility', () => {
     assert.deepEqual(new Set(lines.map((l) => l.instance_id)), new Set(ids));
     const runs = await listed(`WorkflowId = '${handle.workflowId}'`);
     assert.ok(runs.length >= 3, `continued as new: ${runs.length} runs in visibility`);
+    // Visibility keeps every run, closed ones included: as many as the campaign counted.
+    assert.equal(runs.length, result.cost.workflowRuns);
     // The filters on the campaign's own attributes find the finished campaign, and only it.
     await waitFor(
       async () =>

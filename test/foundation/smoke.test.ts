@@ -28,6 +28,8 @@ describe('foundation: a real Temporal dev server runs the smoke workflow', () =>
         'list',
         '--address',
         env.temporal.address,
+        '--namespace',
+        env.temporal.namespace,
         '--query',
         `WorkflowId = '${workflowId}'`,
         '--output',

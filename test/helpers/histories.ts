@@ -35,6 +35,8 @@ export async function saveHistory(
         runId,
         '--address',
         address,
+        '--namespace',
+        client.options.namespace,
         '--output',
         'json',
       ],

@@ -8,6 +8,7 @@ import { projectRoot } from '../../src/project-root';
 import { campaignSearchAttributes } from '../../src/temporal/search-attributes';
 import { DYNAMIC_CONFIG_FILE, SERVER_CONFIG_FILE } from '../cluster/layout';
 import { composeConfig, composeRun, SECRETS, TEMPORAL_SERVICES } from './helpers/compose';
+import { TEMPORAL_SERVER_VERSION } from '../../scripts/temporal-server';
 
 const file = (name: string) => readFileSync(join(projectRoot, name), 'utf8');
 function seconds(duration: string | undefined): number {
@@ -66,13 +67,9 @@ describe('deployment files', () => {
 
   it('the Temporal services run the built server version on the same config files as the local cluster', () => {
     const { services } = composeConfig();
-    const pinned = /TEMPORAL_SERVER_VERSION = '([\d.]+)'/.exec(
-      file('scripts/setup-temporal-server.mjs'),
-    )?.[1];
-    assert.ok(pinned);
     for (const [name, role] of Object.entries(TEMPORAL_SERVICES)) {
       const service = services[name]!;
-      assert.equal(service.image, `temporalio/server:${pinned}`, name);
+      assert.equal(service.image, `temporalio/server:${TEMPORAL_SERVER_VERSION}`, name);
       assert.equal(service.environment?.TEMPORAL_SERVICES, role, name);
       const mounted = Object.fromEntries(
         (service.volumes ?? []).map((v) => v.split(':')).map(([source, target]) => [target, source]),
@@ -81,7 +78,7 @@ describe('deployment files', () => {
       assert.equal(mounted[service.environment!.DYNAMIC_CONFIG_FILE_PATH!], DYNAMIC_CONFIG_FILE, name);
     }
     for (const name of ['temporal-schema', 'temporal-setup']) {
-      assert.equal(services[name]!.image, `temporalio/admin-tools:${pinned}`, name);
+      assert.equal(services[name]!.image, `temporalio/admin-tools:${TEMPORAL_SERVER_VERSION}`, name);
     }
     // The jobs run the scripts cluster:up runs.
     const cluster = file('scripts/cluster.ts');

@@ -339,7 +339,11 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
       // The operator's CLI reads the same rows from anywhere the database is reachable.
       const cli = await runCli(
         ['report', campaignId, '--format', 'ndjson'],
-        cliEnv({ REPORT_SINK: pg.url, TEMPORAL_ADDRESS: env.temporal.address }),
+        cliEnv({
+          REPORT_SINK: pg.url,
+          TEMPORAL_ADDRESS: env.temporal.address,
+          TEMPORAL_NAMESPACE: env.temporal.namespace,
+        }),
       );
       assert.equal(cli.code, 0, cli.stderr);
       const printed = cli.stdout

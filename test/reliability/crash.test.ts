@@ -155,10 +155,14 @@ describe('crashes and outages, with real processes', () => {
     const port = await freePort();
     let server = await startDevServer({ headless: true, port, dbFile });
     servers.push(server);
-    worker({ TEMPORAL_ADDRESS: server.address });
+    // This server's own namespace, not the one the suite gave the file on its shared server.
+    worker({ TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace });
     const ids = env.ids(500, 3000);
     const connect = async () =>
-      new Client({ connection: await Connection.connect({ address: server.address }) });
+      new Client({
+        connection: await Connection.connect({ address: server.address }),
+        namespace: server.namespace,
+      });
     let client = await connect();
     const options = campaignOptionsSchema.parse({ concurrency: 3, rate: 6, batchSize: 25, canary: 0 });
     const handle = await client.workflow.start(resetCampaign, {
