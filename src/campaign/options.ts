@@ -40,6 +40,12 @@ export interface ErrorBudget {
   value: number;
 }
 
+/** `--max-per-pool`: phones of one pool reset at once, a count ("20") or a share of its size ("10%"). */
+export const poolBudgetSchema = errorBudgetSchema.refine(
+  (b) => b.value > 0,
+  'must be at least 1 phone or more than 0% of a pool',
+);
+
 /** A recurring maintenance window: opens at each `cron` time in `timezone`, for `duration`. */
 export const maintenanceWindowSchema = z
   .object({
@@ -116,6 +122,13 @@ export const campaignOptionsSchema = z
      * `blocked` (like a rollout's progress deadline): retrying cannot fix a revoked token.
      */
     blockedAfterMs: duration('--blocked-after', 5000, 7 * 86_400_000).default(5 * 60_000),
+    /**
+     * Reset phones the fleet listing shows in use (a user logged in or assigned) or backing up or
+     * restoring; by default they are skipped (IN_USE, BACKUP_RUNNING, RESTORE_RUNNING).
+     */
+    includeInUse: z.boolean().default(false),
+    /** At most this many phones (or this share) of any one pool are being reset at once. */
+    maxPerPool: poolBudgetSchema.optional(),
   })
   .strict();
 export type CampaignOptionsInput = z.input<typeof campaignOptionsSchema>;
@@ -172,5 +185,6 @@ export function withOptionDefaults(o: CampaignOptions): CampaignOptions {
     windows: o.windows ?? d.windows,
     termMs: o.termMs ?? d.termMs,
     blockedAfterMs: o.blockedAfterMs ?? d.blockedAfterMs,
+    includeInUse: o.includeInUse ?? d.includeInUse,
   };
 }

@@ -3,6 +3,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { PreflightSummary } from '../campaign/fleet-facts';
 import type { IdSource } from '../campaign/options';
 import { readIdFile, readInlineIds, SourceError } from '../sources';
 import { usageError } from './exit-codes';
@@ -35,6 +36,8 @@ export interface ResolvedSource {
   ids?: string[];
   /** Frozen phones of a listed fleet: reported skipped, never sent. */
   frozen?: number;
+  /** What the fleet listing says of the ids (a preview: prepare lists again), when it was listed. */
+  preflight?: { summary: PreflightSummary; toReset: number; batches: number };
 }
 
 /** Inline ids travel in the workflow input; more than this goes through a file (payload limits). */

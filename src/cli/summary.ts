@@ -1,5 +1,6 @@
 import { formatDuration } from '../campaign/duration';
 import { finishedOf, type CampaignView } from './campaign-status';
+import { nextStep } from './next-step';
 import { averageRemainingMs } from './progress-eta';
 
 /** A running campaign's ETA from one look: its average pace since it started. */
@@ -29,6 +30,7 @@ export function formatSummary(
   const report = extra.reportPath ?? s.reportLocation;
   if (report) lines.push(`  report       ${report}`);
   if (extra.uiUrl) lines.push(`  Temporal UI  ${extra.uiUrl}`);
+  nextStep(s).forEach((step, i) => lines.push(`  ${i === 0 ? 'next' : '    '}         ${step}`));
   return lines;
 }
 
