@@ -9,6 +9,7 @@ import { storeIdentity } from '../report/store-identity';
 import { joinAccount, runningCampaigns } from './account';
 import { prepareCampaign, type PrepareInput } from './prepare-campaign';
 import { recordOutcomes } from './record-outcomes';
+import { refreshFleetFacts, type RefreshFleetInput } from './refresh-fleet';
 import { resetBatch } from './reset-batch';
 import { runLane } from './run-lane';
 import { StoreGuard } from './store-guard';
@@ -36,8 +37,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     prepareCampaign: async (input: PrepareInput) => {
       const prepared = await prepareCampaign(deps, input);
-      // Frozen phones of a fleet listing get a 'skipped' report line at prepare.
-      deps.metrics?.outcomes({ skipped: prepared.skipped });
+      // Phones the pre-flight answers (frozen, in use, not in the fleet) get their line at prepare.
+      deps.metrics?.outcomes({ skipped: prepared.skipped, rejected: prepared.rejected ?? 0 });
       // The store that holds the campaign now: the workflow records it for the other workers.
       const store = await storeIdentity(deps.store, true);
       return { ...prepared, ...(store ? { store } : {}) };
@@ -46,6 +47,11 @@ export function createActivities(deps: ActivityDeps) {
     resetBatch: async (input: ResetBatchInput) => {
       await guard.check(input.campaignId);
       return resetBatch({ ...deps, pacer }, input);
+    },
+    /** A long campaign lists the fleet again: the lanes screen their calls against the latest. */
+    refreshFleetFacts: async (input: RefreshFleetInput) => {
+      await guard.check(input.campaignId);
+      return refreshFleetFacts(deps, input);
     },
     runLane: async (input: LaneInput) => {
       await guard.check(input.campaignId);

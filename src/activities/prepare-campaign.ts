@@ -1,20 +1,25 @@
 import { stat } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { IdSource } from '../campaign/options';
+import { factOf, planPreflight, type FleetFact, type PreflightPlan } from '../campaign/fleet-facts';
+import type { ErrorBudget, IdSource } from '../campaign/options';
 import { CAMPAIGN_ID_REUSED, PHONES_LEASED, SOURCE_CHANGED, type CampaignSafety } from '../campaign/safety';
 import type { KoophoneClient } from '../koophone';
 import { describeOverlap, findOverlap, temporalLiveness, type HolderLiveness } from '../leases';
 import type { CampaignStore, PreparedSource, StoredCampaign } from '../report/campaign-store';
 import {
   describePin,
+  listFleetFacts,
   pinOf,
   readIdFile,
   readInlineIds,
   samePin,
   selectFleet,
   SourceError,
+  type ListedFacts,
   type ReadIds,
 } from '../sources';
+import { UNKNOWN_POOL } from '../campaign/fleet-facts';
+import type { Instance } from '../koophone/models';
 import { reportLine } from './reset-batch';
 import { sha256File } from './source-check';
 
@@ -31,6 +36,18 @@ export interface PrepareInput {
   /** The workflow's first run id: the store belongs to this execution. Absent from older workflows. */
   owner?: string;
   safety?: CampaignSafety;
+  /**
+   * The pre-flight (absent from older workflows): list the fleet, answer without a call the ids
+   * not in it, frozen ones and (unless `includeInUse`) busy ones, and cut the spool into batches
+   * of one region (and pool, with `maxPerPool`). See src/campaign/fleet-facts.ts.
+   */
+  fleet?: FleetOptions;
+}
+
+export interface FleetOptions {
+  includeInUse: boolean;
+  maxPerPool?: ErrorBudget;
+  batchSize: number;
 }
 
 /** Failure type strings are stable names the workflow and the CLI match on. */
@@ -40,9 +57,23 @@ interface ReadSource {
   read: ReadIds;
   frozen: string[];
   file?: PreparedSource['file'];
+  /** What the fleet listing says of the ids: from the `--all` listing itself, or listed for them. */
+  listed?: ListedFacts;
 }
 
-async function readSource(client: KoophoneClient, source: IdSource): Promise<ReadSource> {
+async function readSource(client: KoophoneClient, source: IdSource, fleet?: FleetOptions): Promise<ReadSource> {
+  const read = await readIds(client, source, fleet !== undefined);
+  if (!fleet || read.listed) return read;
+  const ctx = Context.current();
+  const listed = await listFleetFacts(client, read.read.ids, {
+    poolSizes: fleet.maxPerPool !== undefined,
+    progress: (calls) => ctx.heartbeat({ listingCalls: calls }),
+    signal: ctx.cancellationSignal,
+  });
+  return { ...read, listed };
+}
+
+async function readIds(client: KoophoneClient, source: IdSource, keepFacts: boolean): Promise<ReadSource> {
   if (source.kind === 'inline') return { read: readInlineIds(source.ids), frozen: [] };
   if (source.kind === 'file') {
     const before = await stat(source.path).catch(() => undefined);
@@ -58,10 +89,21 @@ async function readSource(client: KoophoneClient, source: IdSource): Promise<Rea
   }
   // Frozen phones would only make the API refuse whole batches: they are reported skipped.
   const ctx = Context.current();
+  const facts = new Map<string, FleetFact>();
+  const poolSizes = new Map<string, number>();
   const fleet = await selectFleet(
-    client.iterateInstances(
-      { instanceName: source.namePrefix, poolSceneTag: source.poolTag, poolName: source.poolName },
-      1000,
+    keep(
+      client.iterateInstances(
+        { instanceName: source.namePrefix, poolSceneTag: source.poolTag, poolName: source.poolName },
+        1000,
+      ),
+      (inst) => {
+        if (!keepFacts) return;
+        const fact = factOf(inst);
+        facts.set(inst.instanceId, fact);
+        const pool = fact.pool ?? '';
+        poolSizes.set(pool, (poolSizes.get(pool) ?? 0) + 1);
+      },
     ),
     (n) => n % 10_000 === 0 && ctx.heartbeat({ entries: n }),
   );
@@ -71,7 +113,29 @@ async function readSource(client: KoophoneClient, source: IdSource): Promise<Rea
   return {
     read: { ids: fleet.ids, duplicates: fleet.duplicates, entries: fleet.entries },
     frozen: fleet.frozen,
+    // The selection's own listing: its pool sizes are those of the selection (a pool filter
+    // lists one pool whole; a name prefix may list part of one, a budget over it is then stricter).
+    ...(keepFacts
+      ? {
+          listed: {
+            facts,
+            poolSizes: new Map([...poolSizes].map(([pool, n]) => [pool || UNKNOWN_POOL, n])),
+            fleetTotal: fleet.entries,
+            method: 'fleet' as const,
+            calls: Math.ceil(fleet.entries / 1000) || 1,
+            listedAt: new Date().toISOString(),
+          },
+        }
+      : {}),
   };
+}
+
+/** The instances as they pass, each seen by `each`. */
+async function* keep(instances: AsyncIterable<Instance>, each: (inst: Instance) => void): AsyncGenerator<Instance> {
+  for await (const inst of instances) {
+    each(inst);
+    yield inst;
+  }
 }
 
 function reusedMessage(campaignId: string, old: StoredCampaign): string {
@@ -110,7 +174,7 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
 
   let source: ReadSource;
   try {
-    source = await readSource(client, input.source);
+    source = await readSource(client, input.source, input.fleet);
   } catch (err) {
     if (err instanceof SourceError) {
       throw ApplicationFailure.nonRetryable(err.message, INVALID_SOURCE, { problems: err.problems });
@@ -118,6 +182,8 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
     throw err;
   }
   const { read } = source;
+  // The pin is of what the operator approved: the ids as the source reads them, in its order. The
+  // pre-flight then orders the spool by region; that order is the listing's, not approved.
   const pin = pinOf(read.ids);
   if (safety.pin && !samePin(pin, safety.pin)) {
     throw ApplicationFailure.nonRetryable(
@@ -130,18 +196,53 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
   const frozenLines = source.frozen.map((id) =>
     reportLine(id, 'skipped', 0, '', 'FROZEN', 'instance is frozen (frozen_status 1)'),
   );
-  const spool = (ids: string[], leased: number): Promise<PreparedSource> =>
-    store.writeSpool(campaignId, ids, (total) => ({
+  // The phones to reset, after the pre-flight: ordered by region (and pool), cut into batches.
+  const preflight = async (ids: string[]): Promise<{ spool: string[]; record: Partial<PreparedSource> }> => {
+    const { fleet } = input;
+    if (!fleet || !source.listed) return { spool: ids, record: {} };
+    const plan = planOrRefuse(ids, source.listed, fleet);
+    await store.writePart(
+      campaignId,
+      'p-preflight',
+      plan.answered.map(({ id, verdict }) => reportLine(id, verdict.outcome, 0, '', verdict.code, verdict.message)),
+    );
+    const { listed } = source;
+    const rejected = plan.answered.filter((a) => a.verdict.outcome === 'rejected').length;
+    return {
+      spool: plan.order,
+      record: {
+        skipped: plan.answered.length - rejected,
+        rejected,
+        layout: plan.segments,
+        ...(plan.pools ? { pools: plan.pools } : {}),
+        preflight: {
+          method: listed.method,
+          calls: listed.calls,
+          listedAt: listed.listedAt,
+          fleetTotal: listed.fleetTotal,
+          includeInUse: fleet.includeInUse,
+          ...plan.counts,
+        },
+      },
+    };
+  };
+  const spool = (order: string[], record: Partial<PreparedSource>, leased: number): Promise<PreparedSource> =>
+    store.writeSpool(campaignId, order, (total) => ({
       total,
       duplicates: read.duplicates,
-      skipped: frozenLines.length + leased,
       sha256: pin.sha256,
       ...(source.file ? { file: source.file } : {}),
       ...(owner ? { owner, preparedAt: new Date().toISOString() } : {}),
+      ...record,
+      skipped: frozenLines.length + leased + (record.skipped ?? 0),
     }));
   // Written even when empty: a part left by an earlier attempt must not survive into the report.
   await store.writePart(campaignId, 'p-skipped', frozenLines);
-  if (owner === undefined) return spool(read.ids, 0); // an older workflow: no leases
+  if (owner === undefined) {
+    // An older workflow: no leases.
+    const { spool: order, record } = await preflight(read.ids);
+    return spool(order, record, 0);
+  }
 
   const liveness = deps.liveness ?? temporalLiveness(Context.current().client);
   return store.withLeaseLock(async () => {
@@ -163,7 +264,25 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
         reportLine(id, 'skipped', 0, '', 'LEASED_BY', `LEASED_BY ${holder}: held by that running campaign`),
       ),
     );
-    await store.registerLease({ campaignId, owner, since: new Date().toISOString(), total: ids.length });
-    return spool(ids, leasedBy.size);
+    const { spool: order, record } = await preflight(ids);
+    // The lease before the spool: a prepare that dies between them is done again whole.
+    await store.registerLease({ campaignId, owner, since: new Date().toISOString(), total: order.length });
+    return spool(order, record, leasedBy.size);
   });
+}
+
+/** The pre-flight's plan; a layout that cannot be carried fails the campaign before any call. */
+function planOrRefuse(ids: string[], listed: ListedFacts, fleet: FleetOptions): PreflightPlan {
+  try {
+    return planPreflight({
+      ids,
+      facts: listed.facts,
+      includeInUse: fleet.includeInUse,
+      batchSize: fleet.batchSize,
+      ...(fleet.maxPerPool ? { maxPerPool: fleet.maxPerPool } : {}),
+      poolSizes: listed.poolSizes,
+    });
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable((err as Error).message, INVALID_SOURCE);
+  }
 }

@@ -61,6 +61,7 @@ export function formatStatus(s: CampaignView, now = Date.now()): string[] {
   if (s.configuredRate !== undefined)
     lines.push(`  rate         ${s.currentRate ?? 0}/${s.configuredRate} calls/s`);
   if (s.currentConcurrency !== undefined) lines.push(`  in flight    up to ${s.currentConcurrency} batches`);
+  if (s.poolBudget) lines.push(`  pools        at most ${s.poolBudget}`);
   if (s.windowOpen === false) lines.push(`  window       closed; next opens ${s.nextWindow ?? '?'}`);
   if (s.canary !== undefined) lines.push(`  canary       ${s.canary}`);
   if (s.errorBudget?.limit) lines.push(`  error budget ${s.errorBudget.used} used of ${s.errorBudget.limit}`);

@@ -50,6 +50,12 @@ export interface CampaignCarry {
   anomalies?: Anomaly[];
   /** Lane engine: the smoothed pace behind the ETA in the Temporal UI's details. */
   eta?: EtaState;
+  /** Pre-flight: when the latest fleet listing began (workflow time); calls are screened against it. */
+  factsAt?: number;
+  /** Pre-flight: a listing that failed is tried again at this time; nothing is sent meanwhile. */
+  factsRetryAt?: number;
+  /** Pre-flight: fleet listing calls made (prepare's and the refreshes'), counted in the API calls. */
+  listingCalls?: number;
 }
 
 export function noCost(): CampaignCost {

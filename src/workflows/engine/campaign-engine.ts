@@ -18,6 +18,8 @@ import {
 } from '@temporalio/workflow';
 import { CAMPAIGN_RESULT_MEMO, ENDING_FAILURE_TYPES } from '../../campaign/ending';
 import type { CampaignActivities } from '../../activities';
+import { batchCount, batchesRange, batchLayout, spoolStartOf, type BatchLayout } from '../../campaign/batch-layout';
+import { FLEET_FACTS_MAX_AGE_MS } from '../../campaign/fleet-facts';
 import { batchItem, type LaneInput, type LaneProgress, type LaneResult } from '../../campaign/lane';
 import { withOptionDefaults, type CampaignOptions, type IdSource } from '../../campaign/options';
 import { errorsOf, totalOf } from '../../campaign/outcome';
@@ -66,6 +68,7 @@ export class CampaignEngine {
   private readonly laneRoot = new CancellationScope({ cancellable: false });
   /** The running term's lanes' scope. */
   private term: CancellationScope | undefined;
+  private layoutOf: { prepared: object; layout: BatchLayout } | undefined;
 
   constructor(private readonly input: CampaignWorkflowInput) {
     this.options = withOptionDefaults(input.options);
@@ -162,6 +165,7 @@ export class CampaignEngine {
     for (;;) {
       if (this.finished()) break;
       if (this.historyFull()) return await this.handOver();
+      await this.refreshFleetFacts();
       const now = Date.now();
       const lanes = planTerm(this.s, this.termContext(now));
       this.s.terms = (this.s.terms ?? 0) + 1;
@@ -176,14 +180,26 @@ export class CampaignEngine {
     const c = this.control;
     c.upsert(true);
     c.touch();
+    // The pre-flight (src/campaign/fleet-facts.ts): prepare lists the fleet, answers ids it need
+    // not send, and cuts the spool into batches of one region (and pool, with a pool budget).
+    const o = this.options;
+    const fleet = this.control.patch('fleet-preflight')
+      ? { includeInUse: o.includeInUse, batchSize: o.batchSize, ...(o.maxPerPool ? { maxPerPool: o.maxPerPool } : {}) }
+      : undefined;
     try {
       this.s.cost.activities++;
+      const listedFrom = Date.now();
       this.s.prepared = await this.acts.prepareCampaign({
         campaignId: this.campaignId,
         source: this.input.source,
         owner: workflowInfo().firstExecutionRunId,
         ...(this.input.safety ? { safety: this.input.safety } : {}),
+        ...(fleet ? { fleet } : {}),
       });
+      if (this.s.prepared.preflight) {
+        this.s.factsAt = listedFrom;
+        this.s.listingCalls = (this.s.listingCalls ?? 0) + this.s.prepared.preflight.calls;
+      }
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
       const reason = cause ? cause.message : String(err);
@@ -192,6 +208,7 @@ export class CampaignEngine {
       return false;
     }
     this.s.counts.skipped += this.s.prepared.duplicates + this.s.prepared.skipped;
+    this.s.counts.rejected += this.s.prepared.rejected ?? 0;
     c.touch();
     c.upsert(true);
     await this.joinAccount();
@@ -236,7 +253,8 @@ export class CampaignEngine {
     const o = this.options;
     const windowEnd = openWindowEnd(o.windows, now);
     const closed = o.windows.length > 0 && windowEnd === undefined;
-    const sending = !this.s.paused && !this.control.stopping() && !closed;
+    // Nothing is sent on a listing older than its bound: a refresh that failed is tried again.
+    const sending = !this.s.paused && !this.control.stopping() && !closed && !this.factsStale(now);
     const prepared = this.s.prepared!;
     const q = this.s.account?.share.queryRate;
     return {
@@ -250,6 +268,8 @@ export class CampaignEngine {
       totalBatches: this.totalBatches(),
       canaryBatches: this.canaryBatches(),
       spoolTotal: prepared.total,
+      ...(prepared.pools?.length ? { singleLane: true } : {}),
+      ...(prepared.rejected ? { refusedBeforeCalls: prepared.rejected } : {}),
       ...(windowEnd !== undefined && o.windows.length > 0 ? { windowEnd } : {}),
       item: {
         retryFailed: o.retryFailed,
@@ -315,7 +335,7 @@ export class CampaignEngine {
     this.s.cost.activities++;
     const sends = lane.sendForMs > 0;
     // Shown next to the activity in the Temporal UI.
-    const summary = `lane ${lane.lane + 1}/${lane.lanes} · ${instancesOf(lane)} instances · ${sends ? 'sending' : 'tracking'}`;
+    const summary = `lane ${lane.lane + 1}/${lane.lanes} · ${instancesOf(lane, this.layout())} instances · ${sends ? 'sending' : 'tracking'}`;
     return this.laneActs.runLane.executeWithOptions({ summary }, [lane]);
   }
 
@@ -338,7 +358,7 @@ export class CampaignEngine {
     log.error('lane failed after all activity retries', { campaignId: this.campaignId, lane: lane.lane, error: message });
     const items = [...lane.items];
     for (let b = lane.batches?.from ?? 0; lane.batches && b < lane.batches.to; b++) {
-      items.push(batchItem(b, lane.batchSize, lane.spoolTotal));
+      items.push(batchItem(b, this.layout()));
     }
     for (const item of items) {
       await this.giveUp({ item, outcome: 'failed', code: 'ORCHESTRATOR_ERROR', message, failedActivity: true });
@@ -381,13 +401,50 @@ export class CampaignEngine {
   private judge(): void {
     const s = this.s;
     if (!s.canary.passed || this.control.stopping()) return;
-    const judged = totalOf(s.counts) - s.counts.skipped;
+    // Phones refused for good before any call (pre-flight) say nothing of the rollout.
+    const refused = s.prepared?.rejected ?? 0;
+    const counts = { ...s.counts, rejected: s.counts.rejected - refused };
+    const judged = totalOf(counts) - counts.skipped;
     const o = this.options;
     const exceeded =
-      budgetExceeded(o.maxErrors, errorsOf(s.counts), judged, s.prepared!.total) ??
-      abortRuleFired(o.abortOn, s.counts, judged, o.abortMinFinished);
+      budgetExceeded(o.maxErrors, errorsOf(counts), judged, s.prepared!.total) ??
+      abortRuleFired(o.abortOn, counts, judged, o.abortMinFinished);
     if (exceeded) this.control.abort(exceeded);
     this.control.upsert();
+  }
+
+  // ---- the fleet listing: no call goes on one older than FLEET_FACTS_MAX_AGE_MS ---------------
+  /** A term that starts now could send on a listing older than its bound. */
+  private factsStale(now: number): boolean {
+    if (this.s.factsAt === undefined) return false;
+    return now - this.s.factsAt + this.options.termMs > FLEET_FACTS_MAX_AGE_MS;
+  }
+
+  /**
+   * Lists the fleet again before a sending term would outlive the listing's bound, so that a phone
+   * someone started to use since (or one frozen, or gone) is screened out of its batch's call. A
+   * refresh that fails is tried again a minute later; meanwhile the campaign only tracks.
+   */
+  private async refreshFleetFacts(): Promise<void> {
+    const now = Date.now();
+    const s = this.s;
+    if (!this.factsStale(now) || (s.factsRetryAt ?? 0) > now) return;
+    if (s.paused || this.control.stopping() || !this.control.patch('fleet-preflight')) return;
+    const toSend = s.pending.some((i) => !i.handedOver) || s.nextBatch < this.totalBatches() || !!s.spareBatches?.length;
+    if (!toSend) return;
+    this.s.cost.activities++;
+    try {
+      const r = await this.acts.refreshFleetFacts({ campaignId: this.campaignId, includeInUse: this.options.includeInUse });
+      s.factsAt = now;
+      s.listingCalls = (s.listingCalls ?? 0) + r.calls;
+      delete s.factsRetryAt;
+      log.info('fleet listed again', { campaignId: this.campaignId, calls: r.calls, screened: r.screened });
+    } catch (err) {
+      const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+      log.warn('could not list the fleet again; nothing is sent until it can', { campaignId: this.campaignId, error: message });
+      s.factsRetryAt = Date.now() + 60_000;
+    }
+    this.control.touch();
   }
 
   /** Nothing to run now: wait for the earliest due retry, a window opening, or the operator. */
@@ -400,6 +457,10 @@ export class CampaignEngine {
     }
     const opens = nextWindowStart(this.options.windows, now);
     if (opens !== undefined && !this.s.paused && !this.control.stopping()) candidates.push(opens);
+    // A listing that could not be refreshed is tried again then.
+    if (this.s.factsRetryAt !== undefined && !this.s.paused && !this.control.stopping()) {
+      candidates.push(this.s.factsRetryAt);
+    }
     // Failing calls back off for minutes: wake when they would block the campaign, to say so.
     const blocks = this.control.blockedAt(now);
     if (blocks !== undefined && blocks > now && this.control.patch('blocked-state')) candidates.push(blocks);
@@ -479,7 +540,7 @@ export class CampaignEngine {
       }
       for (const range of (s.spareBatches ?? []).splice(0)) {
         await this.giveUp({
-          item: { ...batchItem(range.from, this.options.batchSize, s.prepared!.total), key: `z-spare-${range.from}`, range: this.spoolRange(range) },
+          item: { ...batchItem(range.from, this.layout()), key: `z-spare-${range.from}`, range: this.spoolRange(range) },
           outcome: 'canceled',
           code: 'CANCELED',
           message: reason,
@@ -490,7 +551,7 @@ export class CampaignEngine {
         const n = await this.acts.recordOutcomes({
           campaignId: this.campaignId,
           part: 'z-rest',
-          spoolFrom: s.nextBatch * this.options.batchSize,
+          spoolFrom: spoolStartOf(this.layout(), s.nextBatch),
           outcome: 'canceled',
           resets: 0,
           errorCode: 'CANCELED',
@@ -532,8 +593,16 @@ export class CampaignEngine {
 
   // ---- figures -------------------------------------------------------------------------------
   private spoolRange(r: { from: number; to: number }) {
-    const b = this.options.batchSize;
-    return { start: r.from * b, end: Math.min(r.to * b, this.s.prepared!.total) };
+    return batchesRange(this.layout(), r.from, r.to);
+  }
+
+  /** How the spool is cut into batches: by region (and pool), or uniform for earlier campaigns. */
+  private layout(): BatchLayout {
+    const prepared = this.s.prepared!;
+    if (this.layoutOf?.prepared !== prepared) {
+      this.layoutOf = { prepared, layout: batchLayout(prepared.layout, prepared.total, this.options.batchSize) };
+    }
+    return this.layoutOf.layout;
   }
 
   /** The campaign's own rate, capped by its share of the account's limit when one is set. */
@@ -542,7 +611,7 @@ export class CampaignEngine {
   }
 
   private totalBatches(): number {
-    return this.s.prepared ? Math.ceil(this.s.prepared.total / this.options.batchSize) : 0;
+    return this.s.prepared ? batchCount(this.layout()) : 0;
   }
 
   private canaryBatches(): number {
@@ -562,7 +631,7 @@ export class CampaignEngine {
     let instances = 0;
     let batches = 0;
     for (const lane of this.running.values()) {
-      instances += instancesOf(lane);
+      instances += instancesOf(lane, this.layout());
       const n = lane.items.length + (lane.batches ? lane.batches.to - lane.batches.from : 0);
       batches += Math.min(n, lane.concurrency);
     }
