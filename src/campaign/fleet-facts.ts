@@ -130,11 +130,6 @@ export function verdictOf(fact: FleetFact | undefined, includeInUse: boolean): V
 export const LISTING_PAGE_SIZE = 1000;
 /** Listing calls per second at most: they count against the tenant's unpublished query limit. */
 export const LISTING_CALLS_PER_SECOND = 10;
-/**
- * How old the listing a call is screened against may be: a long campaign lists again before a
- * sending term would outlive this (src/workflows/engine/fleet-refresh.ts).
- */
-export const FLEET_FACTS_MAX_AGE_MS = 10 * 60_000;
 /** Segments (region × pool groups) a layout may hold: the layout travels in workflow state. */
 export const MAX_SEGMENTS = 500;
 

@@ -129,6 +129,11 @@ export const campaignOptionsSchema = z
     includeInUse: z.boolean().default(false),
     /** At most this many phones (or this share) of any one pool are being reset at once. */
     maxPerPool: poolBudgetSchema.optional(),
+    /**
+     * No call is screened against a fleet listing older than this: a long campaign lists the
+     * fleet again before a term would outlive it (src/campaign/fleet-facts.ts).
+     */
+    listingMaxAgeMs: duration('listing max age', 5000, 86_400_000).default(10 * 60_000),
   })
   .strict();
 export type CampaignOptionsInput = z.input<typeof campaignOptionsSchema>;
@@ -186,5 +191,6 @@ export function withOptionDefaults(o: CampaignOptions): CampaignOptions {
     termMs: o.termMs ?? d.termMs,
     blockedAfterMs: o.blockedAfterMs ?? d.blockedAfterMs,
     includeInUse: o.includeInUse ?? d.includeInUse,
+    listingMaxAgeMs: o.listingMaxAgeMs ?? d.listingMaxAgeMs,
   };
 }

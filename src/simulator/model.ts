@@ -72,6 +72,8 @@ export interface PoolSample {
 
 export interface PoolSamples {
   pools: PoolSample[];
+  /** The most phones of all pools together with a running reset job at one sample. */
+  peakTotal: number;
   /** Samples taken so far, and the interval between them. */
   samples: number;
   intervalMs: number;
@@ -109,6 +111,7 @@ export class SimulatorModel {
   #poolPeaks: { running: number; at: number | null }[] = [];
   #poolRunning: number[] = [];
   #poolSampleCount = 0;
+  #peakTotal = 0;
 
   /**
    * `idEpoch` sets task and job ids apart per process (random unless given): a restarted
@@ -162,6 +165,7 @@ export class SimulatorModel {
     this.#poolPeaks = [];
     this.#poolRunning = [];
     this.#poolSampleCount = 0;
+    this.#peakTotal = 0;
     this.#faults = initialFaults(this.options);
     this.#faultRng = new Prng(this.options.seed, FAULT_STREAM);
     this.#answerRng = new Prng(this.options.seed, ANSWER_STREAM);
@@ -310,6 +314,7 @@ export class SimulatorModel {
     });
     const running = this.fleet.pools.map(() => 0);
     for (const index of phones) running[this.fleet.poolIndexAt(index)]! += 1;
+    this.#peakTotal = Math.max(this.#peakTotal, phones.size);
     this.#poolRunning = running;
     running.forEach((n, i) => {
       const peak = (this.#poolPeaks[i] ??= { running: 0, at: null });
@@ -328,6 +333,7 @@ export class SimulatorModel {
         peakRunning: this.#poolPeaks[i]?.running ?? 0,
         peakAt: this.#poolPeaks[i]?.at ?? null,
       })),
+      peakTotal: this.#peakTotal,
       samples: this.#poolSampleCount,
       intervalMs: POOL_SAMPLE_MS,
     };

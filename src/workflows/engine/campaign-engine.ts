@@ -19,7 +19,6 @@ import {
 import { CAMPAIGN_RESULT_MEMO, ENDING_FAILURE_TYPES } from '../../campaign/ending';
 import type { CampaignActivities } from '../../activities';
 import { batchCount, batchesRange, batchLayout, spoolStartOf, type BatchLayout } from '../../campaign/batch-layout';
-import { FLEET_FACTS_MAX_AGE_MS } from '../../campaign/fleet-facts';
 import { batchItem, type LaneInput, type LaneProgress, type LaneResult } from '../../campaign/lane';
 import { withOptionDefaults, type CampaignOptions, type IdSource } from '../../campaign/options';
 import { errorsOf, totalOf } from '../../campaign/outcome';
@@ -271,6 +270,8 @@ export class CampaignEngine {
       ...(prepared.pools?.length ? { singleLane: true } : {}),
       ...(prepared.rejected ? { refusedBeforeCalls: prepared.rejected } : {}),
       ...(windowEnd !== undefined && o.windows.length > 0 ? { windowEnd } : {}),
+      // A sending term ends before the fleet listing its calls are screened against is too old.
+      ...(this.factsUntil() !== undefined ? { sendUntil: this.factsUntil() } : {}),
       item: {
         retryFailed: o.retryFailed,
         retryTimedOut: o.retryTimedOut,
@@ -413,11 +414,22 @@ export class CampaignEngine {
     this.control.upsert();
   }
 
-  // ---- the fleet listing: no call goes on one older than FLEET_FACTS_MAX_AGE_MS ---------------
-  /** A term that starts now could send on a listing older than its bound. */
+  // ---- the fleet listing: no call goes on one older than options.listingMaxAgeMs (10 min) --------
+  /** Until when calls may be screened against the latest listing; undefined without a pre-flight. */
+  private factsUntil(): number | undefined {
+    return this.s.factsAt === undefined ? undefined : this.s.factsAt + this.options.listingMaxAgeMs;
+  }
+
+  /** The listing has (all but) reached its bound: nothing may be sent on it. */
   private factsStale(now: number): boolean {
-    if (this.s.factsAt === undefined) return false;
-    return now - this.s.factsAt + this.options.termMs > FLEET_FACTS_MAX_AGE_MS;
+    const until = this.factsUntil();
+    return until !== undefined && until - now < 1000;
+  }
+
+  /** Less than a term (or half the bound) is left of the listing: list again before the next term. */
+  private factsDue(now: number): boolean {
+    const until = this.factsUntil();
+    return until !== undefined && until - now < Math.min(this.options.termMs, this.options.listingMaxAgeMs / 2);
   }
 
   /**
@@ -428,7 +440,7 @@ export class CampaignEngine {
   private async refreshFleetFacts(): Promise<void> {
     const now = Date.now();
     const s = this.s;
-    if (!this.factsStale(now) || (s.factsRetryAt ?? 0) > now) return;
+    if (!this.factsDue(now) || (s.factsRetryAt ?? 0) > now) return;
     if (s.paused || this.control.stopping() || !this.control.patch('fleet-preflight')) return;
     const toSend = s.pending.some((i) => !i.handedOver) || s.nextBatch < this.totalBatches() || !!s.spareBatches?.length;
     if (!toSend) return;

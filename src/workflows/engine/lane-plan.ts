@@ -50,6 +50,8 @@ export interface TermContext {
   refusedBeforeCalls?: number;
   /** When the open maintenance window shuts (absent: no windows). */
   windowEnd?: number;
+  /** No call after this either: the fleet listing calls are screened against reaches its bound. */
+  sendUntil?: number;
   item: LaneItemOptions;
 }
 
@@ -76,7 +78,7 @@ export function planTerm(s: CampaignCarry, ctx: TermContext): LaneInput[] {
   }
   const lanes = canary ? 1 : lanesFor(s.rate.current);
   const laneRate = s.rate.current / lanes;
-  const sendForMs = Math.min(ctx.options.termMs, (ctx.windowEnd ?? Infinity) - now);
+  const sendForMs = Math.min(ctx.options.termMs, (ctx.windowEnd ?? Infinity) - now, (ctx.sendUntil ?? Infinity) - now);
   const callsPerLane = Math.max(1, Math.ceil((laneRate * sendForMs) / 1000));
   const due = take(s, (i) => i.notBefore <= now, lanes * callsPerLane);
   const dueHands = deal(due, lanes);
