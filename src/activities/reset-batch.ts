@@ -128,7 +128,7 @@ export async function resetItem(
   // Every journal names the item's phones: a report rebuilt after a terminate counts its calls.
   const journaled = journaledItem(item);
   // Phones held back from the call (run.screen): decided before it goes, read back from its journal after.
-  let screened: Record<string, Verdict> | undefined;
+  const screening: { held?: Record<string, Verdict> } = {};
   // The mark left before a call; `answered` once that call was refused or handed back unsent.
   const mark = (answered?: true): JobJournal => ({
     taskId: '',
@@ -139,7 +139,7 @@ export async function resetItem(
     by,
     ...(answered ? { answered } : {}),
     item: journaled,
-    ...(screened ? { screened } : {}),
+    ...(screening.held ? { screened: screening.held } : {}),
   });
   // A retried attempt (its worker died, or it timed out) still carries the first attempt's slot,
   // long past: sending now would add a call to those the workflow is pacing, and after a worker
@@ -159,7 +159,8 @@ export async function resetItem(
   let calls = 0;
   const readSpool = run.readSpool ?? ((start, end) => store.readSpool(campaignId, start, end));
   const itemIds = item.ids ?? (await readSpool(item.range!.start, item.range!.end));
-  screened = journal ? journal.screened : run.screen?.(itemIds);
+  const screened = journal ? journal.screened : run.screen?.(itemIds);
+  if (screened) screening.held = screened;
   const ids = screened ? itemIds.filter((id) => !(id in screened)) : itemIds;
   const held = heldLines(screened, item, uncertain, why);
   if (ids.length === 0) {
