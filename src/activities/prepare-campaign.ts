@@ -20,6 +20,7 @@ import {
 } from '../sources';
 import { UNKNOWN_POOL } from '../campaign/fleet-facts';
 import type { Instance } from '../koophone/models';
+import { listingReporter } from './listing-report';
 import { reportLine } from './reset-batch';
 import { sha256File } from './source-check';
 
@@ -64,13 +65,20 @@ interface ReadSource {
 async function readSource(client: KoophoneClient, source: IdSource, fleet?: FleetOptions): Promise<ReadSource> {
   const read = await readIds(client, source, fleet !== undefined);
   if (!fleet || read.listed) return read;
-  const ctx = Context.current();
-  const listed = await listFleetFacts(client, read.read.ids, {
-    poolSizes: fleet.maxPerPool !== undefined,
-    progress: (calls) => ctx.heartbeat({ listingCalls: calls }),
-    signal: ctx.cancellationSignal,
-  });
-  return { ...read, listed };
+  // A refused token or an outage shows in the campaign's status (and turns it blocked) while the
+  // listing waits for KooPhone, as the lanes' calls do: it never fails the campaign for that.
+  const report = listingReporter();
+  try {
+    const listed = await listFleetFacts(client, read.read.ids, {
+      poolSizes: fleet.maxPerPool !== undefined,
+      signal: Context.current().cancellationSignal,
+      retryForMs: Infinity,
+      answered: report.answered,
+    });
+    return { ...read, listed };
+  } finally {
+    report.stop();
+  }
 }
 
 async function readIds(client: KoophoneClient, source: IdSource, keepFacts: boolean): Promise<ReadSource> {

@@ -3,6 +3,7 @@ import { verdictOf, type Verdict } from '../campaign/fleet-facts';
 import type { KoophoneClient } from '../koophone';
 import type { CampaignStore } from '../report/campaign-store';
 import { listFleetFacts } from '../sources';
+import { listingReporter } from './listing-report';
 
 export interface RefreshFleetInput {
   campaignId: string;
@@ -19,13 +20,21 @@ export async function refreshFleetFacts(
   deps: { client: KoophoneClient; store: CampaignStore },
   input: RefreshFleetInput,
 ): Promise<{ calls: number; screened: number }> {
-  const ctx = Context.current();
   const ids: string[] = [];
   for await (const id of deps.store.readSpoolFrom(input.campaignId, 0)) ids.push(id);
-  const listed = await listFleetFacts(deps.client, ids, {
-    progress: (calls) => ctx.heartbeat({ listingCalls: calls }),
-    signal: ctx.cancellationSignal,
-  });
+  // Its troubles show in the status as it goes; it gives up after a minute of them (the workflow
+  // sends nothing meanwhile and tries again a minute later).
+  const report = listingReporter();
+  let listed;
+  try {
+    listed = await listFleetFacts(deps.client, ids, {
+      signal: Context.current().cancellationSignal,
+      retryForMs: 60_000,
+      answered: report.answered,
+    });
+  } finally {
+    report.stop();
+  }
   const excluded: Record<string, Verdict> = {};
   let screened = 0;
   for (const id of ids) {

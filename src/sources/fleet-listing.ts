@@ -26,11 +26,14 @@ export interface ListedFacts {
 export interface ListingOptions {
   /** Pool sizes are listed only when a pool budget needs them. */
   poolSizes?: boolean;
-  /** Called every few pages with the calls made so far (an activity heartbeats). */
-  progress?: (calls: number) => void;
   signal?: AbortSignal;
-  /** How long to keep retrying one page through throttling, 5xx and network errors. */
+  /**
+   * How long to keep asking one page again through throttling, a refused token, 5xx and network
+   * errors (default 5 min; Infinity: until `signal` aborts).
+   */
   retryForMs?: number;
+  /** Told how KooPhone answered each listing call: nothing when it did, the error otherwise. */
+  answered?: (error?: { code: string; message: string }) => void;
 }
 
 const RETRY_FOR_MS = 5 * 60_000;
@@ -46,7 +49,7 @@ export async function listFleetFacts(
   ids: readonly string[],
   options: ListingOptions = {},
 ): Promise<ListedFacts> {
-  const pace = new ListingPace(options.signal, options.retryForMs ?? RETRY_FOR_MS);
+  const pace = new ListingPace(options.signal, options.retryForMs ?? RETRY_FOR_MS, options.answered);
   const list = (filter: InstanceFilter, pageNo: number, pageSize: number) =>
     pace.call(() => client.listInstances({ ...filter, pageNo, pageSize }, { signal: options.signal }));
   const first = await list({}, 1, LISTING_PAGE_SIZE);
@@ -71,14 +74,12 @@ export async function listFleetFacts(
       if (page.instances.length === 0) break;
       take(page);
       seen += page.instances.length;
-      if (pageNo % 10 === 0) options.progress?.(pace.calls);
     }
   } else {
     const byId = new Map<string, Instance>(first.instances.map((i) => [i.instanceId, i]));
-    for (const [n, id] of ids.entries()) {
+    for (const id of ids) {
       const inst = byId.get(id) ?? (await list({ instanceId: id }, 1, 1)).instances.find((i) => i.instanceId === id);
       if (inst) facts.set(id, factOf(inst));
-      if (n % 50 === 49) options.progress?.(pace.calls);
     }
     if (options.poolSizes) {
       // The size of each pool of the campaign, from the listing's own count (one call a pool).
@@ -100,6 +101,7 @@ class ListingPace {
   constructor(
     private readonly signal: AbortSignal | undefined,
     private readonly retryForMs: number,
+    private readonly answered: ListingOptions['answered'],
   ) {}
 
   async call<T>(fn: () => Promise<T>): Promise<T> {
@@ -109,8 +111,11 @@ class ListingPace {
       this.last = Date.now();
       this.calls += 1;
       try {
-        return await fn();
+        const page = await fn();
+        this.answered?.();
+        return page;
       } catch (err) {
+        if (err instanceof KoophoneError) this.answered?.({ code: err.code, message: err.detail });
         const transient =
           err instanceof KoophoneError && ['retryable', 'throttled', 'auth'].includes(err.errorClass);
         if (!transient || Date.now() - since >= this.retryForMs) throw err;

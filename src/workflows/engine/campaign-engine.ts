@@ -21,12 +21,13 @@ import type { CampaignActivities } from '../../activities';
 import { batchCount, batchesRange, batchLayout, spoolStartOf, type BatchLayout } from '../../campaign/batch-layout';
 import { batchItem, type LaneInput, type LaneProgress, type LaneResult } from '../../campaign/lane';
 import { withOptionDefaults, type CampaignOptions, type IdSource } from '../../campaign/options';
-import { errorsOf, totalOf } from '../../campaign/outcome';
+import { emptyCounts, errorsOf, totalOf } from '../../campaign/outcome';
+import { mergeTroubles } from '../../campaign/troubles';
 import { SAFETY_FAILURES } from '../../campaign/safety';
 import { PREPARED_STORE_MEMO } from '../../campaign/store-memo';
 import type { CampaignResult, CampaignState } from '../../campaign/status';
 import { ACCOUNT_WORKFLOW_ID, leaveAccountSignal } from '../account-definitions';
-import { laneProgressSignal } from '../definitions';
+import { laneProgressSignal, listingProgressSignal, type ListingProgress } from '../definitions';
 import { abortRuleFired, budgetExceeded } from '../budget';
 import { newCarry, type CampaignCarry, type CampaignWorkflowInput } from '../campaign-state';
 import { onShareChanged } from '../rate-slots';
@@ -68,6 +69,8 @@ export class CampaignEngine {
   /** The running term's lanes' scope. */
   private term: CancellationScope | undefined;
   private layoutOf: { prepared: object; layout: BatchLayout } | undefined;
+  /** A fleet listing under way (prepare's pre-flight, a refresh) and what it last reported. */
+  private listing: { report?: ListingProgress; at: number } | undefined;
 
   constructor(private readonly input: CampaignWorkflowInput) {
     this.options = withOptionDefaults(input.options);
@@ -99,7 +102,7 @@ export class CampaignEngine {
       inFlight: () => this.inFlight(),
       concurrency: () => this.concurrency(),
       totalBatches: () => this.totalBatches(),
-      progress: () => [...this.progress.values()],
+      progress: () => [...this.progress.values(), ...this.listingReport()],
     });
   }
 
@@ -114,6 +117,14 @@ export class CampaignEngine {
       // A late signal from a lane that has returned (or an earlier term's) is stale: drop it.
       if (this.running.get(p.lane)?.term !== p.term) return;
       this.progress.set(p.lane, { progress: p, at: Date.now() });
+      this.control.touch();
+      this.control.noteHealth();
+    });
+    // A listing's troubles while it waits for KooPhone: shown, and able to block the campaign.
+    setHandler(listingProgressSignal, (p: ListingProgress) => {
+      this.s.cost.signals++;
+      if (!this.listing) return;
+      this.listing = { report: p, at: Date.now() };
       this.control.touch();
       this.control.noteHealth();
     });
@@ -188,6 +199,7 @@ export class CampaignEngine {
     try {
       this.s.cost.activities++;
       const listedFrom = Date.now();
+      if (fleet) this.listing = { at: listedFrom };
       this.s.prepared = await this.acts.prepareCampaign({
         campaignId: this.campaignId,
         source: this.input.source,
@@ -199,7 +211,9 @@ export class CampaignEngine {
         this.s.factsAt = listedFrom;
         this.s.listingCalls = (this.s.listingCalls ?? 0) + this.s.prepared.preflight.calls;
       }
+      this.listingDone(true);
     } catch (err) {
+      this.listingDone(false);
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
       const reason = cause ? cause.message : String(err);
       const safety = cause instanceof ApplicationFailure && SAFETY_FAILURES.some((t) => t === cause.type);
@@ -445,18 +459,54 @@ export class CampaignEngine {
     const toSend = s.pending.some((i) => !i.handedOver) || s.nextBatch < this.totalBatches() || !!s.spareBatches?.length;
     if (!toSend) return;
     this.s.cost.activities++;
+    this.listing = { at: now };
     try {
       const r = await this.acts.refreshFleetFacts({ campaignId: this.campaignId, includeInUse: this.options.includeInUse });
+      this.listingDone(true);
       s.factsAt = now;
       s.listingCalls = (s.listingCalls ?? 0) + r.calls;
       delete s.factsRetryAt;
       log.info('fleet listed again', { campaignId: this.campaignId, calls: r.calls, screened: r.screened });
     } catch (err) {
       const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+      this.listingDone(false);
       log.warn('could not list the fleet again; nothing is sent until it can', { campaignId: this.campaignId, error: message });
       s.factsRetryAt = Date.now() + 60_000;
     }
     this.control.touch();
+  }
+
+  /** The listing under way as the status sees a lane's progress: its troubles, nothing counted. */
+  private listingReport(): LaneReport[] {
+    const r = this.listing?.report;
+    if (!r) return [];
+    const progress: LaneProgress = {
+      term: 0,
+      lane: -1,
+      counts: emptyCounts(),
+      finished: 0,
+      calls: 0,
+      polls: 0,
+      rate: 0,
+      startRate: 0,
+      troubles: r.troubles,
+      ...(r.answeredAgoMs !== undefined ? { answeredAgoMs: r.answeredAgoMs } : {}),
+    };
+    return [{ progress, at: this.listing!.at }];
+  }
+
+  /** The listing ended: its troubles join the campaign's; one that succeeded was answered now. */
+  private listingDone(succeeded: boolean): void {
+    if (!this.listing) return;
+    const now = Date.now();
+    const r = this.listing?.report;
+    if (r) {
+      this.s.troubles = mergeTroubles(this.s.troubles ?? [], r.troubles, this.listing!.at);
+      if (r.answeredAgoMs !== undefined) this.s.answeredAt = Math.max(this.s.answeredAt ?? 0, this.listing!.at - r.answeredAgoMs);
+    }
+    if (succeeded) this.s.answeredAt = Math.max(this.s.answeredAt ?? 0, now);
+    this.listing = undefined;
+    this.control.noteHealth();
   }
 
   /** Nothing to run now: wait for the earliest due retry, a window opening, or the operator. */
