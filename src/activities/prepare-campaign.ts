@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { factOf, planPreflight, type FleetFact, type PreflightPlan } from '../campaign/fleet-facts';
+import { planPreflight, type PreflightPlan } from '../campaign/fleet-facts';
 import type { ErrorBudget, IdSource } from '../campaign/options';
 import { CAMPAIGN_ID_REUSED, PHONES_LEASED, SOURCE_CHANGED, type CampaignSafety } from '../campaign/safety';
 import type { KoophoneClient } from '../koophone';
@@ -18,8 +18,6 @@ import {
   type ListedFacts,
   type ReadIds,
 } from '../sources';
-import { UNKNOWN_POOL } from '../campaign/fleet-facts';
-import type { Instance } from '../koophone/models';
 import { listingReporter } from './listing-report';
 import { reportLine } from './reset-batch';
 import { sha256File } from './source-check';
@@ -97,21 +95,10 @@ async function readIds(client: KoophoneClient, source: IdSource, keepFacts: bool
   }
   // Frozen phones would only make the API refuse whole batches: they are reported skipped.
   const ctx = Context.current();
-  const facts = new Map<string, FleetFact>();
-  const poolSizes = new Map<string, number>();
   const fleet = await selectFleet(
-    keep(
-      client.iterateInstances(
-        { instanceName: source.namePrefix, poolSceneTag: source.poolTag, poolName: source.poolName },
-        1000,
-      ),
-      (inst) => {
-        if (!keepFacts) return;
-        const fact = factOf(inst);
-        facts.set(inst.instanceId, fact);
-        const pool = fact.pool ?? '';
-        poolSizes.set(pool, (poolSizes.get(pool) ?? 0) + 1);
-      },
+    client.iterateInstances(
+      { instanceName: source.namePrefix, poolSceneTag: source.poolTag, poolName: source.poolName },
+      1000,
     ),
     (n) => n % 10_000 === 0 && ctx.heartbeat({ entries: n }),
   );
@@ -126,24 +113,16 @@ async function readIds(client: KoophoneClient, source: IdSource, keepFacts: bool
     ...(keepFacts
       ? {
           listed: {
-            facts,
-            poolSizes: new Map([...poolSizes].map(([pool, n]) => [pool || UNKNOWN_POOL, n])),
+            facts: fleet.facts,
+            poolSizes: fleet.poolSizes,
             fleetTotal: fleet.entries,
             method: 'fleet' as const,
-            calls: Math.ceil(fleet.entries / 1000) || 1,
+            calls: Math.max(1, Math.ceil(fleet.entries / 1000)),
             listedAt: new Date().toISOString(),
           },
         }
       : {}),
   };
-}
-
-/** The instances as they pass, each seen by `each`. */
-async function* keep(instances: AsyncIterable<Instance>, each: (inst: Instance) => void): AsyncGenerator<Instance> {
-  for await (const inst of instances) {
-    each(inst);
-    yield inst;
-  }
 }
 
 function reusedMessage(campaignId: string, old: StoredCampaign): string {

@@ -63,6 +63,43 @@ function inProgress(status: number | undefined): boolean {
   return status === 0 || status === 1;
 }
 
+/**
+ * What a listing said of many phones, held compactly (a million-phone campaign's worker has a
+ * capped heap): each phone's region and pool as an index into the few places there are, and the
+ * whole fact only for phones the pre-flight may answer (frozen, in use, backing up, restoring).
+ */
+export class FleetFacts {
+  private readonly places: { region: string; pool?: string }[] = [];
+  private readonly placeOf = new Map<string, number>();
+  private readonly byId = new Map<string, number>();
+  private readonly notable = new Map<string, FleetFact>();
+
+  set(id: string, fact: FleetFact): void {
+    const key = `${fact.region}\u0000${fact.pool ?? ''}`;
+    let place = this.placeOf.get(key);
+    if (place === undefined) {
+      place = this.places.push({ region: fact.region, ...(fact.pool !== undefined ? { pool: fact.pool } : {}) }) - 1;
+      this.placeOf.set(key, place);
+    }
+    this.byId.set(id, place);
+    if (fact.frozen || inUse(fact) || inProgress(fact.backupStatus) || inProgress(fact.restoreStatus)) {
+      this.notable.set(id, fact);
+    } else this.notable.delete(id);
+  }
+
+  get(id: string): FleetFact | undefined {
+    const notable = this.notable.get(id);
+    if (notable) return notable;
+    const place = this.byId.get(id);
+    if (place === undefined) return undefined;
+    return { ...this.places[place]!, frozen: false, loginStatus: 0, assignStatus: 0 };
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+}
+
 export function inUse(f: FleetFact): boolean {
   return f.loginStatus !== 0 || f.assignStatus !== 0 || f.assignUser !== undefined;
 }
@@ -166,7 +203,7 @@ export interface PreflightSummary {
 export interface PreflightInput {
   /** The approved ids, deduplicated, in the source's order. */
   ids: readonly string[];
-  facts: ReadonlyMap<string, FleetFact>;
+  facts: Pick<FleetFacts, 'get'>;
   includeInUse: boolean;
   batchSize: number;
   maxPerPool?: ErrorBudget;

@@ -2,7 +2,7 @@ import { batchCount, batchLayout } from '../campaign/batch-layout';
 import { planPreflight } from '../campaign/fleet-facts';
 import type { CampaignOptions } from '../campaign/options';
 import { createKoophoneClient, loadKoophoneConfig } from '../koophone';
-import { listFleetFacts } from '../sources';
+import { listFleetFacts, type ListedFacts } from '../sources';
 import { note, type CliContext } from './context';
 import { usageError } from './exit-codes';
 import { hasKoophoneCredentials } from './fleet-listing';
@@ -37,6 +37,12 @@ export async function previewPreflight(
     );
     return;
   }
+  previewFrom(resolved, options, listed);
+}
+
+/** The plan's pre-flight from a listing (the ids' own, or `--all`'s). */
+export function previewFrom(resolved: ResolvedSource, options: CampaignOptions, listed: ListedFacts): void {
+  if (!resolved.ids) return;
   let plan;
   try {
     plan = planPreflight({

@@ -1,11 +1,11 @@
 import {
   factOf,
+  FleetFacts,
   LISTING_CALLS_PER_SECOND,
   LISTING_PAGE_SIZE,
   listingMethod,
   poolOf,
   UNKNOWN_POOL,
-  type FleetFact,
 } from '../campaign/fleet-facts';
 import type { KoophoneClient } from '../koophone';
 import { KoophoneError } from '../koophone/errors';
@@ -14,7 +14,7 @@ import type { Instance, InstanceFilter, InstancePage } from '../koophone/models'
 /** What the listing said about a campaign's ids, and what it cost. */
 export interface ListedFacts {
   /** The campaign's ids the listing has; an id missing here is not in the tenant's fleet. */
-  facts: Map<string, FleetFact>;
+  facts: FleetFacts;
   /** Phones per pool in the whole fleet (phones with no pool in the listing count as one pool). */
   poolSizes: Map<string, number>;
   fleetTotal: number;
@@ -54,7 +54,7 @@ export async function listFleetFacts(
     pace.call(() => client.listInstances({ ...filter, pageNo, pageSize }, { signal: options.signal }));
   const first = await list({}, 1, LISTING_PAGE_SIZE);
   const fleetTotal = first.totalCount;
-  const facts = new Map<string, FleetFact>();
+  const facts = new FleetFacts();
   const poolSizes = new Map<string, number>();
   const method = listingMethod(ids.length, fleetTotal);
   if (method === 'fleet') {
@@ -77,13 +77,17 @@ export async function listFleetFacts(
     }
   } else {
     const byId = new Map<string, Instance>(first.instances.map((i) => [i.instanceId, i]));
+    const pools = new Set<string>();
     for (const id of ids) {
       const inst = byId.get(id) ?? (await list({ instanceId: id }, 1, 1)).instances.find((i) => i.instanceId === id);
-      if (inst) facts.set(id, factOf(inst));
+      if (!inst) continue;
+      const fact = factOf(inst);
+      facts.set(id, fact);
+      pools.add(poolOf(fact));
     }
     if (options.poolSizes) {
       // The size of each pool of the campaign, from the listing's own count (one call a pool).
-      for (const pool of new Set([...facts.values()].map(poolOf))) {
+      for (const pool of pools) {
         const size =
           pool === UNKNOWN_POOL ? fleetTotal : (await list({ poolName: pool }, 1, 1)).totalCount;
         poolSizes.set(pool, size);

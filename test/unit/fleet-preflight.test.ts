@@ -10,6 +10,7 @@ import {
   spoolStartOf,
 } from '../../src/campaign/batch-layout';
 import {
+  FleetFacts,
   listingMethod,
   planPreflight,
   UNKNOWN_POOL,
@@ -54,6 +55,18 @@ void describe('pre-flight verdicts', () => {
     assert.equal(verdictOf(fact('r'), false), undefined);
   });
 
+  void it('holds a listing compactly: region and pool for every phone, the whole fact for notable ones', () => {
+    const facts = new FleetFacts();
+    facts.set('a', fact('cn-north-4', { pool: 'p', backupStatus: 2 }));
+    facts.set('b', fact('cn-north-4', { pool: 'p', loginStatus: 1, assignUser: 'eve' }));
+    assert.deepEqual(facts.get('a'), fact('cn-north-4', { pool: 'p' }), 'an ended backup says nothing');
+    assert.deepEqual(facts.get('b'), fact('cn-north-4', { pool: 'p', loginStatus: 1, assignUser: 'eve' }));
+    assert.equal(facts.get('c'), undefined);
+    facts.set('b', fact('cn-east-3'));
+    assert.deepEqual(facts.get('b'), fact('cn-east-3'), 'a later listing replaces the fact');
+    assert.equal(facts.size, 2);
+  });
+
   void it('lists each id when that is fewer calls than the fleet pages, else the fleet', () => {
     assert.equal(listingMethod(5, 1_000_000), 'ids');
     assert.equal(listingMethod(999, 1_000_000), 'ids');
@@ -63,7 +76,7 @@ void describe('pre-flight verdicts', () => {
   });
 
   void it('groups by region (then pool with a budget), keeps the source order inside, and cuts batches at the edges', () => {
-    const facts = new Map<string, FleetFact>();
+    const facts = new FleetFacts();
     const ids: string[] = [];
     for (let i = 0; i < 250; i++) {
       const id = `p${i}`;

@@ -137,12 +137,10 @@ export function registerRerun(program: Command, ctx: CliContext): void {
       const old = await originalOptions(ctx, id);
       const path = join(reportRoot(ctx.env), 'inputs', `${campaignId}.ids`);
       const { count, taken, leftOut } = await writeIds(ctx, id, outcomes, path);
-      // Phones a default rerun leaves out are named, with how to take them anyway.
-      if (!flags.json) {
-        for (const line of leftOut.lines()) note(ctx, `left out: ${line}`);
-        if (leftOut.count > 0)
-          note(ctx, `(name their outcome to rerun them too, e.g. koophone-reset rerun ${id} --outcome rejected,skipped)`);
-      }
+      // Phones a default rerun leaves out are named (on stderr, --json too), with how to take them anyway.
+      for (const line of leftOut.lines()) note(ctx, `left out: ${line}`);
+      if (leftOut.count > 0)
+        note(ctx, `(name their outcome to rerun them too, e.g. koophone-reset rerun ${id} --outcome rejected,skipped)`);
       if (count === 0) {
         await rm(path, { force: true });
         if (flags.json) printJson(ctx, { campaignId: null, rerunOf: id, instances: 0 });

@@ -52,7 +52,7 @@ export async function runStart(ctx: CliContext, ids: string[], flags: StartFlags
   const campaignId = flags.campaignId ?? newCampaignId();
   const options = parseCampaignFlags(flags, campaignId);
   const resolved = await resolveSource({ ...flags, ids }, { env: ctx.env, stdin: ctx.stdin });
-  await listSelectedFleet(resolved, ctx.env);
+  await listSelectedFleet(resolved, ctx.env, options);
   await previewPreflight(ctx, resolved, options);
   const plan = planCampaign(campaignId, options, resolved);
   const problem = planProblem(plan);
