@@ -1,12 +1,18 @@
-import type { LaneInput } from '../campaign/lane';
+import { Context } from '@temporalio/activity';
+import { untouchedLane, type LaneInput } from '../campaign/lane';
+import { isBlockedAnswer, type BlockingPart } from '../campaign/blocking';
 import type { RecordOutcomesInput, ResetBatchInput } from '../campaign/work-item';
 import type { KoophoneClient } from '../koophone';
 import { redactUrlCredentials } from '../koophone';
 import type { CampaignMetrics } from '../metrics/campaign-metrics';
 import type { HolderLiveness } from '../leases';
 import type { CampaignStore } from '../report/campaign-store';
+import { describeCampaignStore } from '../report/create-store';
+import { finalizeWhole } from '../report/rebuild-terminated';
+import { FaultNamingStore } from '../report/store-faults';
 import { storeIdentity } from '../report/store-identity';
 import { joinAccount, runningCampaigns } from './account';
+import { answerBlocked, probeParts } from './own-parts';
 import { prepareCampaign, type PrepareInput } from './prepare-campaign';
 import { recordOutcomes } from './record-outcomes';
 import { refreshFleetFacts, type RefreshFleetInput } from './refresh-fleet';
@@ -32,43 +38,79 @@ export interface ActivityDeps {
  */
 export function createActivities(deps: ActivityDeps) {
   const pacer = new SubmitPacer();
+  // The store's faults (a full disk, a database down, a store gone) come out named, and the
+  // activities of the lane engine answer them as data: the campaign blocks instead of failing.
+  const own = { ...deps, store: new FaultNamingStore(deps.store, describeCampaignStore(deps.store)) };
   // Every activity on the campaign's data first checks this worker's store is the campaign's.
-  const guard = new StoreGuard(deps.store);
+  const guard = new StoreGuard(deps.store, own.store);
   return {
-    prepareCampaign: async (input: PrepareInput) => {
-      const prepared = await prepareCampaign(deps, input);
-      // Phones the pre-flight answers (frozen, in use, not in the fleet) get their line at prepare.
-      deps.metrics?.outcomes({ skipped: prepared.skipped, rejected: prepared.rejected ?? 0 });
-      // The store that holds the campaign now: the workflow records it for the other workers.
-      const store = await storeIdentity(deps.store, true);
-      return { ...prepared, ...(store ? { store } : {}) };
-    },
-    /** The first engine's one call per activity; campaigns it recorded still run it. */
+    prepareCampaign: (input: PrepareInput) =>
+      answerBlocked(input.campaignId, async () => {
+        const prepared = await prepareCampaign(own, input);
+        // Phones the pre-flight answers (frozen, in use, not in the fleet) get their line at prepare.
+        deps.metrics?.outcomes({ skipped: prepared.skipped, rejected: prepared.rejected ?? 0 });
+        // The store that holds the campaign now: the workflow records it for the other workers.
+        const store = await storeIdentity(deps.store);
+        return { ...prepared, ...(store ? { store } : {}) };
+      }),
+    /** The first engine's one call per activity; campaigns it recorded still run it (and fail on a store fault). */
     resetBatch: async (input: ResetBatchInput) => {
       await guard.check(input.campaignId);
       return resetBatch({ ...deps, pacer }, input);
     },
     /** A long campaign lists the fleet again: the lanes screen their calls against the latest. */
-    refreshFleetFacts: async (input: RefreshFleetInput) => {
-      await guard.check(input.campaignId);
-      return refreshFleetFacts(deps, input);
-    },
+    refreshFleetFacts: (input: RefreshFleetInput) =>
+      answerBlocked(input.campaignId, async () => {
+        await guard.check(input.campaignId);
+        return refreshFleetFacts(own, input);
+      }),
     runLane: async (input: LaneInput) => {
-      await guard.check(input.campaignId);
-      return runLane(deps, input);
+      // A lane starts only on a store that still holds the campaign and takes writes.
+      const start = await answerBlocked(input.campaignId, async () => {
+        await guard.check(input.campaignId);
+        return probeParts(own, input.campaignId);
+      });
+      const fault = isBlockedAnswer(start) ? start.blocked : start;
+      if (fault) return untouchedLane(input, Context.current().info.attempt, fault);
+      return runLane(own, input);
     },
-    recordOutcomes: async (input: RecordOutcomesInput) => {
-      await guard.check(input.campaignId);
-      const written = await recordOutcomes(deps.store, input);
-      deps.metrics?.outcomes({ [input.outcome]: written });
-      return written;
-    },
-    /** Assembles the report and gives the campaign's phones back: nothing it held is leased now. */
-    finalizeReport: async (input: { campaignId: string; state?: string }) => {
-      await guard.check(input.campaignId);
-      const report = await deps.store.finalize(input.campaignId, input.state);
-      await deps.store.releaseLease(input.campaignId);
-      return report;
+    recordOutcomes: (input: RecordOutcomesInput) =>
+      answerBlocked(input.campaignId, async () => {
+        await guard.check(input.campaignId);
+        const written = await recordOutcomes(own.store, input);
+        deps.metrics?.outcomes({ [input.outcome]: written });
+        return written;
+      }),
+    /**
+     * Assembles the report, one line per phone (those it lacks rebuilt from the journal), and gives
+     * the campaign's phones back: nothing it held is leased now.
+     */
+    finalizeReport: (input: {
+      campaignId: string;
+      state?: string;
+      expectedLines?: number;
+      batchSize?: number;
+    }) =>
+      answerBlocked(input.campaignId, async () => {
+        await guard.check(input.campaignId);
+        const report = await finalizeWhole(own.store, input.campaignId, input.state, {
+          ...(input.expectedLines !== undefined ? { lines: input.expectedLines } : {}),
+          ...(input.batchSize !== undefined ? { batchSize: input.batchSize } : {}),
+        });
+        await own.store.releaseLease(input.campaignId);
+        return report;
+      }),
+    /**
+     * A blocked campaign's probe: {} once the parts work again (the campaign resumes), else the
+     * fault that goes on.
+     */
+    probeOwnParts: async (input: { campaignId: string; parts?: BlockingPart[] }) => {
+      const answer = await answerBlocked(input.campaignId, async () => {
+        await guard.check(input.campaignId);
+        return probeParts(own, input.campaignId, input.parts);
+      });
+      const fault = isBlockedAnswer(answer) ? answer.blocked : answer;
+      return fault ? { blocked: fault } : {};
     },
     joinAccount,
     runningCampaigns,

@@ -2,7 +2,13 @@ import { stat } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { planPreflight, type PreflightPlan } from '../campaign/fleet-facts';
 import type { ErrorBudget, IdSource } from '../campaign/options';
-import { CAMPAIGN_ID_REUSED, PHONES_LEASED, SOURCE_CHANGED, type CampaignSafety } from '../campaign/safety';
+import {
+  CAMPAIGN_ID_REUSED,
+  PHONES_LEASED,
+  SOURCE_CHANGED,
+  type CampaignSafety,
+  type TargetPin,
+} from '../campaign/safety';
 import type { KoophoneClient } from '../koophone';
 import { describeOverlap, findOverlap, temporalLiveness, type HolderLiveness } from '../leases';
 import type { CampaignStore, PreparedSource, StoredCampaign } from '../report/campaign-store';
@@ -20,7 +26,7 @@ import {
 } from '../sources';
 import { listingReporter } from './listing-report';
 import { reportLine } from './reset-batch';
-import { sha256File } from './source-check';
+import { pinnedFileChange } from './source-check';
 
 export interface PrepareDeps {
   client: KoophoneClient;
@@ -60,8 +66,13 @@ interface ReadSource {
   listed?: ListedFacts;
 }
 
-async function readSource(client: KoophoneClient, source: IdSource, fleet?: FleetOptions): Promise<ReadSource> {
-  const read = await readIds(client, source, fleet !== undefined);
+async function readSource(
+  client: KoophoneClient,
+  source: IdSource,
+  pin: TargetPin | undefined,
+  fleet: FleetOptions | undefined,
+): Promise<ReadSource> {
+  const read = await readIds(client, source, pin, fleet !== undefined);
   if (!fleet || read.listed) return read;
   // A refused token or an outage shows in the campaign's status (and turns it blocked) while the
   // listing waits for KooPhone, as the lanes' calls do: it never fails the campaign for that.
@@ -79,17 +90,44 @@ async function readSource(client: KoophoneClient, source: IdSource, fleet?: Flee
   }
 }
 
-async function readIds(client: KoophoneClient, source: IdSource, keepFacts: boolean): Promise<ReadSource> {
+function sourceChanged(why: string, pin: TargetPin): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `${SOURCE_CHANGED}: ${why}, but the plan approved ${describePin(pin)}; nothing was reset. ` +
+      'Check the source and start again',
+    SOURCE_CHANGED,
+  );
+}
+
+async function readIds(
+  client: KoophoneClient,
+  source: IdSource,
+  pin: TargetPin | undefined,
+  keepFacts: boolean,
+): Promise<ReadSource> {
   if (source.kind === 'inline') return { read: readInlineIds(source.ids), frozen: [] };
   if (source.kind === 'file') {
+    // The file's bytes are checked against the plan's before they are parsed: a file replaced
+    // by something else (a 300 MB JSON array) is refused without being read as ids.
+    if (pin?.file) {
+      const changed = await pinnedFileChange(source.path, pin.file);
+      if (changed) throw sourceChanged(changed, pin);
+    }
     const before = await stat(source.path).catch(() => undefined);
-    const sha = before ? await sha256File(source.path) : '';
     const read = await readIdFile(source.path, source.format);
+    if (pin?.file && read.raw.sha256 !== pin.file.sha256)
+      throw sourceChanged(`the id file ${source.path} changed while it was read`, pin);
     return {
       read,
       frozen: [],
       ...(before
-        ? { file: { path: source.path, size: before.size, mtimeMs: before.mtimeMs, sha256: sha } }
+        ? {
+            file: {
+              path: source.path,
+              size: read.raw.size,
+              mtimeMs: before.mtimeMs,
+              sha256: read.raw.sha256,
+            },
+          }
         : {}),
     };
   }
@@ -161,7 +199,7 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
 
   let source: ReadSource;
   try {
-    source = await readSource(client, input.source, input.fleet);
+    source = await readSource(client, input.source, safety.pin, input.fleet);
   } catch (err) {
     if (err instanceof SourceError) {
       throw ApplicationFailure.nonRetryable(err.message, INVALID_SOURCE, { problems: err.problems });
@@ -172,14 +210,11 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
   // The pin is of what the operator approved: the ids as the source reads them, in its order. The
   // pre-flight then orders the spool by region; that order is the listing's, not approved.
   const pin = pinOf(read.ids);
-  if (safety.pin && !samePin(pin, safety.pin)) {
-    throw ApplicationFailure.nonRetryable(
-      `${SOURCE_CHANGED}: the instance source now reads ${describePin(pin)}, but the plan approved ` +
-        `${describePin(safety.pin)}; nothing was reset. Check the source and start again`,
-      SOURCE_CHANGED,
-    );
-  }
+  if (safety.pin && !samePin(pin, safety.pin))
+    throw sourceChanged(`the instance source now reads ${describePin(pin)}`, safety.pin);
 
+  // Its place in the store: made here only, never by a later write (see CampaignStore.createCampaign).
+  await store.createCampaign(campaignId);
   const frozenLines = source.frozen.map((id) =>
     reportLine(id, 'skipped', 0, '', 'FROZEN', 'instance is frozen (frozen_status 1)'),
   );

@@ -11,7 +11,10 @@ import { uncertainWhy, unreportedResets } from './uncertain-calls';
  * activity failed for good, or while handed over. Returns the count.
  */
 export async function recordOutcomes(store: CampaignStore, input: RecordOutcomesInput): Promise<number> {
-  const journal = input.failedActivity ? await store.readJournal(input.campaignId, input.part) : undefined;
+  // A journal its lane's store refused (WorkItem.journal) is newer than the store's.
+  const journal = input.failedActivity
+    ? (input.journal ?? (await store.readJournal(input.campaignId, input.part)))
+    : undefined;
   const resets = input.resets + unreportedResets(journal);
   // Calls the journal shows that may have reset the phones without being accepted: said on the line.
   const doubtful = journal ? unreportedResets(journal) - (journal.taskId ? 1 : 0) : 0;

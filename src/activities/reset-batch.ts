@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { OwnPartError } from '../campaign/blocking';
 import type { ReportLine } from '../campaign/outcome';
 import type { ResetBatchInput, ResetBatchResult } from '../campaign/work-item';
 import type { CampaignMetrics } from '../metrics/campaign-metrics';
@@ -8,6 +9,7 @@ import type { Verdict } from '../campaign/fleet-facts';
 import { addPossible, describePossible, withNote } from '../campaign/possible-resets';
 import type { KoophoneClient, KoophoneError } from '../koophone';
 import { classifySubmitError, submitVerdict } from './classify-submit-error';
+import { ItemBlocked } from './item-blocked';
 import { checkSourceUnchanged } from './source-check';
 import type { MissedSlot, SubmitPacer } from './submit-pacer';
 import { trackJobs, type TrackedJobs, type TrackHooks } from './track-jobs';
@@ -93,7 +95,9 @@ export type ItemInput = Omit<ResetBatchInput, 'slotAt' | 'minIntervalMs' | 'late
  * call before anything else (so a retry after a crash or a hand-over tracks instead of resetting
  * again), follow every job to its end, and write the final outcome lines of the item's instances.
  * Failed jobs with re-resets left go back to the workflow, which decides when to retry them.
- * Returns null when the gate said stop: nothing was sent and nothing written.
+ * Returns null when the gate said stop: nothing was sent and nothing written. A store that fails
+ * before the call throws its OwnPartError (nothing was sent); after it, an ItemBlocked saying what
+ * the call did, so the lane hands the item back without losing the call (see item-blocked.ts).
  */
 export async function resetItem(
   deps: Omit<ResetBatchDeps, 'pacer'>,
@@ -261,12 +265,16 @@ export async function resetItem(
       // Answered: the died calls (and this one, if it proved nothing) go back with the result.
       // `refused`: this call was made, so a retry of this activity counts it if this attempt
       // never reports.
-      await store.writeJournal(campaignId, item.key, {
+      const refused: JobJournal = {
         ...mark(true),
         uncertain: carried,
         ...(carriedWhy ? { why: carriedWhy } : {}),
         refused: true,
         ...(verdict.possiblyApplied ? { possiblyApplied: true as const } : {}),
+      };
+      await afterCall(() => store.writeJournal(campaignId, item.key, refused), {
+        unwritten: refused,
+        result,
       });
       metrics?.batchResetCall(result.kind, result.kind === 'retry' && result.throttled);
       ctx.log.warn('batch not accepted', {
@@ -280,10 +288,8 @@ export async function resetItem(
       });
       if (result.kind === 'rejected' && !result.transient && ids.length === 1) {
         const note = describePossible(addPossible(item.possible, carried, carriedWhy));
-        await store.writePart(campaignId, item.key, [
-          line(ids[0]!, 'rejected', item.resets + carried, '', result.code, withNote(result.message, note)),
-          ...held.lines,
-        ]);
+        const rejected = line(ids[0]!, 'rejected', item.resets + carried, '', result.code, withNote(result.message, note));
+        await afterCall(() => store.writePart(campaignId, item.key, [rejected, ...held.lines]), { result });
         const counts = { ...held.counts, rejected: (held.counts.rejected ?? 0) + 1 };
         metrics?.outcomes(counts);
         return {
@@ -300,7 +306,11 @@ export async function resetItem(
       }
       return result;
     }
-    await store.writeJournal(campaignId, item.key, journal);
+    const call = journal;
+    await afterCall(() => store.writeJournal(campaignId, item.key, call), {
+      accepted: true,
+      unwritten: call,
+    });
   }
 
   metrics?.trackingStarted(journal.jobs.length);
@@ -316,7 +326,8 @@ export async function resetItem(
   const lines = [...phones.lines, ...held.lines];
   const counts: Partial<Record<ReportLine['outcome'], number>> = { ...phones.counts };
   for (const [o, n] of Object.entries(held.counts)) counts[o as ReportLine['outcome']] = (counts[o as ReportLine['outcome']] ?? 0) + n;
-  await store.writePart(campaignId, item.key, lines);
+  // Its lines unwritten, the item is tracked again once the store heals (its jobs have ended: one query).
+  await afterCall(() => store.writePart(campaignId, item.key, lines), { accepted: true });
   metrics?.outcomes(counts);
   return {
     kind: 'tracked',
@@ -329,6 +340,16 @@ export async function resetItem(
     heartbeats: tracked.heartbeats,
     ...doubt(uncertain, why),
   };
+}
+
+/** A store write after the item's call went: a failing store says what the call did (ItemBlocked). */
+async function afterCall(write: () => Promise<void>, progress: ItemBlocked['progress']): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    if (err instanceof OwnPartError) throw new ItemBlocked(err.fault, progress);
+    throw err;
+  }
 }
 
 /**

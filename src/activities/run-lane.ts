@@ -1,11 +1,13 @@
 import { Context } from '@temporalio/activity';
 import { batchLayout, segmentOf, type BatchLayout } from '../campaign/batch-layout';
+import { OwnPartError, type OwnPartFault } from '../campaign/blocking';
 import type { Verdict } from '../campaign/fleet-facts';
-import { batchItem, type LaneInput, type LaneResult } from '../campaign/lane';
+import { batchItem, untouchedLane, type LaneInput, type LaneResult } from '../campaign/lane';
 import { PoolGate } from '../campaign/pool-budget';
 import { troublesSeen } from '../campaign/troubles';
 import { itemSize, type WorkItem } from '../campaign/work-item';
 import type { SpoolReader } from '../report';
+import { ItemBlocked, itemBack } from './item-blocked';
 import { startBeat } from './lane-beat';
 import { LaneLedger } from './lane-ledger';
 import { LanePacer, type PacerTurn } from './lane-pacer';
@@ -18,6 +20,10 @@ import { resetItem, type ResetBatchDeps } from './reset-batch';
  * after `returnAfterMs` for tracking: what is still tracking then is handed over, its journal holding the
  * accepted call, and the next term's lane resumes it without sending again. A Temporal
  * cancellation (the workflow re-plans: pause, cancel, a new share) ends the term at once.
+ *
+ * A store that fails (a full disk, a database down) stops the lane at once: nothing is sent that
+ * was not journaled first. It returns what it did with the fault (`blocked`), each item handed
+ * back so that no call is lost or sent again (item-blocked.ts); the workflow blocks the campaign.
  */
 export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneInput): Promise<LaneResult> {
   const ctx = Context.current();
@@ -39,18 +45,33 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
     sleep,
     end.signal,
   );
+  // The campaign's batch layout and pool budget, and the latest fleet listing, once per term: a
+  // store that cannot give them blocks the lane before anything starts.
+  let campaign: CampaignFacts;
+  try {
+    campaign = await campaignFacts(deps, input);
+  } catch (err) {
+    ctx.cancellationSignal.removeEventListener('abort', endNow);
+    if (returnTimer) clearTimeout(returnTimer);
+    if (err instanceof OwnPartError) return untouchedLane(input, attempt, err.fault);
+    throw err;
+  }
   const stopBeat = startBeat(input, ledger, heartbeatTimeoutMs, (why) => pacer.stop(why));
-  // The campaign's batch layout and pool budget, and the latest fleet listing, once per term.
-  const campaign = await campaignFacts(deps, input);
   // One open spool for the term: a slice per call, without an open and a close each.
   const spool = deps.store.openSpool?.(input.campaignId);
-  const runItem = itemRunner(deps, input, ledger, pacer, end, attempt, spool, campaign.screen);
+  // The first own-part fault stops the lane: no new call, tracking handed over, back at once.
+  const block = (fault: OwnPartFault) => {
+    result.blocked ??= fault;
+    pacer.stop(`blocked: ${fault.message}`);
+    endNow();
+  };
+  const runItem = itemRunner(deps, input, ledger, pacer, end, attempt, spool, block, campaign.screen);
 
   const slots = new Slots(input.concurrency);
   const running: Promise<void>[] = [];
-  // An item that fails for a reason that is not KooPhone's (its store, a bug) fails the lane's
-  // attempt: nothing more is sent and every item stops before it does, so the retried attempt
-  // (on this worker or another) picks each up from its journal with no call of this one left.
+  // An item that fails for a reason that is neither KooPhone's nor an own part's (a bug) fails the
+  // lane's attempt: nothing more is sent and every item stops before it does, so the retried
+  // attempt (on this worker or another) picks each up from its journal with no call of this one left.
   let failure: { error: unknown } | undefined;
   const launch = async (item: WorkItem, release?: () => void) => {
     await slots.take(end.signal);
@@ -72,8 +93,16 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
     const b = input.batches;
     if (campaign.gate) {
       // A retried attempt finds what its dead predecessor sent in the journal: those jobs run now.
+      // A store that cannot tell blocks the lane (the item then counts as sent: it goes back unsent).
       const sentBefore =
-        attempt > 1 ? (item: WorkItem) => deps.store.readJournal(input.campaignId, item.key).then(Boolean) : undefined;
+        attempt > 1
+          ? (item: WorkItem) =>
+              deps.store.readJournal(input.campaignId, item.key).then(Boolean, (err: unknown) => {
+                if (!(err instanceof OwnPartError)) throw err;
+                block(err.fault);
+                return true;
+              })
+          : undefined;
       await launchWithinBudget(input, campaign.gate, campaign.layout, { launch, pacer, end, result, sentBefore });
     } else {
       for (const item of input.items) {
@@ -223,6 +252,7 @@ function itemRunner(
   end: AbortController,
   attempt: number,
   spool: SpoolReader | undefined,
+  block: (fault: OwnPartFault) => void,
   screen: CampaignFacts['screen'],
 ): (item: WorkItem, turn: PacerTurn) => Promise<void> {
   const ctx = Context.current();
@@ -230,6 +260,11 @@ function itemRunner(
   const { result } = ledger;
   return async (item, turn) => {
     try {
+      // A journal an earlier lane's store refused goes to the store before anything else.
+      if (item.journal) {
+        await deps.store.writeJournal(input.campaignId, item.key, item.journal);
+        item = withoutJournal(item);
+      }
       const r = await resetItem(
         deps,
         { campaignId: input.campaignId, item, ...input.item },
@@ -264,13 +299,24 @@ function itemRunner(
         end.abort();
       }
     } catch (err) {
+      if (err instanceof OwnPartError || err instanceof ItemBlocked) {
+        block(err.fault);
+        const back = itemBack(item, err instanceof ItemBlocked ? err.progress : {});
+        if (back.to === 'results') ledger.record(back.item, back.result);
+        else result[back.to].push(back.item);
+      }
       // Tracking cut by the term's end: the journal holds the accepted call; the next lane resumes it.
-      if (end.signal.aborted) result.handedOver.push(item);
+      else if (end.signal.aborted) result.handedOver.push(item);
       else throw err;
     } finally {
       turn.pass();
     }
   };
+}
+
+function withoutJournal(item: WorkItem): WorkItem {
+  const { journal: _, ...rest } = item;
+  return rest;
 }
 
 function notHandedOver(item: WorkItem): WorkItem {

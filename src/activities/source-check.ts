@@ -1,11 +1,28 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import type { SourceBytes } from '../campaign/safety';
+import { describeBytes } from '../sources/limits';
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/**
+ * Whether an id file still holds the bytes the plan read: its size first (a file replaced by a
+ * bigger one is refused without a read), then its sha256, streamed. Returns why it differs, or
+ * undefined; also when it cannot be stat'ed as a file, for the reader to say why.
+ */
+export async function pinnedFileChange(path: string, pinned: SourceBytes): Promise<string | undefined> {
+  const s = await stat(path).catch(() => undefined);
+  if (!s?.isFile()) return undefined;
+  if (s.size !== pinned.size)
+    return `the id file ${path} now holds ${describeBytes(s.size)} where the plan read ${describeBytes(pinned.size)}`;
+  const now = await sha256File(path);
+  if (now === pinned.sha256) return undefined;
+  return `the id file ${path} is not the one the plan read (its sha256 is now ${now.slice(0, 12)}…, was ${pinned.sha256.slice(0, 12)}…)`;
 }
 
 /**

@@ -12,16 +12,21 @@ import { recordedStores, WRONG_REPORT_STORE, wrongStoreMessage, type RecordedSto
  * The campaign's store is the one prepare wrote it into, which the workflow records in its memo.
  * The refusal is retryable: Temporal's next attempt may land on a worker with the right store, so
  * a campaign with one good worker still completes; with only wrong workers the activities run out
- * of attempts and the campaign fails, each attempt's failure naming both stores.
+ * of attempts, each attempt's failure naming both stores, and the campaign is blocked on its
+ * store (src/campaign/blocking.ts WRONG_STORE) until a worker with the right store takes it.
  *
  * One verdict per campaign run and process: a describe of the workflow (not a store read) the
  * first time, none after.
  */
 export class StoreGuard {
-  private own: Promise<StoreIdentity | undefined> | undefined;
+  private own: StoreIdentity | undefined;
   private readonly verdicts = new Map<string, Promise<string | undefined>>();
 
-  constructor(private readonly store: CampaignStore) {}
+  constructor(
+    private readonly store: CampaignStore,
+    /** The same store as its activities read it (faults named), for the guard's own reads. */
+    private readonly reads: CampaignStore = store,
+  ) {}
 
   /** Throws a retryable WrongReportStore failure when this worker's store is not the campaign's. */
   async check(campaignId: string): Promise<void> {
@@ -41,16 +46,18 @@ export class StoreGuard {
   }
 
   private async judge(campaignId: string): Promise<string | undefined> {
-    this.own ??= storeIdentity(this.store, true);
-    const own = await this.own;
-    if (!own) return undefined; // a store of no known kind: nothing to compare
+    // Read, never made: the worker's start made its store's id, and one missing now is a store
+    // deleted or replaced since, which its probe names (a new id here would be a half store).
+    this.own ??= await storeIdentity(this.store);
+    const own = this.own;
+    if (!own) return undefined; // no id (a store of no known kind, or lost): nothing to compare
     const recorded = await this.recorded(campaignId);
     if (recorded.prepared) {
       return recorded.prepared.id === own.id ? undefined : wrongStoreMessage(campaignId, own, recorded.prepared);
     }
     // No prepared store recorded (a campaign from before it was, or no Temporal client here): the
     // store must hold the campaign's prepared spool, which prepare writes before any batch runs.
-    const prepared = await this.store.readPrepared(campaignId);
+    const prepared = await this.reads.readPrepared(campaignId);
     if (prepared && (!prepared.owner || !recorded.firstRunId || prepared.owner === recorded.firstRunId)) return undefined;
     return wrongStoreMessage(campaignId, own, undefined, recorded.started);
   }

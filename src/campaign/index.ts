@@ -7,3 +7,4 @@ export * from './describe';
 export * from './safety';
 export * from './possible-resets';
 export * from './anomalies';
+export * from './campaign-id';

@@ -1,3 +1,4 @@
+import type { OwnPartFault } from './blocking';
 import type { Anomaly } from './anomalies';
 import { batchRange, type BatchLayout } from './batch-layout';
 import type { ErrorBudget } from './options';
@@ -107,12 +108,38 @@ export interface LaneResult {
   troubles?: TroubleSeen[];
   /** How long before returning KooPhone last accepted a call or answered a query of this lane. */
   answeredAgoMs?: number;
+  /**
+   * One of our own parts failed (its store): the lane stopped sending at once and returned what it
+   * did; the campaign is blocked until a probe finds the part healed (src/campaign/blocking.ts).
+   */
+  blocked?: OwnPartFault;
   /** Odd answers to its accepted calls (absent when none, and from earlier versions). */
   anomalies?: Anomaly[];
 }
 
 export function emptyTotals(): LaneTotals {
   return { items: 0, counts: emptyCounts(), resets: 0, cleanFirstRound: 0 };
+}
+
+/**
+ * A lane that could not start because an own part fails (its store no longer holds the campaign,
+ * or takes no writes): it sent nothing, and everything goes back as it came.
+ */
+export function untouchedLane(input: LaneInput, attempt: number, blocked: OwnPartFault): LaneResult {
+  return {
+    results: [],
+    totals: emptyTotals(),
+    unsent: input.items.filter((i) => !i.handedOver),
+    handedOver: input.items.filter((i) => i.handedOver),
+    ...(input.batches ? { unsentBatches: input.batches } : {}),
+    rate: { ...input.rate },
+    calls: 0,
+    polls: 0,
+    heartbeats: 0,
+    attempt,
+    stopped: blocked.message,
+    blocked,
+  };
 }
 
 /** A first-round batch of the spool: a range, so a lane's input stays a few bytes per batch. */

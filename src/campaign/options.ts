@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE } from './campaign-id';
 import { formatDuration, parseDuration } from './duration';
 
 const duration = (label: string, min: number, max: number) =>
@@ -19,22 +20,38 @@ const duration = (label: string, min: number, max: number) =>
         .max(max, `${label} must be at most ${formatDuration(max)}`),
     );
 
-/** `--max-errors`: an absolute count ("50") or a share of finished instances ("10%"). */
-export const errorBudgetSchema = z.union([z.number(), z.string()]).transform((v, ctx): ErrorBudget => {
-  const s = String(v).trim();
-  const pct = /^(\d+(?:\.\d+)?)%$/.exec(s);
-  if (pct) {
-    const value = Number(pct[1]);
-    if (value > 100) ctx.addIssue({ code: 'custom', message: `${s} is more than 100%` });
-    return { kind: 'percent', value };
-  }
-  if (/^\d+$/.test(s)) return { kind: 'count', value: Number(s) };
-  ctx.addIssue({
-    code: 'custom',
-    message: `"${s}" must be a count (e.g. 50) or a percentage (e.g. 10%)`,
+/**
+ * `--max-errors`: an absolute count ("50") or a share of finished instances ("10%"); the parsed
+ * form (`{ kind, value }`, as workflow inputs record it) reads as itself.
+ */
+export const errorBudgetSchema = z
+  .union([
+    z.number(),
+    z.string(),
+    z.object({ kind: z.enum(['count', 'percent']), value: z.number().min(0) }).strict(),
+  ])
+  .transform((v, ctx): ErrorBudget => {
+    if (typeof v === 'object') {
+      if (v.kind === 'percent' && v.value > 100)
+        ctx.addIssue({ code: 'custom', message: `${v.value}% is more than 100%` });
+      if (v.kind === 'count' && !Number.isInteger(v.value))
+        ctx.addIssue({ code: 'custom', message: `a count must be a whole number (got ${v.value})` });
+      return v;
+    }
+    const s = String(v).trim();
+    const pct = /^(\d+(?:\.\d+)?)%$/.exec(s);
+    if (pct) {
+      const value = Number(pct[1]);
+      if (value > 100) ctx.addIssue({ code: 'custom', message: `${s} is more than 100%` });
+      return { kind: 'percent', value };
+    }
+    if (/^\d+$/.test(s)) return { kind: 'count', value: Number(s) };
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${s}" must be a count (e.g. 50) or a percentage (e.g. 10%)`,
+    });
+    return z.NEVER;
   });
-  return z.NEVER;
-});
 export interface ErrorBudget {
   kind: 'count' | 'percent';
   value: number;
@@ -56,19 +73,11 @@ export const maintenanceWindowSchema = z
   .strict();
 export type MaintenanceWindow = z.output<typeof maintenanceWindowSchema>;
 
-export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
 /** The operator's campaign options, validated once at the edge (docs/design.md "One declaration per fact"). */
 export const campaignOptionsSchema = z
   .object({
     /** Informational: the campaign id is always the workflow id (schedules append a timestamp). */
-    campaignId: z
-      .string()
-      .regex(
-        CAMPAIGN_ID_PATTERN,
-        'campaign id must be 1-128 characters of letters, digits, ".", "_", ":" or "-"',
-      )
-      .optional(),
+    campaignId: z.string().regex(CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE).optional(),
     batchSize: z.number().int().min(1).max(100).default(100),
     concurrency: z.number().int().min(1).max(500).default(10),
     /**
@@ -145,7 +154,7 @@ export const idSourceSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('file'),
-      path: z.string().min(1),
+      path: z.string().min(1).max(4096),
       format: z.enum(['auto', 'text', 'csv', 'json']).default('auto'),
     })
     .strict(),

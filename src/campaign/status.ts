@@ -1,3 +1,4 @@
+import type { BlockingPart } from './blocking';
 import { describeAnomaly, type Anomaly, type AnomalyKind } from './anomalies';
 import type { OutcomeCounts } from './outcome';
 import type { TroubleKind } from './troubles';
@@ -17,7 +18,11 @@ export interface CampaignCost {
 
 export const CAMPAIGN_STATES = [
   'running',
-  /** Running, but its calls keep failing for a reason only an operator can fix (troubles.ts). */
+  /**
+   * Running, but held back by a cause that does not heal by retrying the calls: one of our own
+   * parts failing (blocking.ts; it resumes by itself once the part heals), or KooPhone refusing
+   * the token (troubles.ts).
+   */
   'blocked',
   'paused',
   'canceling',
@@ -83,14 +88,26 @@ export interface CampaignStatus {
   batchSize?: number;
   /** Errors the calls met lately, one per kind, each with what to do (src/campaign/troubles.ts). */
   troubles?: TroubleStatus[];
-  /** Why the campaign is `blocked`, in one line. */
+  /** Why the campaign is `blocked`, in one line with what to do. */
   blockedBy?: string;
+  /** The own part that blocks it (src/campaign/blocking.ts), for scripts. */
+  blockingCause?: BlockingCauseStatus;
   /** Odd answers the campaign dropped or collapsed, one per kind (src/campaign/anomalies.ts). */
   anomalies?: AnomalyStatus[];
   /** Fleet listing calls (the pre-flight's and later ones), also in `cost.apiCalls`. */
   listingCalls?: number;
   /** `--max-per-pool` in words, with each pool's limit: "10% of each pool at once (…)". */
   poolBudget?: string;
+}
+
+export interface BlockingCauseStatus {
+  part: BlockingPart;
+  /** ENOSPC, EACCES, a SQLSTATE, STORE_LOST, WRONG_STORE, … */
+  code: string;
+  message: string;
+  since: string;
+  lastAt: string;
+  fix: string;
 }
 
 export interface AnomalyStatus {
@@ -147,8 +164,8 @@ type ContractStatus = Pick<
  */
 export type CampaignView = ContractStatus &
   Partial<Omit<CampaignStatus, keyof ContractStatus>> & {
-    /** The report was rebuilt from the store after the workflow was ended from outside (terminated, timed out). */
-    reportRebuilt?: { after: 'terminated' | 'timed out'; at: string };
+    /** The report was rebuilt from the store and the journal after the campaign ended without it (terminated, timed out, failed). */
+    reportRebuilt?: { after: 'terminated' | 'timed out' | 'failed'; at: string };
   };
 
 export function statusFromCounts(counts: OutcomeCounts) {

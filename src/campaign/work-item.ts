@@ -1,3 +1,4 @@
+import type { JobJournal } from '../report/campaign-store';
 import type { OutcomeCounts } from './outcome';
 import type { PossibleResets } from './possible-resets';
 
@@ -34,6 +35,12 @@ export interface WorkItem {
    * may hold an accepted call or a call in flight that `resets` does not count yet.
    */
   handedOver?: true;
+  /**
+   * Its journal as its lane last had to write it, when the store refused the write (a full disk, a
+   * database down) after the item's call went: the accepted call, or the mark of a refused one. The
+   * next lane writes it before anything else, so no call of the item is lost or sent again.
+   */
+  journal?: JobJournal;
 }
 
 /**
@@ -160,6 +167,8 @@ export interface RecordOutcomesInput {
    * report errs on the high side, never the low), and name an accepted call's jobs.
    */
   failedActivity?: boolean;
+  /** With failedActivity: the item's journal its lane could not write (WorkItem.journal), read instead of the store's. */
+  journal?: JobJournal;
   errorCode: string;
   errorMsg: string;
 }

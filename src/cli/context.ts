@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { terminalSafe } from '../report/safe-text';
 import { toJson } from './json-output';
 
 /** What a command may touch of its process; tests and the demo pass their own. */
@@ -21,12 +22,17 @@ export function processContext(): CliContext {
   };
 }
 
+/**
+ * A line of text for people. Every text line the CLI prints goes through here or note(): the
+ * edge where text from KooPhone (error messages, codes) is made terminal-safe (no escape
+ * sequences reach the terminal); JSON goes through printJson, exact.
+ */
 export function out(ctx: CliContext, line = ''): void {
-  ctx.stdout.write(line + '\n');
+  ctx.stdout.write(terminalSafe(line) + '\n');
 }
 
 export function note(ctx: CliContext, line: string): void {
-  ctx.stderr.write(line + '\n');
+  ctx.stderr.write(terminalSafe(line) + '\n');
 }
 
 /** Every JSON the CLI prints goes through here: one naming convention (json-output.ts). */

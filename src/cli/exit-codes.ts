@@ -12,7 +12,8 @@ export const EXIT = {
   unreachable: 3,
   /**
    * start --wait / watch: the campaign is blocked (its calls keep failing for a reason only an
-   * operator can fix). It goes on, and resumes by itself once its calls succeed.
+   * operator can fix, or one of our own parts fails). It goes on, and resumes by itself once the
+   * cause is fixed.
    */
   blocked: 4,
 } as const;

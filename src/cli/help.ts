@@ -215,7 +215,7 @@ const EXIT_CODES: { code: number; meaning: string }[] = [
   {
     code: EXIT.blocked,
     meaning:
-      "start --wait, watch: the campaign is blocked (e.g. KooPhone rejects the workers' token); it goes on and resumes by itself once its calls succeed (watch --through-blocked waits on)",
+      "start --wait, watch: the campaign is blocked (KooPhone rejects the workers' token, or its report store fails); it sends nothing new and resumes by itself once the cause is fixed (watch --through-blocked waits on)",
   },
   { code: 130, meaning: 'stopped watching with Ctrl-C (the campaign goes on)' },
 ];

@@ -1,11 +1,13 @@
 import { Option, type Command } from 'commander';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { PreflightSummary } from '../campaign/fleet-facts';
+import { checkCampaignId } from '../campaign/campaign-id';
 import type { IdSource } from '../campaign/options';
-import { readIdFile, readInlineIds, SourceError } from '../sources';
+import type { SourceBytes } from '../campaign/safety';
+import { readIdFile, readIdStream, readInlineIds } from '../sources';
 import { usageError } from './exit-codes';
 import { reportRoot } from '../report';
 
@@ -26,8 +28,13 @@ export interface ResolvedSource {
   duplicates: number;
   /** For the plan: where the ids come from, in words. */
   describe: string;
-  /** Too many stdin ids to travel inline: to be written to a file the workers read (spillIds). */
-  spill?: string[];
+  /** Too many stdin ids to travel inline: the text of the file the workers read (spillIds). */
+  spill?: string;
+  /**
+   * The bytes the workers will read, for a file source: the file as the plan read it, or the
+   * stdin spill as it will be written. Pinned, so prepare checks them before it parses anything.
+   */
+  bytes?: SourceBytes;
   /**
    * The deduplicated ids the plan counts, in the order prepare reads them: their fingerprint pins
    * the campaign, and the overlap check compares them with the phones running campaigns hold.
@@ -56,31 +63,12 @@ export function checkSourceFlags(flags: SourceFlags): void {
     throw usageError('--name-prefix, --pool-tag and --pool-name select from the fleet: use them with --all');
 }
 
-async function readStdin(stdin: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stdin)
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks);
-}
-
-/** stdin is validated as a file (so problems have line numbers), then named "stdin" in messages. */
-async function readStdinIds(stdin: Readable) {
-  const dir = await mkdtemp(join(tmpdir(), 'koophone-stdin-'));
-  const path = join(dir, 'stdin');
-  try {
-    await writeFile(path, await readStdin(stdin));
-    return await readIdFile(path, 'auto');
-  } catch (err) {
-    if (err instanceof SourceError) {
-      throw new SourceError(
-        err.problems.map((p) => p.split(path).join('stdin')),
-        err.totalProblems,
-      );
-    }
-    throw err;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/**
+ * stdin is read as it streams, in bounded memory (a pipe's size is unknown until it ends), and
+ * must end with a line break: a writer that died mid-line leaves the prefix of an id.
+ */
+function readStdinIds(stdin: Readable) {
+  return readIdStream(stdin, { where: 'stdin', requireFinalNewline: true });
 }
 
 /**
@@ -136,6 +124,7 @@ export async function resolveSource(
         describe: 'stdin',
       };
     }
+    const spill = read.ids.join('\n') + '\n';
     return {
       // Replaced by spillIds() once the campaign id is known to be free.
       source: { kind: 'file', path: '(stdin)', format: 'text' },
@@ -143,7 +132,8 @@ export async function resolveSource(
       ids: read.ids,
       duplicates: read.duplicates,
       describe: `stdin (${read.ids.length} ids, saved under ${join(reportRoot(io.env), 'inputs')} for the workers)`,
-      spill: read.ids,
+      spill,
+      bytes: { size: Buffer.byteLength(spill), sha256: createHash('sha256').update(spill).digest('hex') },
     };
   }
   const path = resolve(flags.idsFile ?? '');
@@ -154,6 +144,7 @@ export async function resolveSource(
     ids: read.ids,
     duplicates: read.duplicates,
     describe: `file ${path} (workers read it from this path)`,
+    bytes: read.raw,
   };
 }
 
@@ -166,12 +157,12 @@ export async function spillIds(
   env: NodeJS.ProcessEnv,
   name: string,
 ): Promise<IdSource> {
-  if (!resolved.spill) return resolved.source;
+  if (resolved.spill === undefined) return resolved.source;
   const dir = join(reportRoot(env), 'inputs');
+  const path = join(dir, `${checkCampaignId(name)}.ids`);
   await mkdir(dir, { recursive: true });
-  const path = join(dir, `${name}.ids`);
   try {
-    await writeFile(path, resolved.spill.join('\n') + '\n', { flag: 'wx' });
+    await writeFile(path, resolved.spill, { flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw usageError(`${path} already exists (the input of an earlier campaign); choose another name`);

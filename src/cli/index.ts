@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import './threadpool';
 import { CommanderError, type Command } from 'commander';
-import { processContext, type CliContext } from './context';
+import { note, processContext, type CliContext } from './context';
 import { toCliError } from './errors';
 import { EXIT } from './exit-codes';
 import { exitWhenFlushed } from './exit-when-flushed';
@@ -31,7 +31,7 @@ function commanderExit(err: CommanderError, ctx: CliContext, program: Command, a
   const better = unknown && suggestion(program, argv, unknown[1]!);
   if (better) message = message.replace(/\s*\(Did you mean [^)]*\)\s*$/, '') + ` (Did you mean ${better}?)`;
   if (!message.startsWith('error: ')) message = `error: ${message}`;
-  ctx.stderr.write(`${message} (see --help)\n`);
+  note(ctx, `${message} (see --help)`);
   return EXIT.usage;
 }
 
@@ -46,7 +46,7 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
     // `koophone-reset report ID | head`: the reader had enough; not an error.
     if ((err as NodeJS.ErrnoException).code === 'EPIPE') return ctx.exitCode;
     const cli = toCliError(err);
-    ctx.stderr.write(`error: ${cli.message}\n`);
+    note(ctx, `error: ${cli.message}`);
     if (debug) ctx.stderr.write(`${(cli.cause instanceof Error ? cli.cause : cli).stack ?? ''}\n`);
     return cli.exitCode;
   }

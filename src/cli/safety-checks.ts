@@ -49,7 +49,9 @@ export async function listSelectedFleet(
 /** What the workflow input carries so that prepare enforces what start checked. */
 export function campaignSafety(resolved: ResolvedSource, flags: SafetyFlags): CampaignSafety {
   return {
-    ...(resolved.ids ? { pin: pinOf(resolved.ids) } : {}),
+    ...(resolved.ids
+      ? { pin: { ...pinOf(resolved.ids), ...(resolved.bytes ? { file: resolved.bytes } : {}) } }
+      : {}),
     ...(flags.archiveOld ? { archivePrevious: true } : {}),
     ...(flags.skipOverlap ? { skipOverlap: true } : {}),
   };

@@ -51,6 +51,10 @@ export async function checkCampaignStore(
       (stored.owner === undefined || firstRun === undefined || stored.owner === firstRun);
     const known = { ...recorded, ...(shell ? { shell } : {}), holdsCampaign };
     const here = describeCampaignStore(store);
+    // The store the campaign was prepared in, at the same place, no longer holding it: deleted or
+    // replaced under its workers (who write to this same place), not another store.
+    if (prepared && prepared.where === here && (shell?.id !== prepared.id || stored === undefined))
+      return { ...known, problem: lostStoreProblem(d.workflowId, here, prepared, shell) };
     if (prepared && shell && prepared.id !== shell.id)
       return {
         ...known,
@@ -83,6 +87,24 @@ export async function checkCampaignStore(
   } finally {
     await closeCampaignStore(store);
   }
+}
+
+function lostStoreProblem(
+  campaignId: string,
+  here: string,
+  prepared: StoreIdentity,
+  shell: StoreIdentity | undefined,
+): string {
+  const what = !shell
+    ? 'its .store-id is gone'
+    : shell.id !== prepared.id
+      ? `its id is now ${shell.id}`
+      : "the campaign's data is gone";
+  return (
+    `the report store ${here}, where the campaign was prepared (${prepared.id}) and its workers write, no longer holds it ` +
+    `(${what}): it was deleted or replaced. Restore it from a backup (the campaign resumes by itself), ` +
+    `or end the campaign without a report: koophone-reset cancel ${campaignId} --now`
+  );
 }
 
 /** Where the campaign's report is (the store prepare wrote it into), next to this shell's store. */

@@ -39,7 +39,7 @@ export function formatEnd(s: CampaignView): string[] {
   if (s.state !== 'blocked') return formatSummary(s);
   return [
     ...formatStatus(s),
-    `The campaign goes on and resumes by itself once its calls succeed; follow it with: koophone-reset watch ${s.campaignId} --through-blocked`,
+    `The campaign goes on and resumes by itself once the cause above is fixed (nothing new is sent meanwhile); follow it with: koophone-reset watch ${s.campaignId} --through-blocked`,
   ];
 }
 

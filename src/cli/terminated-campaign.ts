@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { CAMPAIGN_RESULT_MEMO } from '../campaign/ending';
 import { HEARTBEAT_THROTTLE_MS } from '../campaign/lane';
 import { emptyCounts } from '../campaign/outcome';
 import { statusFromCounts } from '../campaign/status';
@@ -27,10 +28,15 @@ const SETTLE_MS = 3 * HEARTBEAT_THROTTLE_MS;
 // close event, not a history of tens of thousands of events.
 const CLOSE_EVENT_ONLY = 2;
 
-/** How a workflow ended without its code assembling the report, or undefined when it did not. */
+/**
+ * How a workflow ended without its code assembling the report, or undefined when it did not. A
+ * campaign's own endings leave their result in the memo; a failed execution without one failed
+ * before it could (a bug, or a campaign of the first engine).
+ */
 export function endedOutside(d: WorkflowExecutionDescription): Termination['how'] | undefined {
   if (d.status.name === 'TERMINATED') return 'terminated';
   if (d.status.name === 'TIMED_OUT') return 'timed out';
+  if (d.status.name === 'FAILED' && d.memo?.[CAMPAIGN_RESULT_MEMO] === undefined) return 'failed';
   return undefined;
 }
 
@@ -49,6 +55,7 @@ async function terminationOf(
   });
   const ended = closed.history?.events?.at(-1);
   const by = ended?.workflowExecutionTerminatedEventAttributes;
+  const failure = ended?.workflowExecutionFailedEventAttributes?.failure?.message;
   const first = await client.workflowService.getWorkflowExecutionHistory({
     namespace,
     execution,
@@ -66,7 +73,7 @@ async function terminationOf(
     termination: {
       how,
       ...(by?.identity ? { identity: by.identity } : {}),
-      ...(by?.reason ? { reason: by.reason } : {}),
+      ...(by?.reason ? { reason: by.reason } : failure ? { reason: failure } : {}),
       at: at.toISOString(),
     },
     ...(input?.options?.batchSize ? { batchSize: input.options.batchSize } : {}),

@@ -134,6 +134,18 @@ export interface CampaignStore {
   /** Human-readable location of the campaign's report (a path or a URL). */
   location(campaignId: string): string;
   readPrepared(campaignId: string): Promise<PreparedSource | undefined>;
+  /**
+   * Makes the campaign's place in the store, at prepare only. No other write makes it (nor the
+   * store itself): a store deleted or replaced mid-campaign is never re-created half-way, its
+   * writes fail with a StoreLostError instead (src/report/store-faults.ts).
+   */
+  createCampaign(campaignId: string): Promise<void>;
+  /**
+   * Proves the store still holds the campaign (its prepared source) and takes a write, creating
+   * nothing that stays; rejects with the reason (a StoreLostError when it no longer holds it). A
+   * lane runs it before its term, and a blocked campaign to see its store healed.
+   */
+  probe(campaignId: string): Promise<void>;
   /** Atomically replaces the spool and the prepared-source record (from a list, or a stream of ids). */
   writeSpool(
     campaignId: string,

@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, readFileSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { once } from 'node:events';
 import { setImmediate } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,12 +16,16 @@ import type {
   SpoolReader,
   StoredCampaign,
 } from './campaign-store';
+import { checkCampaignId } from '../campaign/campaign-id';
 import { archiveName } from './archive-name';
 import { acquireDirLock } from './dir-lock';
+import { StoreLostError } from './store-faults';
 
 // Ids are at most 32 characters: a fixed 33-byte record (id, padding, newline) lets a batch read
 // its slice with one positioned read instead of scanning a million-line file.
 const RECORD = 33;
+/** The folder store's id (src/report/store-identity.ts): a dot name no campaign folder can clash with. */
+export const STORE_ID_FILE = '.store-id';
 const SPOOL_WRITE_IDS = 4096;
 
 // What is done per batch (journal writes and reads, spool slices, parts) uses fs's callback API:
@@ -45,28 +48,85 @@ export class FolderStore implements CampaignStore {
     this.root = resolve(root);
   }
 
+  /** Every path of a campaign starts here: an id that is no campaign id never names a folder. */
   private dir(campaignId: string): string {
-    return join(this.root, campaignId);
+    return join(this.root, checkCampaignId(campaignId));
   }
 
   location(campaignId: string): string {
     return join(this.dir(campaignId), 'report.ndjson');
   }
 
+  /** A write that fails (a full disk, a read-only store) leaves no temp file behind. */
   private async writeAtomic(path: string, data: string | Buffer): Promise<void> {
     const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await fast.writeFile(tmp, data);
-    await fast.rename(tmp, path);
+    try {
+      await fast.writeFile(tmp, data);
+      await fast.rename(tmp, path);
+    } catch (e) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw naming(e, tmp);
+    }
   }
 
-  /** writeAtomic into `dir`, made only when missing: a write per call should not also make its folder. */
-  private async writeInto(dir: string, name: string, data: string): Promise<void> {
+  /**
+   * writeAtomic into `dir` (a campaign's `jobs` or `parts`), made only when missing: a write per
+   * call should not also make its folder. Never the campaign's folder or REPORT_DIR: a store
+   * deleted mid-campaign is not re-created half-way (without its .store-id, spool and journals).
+   */
+  private async writeInto(campaignId: string, dir: string, name: string, data: string): Promise<void> {
     try {
       await this.writeAtomic(join(dir, name), data);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') throw await this.lost(campaignId);
+        if (err.code !== 'EEXIST') throw err;
+      });
       await this.writeAtomic(join(dir, name), data);
+    }
+  }
+
+  /** Why the store no longer holds the campaign: REPORT_DIR lost its id, or the campaign's folder is gone. */
+  private async lost(campaignId: string): Promise<StoreLostError> {
+    const id = await readFile(join(this.root, STORE_ID_FILE), 'utf8').catch(() => '');
+    return new StoreLostError(
+      id.trim()
+        ? `REPORT_DIR ${this.root}/ keeps its .store-id but no longer holds the campaign's folder ${this.dir(campaignId)}/`
+        : `REPORT_DIR ${this.root}/ no longer holds the campaign (its .store-id is gone)`,
+    );
+  }
+
+  /**
+   * Makes the campaign's folder, at prepare only: in a REPORT_DIR that holds its .store-id (the
+   * store its workers started on), never in one deleted or replaced since.
+   */
+  async createCampaign(campaignId: string): Promise<void> {
+    const id = await readFile(join(this.root, STORE_ID_FILE), 'utf8').catch(() => '');
+    if (!id.trim()) {
+      throw new StoreLostError(
+        `REPORT_DIR ${this.root}/ holds no .store-id: it was deleted or replaced since its workers started`,
+      );
+    }
+    await mkdir(join(this.dir(campaignId), 'parts'), { recursive: true });
+    await mkdir(join(this.dir(campaignId), 'jobs'), { recursive: true });
+  }
+
+  /**
+   * The store still holds the campaign (REPORT_DIR's .store-id, the campaign's prepared source)
+   * and takes a write (a probe file in its journal folder, removed): creates nothing that stays.
+   */
+  async probe(campaignId: string): Promise<void> {
+    const prepared = await this.readPrepared(campaignId);
+    const id = await readFile(join(this.root, STORE_ID_FILE), 'utf8').catch(() => '');
+    if (!prepared || !id.trim()) throw await this.lost(campaignId);
+    const probe = join(this.dir(campaignId), 'jobs', `.probe.${process.pid}.tmp`);
+    try {
+      await fast.writeFile(probe, 'probe\n');
+    } catch (e) {
+      throw naming(e, probe);
+    } finally {
+      await rm(probe, { force: true }).catch(() => undefined);
     }
   }
 
@@ -85,31 +145,49 @@ export class FolderStore implements CampaignStore {
     prepared: (count: number) => PreparedSource,
   ): Promise<PreparedSource> {
     const dir = this.dir(campaignId);
+    // Prepare's (after createCampaign, which refuses a REPORT_DIR that lost its .store-id).
     await mkdir(join(dir, 'parts'), { recursive: true });
     await mkdir(join(dir, 'jobs'), { recursive: true });
     const tmp = join(dir, `spool.ids.${process.pid}.tmp`);
-    const out = createWriteStream(tmp);
-    let count = 0;
-    // Records go out SPOOL_WRITE_IDS at a time (a stream write per 33-byte record costs more than
-    // the id), and a list is walked without an await per id.
-    let records = '';
-    const add = (id: string): boolean => {
-      records += id.padEnd(RECORD - 1, ' ') + '\n';
-      count += 1;
-      return count % SPOOL_WRITE_IDS === 0;
-    };
-    const flush = async () => {
-      if (records && !out.write(records)) await once(out, 'drain');
-      records = '';
-    };
-    if (Symbol.asyncIterator in ids) {
-      for await (const id of ids) if (add(id)) await flush();
-    } else {
-      for (const id of ids) if (add(id)) await flush();
+    try {
+      return await this.writeSpoolVia(tmp, dir, ids, prepared);
+    } catch (e) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw naming(e, tmp);
     }
-    await flush();
-    out.end();
-    await once(out, 'finish');
+  }
+
+  private async writeSpoolVia(
+    tmp: string,
+    dir: string,
+    ids: Iterable<string> | AsyncIterable<string>,
+    prepared: (count: number) => PreparedSource,
+  ): Promise<PreparedSource> {
+    // A file handle, not a stream: a write error is a rejection here, never an unheard 'error' event.
+    const out = await open(tmp, 'w');
+    let count = 0;
+    try {
+      // Records go out SPOOL_WRITE_IDS at a time (a write per 33-byte record costs more than the
+      // id), and a list is walked without an await per id.
+      let records = '';
+      const add = (id: string): boolean => {
+        records += id.padEnd(RECORD - 1, ' ') + '\n';
+        count += 1;
+        return count % SPOOL_WRITE_IDS === 0;
+      };
+      const flush = async () => {
+        if (records) await out.write(records);
+        records = '';
+      };
+      if (Symbol.asyncIterator in ids) {
+        for await (const id of ids) if (add(id)) await flush();
+      } else {
+        for (const id of ids) if (add(id)) await flush();
+      }
+      await flush();
+    } finally {
+      await out.close();
+    }
     await rename(tmp, join(dir, 'spool.ids'));
     const record = prepared(count);
     await this.writeAtomic(join(dir, 'source.json'), JSON.stringify(record));
@@ -117,7 +195,7 @@ export class FolderStore implements CampaignStore {
   }
 
   async writeFleetFacts(campaignId: string, facts: FleetFactsSnapshot): Promise<void> {
-    await this.writeInto(this.dir(campaignId), 'fleet-facts.json', JSON.stringify(facts));
+    await this.writeInto(campaignId, this.dir(campaignId), 'fleet-facts.json', JSON.stringify(facts));
   }
 
   async readFleetFacts(campaignId: string): Promise<FleetFactsSnapshot | undefined> {
@@ -191,7 +269,12 @@ export class FolderStore implements CampaignStore {
   }
 
   async writeJournal(campaignId: string, key: string, journal: JobJournal): Promise<void> {
-    await this.writeInto(join(this.dir(campaignId), 'jobs'), `${key}.json`, JSON.stringify(journal));
+    await this.writeInto(
+      campaignId,
+      join(this.dir(campaignId), 'jobs'),
+      `${key}.json`,
+      JSON.stringify(journal),
+    );
   }
 
   async readJournal(campaignId: string, key: string): Promise<JobJournal | undefined> {
@@ -222,7 +305,7 @@ export class FolderStore implements CampaignStore {
 
   async writePart(campaignId: string, name: string, lines: ReportLine[]): Promise<void> {
     const text = lines.map((l) => JSON.stringify(l) + '\n').join('');
-    await this.writeInto(join(this.dir(campaignId), 'parts'), `${name}.ndjson`, text);
+    await this.writeInto(campaignId, join(this.dir(campaignId), 'parts'), `${name}.ndjson`, text);
   }
 
   private async partFiles(campaignId: string): Promise<string[]> {
@@ -258,46 +341,65 @@ export class FolderStore implements CampaignStore {
     const dir = this.dir(campaignId);
     const location = this.location(campaignId);
     const tmp = `${location}.${process.pid}.tmp`;
-    const out = createWriteStream(tmp);
-    const seen = new Set<string>();
-    let lines = 0;
-    let duplicates = 0;
-    // Parts are small (one per batch) and many: an asynchronous read costs four thread-pool
-    // round trips (open, stat, read, close) for ~15 KB, so they are read synchronously,
-    // PART_READ_AHEAD at a time (~1 ms), yielding to the event loop between slices so other
-    // activities' timers and heartbeats run; what each part keeps is written in one piece.
-    const names = await this.partFiles(campaignId);
-    for (let i = 0; i < names.length; i += PART_READ_AHEAD) {
-      if (i > 0) await setImmediate();
-      const texts = names
-        .slice(i, i + PART_READ_AHEAD)
-        .map((name) => readFileSync(join(dir, 'parts', name), 'utf8'));
-      for (const text of texts) {
-        let kept = '';
-        for (const line of text.split('\n')) {
-          if (!line) continue;
-          const id = instanceIdOf(line);
-          // A line per instance: a second line for the same instance would be a bug upstream; keep
-          // the first and count the rest so the workflow can report the discrepancy.
-          if (seen.has(id)) {
-            duplicates += 1;
-            continue;
-          }
-          seen.add(id);
-          lines += 1;
-          kept += line + '\n';
-        }
-        if (kept && !out.write(kept)) await once(out, 'drain');
-      }
+    let assembled;
+    try {
+      assembled = await this.assemble(campaignId, tmp);
+      await rename(tmp, location);
+    } catch (e) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw await this.lost(campaignId);
+      throw naming(e, tmp);
     }
-    out.end();
-    await once(out, 'finish');
-    await rename(tmp, location);
+    const { lines, duplicates } = assembled;
     if (state !== undefined) {
       const record = { state, finishedAt: new Date().toISOString(), lines };
       await this.writeAtomic(join(dir, 'final.json'), JSON.stringify(record));
     }
     return { location, lines, duplicates };
+  }
+
+  /** Writes the parts' lines into `tmp`, one per instance. */
+  private async assemble(campaignId: string, tmp: string): Promise<{ lines: number; duplicates: number }> {
+    const dir = this.dir(campaignId);
+    // A file handle, not a stream: a write error (a full disk) is this call's rejection, never an
+    // 'error' event that finds no listener and takes the worker down.
+    const out = await open(tmp, 'w');
+    const seen = new Set<string>();
+    let lines = 0;
+    let duplicates = 0;
+    try {
+      // Parts are small (one per batch) and many: an asynchronous read costs four thread-pool
+      // round trips (open, stat, read, close) for ~15 KB, so they are read synchronously,
+      // PART_READ_AHEAD at a time (~1 ms), yielding to the event loop between slices so other
+      // activities' timers and heartbeats run; what each slice keeps is written in one piece.
+      const names = await this.partFiles(campaignId);
+      for (let i = 0; i < names.length; i += PART_READ_AHEAD) {
+        if (i > 0) await setImmediate();
+        const texts = names
+          .slice(i, i + PART_READ_AHEAD)
+          .map((name) => readFileSync(join(dir, 'parts', name), 'utf8'));
+        let kept = '';
+        for (const text of texts) {
+          for (const line of text.split('\n')) {
+            if (!line) continue;
+            const id = instanceIdOf(line);
+            // A line per instance: a second line for the same instance would be a bug upstream; keep
+            // the first and count the rest so the workflow can report the discrepancy.
+            if (seen.has(id)) {
+              duplicates += 1;
+              continue;
+            }
+            seen.add(id);
+            lines += 1;
+            kept += line + '\n';
+          }
+        }
+        if (kept) await out.write(kept);
+      }
+    } finally {
+      await out.close();
+    }
+    return { lines, duplicates };
   }
 
   async describeStored(campaignId: string): Promise<StoredCampaign | undefined> {
@@ -317,7 +419,7 @@ export class FolderStore implements CampaignStore {
 
   async archive(campaignId: string): Promise<string> {
     const name = archiveName(campaignId);
-    await rename(this.dir(campaignId), this.dir(name));
+    await rename(this.dir(campaignId), join(this.root, name));
     await this.releaseLease(campaignId);
     return name;
   }
@@ -326,8 +428,16 @@ export class FolderStore implements CampaignStore {
     return join(this.root, 'leases');
   }
 
+  /** The lease folder, made when missing inside REPORT_DIR, never REPORT_DIR itself (see writeInto). */
+  private async leaseFolder(): Promise<string> {
+    await mkdir(this.leaseDir()).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
+    return this.leaseDir();
+  }
+
   async withLeaseLock<T>(fn: () => Promise<T>): Promise<T> {
-    await mkdir(this.leaseDir(), { recursive: true });
+    await this.leaseFolder();
     const release = await acquireDirLock(join(this.leaseDir(), '.lock'));
     try {
       return await fn();
@@ -351,12 +461,16 @@ export class FolderStore implements CampaignStore {
   }
 
   async registerLease(holder: LeaseHolder): Promise<void> {
-    await mkdir(this.leaseDir(), { recursive: true });
-    await this.writeAtomic(join(this.leaseDir(), `${holder.campaignId}.json`), JSON.stringify(holder));
+    await this.leaseFolder();
+    await this.writeAtomic(this.leaseFile(holder.campaignId), JSON.stringify(holder));
   }
 
   async releaseLease(campaignId: string): Promise<void> {
-    await rm(join(this.leaseDir(), `${campaignId}.json`), { force: true });
+    await rm(this.leaseFile(campaignId), { force: true });
+  }
+
+  private leaseFile(campaignId: string): string {
+    return join(this.leaseDir(), `${checkCampaignId(campaignId)}.json`);
   }
 
   async *heldPhones(campaignId: string): AsyncIterable<string> {
@@ -386,6 +500,16 @@ export class FolderStore implements CampaignStore {
 }
 
 const PART_READ_AHEAD = 32;
+
+/**
+ * A write's error with the file it was for: a failed write(2) (ENOSPC, EIO) names none, and the
+ * operator must be told where the store is full (src/report/store-faults.ts names the file).
+ */
+function naming(e: unknown, path: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (err instanceof Error && typeof err.code === 'string' && err.path === undefined) err.path = path;
+  return e;
+}
 
 async function readJson<T>(path: string): Promise<T | undefined> {
   try {

@@ -10,6 +10,7 @@ import type {
   StoredCampaign,
 } from './campaign-store';
 import { archiveName } from './archive-name';
+import { StoreLostError } from './store-faults';
 
 // Rows per INSERT: each statement sends one array per column (unnest), so the row count is not
 // bounded by the protocol's 65 535 parameters; 5 000 keeps one statement well under a megabyte.
@@ -207,6 +208,42 @@ export class PostgresStore implements CampaignStore {
       [campaignId],
     );
     return rows[0]?.prepared;
+  }
+
+  /** The tables are made once per process (ensureSchema); a campaign is its rows. */
+  async createCampaign(): Promise<void> {
+    await this.ensureSchema();
+  }
+
+  /**
+   * The database still holds the campaign's prepared source (another database at the same URL, or
+   * one restored from an older backup, does not) and takes a write, rolled back.
+   */
+  async probe(campaignId: string): Promise<void> {
+    if (!(await this.readPrepared(campaignId))) {
+      throw new StoreLostError(
+        `the database ${this.base} no longer holds the campaign (its prepared source is gone: another database, or one restored from before it started)`,
+      );
+    }
+    await this.rolledBack((c) =>
+      c.query('INSERT INTO koophone_journal (campaign, item, journal) VALUES ($1, $2, $3)', [
+        `.write-probe.${process.pid}`,
+        '.probe',
+        '{}',
+      ]),
+    );
+  }
+
+  /** Runs `fn` in a transaction that is always rolled back: a write the database must accept, leaving nothing. */
+  private async rolledBack(fn: (c: PoolClient) => Promise<unknown>): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await fn(client);
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+    }
   }
 
   async writeSpool(
@@ -527,16 +564,9 @@ export class PostgresStore implements CampaignStore {
 
   async check(): Promise<void> {
     await this.ensureSchema();
-    // A write the database must accept, rolled back: proves INSERT rights and leaves nothing.
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('INSERT INTO koophone_campaigns (campaign) VALUES ($1)', [
-        `.write-probe.${process.pid}`,
-      ]);
-    } finally {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release();
-    }
+    // Proves INSERT rights and leaves nothing.
+    await this.rolledBack((c) =>
+      c.query('INSERT INTO koophone_campaigns (campaign) VALUES ($1)', [`.write-probe.${process.pid}`]),
+    );
   }
 }

@@ -4,17 +4,19 @@ import { TerminatedLines, type Termination } from './terminated-lines';
 
 /**
  * The ending a stored campaign's report was rebuilt after, or undefined when the campaign
- * assembled it: a rebuild records the ending as the final state, which no workflow writes.
+ * assembled it whole: a rebuild records the ending as the final state, which a workflow writes
+ * only when it rebuilt its own (`failed`).
  */
 export function rebuiltAfter(stored: StoredCampaign | undefined): Termination['how'] | undefined {
   const state = stored?.finalState;
-  return state === 'terminated' || state === 'timed out' ? state : undefined;
+  return state === 'terminated' || state === 'timed out' || state === 'failed' ? state : undefined;
 }
 
 export interface RebuiltReport {
   location: string;
   /** Lines of the final report (one per phone). */
   lines: number;
+  duplicates: number;
   /** Lines the rebuild wrote (phones the campaign had not finished). */
   written: number;
   /** Journals whose phones could not be told; their calls are not counted. */
@@ -68,5 +70,31 @@ export async function rebuildTerminatedReport(
   }
   await flush();
   const final = await store.finalize(campaignId, termination.how);
-  return { location: final.location, lines: final.lines, written, unmapped: lines.unmapped };
+  return { ...final, written, unmapped: lines.unmapped };
+}
+
+/**
+ * A campaign's final report at its end, one line per phone: its parts assembled, and when they
+ * lack phones (lines lost to a bug) those rebuilt from the journal as a terminate's are, the
+ * final state recorded as `failed` (`rebuilt` says how many). No phone the campaign may have
+ * reset ends without a line, whatever way it ends.
+ */
+export async function finalizeWhole(
+  store: CampaignStore,
+  campaignId: string,
+  state: string | undefined,
+  expect: { lines?: number; batchSize?: number },
+): Promise<{ location: string; lines: number; duplicates: number; rebuilt?: number }> {
+  const report = await store.finalize(campaignId, state);
+  if (expect.lines === undefined || report.lines >= expect.lines) return report;
+  const missing = expect.lines - report.lines;
+  const why = `${missing} of its phones had no line when it ended ${state ?? ''}`.trimEnd();
+  const rebuilt = await rebuildTerminatedReport(
+    store,
+    campaignId,
+    { how: 'failed', reason: why, at: new Date().toISOString() },
+    expect.batchSize ? { batchSize: expect.batchSize } : {},
+  );
+  if (!rebuilt) return report;
+  return { location: rebuilt.location, lines: rebuilt.lines, duplicates: rebuilt.duplicates, rebuilt: rebuilt.written };
 }

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CampaignStore } from './campaign-store';
 import { describeCampaignStore } from './create-store';
-import { FolderStore } from './folder-store';
+import { FolderStore, STORE_ID_FILE } from './folder-store';
 import { PostgresStore } from './postgres-store';
 
 // Which report store is which, wherever it is reached from. Two workers with different
@@ -18,12 +18,10 @@ export interface StoreIdentity {
   where: string;
 }
 
-// A dot name: campaign ids start with a letter or digit, so no campaign folder can clash with it.
-const ID_FILE = '.store-id';
-
 /**
- * The store's identity. A worker (`create`) writes the folder's id on first use; the CLI only
- * reads it, so `status` in a shell with a wrong REPORT_DIR creates nothing: undefined then.
+ * The store's identity. A worker's start (`create`) writes the folder's id on first use; all
+ * else only reads it (`status` in a shell with a wrong REPORT_DIR creates nothing: undefined
+ * then, and a store that lost its id mid-campaign is not given a new one: it is not the same).
  */
 export async function storeIdentity(
   store: CampaignStore,
@@ -32,7 +30,7 @@ export async function storeIdentity(
   const where = describeCampaignStore(store);
   if (store instanceof PostgresStore) return { id: store.url, where };
   if (!(store instanceof FolderStore)) return undefined;
-  const path = join(store.root, ID_FILE);
+  const path = join(store.root, STORE_ID_FILE);
   const read = async () => (await readFile(path, 'utf8').catch(() => '')).trim();
   let id = await read();
   if (!id && create) {

@@ -5,8 +5,7 @@ import { PREPARED_STORE_MEMO } from '../campaign/store-memo';
 import type { CampaignStore } from './campaign-store';
 import { REPORT_STORE_MEMO, type StoreIdentity } from './store-identity';
 
-/** Failure type of an activity refused on a worker whose store is not the campaign's. */
-export const WRONG_REPORT_STORE = 'WrongReportStore';
+export { WRONG_REPORT_STORE } from '../campaign/blocking';
 
 /** The stores a campaign's memo names: where prepare wrote it, and the shell that started it. */
 export interface RecordedStores {
@@ -44,6 +43,14 @@ export function wrongStoreMessage(
   prepared: StoreIdentity | undefined,
   started?: StoreIdentity,
 ): string {
+  if (prepared && prepared.where === own.where && prepared.id !== own.id) {
+    // The same place, another store: the one the campaign was prepared in was deleted or replaced.
+    return (
+      `this worker's report store ${own.where} (id ${own.id}) is not the one campaign ${campaignId} was prepared in ` +
+      `at the same place (id ${prepared.id}): it was deleted or replaced since. Restore it from a backup ` +
+      `(with its .store-id), or end the campaign`
+    );
+  }
   const where = prepared
     ? `prepared in the report store ${prepared.where} (id ${prepared.id})`
     : started && started.id !== own.id

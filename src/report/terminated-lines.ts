@@ -1,10 +1,17 @@
 import type { ReportLine } from '../campaign/outcome';
 import type { JobJournal, JournalEntry } from './campaign-store';
 
-/** How a campaign's workflow was ended from outside Temporal's reach of its code. */
+/**
+ * How a campaign ended without a line for each of its phones: its workflow ended from outside
+ * Temporal's reach of its code, or it failed (its report short of lines at its end, or its
+ * workflow failed before assembling it).
+ */
 export interface Termination {
-  /** `temporal workflow terminate` (or the UI's Terminate), or an execution/run timeout. */
-  how: 'terminated' | 'timed out';
+  /**
+   * `temporal workflow terminate` (or the UI's Terminate), an execution/run timeout, or a failure
+   * (`reason` says which).
+   */
+  how: 'terminated' | 'timed out' | 'failed';
   /** Who terminated it and why, as the history's close event records them. */
   identity?: string;
   reason?: string;
@@ -12,14 +19,19 @@ export interface Termination {
   at: string;
 }
 
-/** "terminated by ops@host: maintenance", "timed out". */
+/** "terminated by ops@host: maintenance", "timed out", "failed: …". */
 export function describeTermination(t: Termination): string {
   if (t.how === 'timed out') return 'timed out (its Temporal execution or run timeout)';
+  if (t.how === 'failed') return `failed${t.reason ? `: ${t.reason}` : ''}`;
   const by = t.identity ? ` by ${t.identity}` : '';
   return `terminated${by}${t.reason ? `: ${t.reason}` : ''}`;
 }
 
-export const TERMINATED_CODE = { terminated: 'TERMINATED', 'timed out': 'WORKFLOW_TIMED_OUT' } as const;
+export const TERMINATED_CODE = {
+  terminated: 'TERMINATED',
+  'timed out': 'WORKFLOW_TIMED_OUT',
+  failed: 'CAMPAIGN_FAILED',
+} as const;
 
 /** What one journal says of one of its phones. */
 interface Claim {

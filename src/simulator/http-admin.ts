@@ -16,6 +16,16 @@ export const instancePatchSchema = z
     loggedIn: z.boolean().optional(),
     assignUser: z.string().min(1).max(64).nullable().optional(),
     pool: z.string().min(1).max(64).optional(),
+    /** The instance's next reset job fails with this code and text (any text: tests of what shows it). */
+    failNextJob: z
+      .object({
+        code: z.string().max(1000),
+        message: z.string().max(10_000),
+        executeMsg: z.string().max(10_000).default(''),
+      })
+      .strict()
+      .nullable()
+      .optional(),
   })
   .strict();
 

@@ -10,7 +10,7 @@ import { Fleet } from './fleet';
 import { queryFleet } from './fleet-query';
 import { NumberedIdCodec } from './id-codec';
 import { JOB_FAILURES, JOB_OUTCOME, JobStore } from './jobs';
-import type { JobOutcome } from './jobs';
+import type { JobFailure, JobOutcome } from './jobs';
 import { simulatorFaultsSchema } from './options';
 import type { SimulatorFaults, SimulatorFaultsInput, SimulatorOptions } from './options';
 import { Prng } from './random';
@@ -55,6 +55,8 @@ export interface InstancePatch {
   assignUser?: string | null;
   /** Moves the phone to this pool (made if new): pools change at run time for tests. */
   pool?: string;
+  /** Its next reset job fails with this error (e.g. text no terminal should act on); null clears. */
+  failNextJob?: JobFailure | null;
 }
 
 /** Phones of one pool with a reset job running, as the simulator samples them (see samplePools). */
@@ -112,6 +114,9 @@ export class SimulatorModel {
   #poolRunning: number[] = [];
   #poolSampleCount = 0;
   #peakTotal = 0;
+  /** Chosen failures: of an instance's next job (by instance index), and of that job (by job number). */
+  readonly #nextJobFailure = new Map<number, JobFailure>();
+  readonly #jobFailure = new Map<number, JobFailure>();
 
   /**
    * `idEpoch` sets task and job ids apart per process (random unless given): a restarted
@@ -166,6 +171,8 @@ export class SimulatorModel {
     this.#poolRunning = [];
     this.#poolSampleCount = 0;
     this.#peakTotal = 0;
+    this.#nextJobFailure.clear();
+    this.#jobFailure.clear();
     this.#faults = initialFaults(this.options);
     this.#faultRng = new Prng(this.options.seed, FAULT_STREAM);
     this.#answerRng = new Prng(this.options.seed, ANSWER_STREAM);
@@ -249,8 +256,19 @@ export class SimulatorModel {
       const durationMs = this.#jobRng.between(jobDurationMs.min, jobDurationMs.max);
       const fails = this.#jobRng.chance(jobFailureRate);
       const stuck = this.#jobRng.chance(stuckJobRate);
-      const outcome: JobOutcome = stuck ? JOB_OUTCOME.stuck : fails ? JOB_OUTCOME.fail : JOB_OUTCOME.succeed;
+      const chosen = this.#nextJobFailure.get(index);
+      const outcome: JobOutcome = chosen
+        ? JOB_OUTCOME.fail
+        : stuck
+          ? JOB_OUTCOME.stuck
+          : fails
+            ? JOB_OUTCOME.fail
+            : JOB_OUTCOME.succeed;
       const jobNo = this.#resetOne(taskNo, index, now, durationMs, outcome);
+      if (chosen) {
+        this.#nextJobFailure.delete(index);
+        this.#jobFailure.set(jobNo, chosen);
+      }
       if (unlisted) {
         this.stats.recordFault('appliedMissingJob');
         return;
@@ -388,7 +406,10 @@ export class SimulatorModel {
     }
     const jobs = this.jobs.jobsOfTask(taskNo).map((jobNo) => {
       const status = this.jobs.statusOf(jobNo, now);
-      const failed = status === -1 ? JOB_FAILURES[jobNo % JOB_FAILURES.length] : undefined;
+      const failed =
+        status === -1
+          ? (this.#jobFailure.get(jobNo) ?? JOB_FAILURES[jobNo % JOB_FAILURES.length])
+          : undefined;
       return {
         job_id: this.#jobIds.encode(jobNo),
         status,
@@ -516,6 +537,8 @@ export class SimulatorModel {
     if (patch.loggedIn !== undefined) this.fleet.setLoggedIn(index, patch.loggedIn);
     if (patch.assignUser !== undefined) this.fleet.setAssignedUser(index, patch.assignUser ?? '');
     if (patch.pool !== undefined) this.fleet.setPool(index, patch.pool);
+    if (patch.failNextJob === null) this.#nextJobFailure.delete(index);
+    else if (patch.failNextJob) this.#nextJobFailure.set(index, patch.failNextJob);
     return this.instanceView(index, now);
   }
 }

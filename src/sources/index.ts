@@ -4,3 +4,4 @@ export * from './source-error';
 export * from './fingerprint';
 export * from './fleet-selection';
 export * from './fleet-listing';
+export * from './limits';

@@ -1,3 +1,4 @@
+import type { BlockingCause } from '../campaign/blocking';
 import type { Anomaly } from '../campaign/anomalies';
 import type { CampaignOptions, IdSource } from '../campaign/options';
 import type { CampaignSafety } from '../campaign/safety';
@@ -50,6 +51,8 @@ export interface CampaignCarry {
   anomalies?: Anomaly[];
   /** Lane engine: the smoothed pace behind the ETA in the Temporal UI's details. */
   eta?: EtaState;
+  /** Lane engine: one of our own parts (the store) fails: nothing new is sent until it heals. */
+  blocked?: BlockingCause;
   /** Pre-flight: when the latest fleet listing began (workflow time); calls are screened against it. */
   factsAt?: number;
   /** Pre-flight: a listing that failed is tried again at this time; nothing is sent meanwhile. */

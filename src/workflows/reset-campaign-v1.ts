@@ -17,6 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CampaignActivities } from '../activities';
+import { isBlockedAnswer, type BlockedAnswer } from '../campaign/blocking';
 import { averageRemainingMs } from '../campaign/eta';
 import { withOptionDefaults, type IdSource } from '../campaign/options';
 import { SAFETY_FAILURES } from '../campaign/safety';
@@ -119,15 +120,15 @@ export async function resetCampaignV1(input: CampaignWorkflowInput): Promise<Cam
   type Acts = CampaignActivities;
   const prepareCampaign = (i: Parameters<Acts['prepareCampaign']>[0]) => (
     s.cost.activities++,
-    plain.prepareCampaign(i)
+    plain.prepareCampaign(i).then(settled)
   );
   const recordOutcomes = (i: Parameters<Acts['recordOutcomes']>[0]) => (
     s.cost.activities++,
-    plain.recordOutcomes(i)
+    plain.recordOutcomes(i).then(settled)
   );
   const finalizeReport = (i: Parameters<Acts['finalizeReport']>[0]) => (
     s.cost.activities++,
-    plain.finalizeReport(i)
+    plain.finalizeReport(i).then(settled)
   );
   const resetBatch = (i: Parameters<Acts['resetBatch']>[0]) => {
     s.cost.activities++;
@@ -819,4 +820,14 @@ export async function resetCampaignV1(input: CampaignWorkflowInput): Promise<Cam
       finishedAt: new Date().toISOString(),
     };
   }
+}
+
+/**
+ * The first engine predates blocking on our own parts (only its recorded campaigns run it): a
+ * store fault ends it as the activity's spent attempts did, failing the workflow, now at once.
+ */
+function settled<T>(answer: T | BlockedAnswer): T {
+  if (isBlockedAnswer(answer))
+    throw ApplicationFailure.nonRetryable(answer.blocked.message, 'OwnPartBlocked');
+  return answer;
 }

@@ -149,7 +149,8 @@ describe('koophone-reset errors and exit codes', () => {
         '"Beijing ""north""",def456,"two\nlines"\r\n' +
         '"Shanghai, pool A",abc123,again\r\n',
     );
-    assert.deepEqual(await readIdFile(path), { ids: ['abc123', 'def456'], duplicates: 1, entries: 3 });
+    const { ids, duplicates, entries } = await readIdFile(path);
+    assert.deepEqual({ ids, duplicates, entries }, { ids: ['abc123', 'def456'], duplicates: 1, entries: 3 });
     const run = await runCli(['start', '--ids-file', path, '--dry-run', '--json'], env);
     assert.equal(run.code, 0, run.stderr);
     assert.equal((JSON.parse(run.stdout) as { plan: { instances: number } }).plan.instances, 2);

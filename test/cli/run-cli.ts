@@ -59,6 +59,8 @@ export function runCli(
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
     });
+    // A CLI that refuses its input stops reading it: the rest of a long stdin meets EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }

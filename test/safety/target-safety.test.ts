@@ -112,9 +112,13 @@ describe('target safety: campaign identity, pinned targets, phone leases', () =>
       await env.startWorker();
       const result = await campaignResult(env.temporal.client.workflow.getHandle(id));
       assert.equal(result.state, 'failed');
+      // Its bytes are compared with the plan's before anything is parsed.
       assert.match(
         result.reason ?? '',
-        /^SOURCE_CHANGED: the instance source now reads 100 phones, sha256 \w+…, but the plan approved 100 phones/,
+        new RegExp(
+          `^SOURCE_CHANGED: the id file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not the one the plan read ` +
+            '\\(its sha256 is now \\w+…, was \\w+…\\), but the plan approved 100 phones, sha256 \\w+…; nothing was reset',
+        ),
       );
       assert.deepEqual(resets(planned), { '0': 100 });
       assert.deepEqual(resets(other), { '0': 100 });

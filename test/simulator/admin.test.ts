@@ -83,6 +83,22 @@ void describe('simulator admin API', () => {
     assert.match((bad.json as { error: string }).error, /frozen/);
   });
 
+  void it('POST /__sim/instances/:id failNextJob: the next reset job fails with the given text, once', async () => {
+    const [id] = fx.ids(1, 88) as [string];
+    const failure = { code: '=X\x1b[2J', message: 'msg \x1b]0;t\x07', executeMsg: 'exec \x9b' };
+    assert.equal((await admin('POST', `/__sim/instances/${id}`, { failNextJob: failure })).status, 200);
+    const first = await fx.client().batchReset([id]);
+    const failed = (await fx.client().getTask(first.taskId)).jobs[0];
+    assert.deepEqual(
+      { status: failed?.status, code: failed?.errorCode, msg: failed?.errorMsg, exec: failed?.executeMsg },
+      { status: -1, code: failure.code, msg: failure.message, exec: failure.executeMsg },
+    );
+    const second = await fx.client().batchReset([id]);
+    assert.equal((await fx.client().getTask(second.taskId)).jobs[0]?.status, 2, 'only the next job fails');
+    const bad = await admin('POST', `/__sim/instances/${id}`, { failNextJob: { code: 1 } });
+    assert.equal(bad.status, 400);
+  });
+
   void it('POST /__sim/faults changes faults while running and validates them', async () => {
     const ok = await admin('POST', '/__sim/faults', { fault9999Rate: 1, latencyMs: '0..5' });
     assert.equal(ok.status, 200);

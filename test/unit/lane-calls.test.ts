@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -10,6 +10,8 @@ import { runLane } from '../../src/activities/run-lane';
 import type { LaneInput, LaneResult } from '../../src/campaign/lane';
 import { API_PATHS, KoophoneError, type KoophoneClient } from '../../src/koophone';
 import { FolderStore } from '../../src/report/folder-store';
+import { FaultNamingStore } from '../../src/report/store-faults';
+import { storeIdentity } from '../../src/report/store-identity';
 import { initialRate } from '../../src/workflows/rate-slots';
 
 /** A worker process dying: not a KooPhone error, so the lane's attempt fails as a crash would. */
@@ -73,6 +75,12 @@ const progressSink = {
 
 describe('a lane counts every batch-reset call KooPhone received, across its attempts', { timeout: 60_000 }, async () => {
   const root = await mkdtemp(join(tmpdir(), 'kp-lane-calls-'));
+  // The store a worker starts on (its .store-id) holding each campaign, as prepare leaves it.
+  before(async () => {
+    const store = new FolderStore(root);
+    await storeIdentity(store, true);
+    for (let n = 1; n <= 7; n++) await store.createCampaign(`lane-calls-${n}`);
+  });
   after(() => rm(root, { recursive: true, force: true }));
 
   async function attempt(client: KoophoneClient, input: LaneInput, n: number): Promise<LaneResult | undefined> {
@@ -136,11 +144,11 @@ describe('a lane counts every batch-reset call KooPhone received, across its att
     ]);
   });
 
-  it("an item failing for a reason not KooPhone's fails the attempt at once: nothing more is sent, and the worker lives", async () => {
+  it("an item failing for a reason neither KooPhone's nor a part's (a bug) fails the attempt at once: nothing more is sent, and the worker lives", async () => {
     const k = scriptedKoophone([]);
     const input = { ...laneInput('lane-calls-2'), concurrency: 1 };
     input.items = [...input.items, { ...input.items[0]!, key: 'i3', ids: ['p3'] }];
-    // The store refuses the first item's journal mark (a full disk, a store gone read-only).
+    // Writing the first item's journal mark meets a bug (not a fault of the store: no errno).
     class FailingStore extends FolderStore {
       override async writeJournal(...args: Parameters<FolderStore['writeJournal']>) {
         if (args[1] === 'i1') throw new Error('ENOSPC: no space left on device');
@@ -207,5 +215,101 @@ describe('a lane counts every batch-reset call KooPhone received, across its att
     assert.equal(sent[0], 'p2', `sent in this order: ${sent.join(' ')}`);
     assert.deepEqual([...sent].sort(), ['p10', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8', 'p9'], 'p1 accepted: tracked, never sent again');
     assert.equal(r.results.find((x) => x.item.key === 'i2')?.result.uncertain, 1, 'the call in doubt is counted');
+  });
+
+  /** A folder store whose disk is full while `full()` says so: writes fail as the system's ENOSPC does. */
+  function fullDisk(full: (what: string) => boolean) {
+    class FullDisk extends FolderStore {
+      private refuse(what: string): void {
+        if (full(what))
+          throw Object.assign(new Error(`ENOSPC: no space left on device, open '${what}'`), {
+            code: 'ENOSPC',
+            errno: -28,
+            syscall: 'open',
+            path: what,
+          });
+      }
+      override async writeJournal(...args: Parameters<FolderStore['writeJournal']>) {
+        this.refuse(`journal ${args[1]} ${args[2].taskId ? 'accepted' : 'mark'}`);
+        return super.writeJournal(...args);
+      }
+      override async writePart(...args: Parameters<FolderStore['writePart']>) {
+        this.refuse(`part ${args[1]}`);
+        return super.writePart(...args);
+      }
+    }
+    const inner = new FullDisk(root);
+    return new FaultNamingStore(inner, root);
+  }
+
+  it('a full disk after a call went: the lane stops at once and returns blocked, the accepted call handed over with its journal; the next lane writes it and tracks, never sending again', async () => {
+    const k = scriptedKoophone([]);
+    const input = { ...laneInput('lane-calls-6'), concurrency: 1 };
+    // i1's call is accepted, then the disk is full: its accepted journal cannot be written.
+    let full = false;
+    const store = fullDisk((what) => full || (what === 'journal i1 accepted' && (full = true)));
+    const env = new MockActivityEnvironment(
+      { activityId: '9', attempt: 1 },
+      { logger: new DefaultLogger('ERROR'), client: progressSink },
+    );
+    const r = (await env.run(runLane, { client: k.client, store }, input)) as LaneResult;
+    assert.equal(k.received.calls, 1, 'nothing is sent after the store failed');
+    assert.equal(r.calls, 1);
+    assert.equal(r.blocked?.code, 'ENOSPC');
+    assert.match(r.blocked!.message, /^store: ENOSPC writing journal i1 accepted/);
+    assert.deepEqual(
+      r.handedOver.map((i) => [i.key, i.journal?.taskId]),
+      [['i1', 't1']],
+      'the accepted call travels with the item',
+    );
+    assert.deepEqual(
+      r.unsent.map((i) => i.key),
+      ['i2'],
+      'the item that sent nothing goes back as it came',
+    );
+    assert.deepEqual(r.results, []);
+
+    // The store heals: the next lane writes the journal first, then only tracks i1.
+    full = false;
+    const next: LaneInput = { ...input, items: [{ ...r.handedOver[0]!, handedOver: true }, ...r.unsent] };
+    const env2 = new MockActivityEnvironment(
+      { activityId: '10', attempt: 1 },
+      { logger: new DefaultLogger('ERROR'), client: progressSink },
+    );
+    const r2 = (await env2.run(
+      runLane,
+      { client: k.client, store: fullDisk(() => false) },
+      next,
+    )) as LaneResult;
+    assert.equal(r2.blocked, undefined);
+    assert.equal(k.received.calls, 2, 'i1 tracked, never sent again; i2 sent');
+    assert.deepEqual(r2.results.map((x) => [x.item.key, x.result.kind, x.item.journal]).sort(), [
+      ['i1', 'tracked', undefined],
+      ['i2', 'tracked', undefined],
+    ]);
+    assert.equal((await new FolderStore(root).readJournal('lane-calls-6', 'i1'))?.taskId, 't1');
+  });
+
+  it('a full disk for the lines of a tracked call: the item is handed over (its journal holds the call), none is lost', async () => {
+    const k = scriptedKoophone([]);
+    const input = laneInput('lane-calls-7');
+    const store = fullDisk((what) => what.startsWith('part '));
+    const env = new MockActivityEnvironment(
+      { activityId: '9', attempt: 1 },
+      { logger: new DefaultLogger('ERROR'), client: progressSink },
+    );
+    const r = (await env.run(runLane, { client: k.client, store }, input)) as LaneResult;
+    assert.equal(r.blocked?.code, 'ENOSPC');
+    assert.ok(k.received.calls >= 1 && k.received.calls <= 2, `${k.received.calls} calls`);
+    assert.equal(r.calls, k.received.calls);
+    // Every sent item is handed over (its accepted journal is on disk), the rest goes back unsent.
+    assert.equal(r.handedOver.length, k.received.calls);
+    for (const i of r.handedOver)
+      assert.equal(
+        (await new FolderStore(root).readJournal('lane-calls-7', i.key))?.taskId.startsWith('t'),
+        true,
+      );
+    assert.equal(r.handedOver.length + r.unsent.length, 2);
+    assert.deepEqual(r.results, []);
   });
 });

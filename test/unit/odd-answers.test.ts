@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { resetBatch } from '../../src/activities/reset-batch';
@@ -12,6 +12,7 @@ import { addPossible, describePossible } from '../../src/campaign/possible-reset
 import type { ResetBatchInput, ResetBatchResult, WorkItem } from '../../src/campaign/work-item';
 import { API_PATHS, KoophoneError, type KoophoneClient, type TaskJobResult } from '../../src/koophone';
 import { FolderStore } from '../../src/report/folder-store';
+import { storeIdentity } from '../../src/report/store-identity';
 
 describe('screenCmdJobs: the cmd_jobs an item can follow', () => {
   it('drops jobs for ids not asked, collapses a repeated job, keeps a second job of one phone', () => {
@@ -106,6 +107,8 @@ describe('resetItem: odd answers are data', { timeout: 60_000 }, async () => {
   const root = await mkdtemp(join(tmpdir(), 'kp-odd-'));
   after(() => rm(root, { recursive: true, force: true }));
   const store = new FolderStore(root);
+  // The store a worker starts on (its .store-id); each campaign's folder as prepare makes it.
+  before(() => storeIdentity(store, true));
   let n = 0;
 
   const input = (ids: string[], over: Partial<WorkItem> = {}, retryFailed = 0): ResetBatchInput => ({
@@ -119,6 +122,7 @@ describe('resetItem: odd answers are data', { timeout: 60_000 }, async () => {
   });
 
   async function run(client: KoophoneClient, i: ResetBatchInput, activityId = '1') {
+    await store.createCampaign(i.campaignId);
     const env = new MockActivityEnvironment(
       { activityId, attempt: 1, workflowExecution: { workflowId: i.campaignId, runId: 'run-1' } },
       { logger: new DefaultLogger('ERROR') },

@@ -87,8 +87,11 @@ describe('a worker on another store than the campaign\'s refuses its activities'
       owner: 'run-1',
     }));
     await inRun(client).run(() => new StoreGuard(holding).check('c-1'));
+    // Another worker's store (its id made when it started).
+    const other = newStore();
+    await storeIdentity(other, true);
     await assert.rejects(
-      inRun(client).run(() => new StoreGuard(newStore()).check('c-1')),
+      inRun(client).run(() => new StoreGuard(other).check('c-1')),
       /holds nothing of campaign c-1, started against the report store \/home\/ops\/reports \(id folder:shell\): give this worker/,
     );
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ReportLine } from '../../src/campaign/outcome';
 import { FolderStore, type JobJournal, type JournalEntry } from '../../src/report';
-import { rebuildTerminatedReport, rebuiltAfter } from '../../src/report/rebuild-terminated';
+import { finalizeWhole, rebuildTerminatedReport, rebuiltAfter } from '../../src/report/rebuild-terminated';
 import { TerminatedLines, type Termination } from '../../src/report/terminated-lines';
 
 const terminated: Termination = {
@@ -229,5 +229,59 @@ void describe('rebuildTerminatedReport (folder store)', () => {
     );
     assert.equal(rebuiltAfter(await store.describeStored(c)), 'terminated');
     assert.equal(await rebuildTerminatedReport(store, 'c-never-prepared', terminated), undefined);
+  });
+
+  void it('a campaign ending with phones its report lacks (finalizeWhole): their lines rebuilt from the journal, the final state failed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rebuild-'));
+    dirs.push(dir);
+    const store = new FolderStore(dir);
+    const c = 'c-whole';
+    await store.writeSpool(c, spool, (total) => ({ total, duplicates: 0, skipped: 0, sha256: 'x' }));
+    const line = (id: string): ReportLine => ({
+      instance_id: id,
+      outcome: 'succeeded',
+      resets: 1,
+      job_id: `j-${id}`,
+      error_code: '',
+      error_msg: '',
+      finished_at: terminated.at,
+    });
+    // Batch 0 finished; batch 1's call accepted, its lines lost (a bug): its journal says it went.
+    await store.writePart(c, 'b0000000', spool.slice(0, 10).map(line));
+    await store.writeJournal(
+      c,
+      'b0000001',
+      accepted({ range: { start: 10, end: 20 }, resets: 0 }, spool.slice(10, 20)),
+    );
+    const whole = await finalizeWhole(store, c, 'completed', { lines: 20, batchSize: 10 });
+    assert.deepEqual([whole.lines, whole.duplicates, whole.rebuilt], [20, 0, 10]);
+    const lines: ReportLine[] = [];
+    for await (const l of store.readReport(c)) lines.push(l);
+    const lost = lines.filter((l) => l.error_code === 'CAMPAIGN_FAILED');
+    assert.equal(lost.length, 10);
+    assert.ok(
+      lost.every((l) => l.resets === 1 && l.outcome === 'canceled'),
+      'the accepted call is counted',
+    );
+    assert.match(
+      lost[0]!.error_msg,
+      /^campaign failed: 10 of its phones had no line when it ended completed: reset accepted/,
+    );
+    assert.equal(rebuiltAfter(await store.describeStored(c)), 'failed');
+    // A whole report is only assembled.
+    const c2 = 'c-whole-2';
+    await store.writeSpool(c2, spool.slice(0, 10), (total) => ({
+      total,
+      duplicates: 0,
+      skipped: 0,
+      sha256: 'x',
+    }));
+    await store.writePart(c2, 'b0000000', spool.slice(0, 10).map(line));
+    assert.deepEqual(await finalizeWhole(store, c2, 'completed', { lines: 10 }), {
+      location: store.location(c2),
+      lines: 10,
+      duplicates: 0,
+    });
+    assert.equal((await store.describeStored(c2))?.finalState, 'completed');
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { resetBatch } from '../../src/activities/reset-batch';
@@ -12,6 +12,7 @@ import { uncertainCalls, unreportedResets } from '../../src/activities/uncertain
 import type { ResetBatchInput, ResetBatchResult } from '../../src/campaign/work-item';
 import { API_PATHS, KoophoneError, type KoophoneClient } from '../../src/koophone';
 import { FolderStore } from '../../src/report/folder-store';
+import { storeIdentity } from '../../src/report/store-identity';
 
 /** A worker process dying: not a KooPhone error, so the activity attempt fails as a crash would. */
 class WorkerDied extends Error {}
@@ -67,6 +68,8 @@ function scriptedKoophone(script: ('die' | 'busy' | 'ok' | 'lost')[]) {
 describe('resets counted when workers die mid-call', { timeout: 30_000 }, async () => {
   const root = await mkdtemp(join(tmpdir(), 'kp-uncertain-'));
   after(() => rm(root, { recursive: true, force: true }));
+  // The store a worker starts on (its .store-id); each campaign's folder as prepare makes it.
+  before(() => storeIdentity(new FolderStore(root), true));
   let n = 0;
 
   const input = (resets = 0): ResetBatchInput => ({
@@ -98,6 +101,7 @@ describe('resets counted when workers die mid-call', { timeout: 30_000 }, async 
       { activityId, attempt: attemptNo, workflowExecution: { workflowId: i.campaignId, runId: 'run-1' } },
       { logger: new DefaultLogger('ERROR') },
     );
+    await deps.store.createCampaign(i.campaignId);
     try {
       return await env.run(resetBatch, deps, i);
     } catch (e) {

@@ -2,7 +2,8 @@ import { campaignStaticDetails, campaignSummaryLine } from '../../campaign/descr
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option, type Command } from 'commander';
 import type { ScheduleDescription, ScheduleOverlapPolicy } from '@temporalio/client';
-import { CAMPAIGN_ID_PATTERN, type CampaignOptions, type IdSource } from '../../campaign/options';
+import { CAMPAIGN_ID_PATTERN } from '../../campaign/campaign-id';
+import type { CampaignOptions, IdSource } from '../../campaign/options';
 import type { CampaignSafety } from '../../campaign/safety';
 import type { resetCampaign } from '../../workflows/reset-campaign';
 import {

@@ -1,3 +1,5 @@
+import { terminalSafe } from '../safe-text';
+
 const HTML_ESCAPES: Record<string, string> = {
   '&': '&amp;',
   '<': '&lt;',
@@ -9,9 +11,11 @@ const HTML_ESCAPES: Record<string, string> = {
 /**
  * Makes any text safe as HTML element content and as a quoted attribute value. Report lines
  * carry text the API and operators supplied (ids, error messages), so every one goes through here.
+ * Control characters, invalid in HTML and acted on by a terminal the page is printed to
+ * (`report --format html` to stdout), are shown as `\xHH` (terminalSafe).
  */
 export function escapeHtml(value: string | number): string {
-  return String(value).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+  return terminalSafe(String(value)).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 }
 
 /** Cuts long text to `max` characters so one runaway message cannot bloat the report. */

@@ -1,4 +1,5 @@
 import { log, patched, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { describeBlocking, fixFor, type BlockingCause } from '../../campaign/blocking';
 import { addEtaSample, estimateRemainingMs } from '../../campaign/eta';
 import type { LaneProgress } from '../../campaign/lane';
 import type { CampaignOptions } from '../../campaign/options';
@@ -85,7 +86,7 @@ export class CampaignControl {
     if (this.finalState) return this.finalState;
     if (this.s.cancelReason !== undefined) return 'canceling';
     if (this.s.paused) return 'paused';
-    if (this.blocker(Date.now())) return 'blocked';
+    if (this.s.blocked || this.blocker(Date.now())) return 'blocked';
     return 'running';
   }
 
@@ -127,11 +128,18 @@ export class CampaignControl {
     const blocked = this.state() === 'blocked';
     if (blocked === this.blockedShown) return;
     this.blockedShown = blocked;
-    const cause = this.blocker(Date.now());
-    if (cause) log.warn('campaign blocked', { campaignId: this.campaignId, cause: describeTrouble(cause) });
+    const cause = this.whyBlocked(Date.now());
+    if (cause) log.warn('campaign blocked', { campaignId: this.campaignId, cause });
     else log.info('campaign no longer blocked', { campaignId: this.campaignId });
     this.touch();
     if (this.patch('blocked-state')) this.upsert(true);
+  }
+
+  /** Why the campaign is blocked, in one line with the fix: an own part first, else KooPhone's auth. */
+  private whyBlocked(now: number): string | undefined {
+    if (this.s.blocked) return describeBlocking(this.s.blocked);
+    const auth = this.blocker(now);
+    return auth ? describeTrouble(auth) : undefined;
   }
 
   /**
@@ -188,7 +196,8 @@ export class CampaignControl {
     const o = this.options;
     const now = Date.now();
     const { troubles } = this.health(now);
-    const blocker = this.finalState ? undefined : this.blocker(now);
+    const blockedBy = this.finalState ? undefined : this.whyBlocked(now);
+    const cause = this.finalState ? undefined : this.s.blocked;
     const anomalies = reported.reduce((all, p) => mergeAnomalies(all, p.anomalies), s.anomalies ?? []);
     return {
       campaignId: this.campaignId,
@@ -220,7 +229,8 @@ export class CampaignControl {
       awaitingRetry: s.pending.filter((i) => !i.handedOver).reduce((n, i) => n + itemSize(i), 0),
       run: s.run,
       ...(troubles.length > 0 ? { troubles: troubles.map(troubleStatus) } : {}),
-      ...(blocker ? { blockedBy: describeTrouble(blocker) } : {}),
+      ...(blockedBy ? { blockedBy } : {}),
+      ...(cause ? { blockingCause: causeStatus(cause) } : {}),
       ...(anomalies.length > 0 ? { anomalies: anomalyStatus(anomalies) } : {}),
     };
   }
@@ -382,6 +392,17 @@ function troubleStatus(t: Trouble) {
     firstAt: new Date(t.firstAt).toISOString(),
     lastAt: new Date(t.lastAt).toISOString(),
     hint: describeTrouble(t),
+  };
+}
+
+function causeStatus(c: BlockingCause) {
+  return {
+    part: c.part,
+    code: c.code,
+    message: c.message,
+    since: new Date(c.since).toISOString(),
+    lastAt: new Date(c.lastAt).toISOString(),
+    fix: fixFor(c),
   };
 }
 

@@ -37,6 +37,7 @@ import { CampaignControl, type LaneReport } from './campaign-control';
 import type { GiveUp, ItemEffects, OutcomeContext } from './item-outcome';
 import { applyLaneResult } from './lane-result';
 import { instancesOf, planTerm, type TermContext } from './lane-plan';
+import { OwnParts } from './own-parts';
 
 // Temporal warns at 10 MB of history; hand over well before.
 const MAX_HISTORY_BYTES = 8 * 1024 * 1024;
@@ -60,6 +61,8 @@ export class CampaignEngine {
   private readonly progress = new Map<number, LaneReport>();
   private readonly acts;
   private readonly laneActs;
+  /** Our own parts (the store) failing: the campaign blocked, probed, resumed. */
+  private readonly own: OwnParts;
   /** Bumped by a timer when a maintenance window opens while nothing may be sent. */
   private wakeups = 0;
   /** Lanes' results not yet folded in. */
@@ -72,14 +75,18 @@ export class CampaignEngine {
   /** A fleet listing under way (prepare's pre-flight, a refresh) and what it last reported. */
   private listing: { report?: ListingProgress; at: number } | undefined;
 
-  constructor(private readonly input: CampaignWorkflowInput) {
+  constructor(
+    private readonly input: CampaignWorkflowInput,
+    /** Patches the workflow used before the engine: each is an upsert too (see below). */
+    earlierPatches: readonly string[] = [],
+  ) {
     this.options = withOptionDefaults(input.options);
     this.ownRate = this.options.rate === 'auto' ? this.options.rateMax : this.options.rate;
     this.s = input.carry ?? newCarry(this.options, this.ownRate);
     this.s.rampSucceeded ??= 0;
     this.s.cost.workflowRuns += 1;
     // The SDK records the engine's patch in the TemporalChangeVersion search attribute: an upsert.
-    this.s.cost.searchAttributeUpserts += 1;
+    this.s.cost.searchAttributeUpserts += 1 + earlierPatches.length;
     this.acts = proxyActivities<CampaignActivities>({
       startToCloseTimeout: '30 minutes',
       heartbeatTimeout: '2 minutes',
@@ -103,6 +110,9 @@ export class CampaignEngine {
       concurrency: () => this.concurrency(),
       totalBatches: () => this.totalBatches(),
       progress: () => [...this.progress.values(), ...this.listingReport()],
+    });
+    this.own = new OwnParts(this.s, this.control, () => {
+      if (this.running.size > 0) this.term?.cancel();
     });
   }
 
@@ -175,6 +185,11 @@ export class CampaignEngine {
     for (;;) {
       if (this.finished()) break;
       if (this.historyFull()) return await this.handOver();
+      if (this.s.blocked) {
+        if (this.own.reportLost()) break;
+        await this.own.probe();
+        continue;
+      }
       await this.refreshFleetFacts();
       const now = Date.now();
       const lanes = planTerm(this.s, this.termContext(now));
@@ -197,19 +212,31 @@ export class CampaignEngine {
       ? { includeInUse: o.includeInUse, batchSize: o.batchSize, ...(o.maxPerPool ? { maxPerPool: o.maxPerPool } : {}) }
       : undefined;
     try {
-      this.s.cost.activities++;
+      // A store that cannot take the spool blocks the campaign until it heals; a cancel meanwhile
+      // ends it (nothing was sent).
       const listedFrom = Date.now();
       if (fleet) this.listing = { at: listedFrom };
-      this.s.prepared = await this.acts.prepareCampaign({
-        campaignId: this.campaignId,
-        source: this.input.source,
-        owner: workflowInfo().firstExecutionRunId,
-        ...(this.input.safety ? { safety: this.input.safety } : {}),
-        ...(fleet ? { fleet } : {}),
-      });
-      if (this.s.prepared.preflight) {
+      const prepared = await this.own.persist(
+        () =>
+          this.acts.prepareCampaign({
+            campaignId: this.campaignId,
+            source: this.input.source,
+            owner: workflowInfo().firstExecutionRunId,
+            ...(this.input.safety ? { safety: this.input.safety } : {}),
+            ...(fleet ? { fleet } : {}),
+          }),
+        () => c.stopping(),
+      );
+      if (!prepared) {
+        this.listingDone(false);
+        c.end('canceled');
+        c.upsert(true);
+        return false;
+      }
+      this.s.prepared = prepared;
+      if (prepared.preflight) {
         this.s.factsAt = listedFrom;
-        this.s.listingCalls = (this.s.listingCalls ?? 0) + this.s.prepared.preflight.calls;
+        this.s.listingCalls = (this.s.listingCalls ?? 0) + prepared.preflight.calls;
       }
       this.listingDone(true);
     } catch (err) {
@@ -356,6 +383,7 @@ export class CampaignEngine {
 
   private async laneReturned(lane: LaneInput, r: LaneResult): Promise<void> {
     const effects = applyLaneResult(this.s, lane, r, this.outcomeContext());
+    if (r.blocked) this.own.block(r.blocked);
     await this.carryOut(effects);
     if (r.stopped) log.info('lane returned early', { campaignId: this.campaignId, lane: lane.lane, why: r.stopped });
     this.judge();
@@ -367,6 +395,15 @@ export class CampaignEngine {
       // Canceled before a worker started it: nothing ran, everything goes back.
       this.s.pending.unshift(...lane.items);
       if (lane.batches) (this.s.spareBatches ??= []).unshift(lane.batches);
+      return;
+    }
+    // Refused on every attempt for an own part's sake (no worker with the campaign's store took it):
+    // blocked like any own part, its work back as it came (the journals tell what earlier attempts sent).
+    const fault = this.own.failure(err);
+    if (fault) {
+      this.s.pending.unshift(...lane.items);
+      if (lane.batches) (this.s.spareBatches ??= []).unshift(lane.batches);
+      this.own.block(fault);
       return;
     }
     const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
@@ -397,19 +434,21 @@ export class CampaignEngine {
   }
 
   private async giveUp(g: GiveUp): Promise<void> {
-    this.s.cost.activities++;
-    const n = await this.acts.recordOutcomes({
-      campaignId: this.campaignId,
-      part: g.item.key,
-      ...(g.item.ids ? { ids: g.item.ids } : { spoolRange: g.item.range }),
-      outcome: g.outcome,
-      resets: g.item.resets,
-      ...(g.item.possible ? { possible: g.item.possible } : {}),
-      errorCode: g.code,
-      errorMsg: g.message,
-      ...(g.failedActivity ? { failedActivity: true } : {}),
-    });
-    this.s.counts[g.outcome] += n;
+    const n = await this.own.persist(() =>
+      this.acts.recordOutcomes({
+        campaignId: this.campaignId,
+        part: g.item.key,
+        ...(g.item.ids ? { ids: g.item.ids } : { spoolRange: g.item.range }),
+        outcome: g.outcome,
+        resets: g.item.resets,
+        ...(g.item.possible ? { possible: g.item.possible } : {}),
+        errorCode: g.code,
+        errorMsg: g.message,
+        ...(g.failedActivity ? { failedActivity: true } : {}),
+        ...(g.failedActivity && g.item.journal ? { journal: g.item.journal } : {}),
+      }),
+    );
+    if (n !== undefined) this.s.counts[g.outcome] += n;
   }
 
   /** The error budget and abort rules, judged on the whole campaign once the canary passed. */
@@ -458,10 +497,16 @@ export class CampaignEngine {
     if (s.paused || this.control.stopping() || !this.control.patch('fleet-preflight')) return;
     const toSend = s.pending.some((i) => !i.handedOver) || s.nextBatch < this.totalBatches() || !!s.spareBatches?.length;
     if (!toSend) return;
-    this.s.cost.activities++;
     this.listing = { at: now };
     try {
-      const r = await this.acts.refreshFleetFacts({ campaignId: this.campaignId, includeInUse: this.options.includeInUse });
+      // A store that cannot take the listing blocks the campaign until it heals.
+      const r = await this.own.persist(() =>
+        this.acts.refreshFleetFacts({ campaignId: this.campaignId, includeInUse: this.options.includeInUse }),
+      );
+      if (!r) {
+        this.listingDone(false);
+        return;
+      }
       this.listingDone(true);
       s.factsAt = now;
       s.listingCalls = (s.listingCalls ?? 0) + r.calls;
@@ -609,28 +654,54 @@ export class CampaignEngine {
         });
       }
       if (s.nextBatch < this.totalBatches()) {
-        this.s.cost.activities++;
-        const n = await this.acts.recordOutcomes({
-          campaignId: this.campaignId,
-          part: 'z-rest',
-          spoolFrom: spoolStartOf(this.layout(), s.nextBatch),
-          outcome: 'canceled',
-          resets: 0,
-          errorCode: 'CANCELED',
-          errorMsg: reason,
-        });
-        s.counts.canceled += n;
+        const n = await this.own.persist(() =>
+          this.acts.recordOutcomes({
+            campaignId: this.campaignId,
+            part: 'z-rest',
+            spoolFrom: spoolStartOf(this.layout(), s.nextBatch),
+            outcome: 'canceled',
+            resets: 0,
+            errorCode: 'CANCELED',
+            errorMsg: reason,
+          }),
+        );
+        s.counts.canceled += n ?? 0;
         s.nextBatch = this.totalBatches();
       }
     }
     const ending: CampaignState =
       s.cancelReason !== undefined ? 'canceled' : s.abortReason !== undefined ? 'aborted' : 'completed';
-    // Also gives the campaign's phones back (leases), whatever way it ended.
-    this.s.cost.activities++;
-    const report = await this.acts.finalizeReport({ campaignId: this.campaignId, state: ending });
-    if (s.account) await this.leaveAccount();
     const expectedLines = c.total() - s.prepared!.duplicates;
-    if (report.lines !== expectedLines || report.duplicates > 0) {
+    // Also gives the campaign's phones back (leases), whatever way it ended; phones without a
+    // line (a bug lost them) get theirs from the journal.
+    const report = await this.own.persist(() =>
+      this.acts.finalizeReport({
+        campaignId: this.campaignId,
+        state: ending,
+        expectedLines,
+        batchSize: this.options.batchSize,
+      }),
+    );
+    if (s.account) await this.leaveAccount();
+    if (!report) {
+      // Its store lost the campaign and the operator ended it with cancel --now: no line written.
+      const note = `; no report was written: ${s.blocked?.message ?? 'its store no longer holds the campaign'}`;
+      if (s.abortReason !== undefined) s.abortReason += note;
+      else s.cancelReason = `${s.cancelReason ?? 'canceled'}${note}`;
+      c.end(ending);
+      c.touch();
+      c.upsert(true);
+      await condition(allHandlersFinished);
+      return c.result({ location: '', lines: 0 });
+    }
+    if (report.rebuilt) {
+      // Complete, but only from the journal: the campaign lost track of these phones.
+      const why = `${report.rebuilt} phones had no line at the end: rebuilt from the journal (canceled, with the resets it shows)`;
+      log.error('report lacked lines: rebuilt from the journal', { campaignId: this.campaignId, why });
+      s.counts.canceled += report.rebuilt;
+      s.abortReason ??= why;
+      c.end('failed');
+    } else if (report.lines !== expectedLines || report.duplicates > 0) {
       // A report that does not name every phone exactly once cannot be called complete.
       const why = `the report holds ${report.lines} lines (${report.duplicates} duplicated) for ${expectedLines} phones`;
       log.error('report does not hold exactly one line per instance', { campaignId: this.campaignId, why });
@@ -710,3 +781,4 @@ export class CampaignEngine {
     };
   }
 }
+

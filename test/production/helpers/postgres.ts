@@ -19,6 +19,10 @@ export interface TestPostgres {
   password: string;
   port: number;
   stop(): void;
+  /** Stops the server (fast shutdown: sessions are ended), keeping its data: an outage. */
+  halt(): void;
+  /** Starts it again on the same port with the same data: the outage is over. */
+  restart(): void;
 }
 
 const INSTALL_HINT =
@@ -106,7 +110,9 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     '-c full_page_writes=off',
     '-c max_connections=60',
   ].join(' ');
-  run('pg_ctl', ['-D', data, '-o', settings, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  const startServer = () =>
+    run('pg_ctl', ['-D', data, '-o', settings, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  startServer();
 
   let stopped = false;
   const stop = () => {
@@ -130,5 +136,12 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     stop();
     throw err;
   }
-  return { url: `postgres://koophone:${password}@127.0.0.1:${port}/koophone`, password, port, stop };
+  return {
+    url: `postgres://koophone:${password}@127.0.0.1:${port}/koophone`,
+    password,
+    port,
+    stop,
+    halt: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    restart: startServer,
+  };
 }
