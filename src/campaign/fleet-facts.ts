@@ -6,7 +6,7 @@ import { poolLimitOf, type PoolLimit } from './pool-budget';
 
 /**
  * What the tenant's fleet listing says about one phone, as far as a reset is concerned, and what
- * a campaign does about it (the pre-flight; README, "Phones in use, pools"). Pure: the CLI's plan,
+ * a campaign does about it (the pre-flight; README, "Phones in use, regions and pools"). Pure: the CLI's plan,
  * prepare and the lanes decide alike.
  *
  * What is assumed, because Huawei documents no values for these fields of its SDK model:

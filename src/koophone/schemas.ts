@@ -121,7 +121,7 @@ export const instanceSummarySchema = z.looseObject({
   backup_status: optionalInt,
   restore_status: optionalInt,
   // In no documented model: the simulator sends it; where the listing has none, a phone's pool is
-  // unknown (README, "Phones in use, pools").
+  // unknown (README, "Phones in use, regions and pools").
   pool_name: z.string().nullish(),
 });
 export type InstanceSummary = z.infer<typeof instanceSummarySchema>;
