@@ -22,6 +22,7 @@ import { LeftOut, rerunTakes } from '../../src/campaign/rerun-selection';
 import { campaignOptionsSchema } from '../../src/campaign/options';
 import type { CampaignView } from '../../src/campaign/status';
 import { nextStep } from '../../src/cli/next-step';
+import { listingDue, listingStale, listingUntil } from '../../src/workflows/engine/listing-age';
 
 const fact = (region: string, extra: Partial<FleetFact> = {}): FleetFact => ({
   region,
@@ -295,5 +296,23 @@ void describe('next step of an ended campaign', () => {
       'reset the 6 phones not reset: koophone-reset rerun c1',
     ]);
     assert.deepEqual(nextStep(view({})), []);
+  });
+});
+
+void describe('how old the listing calls are screened against may grow', () => {
+  const MIN = 60_000;
+  void it('sends until the bound, lists again when less than a term (or half the bound) is left', () => {
+    const until = listingUntil(0, 10 * MIN)!;
+    assert.equal(until, 10 * MIN);
+    assert.equal(listingUntil(undefined, 10 * MIN), undefined, 'no pre-flight: no bound');
+    // Default 30 s terms: listed again 9.5 min in, sending stops 1 s before the bound.
+    assert.equal(listingDue(until, 9 * MIN, 30_000, 10 * MIN), false);
+    assert.equal(listingDue(until, 9.6 * MIN, 30_000, 10 * MIN), true);
+    assert.equal(listingStale(until, 9.9 * MIN), false);
+    assert.equal(listingStale(until, 10 * MIN - 500), true);
+    // A term as long as the bound: listed again half-way, not before every term.
+    assert.equal(listingDue(until, 1000, 10 * MIN, 10 * MIN), false);
+    assert.equal(listingDue(until, 5.5 * MIN, 10 * MIN, 10 * MIN), true);
+    assert.equal(listingDue(undefined, 99 * MIN, 30_000, 10 * MIN), false);
   });
 });

@@ -36,6 +36,7 @@ import { nextWindowStart, openWindowEnd } from '../windows';
 import { CampaignControl, type LaneReport } from './campaign-control';
 import type { GiveUp, ItemEffects, OutcomeContext } from './item-outcome';
 import { applyLaneResult } from './lane-result';
+import { listingDue, listingStale, listingUntil } from './listing-age';
 import { instancesOf, planTerm, type TermContext } from './lane-plan';
 import { OwnParts } from './own-parts';
 
@@ -468,21 +469,16 @@ export class CampaignEngine {
   }
 
   // ---- the fleet listing: no call goes on one older than options.listingMaxAgeMs (10 min) --------
-  /** Until when calls may be screened against the latest listing; undefined without a pre-flight. */
   private factsUntil(): number | undefined {
-    return this.s.factsAt === undefined ? undefined : this.s.factsAt + this.options.listingMaxAgeMs;
+    return listingUntil(this.s.factsAt, this.options.listingMaxAgeMs);
   }
 
-  /** The listing has (all but) reached its bound: nothing may be sent on it. */
   private factsStale(now: number): boolean {
-    const until = this.factsUntil();
-    return until !== undefined && until - now < 1000;
+    return listingStale(this.factsUntil(), now);
   }
 
-  /** Less than a term (or half the bound) is left of the listing: list again before the next term. */
   private factsDue(now: number): boolean {
-    const until = this.factsUntil();
-    return until !== undefined && until - now < Math.min(this.options.termMs, this.options.listingMaxAgeMs / 2);
+    return listingDue(this.factsUntil(), now, this.options.termMs, this.options.listingMaxAgeMs);
   }
 
   /**
