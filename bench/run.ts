@@ -5,6 +5,7 @@
 //   npm run bench -- --only failover       # two workers, one SIGKILLed mid-campaign
 //   npm run bench -- --instances 20000     # rows of this size at --rate and --concurrency
 //   npm run bench -- --big                 # adds 1 000 000
+//   npm run bench -- --only regions --out bench/results/regions   # ids in several regions
 //
 // Per row: the baseline (bench/baseline.ts, a child process), then koophone-reset (a headless
 // Temporal dev server started here, one worker child process, one campaign). The simulator runs in
@@ -23,6 +24,7 @@ import { runBaseline } from './lib/baseline-run';
 import { log, machine, round, versions, type Env } from './lib/env';
 import { runFailover } from './lib/failover-run';
 import { runKoophone } from './lib/koophone-run';
+import { runRegions } from './lib/regions-run';
 import { selectRows } from './lib/rows';
 import { batchCount, idealSeconds, parseRange } from './lib/schedule';
 import { writeMarkdown } from './lib/report';
@@ -155,6 +157,10 @@ async function main(): Promise<void> {
       log(
         `${row.id}: ${row.instances} instances, rate ${row.rate}, concurrency ${row.concurrency}: ${batchCount(row.instances)} calls, ideal ${ideal} s`,
       );
+      if (row.kind === 'regions') {
+        runs.push(...(await runRegions(env, row)));
+        continue;
+      }
       if (row.kind === 'failover') {
         const f = await runFailover(env, row, idsFile);
         runs.push(f);

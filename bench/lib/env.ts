@@ -192,6 +192,7 @@ export function recordSimulator(run: BenchRun, sim: RunningSimulator, startedAtM
   const timeline = sim.timeline();
   run.batchResetCalls = stats.calls.batchReset;
   run.taskPolls = stats.calls.getTask;
+  run.listingCalls = stats.calls.listInstances;
   run.peakCallsPerSecond = stats.peakRequestsPerSecond;
   run.succeeded = stats.jobs.succeeded;
   run.failed = stats.jobs.failed;

@@ -2,8 +2,10 @@
 import type { BenchRun } from './types';
 import { failoverSafe } from './failover';
 
-// Issue 15's "done when", checked on this run's figures.
+// Issue 15's "done when" (and issue 26's for ids in several regions), checked on this run's figures.
 const GOALS = {
+  shuffledCalls: 1.1,
+  shuffledWall: 1.2,
   ratioAtRate100: 1.15,
   ratioAtRate20: 1.05,
   actionsPer1000: 5,
@@ -94,6 +96,16 @@ export function goals(runs: BenchRun[]): GoalLine[] {
       detail: `VmHWM ${fmt(large.vmHwmMb, 1)} MB (${large.settings.workerNodeOptions.join(' ') || 'no cap'})`,
     });
   else notRun(`worker peak RSS ≤ ${GOALS.rssAtRate100Large} MB (rate100-200k)`);
+  for (const r of runs.filter((r) => r.order === 'shuffled')) {
+    const v = r.vsSorted;
+    lines.push({
+      goal: `shuffled ids ≤ ${GOALS.shuffledCalls} × the batch-reset calls and ≤ ${GOALS.shuffledWall} × the wall time of the same ids sorted by region (${r.row})`,
+      met: v ? v.calls <= GOALS.shuffledCalls && v.wall <= GOALS.shuffledWall : false,
+      detail: v
+        ? `calls × ${fmt(v.calls, 3)}, wall × ${fmt(v.wall, 3)} (listing calls ${r.listingCalls ?? '?'})`
+        : 'a run failed',
+    });
+  }
   const fo = runs.find((r) => r.failover)?.failover;
   if (fo)
     lines.push({
@@ -194,6 +206,41 @@ export function writeMarkdown(runs: BenchRun[]): string {
             c.met ? 'yes' : '**no**',
           ];
         }),
+      ),
+    );
+  }
+
+  const ordered = runs.filter((r) => r.order);
+  if (ordered.length > 0) {
+    out.push('## Ids in several regions: sorted by region, then in export order (shuffled)', '');
+    out.push(
+      ...table(
+        [
+          ['row', 'l'],
+          ['regions', 'r'],
+          ['instances', 'r'],
+          ['wall s', 'r'],
+          ['batch-reset calls', 'r'],
+          ['listing calls', 'r'],
+          ['peak batch-reset in 1 s (calendar / sliding; limit)', 'r'],
+          ['× sorted (calls)', 'r'],
+          ['× sorted (wall)', 'r'],
+          ['ok', 'l'],
+        ],
+        ordered.map((r) => [
+          r.row,
+          fmt(r.regions, 0),
+          count(r.instances),
+          fmt(r.wallSeconds, 1),
+          fmt(r.batchResetCalls, 0),
+          fmt(r.listingCalls, 0),
+          r.rateCheck
+            ? `${r.rateCheck.peakPerSecond.batchReset} / ${r.rateCheck.peakSlidingWindow.batchReset} (${fmt(r.rateCheck.limit, 0)})`
+            : '–',
+          fmt(r.vsSorted?.calls, 3),
+          fmt(r.vsSorted?.wall, 3),
+          r.ok ? 'yes' : `no: ${r.error ?? ''}`,
+        ]),
       ),
     );
   }

@@ -4,10 +4,13 @@
 export interface BenchRow {
   /** What `--only` matches (the id or a prefix of it, e.g. `rate100` for both rate-100 rows). */
   id: string;
-  kind: 'side-by-side' | 'failover';
+  /** `regions`: koophone-reset alone, the same ids sorted by region and then shuffled. */
+  kind: 'side-by-side' | 'failover' | 'regions';
   rate: number;
   concurrency: number;
   instances: number;
+  /** `regions` rows: regions of the simulated fleet. */
+  regions?: number;
 }
 
 /** The rows `npm run bench` runs without flags (issue 15's table). */
@@ -18,6 +21,10 @@ export const DEFAULT_ROWS: readonly BenchRow[] = [
   { id: 'rate100-200k', kind: 'side-by-side', rate: 100, concurrency: 500, instances: 200_000 },
   // Two workers, one SIGKILLed mid-campaign: ~40 s of calls at a modest rate.
   { id: 'failover', kind: 'failover', rate: 10, concurrency: 250, instances: 40_000 },
+  // Ids in several regions sorted by region, then the same ids in export order (shuffled): what an
+  // id file's order costs once the pre-flight groups batches by region (issue 26).
+  { id: 'regions-3k', kind: 'regions', rate: 20, concurrency: 250, instances: 3000, regions: 3 },
+  { id: 'regions-100k', kind: 'regions', rate: 20, concurrency: 250, instances: 100_000, regions: 5 },
 ];
 
 /** `--big`: the longest history and the largest payload (koophone-reset's own figures). */

@@ -124,6 +124,13 @@ export interface BenchRun {
   callPhases: CallPhases | null;
   /** The failover row only. */
   failover: FailoverFigures | null;
+  /** `regions` rows: the fleet's regions and the order of the id file. */
+  regions?: number;
+  order?: 'sorted' | 'shuffled';
+  /** Fleet listing calls the simulator saw (the pre-flight). */
+  listingCalls?: number;
+  /** A shuffled run against the sorted run of its row: batch-reset calls and wall time, as ratios. */
+  vsSorted?: { calls: number; wall: number };
   load: MachineLoad | null;
   settings: Settings;
   machine: Machine;

@@ -15,6 +15,7 @@ import { joinAccount, runningCampaigns } from './account';
 import { answerBlocked, probeParts } from './own-parts';
 import { prepareCampaign, type PrepareInput } from './prepare-campaign';
 import { recordOutcomes } from './record-outcomes';
+import { refreshFleetFacts, type RefreshFleetInput } from './refresh-fleet';
 import { resetBatch } from './reset-batch';
 import { runLane } from './run-lane';
 import { StoreGuard } from './store-guard';
@@ -46,8 +47,8 @@ export function createActivities(deps: ActivityDeps) {
     prepareCampaign: (input: PrepareInput) =>
       answerBlocked(input.campaignId, async () => {
         const prepared = await prepareCampaign(own, input);
-        // Frozen phones of a fleet listing get a 'skipped' report line at prepare.
-        deps.metrics?.outcomes({ skipped: prepared.skipped });
+        // Phones the pre-flight answers (frozen, in use, not in the fleet) get their line at prepare.
+        deps.metrics?.outcomes({ skipped: prepared.skipped, rejected: prepared.rejected ?? 0 });
         // The store that holds the campaign now: the workflow records it for the other workers.
         const store = await storeIdentity(deps.store);
         return { ...prepared, ...(store ? { store } : {}) };
@@ -57,6 +58,12 @@ export function createActivities(deps: ActivityDeps) {
       await guard.check(input.campaignId);
       return resetBatch({ ...deps, pacer }, input);
     },
+    /** A long campaign lists the fleet again: the lanes screen their calls against the latest. */
+    refreshFleetFacts: (input: RefreshFleetInput) =>
+      answerBlocked(input.campaignId, async () => {
+        await guard.check(input.campaignId);
+        return refreshFleetFacts(own, input);
+      }),
     runLane: async (input: LaneInput) => {
       // A lane starts only on a store that still holds the campaign and takes writes.
       const start = await answerBlocked(input.campaignId, async () => {

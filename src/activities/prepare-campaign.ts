@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { IdSource } from '../campaign/options';
+import { planPreflight, type PreflightPlan } from '../campaign/fleet-facts';
+import type { ErrorBudget, IdSource } from '../campaign/options';
 import {
   CAMPAIGN_ID_REUSED,
   PHONES_LEASED,
@@ -13,14 +14,17 @@ import { describeOverlap, findOverlap, temporalLiveness, type HolderLiveness } f
 import type { CampaignStore, PreparedSource, StoredCampaign } from '../report/campaign-store';
 import {
   describePin,
+  listFleetFacts,
   pinOf,
   readIdFile,
   readInlineIds,
   samePin,
   selectFleet,
   SourceError,
+  type ListedFacts,
   type ReadIds,
 } from '../sources';
+import { listingReporter } from './listing-report';
 import { reportLine } from './reset-batch';
 import { pinnedFileChange } from './source-check';
 
@@ -37,6 +41,18 @@ export interface PrepareInput {
   /** The workflow's first run id: the store belongs to this execution. Absent from older workflows. */
   owner?: string;
   safety?: CampaignSafety;
+  /**
+   * The pre-flight (absent from older workflows): list the fleet, answer without a call the ids
+   * not in it, frozen ones and (unless `includeInUse`) busy ones, and cut the spool into batches
+   * of one region (and pool, with `maxPerPool`). See src/campaign/fleet-facts.ts.
+   */
+  fleet?: FleetOptions;
+}
+
+export interface FleetOptions {
+  includeInUse: boolean;
+  maxPerPool?: ErrorBudget;
+  batchSize: number;
 }
 
 /** Failure type strings are stable names the workflow and the CLI match on. */
@@ -46,6 +62,32 @@ interface ReadSource {
   read: ReadIds;
   frozen: string[];
   file?: PreparedSource['file'];
+  /** What the fleet listing says of the ids: from the `--all` listing itself, or listed for them. */
+  listed?: ListedFacts;
+}
+
+async function readSource(
+  client: KoophoneClient,
+  source: IdSource,
+  pin: TargetPin | undefined,
+  fleet: FleetOptions | undefined,
+): Promise<ReadSource> {
+  const read = await readIds(client, source, pin, fleet !== undefined);
+  if (!fleet || read.listed) return read;
+  // A refused token or an outage shows in the campaign's status (and turns it blocked) while the
+  // listing waits for KooPhone, as the lanes' calls do: it never fails the campaign for that.
+  const report = listingReporter();
+  try {
+    const listed = await listFleetFacts(client, read.read.ids, {
+      poolSizes: fleet.maxPerPool !== undefined,
+      signal: Context.current().cancellationSignal,
+      retryForMs: Infinity,
+      answered: report.answered,
+    });
+    return { ...read, listed };
+  } finally {
+    report.stop();
+  }
 }
 
 function sourceChanged(why: string, pin: TargetPin): ApplicationFailure {
@@ -56,7 +98,12 @@ function sourceChanged(why: string, pin: TargetPin): ApplicationFailure {
   );
 }
 
-async function readSource(client: KoophoneClient, source: IdSource, pin?: TargetPin): Promise<ReadSource> {
+async function readIds(
+  client: KoophoneClient,
+  source: IdSource,
+  pin: TargetPin | undefined,
+  keepFacts: boolean,
+): Promise<ReadSource> {
   if (source.kind === 'inline') return { read: readInlineIds(source.ids), frozen: [] };
   if (source.kind === 'file') {
     // The file's bytes are checked against the plan's before they are parsed: a file replaced
@@ -99,6 +146,20 @@ async function readSource(client: KoophoneClient, source: IdSource, pin?: Target
   return {
     read: { ids: fleet.ids, duplicates: fleet.duplicates, entries: fleet.entries },
     frozen: fleet.frozen,
+    // The selection's own listing: its pool sizes are those of the selection (a pool filter
+    // lists one pool whole; a name prefix may list part of one, a budget over it is then stricter).
+    ...(keepFacts
+      ? {
+          listed: {
+            facts: fleet.facts,
+            poolSizes: fleet.poolSizes,
+            fleetTotal: fleet.entries,
+            method: 'fleet' as const,
+            calls: Math.max(1, Math.ceil(fleet.entries / 1000)),
+            listedAt: new Date().toISOString(),
+          },
+        }
+      : {}),
   };
 }
 
@@ -138,7 +199,7 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
 
   let source: ReadSource;
   try {
-    source = await readSource(client, input.source, safety.pin);
+    source = await readSource(client, input.source, safety.pin, input.fleet);
   } catch (err) {
     if (err instanceof SourceError) {
       throw ApplicationFailure.nonRetryable(err.message, INVALID_SOURCE, { problems: err.problems });
@@ -146,6 +207,8 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
     throw err;
   }
   const { read } = source;
+  // The pin is of what the operator approved: the ids as the source reads them, in its order. The
+  // pre-flight then orders the spool by region; that order is the listing's, not approved.
   const pin = pinOf(read.ids);
   if (safety.pin && !samePin(pin, safety.pin))
     throw sourceChanged(`the instance source now reads ${describePin(pin)}`, safety.pin);
@@ -155,18 +218,53 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
   const frozenLines = source.frozen.map((id) =>
     reportLine(id, 'skipped', 0, '', 'FROZEN', 'instance is frozen (frozen_status 1)'),
   );
-  const spool = (ids: string[], leased: number): Promise<PreparedSource> =>
-    store.writeSpool(campaignId, ids, (total) => ({
+  // The phones to reset, after the pre-flight: ordered by region (and pool), cut into batches.
+  const preflight = async (ids: string[]): Promise<{ spool: string[]; record: Partial<PreparedSource> }> => {
+    const { fleet } = input;
+    if (!fleet || !source.listed) return { spool: ids, record: {} };
+    const plan = planOrRefuse(ids, source.listed, fleet);
+    await store.writePart(
+      campaignId,
+      'p-preflight',
+      plan.answered.map(({ id, verdict }) => reportLine(id, verdict.outcome, 0, '', verdict.code, verdict.message)),
+    );
+    const { listed } = source;
+    const rejected = plan.answered.filter((a) => a.verdict.outcome === 'rejected').length;
+    return {
+      spool: plan.order,
+      record: {
+        skipped: plan.answered.length - rejected,
+        rejected,
+        layout: plan.segments,
+        ...(plan.pools ? { pools: plan.pools } : {}),
+        preflight: {
+          method: listed.method,
+          calls: listed.calls,
+          listedAt: listed.listedAt,
+          fleetTotal: listed.fleetTotal,
+          includeInUse: fleet.includeInUse,
+          ...plan.counts,
+        },
+      },
+    };
+  };
+  const spool = (order: string[], record: Partial<PreparedSource>, leased: number): Promise<PreparedSource> =>
+    store.writeSpool(campaignId, order, (total) => ({
       total,
       duplicates: read.duplicates,
-      skipped: frozenLines.length + leased,
       sha256: pin.sha256,
       ...(source.file ? { file: source.file } : {}),
       ...(owner ? { owner, preparedAt: new Date().toISOString() } : {}),
+      ...record,
+      skipped: frozenLines.length + leased + (record.skipped ?? 0),
     }));
   // Written even when empty: a part left by an earlier attempt must not survive into the report.
   await store.writePart(campaignId, 'p-skipped', frozenLines);
-  if (owner === undefined) return spool(read.ids, 0); // an older workflow: no leases
+  if (owner === undefined) {
+    // An older workflow: no leases.
+    const { spool: order, record } = await preflight(read.ids);
+    return spool(order, record, 0);
+  }
 
   const liveness = deps.liveness ?? temporalLiveness(Context.current().client);
   return store.withLeaseLock(async () => {
@@ -188,7 +286,25 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
         reportLine(id, 'skipped', 0, '', 'LEASED_BY', `LEASED_BY ${holder}: held by that running campaign`),
       ),
     );
-    await store.registerLease({ campaignId, owner, since: new Date().toISOString(), total: ids.length });
-    return spool(ids, leasedBy.size);
+    const { spool: order, record } = await preflight(ids);
+    // The lease before the spool: a prepare that dies between them is done again whole.
+    await store.registerLease({ campaignId, owner, since: new Date().toISOString(), total: order.length });
+    return spool(order, record, leasedBy.size);
   });
+}
+
+/** The pre-flight's plan; a layout that cannot be carried fails the campaign before any call. */
+function planOrRefuse(ids: string[], listed: ListedFacts, fleet: FleetOptions): PreflightPlan {
+  try {
+    return planPreflight({
+      ids,
+      facts: listed.facts,
+      includeInUse: fleet.includeInUse,
+      batchSize: fleet.batchSize,
+      ...(fleet.maxPerPool ? { maxPerPool: fleet.maxPerPool } : {}),
+      poolSizes: listed.poolSizes,
+    });
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable((err as Error).message, INVALID_SOURCE);
+  }
 }

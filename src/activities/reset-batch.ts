@@ -5,6 +5,7 @@ import type { ResetBatchInput, ResetBatchResult } from '../campaign/work-item';
 import type { CampaignMetrics } from '../metrics/campaign-metrics';
 import type { CampaignStore, JobJournal, JournaledItem } from '../report/campaign-store';
 import { describeAnomaly, screenCmdJobs, type Anomaly } from '../campaign/anomalies';
+import type { Verdict } from '../campaign/fleet-facts';
 import { addPossible, describePossible, withNote } from '../campaign/possible-resets';
 import type { KoophoneClient, KoophoneError } from '../koophone';
 import { classifySubmitError, submitVerdict } from './classify-submit-error';
@@ -80,6 +81,11 @@ export interface ItemRun {
   track?: TrackHooks;
   /** Reads the item's slice of the spool; by default the store's readSpool. */
   readSpool?: (start: number, end: number) => Promise<string[]>;
+  /**
+   * The phones of `ids` the latest fleet listing says must not be sent now (in use, frozen, gone
+   * since prepare), with why: they are held back from the call and get their line from it.
+   */
+  screen?: (ids: readonly string[]) => Record<string, Verdict> | undefined;
 }
 
 export type ItemInput = Omit<ResetBatchInput, 'slotAt' | 'minIntervalMs' | 'lateToleranceMs'>;
@@ -125,6 +131,8 @@ export async function resetItem(
   if (journal) run.noCall?.();
   // Every journal names the item's phones: a report rebuilt after a terminate counts its calls.
   const journaled = journaledItem(item);
+  // Phones held back from the call (run.screen): decided before it goes, read back from its journal after.
+  const screening: { held?: Record<string, Verdict> } = {};
   // The mark left before a call; `answered` once that call was refused or handed back unsent.
   const mark = (answered?: true): JobJournal => ({
     taskId: '',
@@ -135,6 +143,7 @@ export async function resetItem(
     by,
     ...(answered ? { answered } : {}),
     item: journaled,
+    ...(screening.held ? { screened: screening.held } : {}),
   });
   // A retried attempt (its worker died, or it timed out) still carries the first attempt's slot,
   // long past: sending now would add a call to those the workflow is pacing, and after a worker
@@ -153,7 +162,26 @@ export async function resetItem(
   }
   let calls = 0;
   const readSpool = run.readSpool ?? ((start, end) => store.readSpool(campaignId, start, end));
-  const ids = item.ids ?? (await readSpool(item.range!.start, item.range!.end));
+  const itemIds = item.ids ?? (await readSpool(item.range!.start, item.range!.end));
+  const screened = journal ? journal.screened : run.screen?.(itemIds);
+  if (screened) screening.held = screened;
+  const ids = screened ? itemIds.filter((id) => !(id in screened)) : itemIds;
+  const held = heldLines(screened, item, uncertain, why);
+  if (ids.length === 0) {
+    // Every phone is held back: no call, their lines only.
+    await store.writePart(campaignId, item.key, held.lines);
+    metrics?.outcomes(held.counts);
+    return {
+      kind: 'tracked',
+      counts: held.counts,
+      retryIds: [],
+      failedJobs: 0,
+      resets: held.resets,
+      calls: 0,
+      polls: 0,
+      ...doubt(uncertain, why),
+    };
+  }
   if (!journal) {
     if (input.sourceFile && item.range) {
       const changed = await checkSourceUnchanged(input.sourceFile);
@@ -198,6 +226,7 @@ export async function resetItem(
         by,
         item: journaled,
         ...(anomalies.length > 0 ? { anomalies } : {}),
+        ...(screened ? { screened } : {}),
       } satisfies JobJournal;
       metrics?.batchResetCall('accepted', false);
       run.answered?.();
@@ -260,14 +289,15 @@ export async function resetItem(
       if (result.kind === 'rejected' && !result.transient && ids.length === 1) {
         const note = describePossible(addPossible(item.possible, carried, carriedWhy));
         const rejected = line(ids[0]!, 'rejected', item.resets + carried, '', result.code, withNote(result.message, note));
-        await afterCall(() => store.writePart(campaignId, item.key, [rejected]), { result });
-        metrics?.outcomes({ rejected: 1 });
+        await afterCall(() => store.writePart(campaignId, item.key, [rejected, ...held.lines]), { result });
+        const counts = { ...held.counts, rejected: (held.counts.rejected ?? 0) + 1 };
+        metrics?.outcomes(counts);
         return {
           kind: 'tracked',
-          counts: { rejected: 1 },
+          counts,
           retryIds: [],
           failedJobs: 0,
-          resets: carried,
+          resets: carried + held.resets,
           calls,
           polls: 0,
           ...doubt(carried, carriedWhy),
@@ -292,7 +322,10 @@ export async function resetItem(
   }
   metrics?.taskPolls(tracked.polls);
   const phones = phoneLines(ids, journal, tracked, input, uncertain, why);
-  const { lines, counts, retryIds, failedJobs, resets } = phones;
+  const { retryIds, failedJobs } = phones;
+  const lines = [...phones.lines, ...held.lines];
+  const counts: Partial<Record<ReportLine['outcome'], number>> = { ...phones.counts };
+  for (const [o, n] of Object.entries(held.counts)) counts[o as ReportLine['outcome']] = (counts[o as ReportLine['outcome']] ?? 0) + n;
   // Its lines unwritten, the item is tracked again once the store heals (its jobs have ended: one query).
   await afterCall(() => store.writePart(campaignId, item.key, lines), { accepted: true });
   metrics?.outcomes(counts);
@@ -301,7 +334,7 @@ export async function resetItem(
     counts,
     retryIds,
     failedJobs,
-    resets,
+    resets: phones.resets + held.resets,
     calls,
     polls: tracked.polls,
     heartbeats: tracked.heartbeats,
@@ -398,6 +431,26 @@ function phoneLines(
     }
   }
   return { lines, counts, retryIds, failedJobs, resets };
+}
+
+/**
+ * The lines of phones held back from an item's call: the verdict's outcome and why, with the
+ * resets they already had (earlier rounds, and died calls that may have reached them).
+ */
+function heldLines(
+  screened: Record<string, Verdict> | undefined,
+  item: ItemInput['item'],
+  uncertain: number,
+  why: string | undefined,
+): { lines: ReportLine[]; counts: Partial<Record<ReportLine['outcome'], number>>; resets: number } {
+  const lines: ReportLine[] = [];
+  const counts: Partial<Record<ReportLine['outcome'], number>> = {};
+  const note = describePossible(addPossible(item.possible, uncertain, why));
+  for (const [id, v] of Object.entries(screened ?? {})) {
+    lines.push(line(id, v.outcome, item.resets + uncertain, '', v.code, withNote(`${v.message} (fleet listed again)`, note)));
+    counts[v.outcome] = (counts[v.outcome] ?? 0) + 1;
+  }
+  return { lines, counts, resets: uncertain * lines.length };
 }
 
 function journaledItem(item: ItemInput['item']): JournaledItem {

@@ -1,8 +1,11 @@
 import { Context } from '@temporalio/activity';
+import { batchLayout, segmentOf, type BatchLayout } from '../campaign/batch-layout';
 import { OwnPartError, type OwnPartFault } from '../campaign/blocking';
-import { batchItem, type LaneInput, type LaneResult } from '../campaign/lane';
+import type { Verdict } from '../campaign/fleet-facts';
+import { batchItem, untouchedLane, type LaneInput, type LaneResult } from '../campaign/lane';
+import { PoolGate } from '../campaign/pool-budget';
 import { troublesSeen } from '../campaign/troubles';
-import type { WorkItem } from '../campaign/work-item';
+import { itemSize, type WorkItem } from '../campaign/work-item';
 import type { SpoolReader } from '../report';
 import { ItemBlocked, itemBack } from './item-blocked';
 import { startBeat } from './lane-beat';
@@ -42,6 +45,17 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
     sleep,
     end.signal,
   );
+  // The campaign's batch layout and pool budget, and the latest fleet listing, once per term: a
+  // store that cannot give them blocks the lane before anything starts.
+  let campaign: CampaignFacts;
+  try {
+    campaign = await campaignFacts(deps, input);
+  } catch (err) {
+    ctx.cancellationSignal.removeEventListener('abort', endNow);
+    if (returnTimer) clearTimeout(returnTimer);
+    if (err instanceof OwnPartError) return untouchedLane(input, attempt, err.fault);
+    throw err;
+  }
   const stopBeat = startBeat(input, ledger, heartbeatTimeoutMs, (why) => pacer.stop(why));
   // One open spool for the term: a slice per call, without an open and a close each.
   const spool = deps.store.openSpool?.(input.campaignId);
@@ -51,7 +65,7 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
     pacer.stop(`blocked: ${fault.message}`);
     endNow();
   };
-  const runItem = itemRunner(deps, input, ledger, pacer, end, attempt, spool, block);
+  const runItem = itemRunner(deps, input, ledger, pacer, end, attempt, spool, block, campaign.screen);
 
   const slots = new Slots(input.concurrency);
   const running: Promise<void>[] = [];
@@ -59,7 +73,7 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
   // lane's attempt: nothing more is sent and every item stops before it does, so the retried
   // attempt (on this worker or another) picks each up from its journal with no call of this one left.
   let failure: { error: unknown } | undefined;
-  const launch = async (item: WorkItem) => {
+  const launch = async (item: WorkItem, release?: () => void) => {
     await slots.take(end.signal);
     // The item's place in the pacer's line is taken now, in the lane's order: a retried lane's
     // calls left in doubt by its dead worker go before new batches, however long their reads take.
@@ -68,21 +82,41 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
       pacer.stop('an item failed');
       endNow();
     });
-    running.push(run.finally(() => slots.give()));
+    running.push(
+      run.finally(() => {
+        slots.give();
+        release?.();
+      }),
+    );
   };
   try {
-    for (const item of input.items) {
-      // A handed-over item may only need tracking: let its journal decide, even once sending stopped.
-      if (end.signal.aborted) (item.handedOver ? result.handedOver : result.unsent).push(item);
-      else if (pacer.stopped && !item.handedOver) result.unsent.push(item);
-      else await launch(item);
-    }
     const b = input.batches;
-    let next = b?.from ?? 0;
-    for (; b && next < b.to && !pacer.stopped && !end.signal.aborted; next++) {
-      await launch(batchItem(next, input.batchSize, input.spoolTotal));
+    if (campaign.gate) {
+      // A retried attempt finds what its dead predecessor sent in the journal: those jobs run now.
+      // A store that cannot tell blocks the lane (the item then counts as sent: it goes back unsent).
+      const sentBefore =
+        attempt > 1
+          ? (item: WorkItem) =>
+              deps.store.readJournal(input.campaignId, item.key).then(Boolean, (err: unknown) => {
+                if (!(err instanceof OwnPartError)) throw err;
+                block(err.fault);
+                return true;
+              })
+          : undefined;
+      await launchWithinBudget(input, campaign.gate, campaign.layout, { launch, pacer, end, result, sentBefore });
+    } else {
+      for (const item of input.items) {
+        // A handed-over item may only need tracking: let its journal decide, even once sending stopped.
+        if (end.signal.aborted) (item.handedOver ? result.handedOver : result.unsent).push(item);
+        else if (pacer.stopped && !item.handedOver) result.unsent.push(item);
+        else await launch(item);
+      }
+      let next = b?.from ?? 0;
+      for (; b && next < b.to && !pacer.stopped && !end.signal.aborted; next++) {
+        await launch(batchItem(next, campaign.layout));
+      }
+      if (b && next < b.to) result.unsentBatches = { from: next, to: b.to };
     }
-    if (b && next < b.to) result.unsentBatches = { from: next, to: b.to };
     await Promise.all(running);
     if (failure) throw failure.error;
   } finally {
@@ -112,6 +146,103 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
 
 const RESULTS_FULL = 'results full';
 
+/** Batches a pool budget lets wait while later ones of other pools go (their order is the spool's). */
+const MAX_HELD = 64;
+
+interface CampaignFacts {
+  layout: BatchLayout;
+  /** With a pool budget: the phones of each pool this lane is resetting now. */
+  gate?: PoolGate;
+  /** The latest fleet listing's verdicts on the spool's phones (a long campaign lists again). */
+  screen?: (ids: readonly string[]) => Record<string, Verdict> | undefined;
+}
+
+async function campaignFacts(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneInput): Promise<CampaignFacts> {
+  const prepared = await deps.store.readPrepared(input.campaignId);
+  const layout = batchLayout(prepared?.layout, input.spoolTotal, input.batchSize);
+  const gate = prepared?.pools?.length ? new PoolGate(prepared.pools) : undefined;
+  const facts = prepared?.preflight ? await deps.store.readFleetFacts(input.campaignId) : undefined;
+  const excluded = facts?.excluded ?? {};
+  const screen =
+    Object.keys(excluded).length === 0
+      ? undefined
+      : (ids: readonly string[]) => {
+          const held = Object.fromEntries(ids.filter((id) => id in excluded).map((id) => [id, excluded[id]!]));
+          return Object.keys(held).length > 0 ? held : undefined;
+        };
+  return { layout, ...(gate ? { gate } : {}), ...(screen ? { screen } : {}) };
+}
+
+/**
+ * Launches a lane's items under a pool budget (docs/campaign-engine.md, "Pool budget"). Items
+ * handed over are running at KooPhone: they are counted first, whatever the budget. Every other
+ * item goes once its pool has room for all its phones; one whose pool is full waits while later
+ * ones of other pools go (up to MAX_HELD wait), so the pools of a term run side by side. What has
+ * not gone when the term ends goes back unsent.
+ */
+async function launchWithinBudget(
+  input: LaneInput,
+  gate: PoolGate,
+  layout: BatchLayout,
+  lane: {
+    launch: (item: WorkItem, release: () => void) => Promise<void>;
+    pacer: LanePacer;
+    end: AbortController;
+    result: LaneResult;
+    /** A retried attempt: whether an earlier attempt made (or began) the item's call. */
+    sentBefore?: (item: WorkItem) => Promise<boolean>;
+  },
+): Promise<void> {
+  const { pacer, end, result } = lane;
+  const poolOf = (item: WorkItem) => segmentOf(layout, item.batchNo).pool ?? '';
+  const launchTaken = (item: WorkItem) => {
+    const pool = poolOf(item);
+    const n = itemSize(item);
+    return lane.launch(item, () => gate.give(pool, n));
+  };
+  const b = input.batches;
+  let next = b?.from ?? 0;
+  let rest: WorkItem[] = [];
+  const running = [...input.items.filter((i) => i.handedOver)];
+  if (lane.sentBefore) {
+    // Everything of the term, read once: an item its dead predecessor sent counts like a hand-over.
+    const all = [...input.items.filter((i) => !i.handedOver)];
+    for (; b && next < b.to; next++) all.push(batchItem(next, layout));
+    const sent = await Promise.all(all.map((item) => lane.sentBefore!(item)));
+    all.forEach((item, i) => (sent[i] ? running : rest).push(item));
+  } else rest = input.items.filter((i) => !i.handedOver);
+  for (const item of running) {
+    if (end.signal.aborted) (item.handedOver ? result.handedOver : result.unsent).push(item);
+    else {
+      gate.take(poolOf(item), itemSize(item), true);
+      await launchTaken(item);
+    }
+  }
+  const pull = () => rest.shift() ?? (b && next < b.to ? batchItem(next++, layout) : undefined);
+  const held: WorkItem[] = [];
+  for (;;) {
+    if (end.signal.aborted || pacer.stopped) break;
+    let pick = held.find((i) => gate.fits(poolOf(i), itemSize(i)));
+    if (pick) held.splice(held.indexOf(pick), 1);
+    while (!pick && held.length < MAX_HELD) {
+      const item = pull();
+      if (!item) break;
+      if (gate.fits(poolOf(item), itemSize(item))) pick = item;
+      else held.push(item);
+    }
+    if (!pick) {
+      if (held.length === 0) break;
+      // Every waiting batch's pool is full: wait until a running batch gives its phones back.
+      await gate.changed(end.signal);
+      continue;
+    }
+    gate.take(poolOf(pick), itemSize(pick));
+    await launchTaken(pick);
+  }
+  result.unsent.push(...held, ...rest);
+  if (b && next < b.to) result.unsentBatches = { from: next, to: b.to };
+}
+
 /** Runs one item of the lane end to end (resetItem), paced by the lane and folded into its ledger. */
 function itemRunner(
   deps: Omit<ResetBatchDeps, 'pacer'>,
@@ -122,6 +253,7 @@ function itemRunner(
   attempt: number,
   spool: SpoolReader | undefined,
   block: (fault: OwnPartFault) => void,
+  screen: CampaignFacts['screen'],
 ): (item: WorkItem, turn: PacerTurn) => Promise<void> {
   const ctx = Context.current();
   const by = `${ctx.info.workflowExecution?.runId ?? ''}/${ctx.info.activityId}`;
@@ -151,6 +283,7 @@ function itemRunner(
           anomalies: (found) => ledger.odd(found),
           track: { sleep: (ms) => sleep(ms, end.signal), signal: end.signal, answered: (error) => ledger.answered(error) },
           ...(spool ? { readSpool: (from: number, to: number) => spool.read(from, to) } : {}),
+          ...(screen ? { screen } : {}),
         },
       );
       // Never sent: whatever it was handed over as, its journal holds no accepted call.

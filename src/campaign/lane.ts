@@ -1,5 +1,6 @@
 import type { OwnPartFault } from './blocking';
 import type { Anomaly } from './anomalies';
+import { batchRange, type BatchLayout } from './batch-layout';
 import type { ErrorBudget } from './options';
 import { emptyCounts, type OutcomeCounts } from './outcome';
 import type { RateState } from '../workflows/rate-slots';
@@ -28,7 +29,10 @@ export interface LaneInput {
   lanes: number;
   /** Items to run first: handed over by the last term (their tracking resumes) and due retries. */
   items: WorkItem[];
-  /** New first-round batches [from, to) of the spool, `batchSize` instances each. */
+  /**
+   * New first-round batches [from, to) of the spool, `batchSize` instances each, or as the
+   * campaign's batch layout cuts them (read by the lane from the prepared record).
+   */
   batches?: { from: number; to: number };
   batchSize: number;
   spoolTotal: number;
@@ -139,13 +143,12 @@ export function untouchedLane(input: LaneInput, attempt: number, blocked: OwnPar
 }
 
 /** A first-round batch of the spool: a range, so a lane's input stays a few bytes per batch. */
-export function batchItem(batchNo: number, batchSize: number, spoolTotal: number): WorkItem {
-  const start = batchNo * batchSize;
+export function batchItem(batchNo: number, layout: BatchLayout): WorkItem {
   return {
     key: `b${String(batchNo).padStart(7, '0')}`,
     batchNo,
     round: 0,
-    range: { start, end: Math.min(start + batchSize, spoolTotal) },
+    range: batchRange(layout, batchNo),
     resets: 0,
     submitAttempts: 0,
     notBefore: 0,

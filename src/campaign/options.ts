@@ -57,6 +57,12 @@ export interface ErrorBudget {
   value: number;
 }
 
+/** `--max-per-pool`: phones of one pool reset at once, a count ("20") or a share of its size ("10%"). */
+export const poolBudgetSchema = errorBudgetSchema.refine(
+  (b) => b.value > 0,
+  'must be at least 1 phone or more than 0% of a pool',
+);
+
 /** A recurring maintenance window: opens at each `cron` time in `timezone`, for `duration`. */
 export const maintenanceWindowSchema = z
   .object({
@@ -125,6 +131,18 @@ export const campaignOptionsSchema = z
      * `blocked` (like a rollout's progress deadline): retrying cannot fix a revoked token.
      */
     blockedAfterMs: duration('--blocked-after', 5000, 7 * 86_400_000).default(5 * 60_000),
+    /**
+     * Reset phones the fleet listing shows in use (a user logged in or assigned) or backing up or
+     * restoring; by default they are skipped (IN_USE, BACKUP_RUNNING, RESTORE_RUNNING).
+     */
+    includeInUse: z.boolean().default(false),
+    /** At most this many phones (or this share) of any one pool are being reset at once. */
+    maxPerPool: poolBudgetSchema.optional(),
+    /**
+     * No call is screened against a fleet listing older than this: a long campaign lists the
+     * fleet again before a term would outlive it (src/campaign/fleet-facts.ts).
+     */
+    listingMaxAgeMs: duration('listing max age', 5000, 86_400_000).default(10 * 60_000),
   })
   .strict();
 export type CampaignOptionsInput = z.input<typeof campaignOptionsSchema>;
@@ -181,5 +199,7 @@ export function withOptionDefaults(o: CampaignOptions): CampaignOptions {
     windows: o.windows ?? d.windows,
     termMs: o.termMs ?? d.termMs,
     blockedAfterMs: o.blockedAfterMs ?? d.blockedAfterMs,
+    includeInUse: o.includeInUse ?? d.includeInUse,
+    listingMaxAgeMs: o.listingMaxAgeMs ?? d.listingMaxAgeMs,
   };
 }

@@ -94,6 +94,10 @@ export interface CampaignStatus {
   blockingCause?: BlockingCauseStatus;
   /** Odd answers the campaign dropped or collapsed, one per kind (src/campaign/anomalies.ts). */
   anomalies?: AnomalyStatus[];
+  /** Fleet listing calls (the pre-flight's and later ones), also in `cost.apiCalls`. */
+  listingCalls?: number;
+  /** `--max-per-pool` in words, with each pool's limit: "10% of each pool at once (…)". */
+  poolBudget?: string;
 }
 
 export interface BlockingCauseStatus {

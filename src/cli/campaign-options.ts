@@ -40,6 +40,16 @@ const rate: ValueKind<number | 'auto'> = {
   read: (flag, raw) => (raw.trim() === 'auto' ? 'auto' : numberFlag(flag, raw)),
   show: String,
 };
+/** A switch (`--include-in-use`): commander gives `true`; old options come back as text. */
+const toggle: ValueKind<boolean> = {
+  read: (flag, raw) => {
+    const value: unknown = raw;
+    if (value === true || value === 'true') return true;
+    if (value === false || value === 'false') return false;
+    throw usageError(`${flag} takes no value, got "${String(raw)}"`);
+  },
+  show: String,
+};
 const codes: ValueKind<string[]> = {
   read: (_flag, raw) =>
     raw
@@ -75,6 +85,7 @@ const showWindow = (w: MaintenanceWindow) => `${w.cron}/${duration.show(w.durati
 interface CampaignFlag {
   name: string;
   flag: string;
+  /** The value's placeholder; '' for a switch. */
   value: string;
   help: string;
   path: readonly [keyof CampaignOptions] | readonly ['abortOn', 'failed' | 'timed_out' | 'rejected'];
@@ -237,6 +248,22 @@ export const CAMPAIGN_FLAGS = [
     path: ['noRetryCodes'],
     kind: codes,
   }),
+  flag({
+    name: 'maxPerPool',
+    flag: '--max-per-pool',
+    value: '<n|p%>',
+    help: "disruption budget: at most this many phones (or this share of a pool's size) of any one pool reset at once",
+    path: ['maxPerPool'],
+    kind: budget,
+  }),
+  flag({
+    name: 'includeInUse',
+    flag: '--include-in-use',
+    value: '',
+    help: 'also reset phones the fleet listing shows in use (a user logged in or assigned), backing up or restoring',
+    path: ['includeInUse'],
+    kind: toggle,
+  }),
 ] as const;
 
 const WINDOW_HELP =
@@ -254,7 +281,7 @@ function valueAt(options: CampaignOptions, path: CampaignFlag['path']): unknown 
 /** The default as help shows it, from the schema; none for options that are off unless given. */
 function shownDefault(f: CampaignFlag): string | undefined {
   const value = valueAt(campaignOptionDefaults(), f.path);
-  if (value === undefined || (Array.isArray(value) && value.length === 0)) return undefined;
+  if (value === undefined || value === false || (Array.isArray(value) && value.length === 0)) return undefined;
   return f.kind.show(value as never);
 }
 
@@ -269,7 +296,7 @@ export function addCampaignFlags(cmd: Command, absent: 'default' | 'keep' = 'def
   // old value), and the schema fills in today's default.
   for (const f of CAMPAIGN_FLAGS) {
     const d = absent === 'keep' ? undefined : shownDefault(f);
-    cmd.option(`${f.flag} ${f.value}`, d === undefined ? f.help : `${f.help} (default: ${d})`);
+    cmd.option(f.value ? `${f.flag} ${f.value}` : f.flag, d === undefined ? f.help : `${f.help} (default: ${d})`);
   }
   return cmd.option('--window <cron/duration[/timezone]>', WINDOW_HELP, collect);
 }
@@ -299,7 +326,8 @@ export function campaignFlagsTable(): string {
   // A "|" inside a cell ends it in GitHub's tables, even in code.
   const cell = (text: string) => text.replace(/\|/g, '\\|');
   const rows = CAMPAIGN_FLAGS.map(
-    (f) => `| \`${cell(`${f.flag} ${f.value}`)}\` | ${cell(shownDefault(f) ?? '-')} | ${cell(f.help)} |`,
+    (f) =>
+      `| \`${cell(f.value ? `${f.flag} ${f.value}` : f.flag)}\` | ${cell(shownDefault(f) ?? '-')} | ${cell(f.help)} |`,
   );
   rows.push(`| \`--window <cron/duration[/timezone]>\` | - | ${cell(WINDOW_HELP)} |`);
   return ['| flag | default | what it does |', '|---|---|---|', ...rows].join('\n');

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { PreflightSummary } from '../campaign/fleet-facts';
 import { checkCampaignId } from '../campaign/campaign-id';
 import type { IdSource } from '../campaign/options';
 import type { SourceBytes } from '../campaign/safety';
@@ -42,6 +43,8 @@ export interface ResolvedSource {
   ids?: string[];
   /** Frozen phones of a listed fleet: reported skipped, never sent. */
   frozen?: number;
+  /** What the fleet listing says of the ids (a preview: prepare lists again), when it was listed. */
+  preflight?: { summary: PreflightSummary; toReset: number; batches: number };
 }
 
 /** Inline ids travel in the workflow input; more than this goes through a file (payload limits). */

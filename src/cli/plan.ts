@@ -1,4 +1,6 @@
+import type { PreflightSummary } from '../campaign/fleet-facts';
 import type { CampaignOptions } from '../campaign/options';
+import { describePoolBudget } from '../campaign/pool-budget';
 import { formatDuration } from '../campaign/duration';
 import { campaignThroughput } from '../campaign/eta';
 import { PLAN_HORIZON_MS, windowOpenShare } from '../campaign/plan-limits';
@@ -39,6 +41,14 @@ export interface CampaignPlan {
   /** What each retry round of failed jobs adds (--retry-delay, then a batch lifetime); 0 with no retries. */
   retryRoundMs: number;
   retryRounds: number;
+  /** What the fleet listing says of the ids; null when it was not listed here (the worker lists it). */
+  preflight: PreflightSummary | null;
+  /** Phones that will be sent: the approved ones less those the listing answers without a call. */
+  toReset: number | null;
+  /** `--max-per-pool`, in words ("10%", "20 phones"); null without one. */
+  poolBudget: string | null;
+  /** The least time the pool budget allows: each pool's batches in waves of its limit. */
+  poolBoundMs: number | null;
 }
 
 /**
@@ -50,12 +60,13 @@ export interface CampaignPlan {
 export function planCampaign(
   campaignId: string,
   options: CampaignOptions,
-  resolved: Pick<ResolvedSource, 'instances' | 'duplicates' | 'describe'>,
+  resolved: Pick<ResolvedSource, 'instances' | 'duplicates' | 'describe' | 'preflight'>,
   jobMs = ASSUMED_JOB_MS,
   now = Date.now(),
 ): CampaignPlan {
   const n = resolved.instances;
-  const batches = n === undefined ? null : Math.ceil(n / options.batchSize);
+  const pre = resolved.preflight;
+  const batches = pre ? pre.batches : n === undefined ? null : Math.ceil(n / options.batchSize);
   const canaryBatches = batches === null ? options.canary : Math.min(options.canary, batches);
   // With --rate auto the campaign finds the limit itself; estimate at the ceiling it may reach.
   const rate = options.rate === 'auto' ? options.rateMax : options.rate;
@@ -77,6 +88,10 @@ export function planCampaign(
         ? phase(canaryBatches) + phase(batches - canaryBatches)
         : phase(batches);
   }
+  const poolBoundMs = pre?.summary.pools
+    ? poolWavesMs(pre.summary.pools, options.batchSize, lifetimeMs)
+    : null;
+  if (estimate !== null && poolBoundMs !== null) estimate = Math.max(estimate, poolBoundMs);
   const openShare = windowOpenShare(options.windows, now);
   return {
     campaignId,
@@ -101,7 +116,29 @@ export function planCampaign(
     calendarDurationMs: estimate === null || openShare === 0 ? null : Math.round(estimate / openShare),
     retryRoundMs: options.retryFailed > 0 ? options.retryDelayMs + lifetimeMs : 0,
     retryRounds: options.retryFailed,
+    preflight: pre?.summary ?? null,
+    toReset: pre ? pre.toReset : null,
+    poolBudget: options.maxPerPool ? describePoolBudget(options.maxPerPool) : null,
+    poolBoundMs: poolBoundMs === null ? null : Math.round(poolBoundMs),
   };
+}
+
+/**
+ * A pool's batches (of at most its limit) go at most `limit / batch` at a time, each for a batch's
+ * lifetime: its phones take that many waves. The slowest pool bounds the campaign.
+ */
+function poolWavesMs(
+  pools: NonNullable<PreflightSummary['pools']>,
+  batchSize: number,
+  lifetimeMs: number,
+): number {
+  let waves = 0;
+  for (const p of pools) {
+    const batch = Math.min(batchSize, p.limit);
+    const atOnce = Math.max(1, Math.floor(p.limit / batch));
+    waves = Math.max(waves, Math.ceil(Math.ceil(p.phones / batch) / atOnce));
+  }
+  return waves * lifetimeMs;
 }
 
 const num = (n: number) => n.toLocaleString('en-US');
@@ -149,6 +186,47 @@ function percentText(share: number): string {
   return p >= 0.1 ? `${p.toFixed(1)}%` : '<0.1%';
 }
 
+/** What the fleet listing says of the ids, and the pool budget: the plan's pre-flight lines. */
+function preflightLines(plan: CampaignPlan): string[] {
+  const p = plan.preflight;
+  const lines: string[] = [];
+  if (p) {
+    const how = p.method === 'fleet' ? `the fleet's ${num(p.fleetTotal)} phones` : 'each id';
+    lines.push(
+      `  listing      ${num(p.calls)} listing calls (${how}) at ${p.listedAt}; the worker lists again before the first call`,
+    );
+    lines.push(
+      `  to reset     ${num(plan.toReset ?? 0)}: ${p.regions.map((r) => `${r.region} ${num(r.phones)}`).join(', ') || 'none'} (one region per batch)`,
+    );
+    const left = [
+      [p.inUse, 'in use'],
+      [p.backupRunning, 'backing up'],
+      [p.restoreRunning, 'restoring'],
+    ] as const;
+    const busy = left.filter(([n]) => n > 0).map(([n, what]) => `${num(n)} ${what}`);
+    if (busy.length > 0) lines.push(`  skipped      ${busy.join(', ')} (--include-in-use resets them)`);
+    else if (p.includeInUse) lines.push('  in use       reset too (--include-in-use)');
+    const refused = [
+      [p.frozen, 'frozen'],
+      [p.notInFleet, "not in the tenant's fleet"],
+    ] as const;
+    const gone = refused.filter(([n]) => n > 0).map(([n, what]) => `${num(n)} ${what}`);
+    if (gone.length > 0) lines.push(`  rejected     ${gone.join(', ')} (no call is sent for them)`);
+  } else if (plan.instances !== null) {
+    lines.push(
+      '  listing      the worker lists the fleet before the first call (regions, phones in use, frozen)',
+    );
+  }
+  if (plan.poolBudget) {
+    const pools = p?.pools?.map((x) => `${x.name} ${num(x.limit)} of ${num(x.size)}`).join(', ');
+    lines.push(
+      `  pools        at most ${plan.poolBudget} of any pool reset at once${pools ? ` (${pools})` : ''}` +
+        (plan.poolBoundMs !== null ? `: at least ~${formatDuration(plan.poolBoundMs)}` : ''),
+    );
+  }
+  return lines;
+}
+
 export function formatPlan(plan: CampaignPlan): string[] {
   const lines = [`Campaign ${plan.campaignId}`, `  source       ${plan.source}`];
   if (plan.instances === null || plan.batches === null) {
@@ -172,6 +250,7 @@ export function formatPlan(plan: CampaignPlan): string[] {
         `(assuming ~${formatDuration(plan.assumedJobMs)} per reset job)`,
     );
   }
+  lines.push(...preflightLines(plan));
   if (plan.windowOpenShare < 1 && plan.calendarDurationMs !== null) {
     lines.push(
       `  windows      open ${percentText(plan.windowOpenShare)} of the time: ~${formatDuration(plan.calendarDurationMs)} ` +

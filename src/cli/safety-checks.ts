@@ -5,6 +5,8 @@ import { pinOf } from '../sources';
 import { note, type CliContext } from './context';
 import { usageError } from './exit-codes';
 import { listFleet } from './fleet-listing';
+import { previewFrom } from './preflight';
+import type { CampaignOptions } from '../campaign/options';
 import type { ResolvedSource } from './id-source';
 import type { TemporalSession } from './temporal';
 
@@ -13,8 +15,15 @@ export interface SafetyFlags {
   skipOverlap?: boolean;
 }
 
-/** `--all`: the fleet as listed now is what the plan counts and the pin holds. */
-export async function listSelectedFleet(resolved: ResolvedSource, env: NodeJS.ProcessEnv): Promise<void> {
+/**
+ * `--all`: the fleet as listed now is what the plan counts and the pin holds; with `options`,
+ * the plan also shows what the pre-flight would answer of it (phones in use, regions, pools).
+ */
+export async function listSelectedFleet(
+  resolved: ResolvedSource,
+  env: NodeJS.ProcessEnv,
+  options?: CampaignOptions,
+): Promise<void> {
   if (resolved.source.kind !== 'fleet') return;
   const fleet = await listFleet(env, resolved.source);
   if (fleet.ids.length === 0 && fleet.frozen.length === 0) {
@@ -24,6 +33,17 @@ export async function listSelectedFleet(resolved: ResolvedSource, env: NodeJS.Pr
   resolved.instances = fleet.ids.length;
   resolved.duplicates = fleet.duplicates;
   resolved.frozen = fleet.frozen.length;
+  if (options) {
+    const listed = {
+      facts: fleet.facts,
+      poolSizes: fleet.poolSizes,
+      fleetTotal: fleet.entries,
+      method: 'fleet' as const,
+      calls: Math.max(1, Math.ceil(fleet.entries / 1000)),
+      listedAt: new Date().toISOString(),
+    };
+    previewFrom(resolved, options, listed);
+  }
 }
 
 /** What the workflow input carries so that prepare enforces what start checked. */

@@ -1,5 +1,6 @@
 import { formatDuration } from '../campaign/duration';
 import { finishedOf, type CampaignView } from './campaign-status';
+import { nextStep } from './next-step';
 import { averageRemainingMs } from './progress-eta';
 
 /** A running campaign's ETA from one look: its average pace since it started. */
@@ -29,6 +30,7 @@ export function formatSummary(
   const report = extra.reportPath ?? s.reportLocation;
   if (report) lines.push(`  report       ${report}`);
   if (extra.uiUrl) lines.push(`  Temporal UI  ${extra.uiUrl}`);
+  nextStep(s).forEach((step, i) => lines.push(`  ${i === 0 ? 'next' : '    '}         ${step}`));
   return lines;
 }
 
@@ -59,6 +61,7 @@ export function formatStatus(s: CampaignView, now = Date.now()): string[] {
   if (s.configuredRate !== undefined)
     lines.push(`  rate         ${s.currentRate ?? 0}/${s.configuredRate} calls/s`);
   if (s.currentConcurrency !== undefined) lines.push(`  in flight    up to ${s.currentConcurrency} batches`);
+  if (s.poolBudget) lines.push(`  pools        at most ${s.poolBudget}`);
   if (s.windowOpen === false) lines.push(`  window       closed; next opens ${s.nextWindow ?? '?'}`);
   if (s.canary !== undefined) lines.push(`  canary       ${s.canary}`);
   if (s.errorBudget?.limit) lines.push(`  error budget ${s.errorBudget.used} used of ${s.errorBudget.limit}`);

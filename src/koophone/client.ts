@@ -166,6 +166,15 @@ export class KoophoneClient {
         region: item.region,
         instanceSku: item.instance_sku,
         frozenStatus: item.frozen_status,
+        ...present({
+          runningStatus: item.running_status,
+          loginStatus: item.login_status,
+          assignStatus: item.assign_status,
+          assignUser: item.assign_user,
+          backupStatus: item.backup_status,
+          restoreStatus: item.restore_status,
+          poolName: item.pool_name,
+        }),
       })),
       pageNo: body.data.page_no,
       pageSize: body.data.page_size,
@@ -306,6 +315,13 @@ function interpret<S extends z.ZodType>(
     );
   }
   return parsed.data;
+}
+
+/** The fields that have a value: an absent or null field stays absent. */
+function present<T extends Record<string, unknown>>(fields: T): Partial<{ [K in keyof T]: NonNullable<T[K]> }> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== null)) as Partial<{
+    [K in keyof T]: NonNullable<T[K]>;
+  }>;
 }
 
 function invalidInput(method: string, url: string, detail: string): KoophoneError {

@@ -48,6 +48,18 @@ export interface Instance {
   instanceSku: string;
   /** 0 normal, 1 frozen. */
   frozenStatus: 0 | 1;
+  // Fields of Huawei's SDK model, absent when the listing omits them. The values of the first
+  // three are undocumented: see src/campaign/fleet-facts.ts for what the campaign assumes.
+  runningStatus?: number;
+  loginStatus?: number;
+  assignStatus?: number;
+  assignUser?: string;
+  /** 0 preparing, 1 running, 2 succeeded, 3 failed, 4 other; absent: no backup known. */
+  backupStatus?: number;
+  /** As backupStatus, for a restore. */
+  restoreStatus?: number;
+  /** Not in any documented model (the simulator sends it); absent: the pool is unknown. */
+  poolName?: string;
 }
 
 export interface InstancePage {

@@ -100,12 +100,29 @@ export type InstanceListQueryParams = z.infer<typeof instanceListQuerySchema>;
 
 export const FROZEN_STATUS = { normal: 0, frozen: 1 } as const;
 
+/** A number the listing may omit or send as null; its values are kept verbatim (several are undocumented). */
+const optionalInt = z.number().int().nullish();
+
+/** 0 preparing, 1 running, 2 succeeded, 3 failed, 4 other (Huawei's SDK model). */
+export const ACTIVITY_STATUS = { preparing: 0, running: 1, succeeded: 2, failed: 3, other: 4 } as const;
+
 export const instanceSummarySchema = z.looseObject({
   instance_id: z.string().min(1),
   instance_name: text,
   region: text,
   instance_sku: text,
   frozen_status: z.literal([FROZEN_STATUS.normal, FROZEN_STATUS.frozen]),
+  // In Huawei's SDK model (InstanceBatchQueryRspDataResult), not in the API reference: the values
+  // of running_status, login_status and assign_status are not documented anywhere.
+  running_status: optionalInt,
+  login_status: optionalInt,
+  assign_status: optionalInt,
+  assign_user: z.string().nullish(),
+  backup_status: optionalInt,
+  restore_status: optionalInt,
+  // In no documented model: the simulator sends it; where the listing has none, a phone's pool is
+  // unknown (README, "Phones in use, regions and pools").
+  pool_name: z.string().nullish(),
 });
 export type InstanceSummary = z.infer<typeof instanceSummarySchema>;
 

@@ -1,4 +1,7 @@
 import type { Anomaly } from '../campaign/anomalies';
+import type { BatchSegment } from '../campaign/batch-layout';
+import type { PreflightSummary, Verdict } from '../campaign/fleet-facts';
+import type { PoolLimit } from '../campaign/pool-budget';
 import type { ReportLine } from '../campaign/outcome';
 import type { WorkItem } from '../campaign/work-item';
 import type { StoreIdentity } from './store-identity';
@@ -7,8 +10,19 @@ import type { StoreIdentity } from './store-identity';
 export interface PreparedSource {
   total: number;
   duplicates: number;
-  /** Instances listed but not reset, e.g. frozen phones in a fleet listing. */
+  /** Instances listed but not reset, e.g. frozen phones in a fleet listing, phones in use. */
   skipped: number;
+  /**
+   * Instances refused for good before any call (not in the tenant's fleet, frozen): their lines
+   * are written `rejected`. They spend no error budget (the campaign could not change them).
+   */
+  rejected?: number;
+  /** How the spool is cut into batches (by region, and pool with a budget); absent: uniform. */
+  layout?: BatchSegment[];
+  /** With `--max-per-pool`: each pool of the campaign with its size and limit. */
+  pools?: PoolLimit[];
+  /** What the pre-flight listing found (absent for campaigns prepared without one). */
+  preflight?: PreflightSummary;
   sha256: string;
   /** Set for file sources: compared on every batch to refuse a file that changed. */
   file?: { path: string; size: number; mtimeMs: number; sha256: string };
@@ -73,6 +87,11 @@ export interface JobJournal {
   /** On an accepted call: the cmd_jobs its answer held that `jobs` leaves out or collapses. */
   anomalies?: Anomaly[];
   /**
+   * Phones of the item held back from this call by the latest fleet listing (in use, frozen,
+   * gone since prepare), with why: they get their line from it, the call went without them.
+   */
+  screened?: Record<string, Verdict>;
+  /**
    * The item's phones (its spool range or ids) and the resets they had before its call: what a
    * report rebuilt from the store after a terminate needs to count this call for its phones.
    * Absent in journals of earlier versions.
@@ -81,6 +100,18 @@ export interface JobJournal {
 }
 
 export type JournaledItem = Pick<WorkItem, 'range' | 'ids' | 'resets'>;
+
+/**
+ * A listing taken after prepare (a long campaign lists again, src/workflows/engine): the spool's
+ * phones that must not be sent now, and why. Lanes screen each call's ids against the latest.
+ */
+export interface FleetFactsSnapshot {
+  /** When the listing ended (ISO). */
+  listedAt: string;
+  calls: number;
+  /** Phones of the spool answered without a call if their batch goes now: id → verdict. */
+  excluded: Record<string, Verdict>;
+}
 
 /** One work item's journal, as listed. */
 export interface JournalEntry {
@@ -132,6 +163,9 @@ export interface CampaignStore {
   readJournal(campaignId: string, key: string): Promise<JobJournal | undefined>;
   /** Every item's journal of the campaign, in key order. */
   listJournals(campaignId: string): AsyncIterable<JournalEntry>;
+  /** Replaces the campaign's latest fleet listing (what its lanes screen calls against). */
+  writeFleetFacts(campaignId: string, facts: FleetFactsSnapshot): Promise<void>;
+  readFleetFacts(campaignId: string): Promise<FleetFactsSnapshot | undefined>;
   /** Idempotent: writing the same part name again replaces it, never duplicates lines. */
   writePart(campaignId: string, name: string, lines: ReportLine[]): Promise<void>;
   /** The final report when assembled, otherwise the parts written so far. */

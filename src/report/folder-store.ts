@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import type { ReportLine } from '../campaign/outcome';
 import type {
   CampaignStore,
+  FleetFactsSnapshot,
   JobJournal,
   JournalEntry,
   LeaseHolder,
@@ -191,6 +192,19 @@ export class FolderStore implements CampaignStore {
     const record = prepared(count);
     await this.writeAtomic(join(dir, 'source.json'), JSON.stringify(record));
     return record;
+  }
+
+  async writeFleetFacts(campaignId: string, facts: FleetFactsSnapshot): Promise<void> {
+    await this.writeInto(campaignId, this.dir(campaignId), 'fleet-facts.json', JSON.stringify(facts));
+  }
+
+  async readFleetFacts(campaignId: string): Promise<FleetFactsSnapshot | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.dir(campaignId), 'fleet-facts.json'), 'utf8')) as FleetFactsSnapshot;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
   }
 
   async readSpool(campaignId: string, start: number, end: number): Promise<string[]> {

@@ -2,6 +2,7 @@ import { Pool, type PoolClient } from 'pg';
 import type { ReportLine } from '../campaign/outcome';
 import type {
   CampaignStore,
+  FleetFactsSnapshot,
   JobJournal,
   JournalEntry,
   LeaseHolder,
@@ -36,6 +37,7 @@ CREATE TABLE IF NOT EXISTS koophone_campaigns (
   created_at        timestamptz NOT NULL DEFAULT now()
 );
 ALTER TABLE koophone_campaigns ADD COLUMN IF NOT EXISTS final_state text;
+ALTER TABLE koophone_campaigns ADD COLUMN IF NOT EXISTS fleet_facts jsonb;
 CREATE TABLE IF NOT EXISTS koophone_leases (
   campaign text PRIMARY KEY,
   holder   jsonb NOT NULL
@@ -182,6 +184,22 @@ export class PostgresStore implements CampaignStore {
   private async query<R extends object>(text: string, values: unknown[]): Promise<R[]> {
     await this.ensureSchema();
     return (await this.pool.query<R>(text, values)).rows;
+  }
+
+  async writeFleetFacts(campaignId: string, facts: FleetFactsSnapshot): Promise<void> {
+    await this.query(
+      `INSERT INTO koophone_campaigns (campaign, fleet_facts) VALUES ($1, $2)
+       ON CONFLICT (campaign) DO UPDATE SET fleet_facts = EXCLUDED.fleet_facts`,
+      [campaignId, JSON.stringify(facts)],
+    );
+  }
+
+  async readFleetFacts(campaignId: string): Promise<FleetFactsSnapshot | undefined> {
+    const rows = await this.query<{ fleet_facts: FleetFactsSnapshot }>(
+      'SELECT fleet_facts FROM koophone_campaigns WHERE campaign = $1 AND fleet_facts IS NOT NULL',
+      [campaignId],
+    );
+    return rows[0]?.fleet_facts;
   }
 
   async readPrepared(campaignId: string): Promise<PreparedSource | undefined> {

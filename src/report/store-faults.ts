@@ -2,6 +2,7 @@ import { OwnPartError, STORE_LOST, type OwnPartFault } from '../campaign/blockin
 import type { ReportLine } from '../campaign/outcome';
 import type {
   CampaignStore,
+  FleetFactsSnapshot,
   JobJournal,
   JournalEntry,
   LeaseHolder,
@@ -160,6 +161,12 @@ export class FaultNamingStore implements CampaignStore {
   }
   listJournals(campaignId: string): AsyncIterable<JournalEntry> {
     return this.each('reading', () => this.inner.listJournals(campaignId), campaignId);
+  }
+  writeFleetFacts(campaignId: string, facts: FleetFactsSnapshot): Promise<void> {
+    return this.run('writing', () => this.inner.writeFleetFacts(campaignId, facts), campaignId);
+  }
+  readFleetFacts(campaignId: string): Promise<FleetFactsSnapshot | undefined> {
+    return this.run('reading', () => this.inner.readFleetFacts(campaignId), campaignId);
   }
   writePart(campaignId: string, name: string, lines: ReportLine[]): Promise<void> {
     return this.run('writing', () => this.inner.writePart(campaignId, name, lines), campaignId);

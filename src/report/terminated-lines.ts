@@ -59,6 +59,10 @@ export function claimOf(
   const latest = journal.why ? ` (the latest: ${journal.why})` : '';
   const earlier = carried > 0 ? `; ${carried} earlier call${carried === 1 ? '' : 's'} may have reset it${latest}` : '';
   const at = journal.submittedAt;
+  const held = journal.screened?.[instanceId];
+  if (held) {
+    return { resets: before, jobId: '', detail: `held back from its batch's call: ${held.message}${earlier}`, submittedAt: at };
+  }
   if (journal.taskId !== '') {
     // No cmd_job for it, yet the accepted call may have reset it: counted, as resetItem does.
     if (jobId === undefined)

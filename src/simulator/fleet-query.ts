@@ -3,7 +3,8 @@ import type { Fleet } from './fleet';
 
 // Listing a million instances page by page must not scan the fleet per page. Every filter the
 // API offers maps to an index range (id, name prefix, creation time) or to a set of residues
-// modulo the pool count (pool name, scene tag), so counts and page starts are arithmetic.
+// modulo the pool count (pool name, scene tag), so counts and page starts are arithmetic. Once a
+// test has moved phones to other pools at run time, a pool filter scans its index range instead.
 
 export interface FleetFilter {
   instanceId?: string;
@@ -78,6 +79,8 @@ function countMatches(lo: number, hi: number, residues: readonly number[]): numb
 
 /** One page (1-based) of matching fleet indexes, in index order, with the total match count. */
 export function queryFleet(fleet: Fleet, filter: FleetFilter, pageNo: number, pageSize: number): FleetPage {
+  const pooled = filter.poolName !== undefined || filter.poolSceneTag !== undefined;
+  if (pooled && fleet.poolsMoved) return scanFleet(fleet, filter, pageNo, pageSize);
   const { lo, hi, residues } = select(fleet, filter);
   const totalCount = countMatches(lo, hi, residues);
   const skip = (pageNo - 1) * pageSize;
@@ -91,6 +94,22 @@ export function queryFleet(fleet: Fleet, filter: FleetFilter, pageNo: number, pa
     if (!wanted.has(i % PERIOD)) continue;
     if (toSkip > 0) toSkip -= 1;
     else indexes.push(i);
+  }
+  return { indexes, totalCount };
+}
+
+/** The same page, by testing each phone of the filter's index range against its pool. */
+function scanFleet(fleet: Fleet, filter: FleetFilter, pageNo: number, pageSize: number): FleetPage {
+  const { lo, hi } = select(fleet, { ...filter, poolName: undefined, poolSceneTag: undefined });
+  const skip = (pageNo - 1) * pageSize;
+  const indexes: number[] = [];
+  let totalCount = 0;
+  for (let i = lo; i < hi; i += 1) {
+    const pool = fleet.poolAt(i);
+    if (filter.poolName !== undefined && pool.name !== filter.poolName) continue;
+    if (filter.poolSceneTag !== undefined && pool.sceneTag !== filter.poolSceneTag) continue;
+    if (totalCount >= skip && indexes.length < pageSize) indexes.push(i);
+    totalCount += 1;
   }
   return { indexes, totalCount };
 }

@@ -13,6 +13,9 @@ export const instancePatchSchema = z
     denied: z.boolean().optional(),
     recoveringForMs: z.number().int().min(0).optional(),
     backingUpForMs: z.number().int().min(0).optional(),
+    loggedIn: z.boolean().optional(),
+    assignUser: z.string().min(1).max(64).nullable().optional(),
+    pool: z.string().min(1).max(64).optional(),
     /** The instance's next reset job fails with this code and text (any text: tests of what shows it). */
     failNextJob: z
       .object({
@@ -56,6 +59,8 @@ export function instanceJson(view: InstanceView): Record<string, unknown> {
     instance_name: view.instanceName,
     region: view.region,
     pool_name: view.poolName,
+    logged_in: view.loggedIn,
+    assign_user: view.assignUser,
     resets: view.resets,
     status: view.status,
     frozen: view.frozen,
@@ -124,6 +129,9 @@ export function registerAdminRoutes(app: FastifyInstance, context: AdminContext)
     for (let i = offset; i < end; i += 1) ids.push(model.fleet.idAt(i));
     return { total: model.fleet.size, offset, ids };
   });
+
+  // Per pool: its size, the phones with a reset job running at the last sample, and the peak.
+  app.get('/__sim/pools', async () => model.poolSamples());
 
   app.get('/__sim/faults', async () => model.faults);
 

@@ -65,7 +65,7 @@ export function registerApiRoutes(app: FastifyInstance, context: ApiContext): { 
   );
   app.get(
     '/v1/instances/batch-query',
-    route('listInstances', (request) => ({ reply: context.model.listInstances(request.query) })),
+    route('listInstances', (request, now) => ({ reply: context.model.listInstances(request.query, now) })),
   );
   app.post(
     '/v1/instances/batch-query-status',

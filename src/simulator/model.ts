@@ -25,6 +25,10 @@ export interface InstanceView {
   instanceName: string;
   region: string;
   poolName: string;
+  /** A user is logged in (the listing's login_status 1). */
+  loggedIn: boolean;
+  /** The user the phone is assigned to; null when unassigned. */
+  assignUser: string | null;
   /** Applied resets. */
   resets: number;
   /** As batch-query-status reports it. */
@@ -46,9 +50,39 @@ export interface InstancePatch {
   recoveringForMs?: number;
   /** Being backed up for this long from now (2006); 0 ends it. */
   backingUpForMs?: number;
+  loggedIn?: boolean;
+  /** Assigns the phone to this user; null unassigns it. */
+  assignUser?: string | null;
+  /** Moves the phone to this pool (made if new): pools change at run time for tests. */
+  pool?: string;
   /** Its next reset job fails with this error (e.g. text no terminal should act on); null clears. */
   failNextJob?: JobFailure | null;
 }
+
+/** Phones of one pool with a reset job running, as the simulator samples them (see samplePools). */
+export interface PoolSample {
+  name: string;
+  /** Phones in the pool now. */
+  size: number;
+  /** Phones of the pool with a running reset job at the last sample. */
+  running: number;
+  /** The most at any sample since the start (or the last reset). */
+  peakRunning: number;
+  /** When that peak was first seen (epoch ms), or null. */
+  peakAt: number | null;
+}
+
+export interface PoolSamples {
+  pools: PoolSample[];
+  /** The most phones of all pools together with a running reset job at one sample. */
+  peakTotal: number;
+  /** Samples taken so far, and the interval between them. */
+  samples: number;
+  intervalMs: number;
+}
+
+/** How often the pools are sampled: more often than the one second the budget is judged on. */
+export const POOL_SAMPLE_MS = 250;
 
 export type CurrentFaults = Required<SimulatorFaults>;
 
@@ -74,6 +108,12 @@ export class SimulatorModel {
   #generation: number;
   readonly #taskIds: NumberedIdCodec;
   readonly #jobIds: NumberedIdCodec;
+  /** Jobs that may still run (pruned at each pool sample): [jobNo, phone index]. */
+  #maybeRunning: [number, number][] = [];
+  #poolPeaks: { running: number; at: number | null }[] = [];
+  #poolRunning: number[] = [];
+  #poolSampleCount = 0;
+  #peakTotal = 0;
   /** Chosen failures: of an instance's next job (by instance index), and of that job (by job number). */
   readonly #nextJobFailure = new Map<number, JobFailure>();
   readonly #jobFailure = new Map<number, JobFailure>();
@@ -93,6 +133,8 @@ export class SimulatorModel {
         frozenRate: options.frozenRate,
         recoveringRate: options.recoveringRate,
         recoveringDurationMs: options.recoveringDurationMs,
+        inUseRate: options.inUseRate,
+        backingUpRate: options.backingUpRate,
       },
       now,
     );
@@ -124,6 +166,11 @@ export class SimulatorModel {
     this.jobs.clear();
     this.stats.clear();
     this.calls.clear();
+    this.#maybeRunning = [];
+    this.#poolPeaks = [];
+    this.#poolRunning = [];
+    this.#poolSampleCount = 0;
+    this.#peakTotal = 0;
     this.#nextJobFailure.clear();
     this.#jobFailure.clear();
     this.#faults = initialFaults(this.options);
@@ -258,12 +305,56 @@ export class SimulatorModel {
     };
   }
 
-  /** One applied reset: a job in the task, counted on the phone. */
+  /**
+   * One applied reset: a job in the task, counted on the phone. A reset wipes the phone, so its
+   * user is logged out (a guess: the API does not say); the assignment stays.
+   */
   #resetOne(taskNo: number, index: number, now: number, durationMs: number, outcome: JobOutcome): number {
     const jobNo = this.jobs.addJob(taskNo, index, now, durationMs, outcome);
     this.fleet.resets[index] = (this.fleet.resets[index] ?? 0) + 1;
     this.fleet.lastJob[index] = jobNo;
+    this.fleet.setLoggedIn(index, false);
+    this.#maybeRunning.push([jobNo, index]);
     return jobNo;
+  }
+
+  /**
+   * Counts, per pool, the phones with a reset job running now, and keeps each pool's peak: the
+   * figure a disruption budget (`--max-per-pool`) is judged on. The server samples every
+   * POOL_SAMPLE_MS; only jobs that may still run are looked at.
+   */
+  samplePools(now: number): void {
+    const phones = new Set<number>();
+    this.#maybeRunning = this.#maybeRunning.filter(([jobNo, index]) => {
+      if (this.jobs.statusOf(jobNo, now) !== 1) return false;
+      phones.add(index);
+      return true;
+    });
+    const running = this.fleet.pools.map(() => 0);
+    for (const index of phones) running[this.fleet.poolIndexAt(index)]! += 1;
+    this.#peakTotal = Math.max(this.#peakTotal, phones.size);
+    this.#poolRunning = running;
+    running.forEach((n, i) => {
+      const peak = (this.#poolPeaks[i] ??= { running: 0, at: null });
+      if (n > peak.running) Object.assign(peak, { running: n, at: now });
+    });
+    this.#poolSampleCount += 1;
+  }
+
+  poolSamples(): PoolSamples {
+    const sizes = this.fleet.poolSizes();
+    return {
+      pools: this.fleet.pools.map((pool, i) => ({
+        name: pool.name,
+        size: sizes[i] ?? 0,
+        running: this.#poolRunning[i] ?? 0,
+        peakRunning: this.#poolPeaks[i]?.running ?? 0,
+        peakAt: this.#poolPeaks[i]?.at ?? null,
+      })),
+      peakTotal: this.#peakTotal,
+      samples: this.#poolSampleCount,
+      intervalMs: POOL_SAMPLE_MS,
+    };
   }
 
   /** The whole call is refused for the sake of some instances, in the order the checks run. */
@@ -330,7 +421,14 @@ export class SimulatorModel {
     return ok({ jobs });
   }
 
-  listInstances(query: unknown): Reply {
+  /**
+   * The listing. Beyond the documented fields it carries what Huawei's SDK model has
+   * (running_status, login_status, assign_status, assign_user, backup_status/time,
+   * restore_status/time) and `pool_name`/`pool_scene_tag`, which no model documents: the
+   * simulator's guesses, said in the README. Backup and restore statuses follow the SDK (1
+   * running, 2 succeeded) and are absent for a phone that never had one.
+   */
+  listInstances(query: unknown, now: number): Reply {
     const checked = checkListQuery(query);
     if (!checked.ok) return checked.reply;
     const q = checked.value;
@@ -347,17 +445,28 @@ export class SimulatorModel {
       q.page_no,
       q.page_size,
     );
+    const time = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+    /** 1 running until `until`, then 2 succeeded (at `until`); nothing when there never was one. */
+    const activity = (until: number, status: string, at: string) =>
+      until === 0 ? {} : { [status]: until > now ? 1 : 2, [at]: time(until) };
     const result = page.indexes.map((index) => {
       const pool = this.fleet.poolAt(index);
+      const user = this.fleet.assignedUser(index);
       return {
         instance_id: this.fleet.idAt(index),
         instance_name: this.fleet.nameAt(index),
         region: this.fleet.regionAt(index),
         instance_sku: pool.sku,
         frozen_status: this.fleet.isFrozen(index) ? 1 : 0,
+        running_status: this.statusAt(index, now),
+        login_status: this.fleet.isLoggedIn(index) ? 1 : 0,
+        assign_status: user === '' ? 0 : 1,
+        ...(user === '' ? {} : { assign_user: user }),
+        ...activity(this.fleet.backingUpUntil(index), 'backup_status', 'backup_time'),
+        ...activity(this.fleet.recoveringUntil(index), 'restore_status', 'restore_time'),
         pool_name: pool.name,
         pool_scene_tag: pool.sceneTag,
-        create_time: new Date(this.fleet.createdAt(index)).toISOString().slice(0, 19).replace('T', ' '),
+        create_time: time(this.fleet.createdAt(index)),
       };
     });
     return ok({ result, page_no: q.page_no, page_size: q.page_size, total_count: page.totalCount });
@@ -403,6 +512,8 @@ export class SimulatorModel {
       instanceName: this.fleet.nameAt(index),
       region: this.fleet.regionAt(index),
       poolName: this.fleet.poolAt(index).name,
+      loggedIn: this.fleet.isLoggedIn(index),
+      assignUser: this.fleet.assignedUser(index) || null,
       resets: this.fleet.resets[index] ?? 0,
       status: this.statusAt(index, now),
       frozen: this.fleet.isFrozen(index),
@@ -423,6 +534,9 @@ export class SimulatorModel {
     if (patch.backingUpForMs !== undefined) {
       this.fleet.setBackingUpUntil(index, patch.backingUpForMs > 0 ? now + patch.backingUpForMs : 0);
     }
+    if (patch.loggedIn !== undefined) this.fleet.setLoggedIn(index, patch.loggedIn);
+    if (patch.assignUser !== undefined) this.fleet.setAssignedUser(index, patch.assignUser ?? '');
+    if (patch.pool !== undefined) this.fleet.setPool(index, patch.pool);
     if (patch.failNextJob === null) this.#nextJobFailure.delete(index);
     else if (patch.failNextJob) this.#nextJobFailure.set(index, patch.failNextJob);
     return this.instanceView(index, now);

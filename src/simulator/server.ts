@@ -9,8 +9,8 @@ import type { InjectedResponse } from './faults';
 import { registerAdminRoutes } from './http-admin';
 import { registerApiRoutes } from './http-api';
 import { registerIamRoutes } from './http-iam';
-import { SimulatorModel } from './model';
-import type { CurrentFaults, InstancePatch, InstanceView } from './model';
+import { POOL_SAMPLE_MS, SimulatorModel } from './model';
+import type { CurrentFaults, InstancePatch, InstanceView, PoolSamples } from './model';
 import { DEFAULT_SIM_TOKEN, simulatorOptionsSchema } from './options';
 import type { SimulatorFaultsInput, SimulatorOptions, SimulatorOptionsInput } from './options';
 import { instancePatchSchema } from './http-admin';
@@ -48,6 +48,8 @@ export interface RunningSimulator {
    * their `door`, so a benchmark can tell its clients apart (e.g. one door per worker process).
    */
   openDoor(): Promise<{ url: string; port: number }>;
+  /** Per pool: size, phones with a reset job running (sampled every POOL_SAMPLE_MS) and the peak. */
+  pools(): PoolSamples;
   faults(): CurrentFaults;
   /** Changes runtime faults (rates, latency, job durations, rate limits); validated, partial. */
   setFaults(partial: SimulatorFaultsInput): CurrentFaults;
@@ -106,6 +108,9 @@ export async function startSimulator(
   );
 
   const api = registerApiRoutes(app, { model, tokens, injections, closing: closing.signal });
+  const sampler = setInterval(() => model.samplePools(Date.now()), POOL_SAMPLE_MS);
+  sampler.unref();
+  closing.signal.addEventListener('abort', () => clearInterval(sampler), { once: true });
   const reset = (): void => {
     model.reset(Date.now());
     api.clearLimits();
@@ -172,6 +177,7 @@ export async function startSimulator(
       return taskNo < 0 ? [] : model.instancesOfTask(taskNo);
     },
     openDoor,
+    pools: () => model.poolSamples(),
     faults: () => model.faults,
     setFaults: (partial) => model.setFaults(partial),
     reset,

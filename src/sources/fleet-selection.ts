@@ -1,3 +1,4 @@
+import { factOf, FleetFacts, poolOf } from '../campaign/fleet-facts';
 import type { Instance } from '../koophone/models';
 
 /** The fleet as a campaign sees it: what it resets, in order, and the frozen phones it skips. */
@@ -7,6 +8,9 @@ export interface FleetSelection {
   frozen: string[];
   entries: number;
   duplicates: number;
+  /** What the listing said of each phone, and the pools' sizes in it (the pre-flight's input). */
+  facts: FleetFacts;
+  poolSizes: Map<string, number>;
 }
 
 /**
@@ -19,10 +23,15 @@ export async function selectFleet(
 ): Promise<FleetSelection> {
   const byRegion = new Map<string, string[]>();
   const frozen: string[] = [];
+  const facts = new FleetFacts();
+  const poolSizes = new Map<string, number>();
   let entries = 0;
   for await (const inst of instances) {
     entries += 1;
     onEntry?.(entries);
+    const fact = factOf(inst);
+    facts.set(inst.instanceId, fact);
+    poolSizes.set(poolOf(fact), (poolSizes.get(poolOf(fact)) ?? 0) + 1);
     if (inst.frozenStatus === 1) {
       frozen.push(inst.instanceId);
       continue;
@@ -33,5 +42,5 @@ export async function selectFleet(
   }
   const all = [...byRegion.keys()].sort().flatMap((r) => byRegion.get(r)!);
   const ids = [...new Set(all)];
-  return { ids, frozen, entries, duplicates: all.length - ids.length };
+  return { ids, frozen, entries, duplicates: all.length - ids.length, facts, poolSizes };
 }

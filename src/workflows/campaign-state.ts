@@ -53,6 +53,12 @@ export interface CampaignCarry {
   eta?: EtaState;
   /** Lane engine: one of our own parts (the store) fails: nothing new is sent until it heals. */
   blocked?: BlockingCause;
+  /** Pre-flight: when the latest fleet listing began (workflow time); calls are screened against it. */
+  factsAt?: number;
+  /** Pre-flight: a listing that failed is tried again at this time; nothing is sent meanwhile. */
+  factsRetryAt?: number;
+  /** Pre-flight: fleet listing calls made (prepare's and the refreshes'), counted in the API calls. */
+  listingCalls?: number;
 }
 
 export function noCost(): CampaignCost {

@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { LaneProgress } from '../campaign/lane';
 import type { CampaignStatus } from '../campaign/status';
+import type { TroubleSeen } from '../campaign/troubles';
 
 /** Progress of a campaign: the status object of design.md. */
 export const statusQuery = defineQuery<CampaignStatus>('status');
@@ -19,3 +20,13 @@ export const cancelSignal = defineSignal<[reason: string]>('cancelSignal');
 
 /** A lane's outcomes so far in its term, for the status only: they count once the lane returns. */
 export const laneProgressSignal = defineSignal<[progress: LaneProgress]>('laneProgress');
+
+/** What a fleet listing (prepare's pre-flight, a refresh) met so far: its errors as ages, cumulative. */
+export interface ListingProgress {
+  calls: number;
+  troubles: TroubleSeen[];
+  answeredAgoMs?: number;
+}
+
+/** A fleet listing's troubles while it waits for KooPhone, for the status and `blocked`. */
+export const listingProgressSignal = defineSignal<[progress: ListingProgress]>('listingProgress');

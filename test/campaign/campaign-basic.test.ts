@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { campaignEnv, countBy } from '../helpers/campaign-env';
+import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
+import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/definitions';
 import { saveHistory } from '../helpers/histories';
 import { campaignResult } from '../../src/temporal/campaign-result';
 
@@ -48,8 +49,17 @@ describe('reset campaign on the real dev server and the simulator', () => {
 
   it('bisects a batch refused for one frozen instance: the other 99 succeed, the frozen one is rejected', async () => {
     const ids = env.ids(100, 3000);
+    // Frozen after the pre-flight listed the fleet (which would answer it without a call): the
+    // campaign starts paused, the phone freezes once prepare is done, then it resumes.
+    const handle = await env.start({ rate: 50 }, { kind: 'inline', ids });
+    await handle.signal(pauseSignal);
+    await waitFor(async () => (await handle.query(statusQuery)).total === 100);
     env.sim.setInstance(ids[37]!, { frozen: true });
-    const { result, lines } = await env.run({ rate: 50 }, { kind: 'inline', ids });
+    await handle.signal(resumeSignal);
+    const result = await campaignResult(handle);
+    const lines = await env.report(handle.workflowId);
+    // Found by bisection: refused at 100, 50, 25, 13, 6, 3 and 1 phones, the halves beside them accepted.
+    assert.ok(result.batchResetCalls >= 8, `batch-reset calls ${result.batchResetCalls}`);
     assert.equal(result.state, 'completed');
     assert.equal(result.counts.succeeded, 99);
     assert.equal(result.counts.rejected, 1);

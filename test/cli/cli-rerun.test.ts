@@ -35,6 +35,7 @@ describe('koophone-reset rerun', () => {
   // frozen on purpose and come back rejected.
   const env = campaignEnv({
     instances: FLEET,
+    regions: 3,
     jobDurationMs: '100..400',
     jobFailureRate: 0.012,
     stuckJobRate: 0.004,
@@ -180,6 +181,104 @@ describe('koophone-reset rerun', () => {
     assert.equal(input.source.kind, 'file');
     assert.equal(input.source.path, join(env.reportDir, 'inputs', `${rerunId}.ids`));
     assert.ok(existsSync(input.source.path));
+  });
+
+  it('by default reruns missing_job phones; 17 frozen + 6 missing_job: resets the 6, completes, names the 17', async () => {
+    await postJson(`${env.sim.url}/__sim/faults`, { jobFailureRate: 0, stuckJobRate: 0, missingJobRate: 1 });
+    const ids = env.ids(23, 2000);
+    const frozen = ids.slice(0, 17);
+    const missing = ids.slice(17);
+    for (const id of frozen) await postJson(`${env.sim.url}/__sim/instances/${id}`, { frozen: true });
+    const resetsBefore = new Map<string, number>();
+    for (const id of ids) resetsBefore.set(id, await resetsOf(env.sim.url, id));
+    const frozenRefusals = () => env.sim.stats().errorCodes['KOOPHONE.API.2004'] ?? 0;
+    const refusedBefore = frozenRefusals();
+    const firstId = `typical-${randomUUID().slice(0, 8)}`;
+    const first = await cli(['start', ...ids, '--campaign-id', firstId, '--rate', '10', '--wait', '--json']);
+    const firstStatus = (JSON.parse(first.stdout) as { status: CampaignStatus }).status;
+    assert.deepEqual([firstStatus.state, firstStatus.rejected, firstStatus.missingJob], ['completed', 17, 6]);
+    await postJson(`${env.sim.url}/__sim/faults`, { missingJobRate: 0 });
+
+    // The default: the 6 phones accepted but never reset; the 17 frozen ones are named, left out.
+    const rerunId = `rerun-${randomUUID().slice(0, 8)}`;
+    const rerun = await cli(['rerun', firstId, '--campaign-id', rerunId, '--wait']);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.match(rerun.stderr, /left out: 17 refused for good \(KOOPHONE\.API\.2004\), e\.g\. /);
+    assert.match(rerun.stderr, /rerun of typical-\w+: 6 instances \(missing_job 6\)/);
+    assert.match(rerun.stdout, new RegExp(`Campaign ${rerunId} completed`));
+    // Counted at the simulator: each of the 6 reset once (the first campaign's call left them
+    // without a job and reset nothing), the frozen ones never.
+    for (const id of missing) assert.equal(await resetsOf(env.sim.url, id), resetsBefore.get(id)! + 1, id);
+    for (const id of frozen) assert.equal(await resetsOf(env.sim.url, id), resetsBefore.get(id)!, id);
+
+    // Named with --outcome, the 17 frozen phones are in the rerun: refused before any call
+    // (2004, as the listing says), spending no error budget, so the canary does not abort it.
+    const namedId = `named-${randomUUID().slice(0, 8)}`;
+    const named = await cli(['rerun', firstId, '--outcome', 'rejected,missing_job', '--campaign-id', namedId, '--wait', '--json']);
+    const status = (JSON.parse(named.stdout) as { status: CampaignStatus }).status;
+    assert.deepEqual([status.state, status.succeeded, status.rejected], ['completed', 6, 17]);
+    assert.equal(named.code, 1, 'completed with phones not reset: exit 1');
+    const report = await env.report(namedId);
+    assert.deepEqual(
+      new Set(report.filter((l) => l.error_code === 'KOOPHONE.API.2004').map((l) => l.instance_id)),
+      new Set(frozen),
+    );
+    // No call of the three campaigns carried a frozen phone: KooPhone never had to refuse one.
+    assert.equal(frozenRefusals(), refusedBefore);
+    for (const id of frozen) await postJson(`${env.sim.url}/__sim/instances/${id}`, { frozen: false });
+  });
+
+  it('phones in use are skipped, then rerun by default once they are free; an aborted campaign prints its next step', async () => {
+    await postJson(`${env.sim.url}/__sim/faults`, { jobFailureRate: 0, stuckJobRate: 0, missingJobRate: 0 });
+    const ids = env.ids(200, 2100);
+    const busy = ids.filter((_, i) => i % 20 === 3);
+    for (const id of busy) await postJson(`${env.sim.url}/__sim/instances/${id}`, { loggedIn: true, assignUser: 'dave' });
+    const resetsBefore = new Map<string, number>();
+    for (const id of busy) resetsBefore.set(id, await resetsOf(env.sim.url, id));
+    const firstId = `busy-${randomUUID().slice(0, 8)}`;
+    const first = await cli(['start', ...ids, '--campaign-id', firstId, '--rate', '10', '--wait']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /skipped 10/);
+    for (const id of busy) assert.equal(await resetsOf(env.sim.url, id), resetsBefore.get(id)!, id);
+    for (const id of busy) await postJson(`${env.sim.url}/__sim/instances/${id}`, { loggedIn: false, assignUser: null });
+    const rerunId = `free-${randomUUID().slice(0, 8)}`;
+    const rerun = await cli(['rerun', firstId, '--campaign-id', rerunId, '--wait']);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.match(rerun.stderr, /10 instances \(skipped 10\)/);
+    for (const id of busy) assert.equal(await resetsOf(env.sim.url, id), resetsBefore.get(id)! + 1, id);
+
+    // Every job fails: the canary aborts, and the summary names the next step.
+    await postJson(`${env.sim.url}/__sim/faults`, { jobFailureRate: 1 });
+    const abortedId = `aborted-${randomUUID().slice(0, 8)}`;
+    const aborted = await cli(['start', ...env.ids(20, 2400), '--campaign-id', abortedId, '--retry-failed', '0', '--wait']);
+    await postJson(`${env.sim.url}/__sim/faults`, { jobFailureRate: 0 });
+    assert.equal(aborted.code, 1);
+    assert.match(aborted.stdout, new RegExp(`Campaign ${abortedId} aborted`));
+    assert.match(aborted.stdout, new RegExp(`next +see why: koophone-reset report ${abortedId} --format html`));
+    assert.match(aborted.stdout, new RegExp(`then reset what was not: koophone-reset rerun ${abortedId}\\n`));
+    assert.match(aborted.stdout, new RegExp(`if these failures are expected: koophone-reset rerun ${abortedId} --max-errors 100%`));
+  });
+
+  it('start --dry-run with KooPhone credentials shows the pre-flight: per region, in use, frozen, not in the fleet', async () => {
+    const ids = env.ids(300, 2600);
+    await postJson(`${env.sim.url}/__sim/instances/${ids[5]}`, { loggedIn: true });
+    await postJson(`${env.sim.url}/__sim/instances/${ids[6]}`, { frozen: true });
+    const file = env.writeIdsFile('dry-run.txt', [...ids, 'nothere1', 'nothere2'].join('\n') + '\n');
+    const withKoophone = { ...vars, KOOPHONE_ENDPOINT: env.sim.url, KOOPHONE_TOKEN: 'sim-token' };
+    const text = await runCli(['start', '--ids-file', file, '--dry-run', '--max-per-pool', '10%'], withKoophone);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /to reset +298: cn-east-3 \d+, cn-north-4 \d+, cn-south-1 \d+ \(one region per batch\)/);
+    assert.match(text.stdout, /skipped +1 in use \(--include-in-use resets them\)/);
+    assert.match(text.stdout, /rejected +1 frozen, 2 not in the tenant's fleet \(no call is sent for them\)/);
+    assert.match(text.stdout, /pools +at most 10% of any pool reset at once \(app-pool-1 100 of 1,000/);
+    const json = await runCli(['start', '--ids-file', file, '--dry-run', '--json'], withKoophone);
+    const plan = (JSON.parse(json.stdout) as { plan: { toReset: number; preflight: { inUse: number; notInFleet: number; frozen: number } } }).plan;
+    assert.deepEqual([plan.toReset, plan.preflight.inUse, plan.preflight.frozen, plan.preflight.notInFleet], [298, 1, 1, 2]);
+    // Without credentials the plan says the worker lists the fleet.
+    const bare = await runCli(['start', '--ids-file', file, '--dry-run'], vars);
+    assert.match(bare.stdout, /listing +the worker lists the fleet before the first call/);
+    await postJson(`${env.sim.url}/__sim/instances/${ids[5]}`, { loggedIn: false });
+    await postJson(`${env.sim.url}/__sim/instances/${ids[6]}`, { frozen: false });
   });
 
   it('refuses unknown outcomes and an unknown campaign, starting nothing', async () => {

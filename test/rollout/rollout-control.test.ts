@@ -228,6 +228,9 @@ describe('rollout control: ramp, adaptive rate, abort and retry rules, windows, 
       fromHistory,
       JSON.stringify({ kinds, cost: result.cost }),
     );
-    assert.equal(result.cost.apiCalls, result.batchResetCalls + (await handle.query(statusQuery)).taskPolls);
+    // KooPhone calls: batch-reset calls, task queries and the pre-flight's fleet listing.
+    const status = await handle.query(statusQuery);
+    assert.ok((status.listingCalls ?? 0) > 0, 'the fleet was listed');
+    assert.equal(result.cost.apiCalls, result.batchResetCalls + status.taskPolls + (status.listingCalls ?? 0));
   });
 });

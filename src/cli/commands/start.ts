@@ -6,6 +6,7 @@ import { confirmStart, needsConfirmation } from '../confirm';
 import { followCampaign } from '../follow';
 import { addSourceFlags, resolveSource, type SourceFlags } from '../id-source';
 import { formatPlan, planCampaign, planProblem } from '../plan';
+import { previewPreflight } from '../preflight';
 import { progressMode } from '../progress';
 import { campaignSafety, checkStartSafety, listSelectedFleet, type SafetyFlags } from '../safety-checks';
 import { onInterrupt } from '../signals';
@@ -51,7 +52,8 @@ export async function runStart(ctx: CliContext, ids: string[], flags: StartFlags
   const campaignId = flags.campaignId ?? newCampaignId();
   const options = parseCampaignFlags(flags, campaignId);
   const resolved = await resolveSource({ ...flags, ids }, { env: ctx.env, stdin: ctx.stdin });
-  await listSelectedFleet(resolved, ctx.env);
+  await listSelectedFleet(resolved, ctx.env, options);
+  await previewPreflight(ctx, resolved, options);
   const plan = planCampaign(campaignId, options, resolved);
   const problem = planProblem(plan);
   const safety = campaignSafety(resolved, flags);

@@ -5,6 +5,7 @@ import type { LaneProgress } from '../../campaign/lane';
 import type { CampaignOptions } from '../../campaign/options';
 import { addCounts, errorsOf, totalOf } from '../../campaign/outcome';
 import { mergeAnomalies } from '../../campaign/anomalies';
+import { describePoolBudget, type PoolLimit } from '../../campaign/pool-budget';
 import type { CampaignResult, CampaignState, CampaignStatus } from '../../campaign/status';
 import { anomalyStatus, statusFromCounts } from '../../campaign/status';
 import { blockedBy, blockingFrom, describeTrouble, mergeTroubles, TROUBLE_SHOWN_MS, type Trouble } from '../../campaign/troubles';
@@ -78,7 +79,7 @@ export class CampaignControl {
 
   total(): number {
     const p = this.s.prepared;
-    return p ? p.total + p.duplicates + p.skipped : 0;
+    return p ? p.total + p.duplicates + p.skipped + (p.rejected ?? 0) : 0;
   }
 
   state(): CampaignState {
@@ -219,9 +220,12 @@ export class CampaignControl {
       batchesInFlight: flight.batches,
       windowOpen: openWindowEnd(o.windows, now) !== undefined,
       ...(o.windows.length > 0 ? { nextWindow: iso(nextWindowStart(o.windows, now)) } : {}),
-      cost: { ...s.cost, temporalActions: temporalActions(s.cost), apiCalls: s.calls + s.polls },
+      cost: { ...s.cost, temporalActions: temporalActions(s.cost), apiCalls: s.calls + s.polls + (s.listingCalls ?? 0) },
+      ...(s.listingCalls ? { listingCalls: s.listingCalls } : {}),
+      ...(s.prepared?.pools?.length ? { poolBudget: poolBudgetText(o, s.prepared.pools) } : {}),
       canary: o.canary === 0 ? 'off' : s.canary.passed ? 'passed' : s.nextBatch > 0 ? 'running' : 'pending',
-      errorBudget: { used: errorsOf(counts), limit: describeBudget(o.maxErrors) },
+      // Phones refused for good before any call (pre-flight) spend none of it.
+      errorBudget: { used: errorsOf(counts) - (s.prepared?.rejected ?? 0), limit: describeBudget(o.maxErrors) },
       awaitingRetry: s.pending.filter((i) => !i.handedOver).reduce((n, i) => n + itemSize(i), 0),
       run: s.run,
       ...(troubles.length > 0 ? { troubles: troubles.map(troubleStatus) } : {}),
@@ -343,7 +347,7 @@ export class CampaignControl {
       batchSize: o.batchSize,
       reportLocation: report.location,
       reportLines: report.lines,
-      cost: { ...s.cost, temporalActions: temporalActions(s.cost), apiCalls: s.calls + s.polls },
+      cost: { ...s.cost, temporalActions: temporalActions(s.cost), apiCalls: s.calls + s.polls + (s.listingCalls ?? 0) },
       startedAt: s.startedAt,
       finishedAt: new Date().toISOString(),
       ...(s.anomalies?.length ? { anomalies: s.anomalies } : {}),
@@ -400,6 +404,16 @@ function causeStatus(c: BlockingCause) {
     lastAt: new Date(c.lastAt).toISOString(),
     fix: fixFor(c),
   };
+}
+
+/** "10% of each pool at once (phone-pool-1 100 of 1,000, …)". */
+function poolBudgetText(o: CampaignOptions, pools: readonly PoolLimit[]): string {
+  const each = pools
+    .slice(0, 5)
+    .map((p) => `${p.name} ${p.limit} of ${p.size}`)
+    .join(', ');
+  const more = pools.length > 5 ? `, … ${pools.length} pools` : '';
+  return `${o.maxPerPool ? describePoolBudget(o.maxPerPool) : '?'} of each pool at once (${each}${more})`;
 }
 
 const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());

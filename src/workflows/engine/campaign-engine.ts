@@ -18,14 +18,16 @@ import {
 } from '@temporalio/workflow';
 import { CAMPAIGN_RESULT_MEMO, ENDING_FAILURE_TYPES } from '../../campaign/ending';
 import type { CampaignActivities } from '../../activities';
+import { batchCount, batchesRange, batchLayout, spoolStartOf, type BatchLayout } from '../../campaign/batch-layout';
 import { batchItem, type LaneInput, type LaneProgress, type LaneResult } from '../../campaign/lane';
 import { withOptionDefaults, type CampaignOptions, type IdSource } from '../../campaign/options';
-import { errorsOf, totalOf } from '../../campaign/outcome';
+import { emptyCounts, errorsOf, totalOf } from '../../campaign/outcome';
+import { mergeTroubles } from '../../campaign/troubles';
 import { SAFETY_FAILURES } from '../../campaign/safety';
 import { PREPARED_STORE_MEMO } from '../../campaign/store-memo';
 import type { CampaignResult, CampaignState } from '../../campaign/status';
 import { ACCOUNT_WORKFLOW_ID, leaveAccountSignal } from '../account-definitions';
-import { laneProgressSignal } from '../definitions';
+import { laneProgressSignal, listingProgressSignal, type ListingProgress } from '../definitions';
 import { abortRuleFired, budgetExceeded } from '../budget';
 import { newCarry, type CampaignCarry, type CampaignWorkflowInput } from '../campaign-state';
 import { onShareChanged } from '../rate-slots';
@@ -34,6 +36,7 @@ import { nextWindowStart, openWindowEnd } from '../windows';
 import { CampaignControl, type LaneReport } from './campaign-control';
 import type { GiveUp, ItemEffects, OutcomeContext } from './item-outcome';
 import { applyLaneResult } from './lane-result';
+import { listingDue, listingStale, listingUntil } from './listing-age';
 import { instancesOf, planTerm, type TermContext } from './lane-plan';
 import { OwnParts } from './own-parts';
 
@@ -69,6 +72,9 @@ export class CampaignEngine {
   private readonly laneRoot = new CancellationScope({ cancellable: false });
   /** The running term's lanes' scope. */
   private term: CancellationScope | undefined;
+  private layoutOf: { prepared: object; layout: BatchLayout } | undefined;
+  /** A fleet listing under way (prepare's pre-flight, a refresh) and what it last reported. */
+  private listing: { report?: ListingProgress; at: number } | undefined;
 
   constructor(
     private readonly input: CampaignWorkflowInput,
@@ -104,7 +110,7 @@ export class CampaignEngine {
       inFlight: () => this.inFlight(),
       concurrency: () => this.concurrency(),
       totalBatches: () => this.totalBatches(),
-      progress: () => [...this.progress.values()],
+      progress: () => [...this.progress.values(), ...this.listingReport()],
     });
     this.own = new OwnParts(this.s, this.control, () => {
       if (this.running.size > 0) this.term?.cancel();
@@ -122,6 +128,14 @@ export class CampaignEngine {
       // A late signal from a lane that has returned (or an earlier term's) is stale: drop it.
       if (this.running.get(p.lane)?.term !== p.term) return;
       this.progress.set(p.lane, { progress: p, at: Date.now() });
+      this.control.touch();
+      this.control.noteHealth();
+    });
+    // A listing's troubles while it waits for KooPhone: shown, and able to block the campaign.
+    setHandler(listingProgressSignal, (p: ListingProgress) => {
+      this.s.cost.signals++;
+      if (!this.listing) return;
+      this.listing = { report: p, at: Date.now() };
       this.control.touch();
       this.control.noteHealth();
     });
@@ -177,6 +191,7 @@ export class CampaignEngine {
         await this.own.probe();
         continue;
       }
+      await this.refreshFleetFacts();
       const now = Date.now();
       const lanes = planTerm(this.s, this.termContext(now));
       this.s.terms = (this.s.terms ?? 0) + 1;
@@ -191,9 +206,17 @@ export class CampaignEngine {
     const c = this.control;
     c.upsert(true);
     c.touch();
+    // The pre-flight (src/campaign/fleet-facts.ts): prepare lists the fleet, answers ids it need
+    // not send, and cuts the spool into batches of one region (and pool, with a pool budget).
+    const o = this.options;
+    const fleet = this.control.patch('fleet-preflight')
+      ? { includeInUse: o.includeInUse, batchSize: o.batchSize, ...(o.maxPerPool ? { maxPerPool: o.maxPerPool } : {}) }
+      : undefined;
     try {
       // A store that cannot take the spool blocks the campaign until it heals; a cancel meanwhile
       // ends it (nothing was sent).
+      const listedFrom = Date.now();
+      if (fleet) this.listing = { at: listedFrom };
       const prepared = await this.own.persist(
         () =>
           this.acts.prepareCampaign({
@@ -201,16 +224,24 @@ export class CampaignEngine {
             source: this.input.source,
             owner: workflowInfo().firstExecutionRunId,
             ...(this.input.safety ? { safety: this.input.safety } : {}),
+            ...(fleet ? { fleet } : {}),
           }),
         () => c.stopping(),
       );
       if (!prepared) {
+        this.listingDone(false);
         c.end('canceled');
         c.upsert(true);
         return false;
       }
       this.s.prepared = prepared;
+      if (prepared.preflight) {
+        this.s.factsAt = listedFrom;
+        this.s.listingCalls = (this.s.listingCalls ?? 0) + prepared.preflight.calls;
+      }
+      this.listingDone(true);
     } catch (err) {
+      this.listingDone(false);
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
       const reason = cause ? cause.message : String(err);
       const safety = cause instanceof ApplicationFailure && SAFETY_FAILURES.some((t) => t === cause.type);
@@ -218,6 +249,7 @@ export class CampaignEngine {
       return false;
     }
     this.s.counts.skipped += this.s.prepared.duplicates + this.s.prepared.skipped;
+    this.s.counts.rejected += this.s.prepared.rejected ?? 0;
     c.touch();
     c.upsert(true);
     await this.joinAccount();
@@ -262,7 +294,8 @@ export class CampaignEngine {
     const o = this.options;
     const windowEnd = openWindowEnd(o.windows, now);
     const closed = o.windows.length > 0 && windowEnd === undefined;
-    const sending = !this.s.paused && !this.control.stopping() && !closed;
+    // Nothing is sent on a listing older than its bound: a refresh that failed is tried again.
+    const sending = !this.s.paused && !this.control.stopping() && !closed && !this.factsStale(now);
     const prepared = this.s.prepared!;
     const q = this.s.account?.share.queryRate;
     return {
@@ -276,7 +309,11 @@ export class CampaignEngine {
       totalBatches: this.totalBatches(),
       canaryBatches: this.canaryBatches(),
       spoolTotal: prepared.total,
+      ...(prepared.pools?.length ? { singleLane: true } : {}),
+      ...(prepared.rejected ? { refusedBeforeCalls: prepared.rejected } : {}),
       ...(windowEnd !== undefined && o.windows.length > 0 ? { windowEnd } : {}),
+      // A sending term ends before the fleet listing its calls are screened against is too old.
+      ...(this.factsUntil() !== undefined ? { sendUntil: this.factsUntil() } : {}),
       item: {
         retryFailed: o.retryFailed,
         retryTimedOut: o.retryTimedOut,
@@ -341,7 +378,7 @@ export class CampaignEngine {
     this.s.cost.activities++;
     const sends = lane.sendForMs > 0;
     // Shown next to the activity in the Temporal UI.
-    const summary = `lane ${lane.lane + 1}/${lane.lanes} · ${instancesOf(lane)} instances · ${sends ? 'sending' : 'tracking'}`;
+    const summary = `lane ${lane.lane + 1}/${lane.lanes} · ${instancesOf(lane, this.layout())} instances · ${sends ? 'sending' : 'tracking'}`;
     return this.laneActs.runLane.executeWithOptions({ summary }, [lane]);
   }
 
@@ -374,7 +411,7 @@ export class CampaignEngine {
     log.error('lane failed after all activity retries', { campaignId: this.campaignId, lane: lane.lane, error: message });
     const items = [...lane.items];
     for (let b = lane.batches?.from ?? 0; lane.batches && b < lane.batches.to; b++) {
-      items.push(batchItem(b, lane.batchSize, lane.spoolTotal));
+      items.push(batchItem(b, this.layout()));
     }
     for (const item of items) {
       await this.giveUp({ item, outcome: 'failed', code: 'ORCHESTRATOR_ERROR', message, failedActivity: true });
@@ -419,13 +456,98 @@ export class CampaignEngine {
   private judge(): void {
     const s = this.s;
     if (!s.canary.passed || this.control.stopping()) return;
-    const judged = totalOf(s.counts) - s.counts.skipped;
+    // Phones refused for good before any call (pre-flight) say nothing of the rollout.
+    const refused = s.prepared?.rejected ?? 0;
+    const counts = { ...s.counts, rejected: s.counts.rejected - refused };
+    const judged = totalOf(counts) - counts.skipped;
     const o = this.options;
     const exceeded =
-      budgetExceeded(o.maxErrors, errorsOf(s.counts), judged, s.prepared!.total) ??
-      abortRuleFired(o.abortOn, s.counts, judged, o.abortMinFinished);
+      budgetExceeded(o.maxErrors, errorsOf(counts), judged, s.prepared!.total) ??
+      abortRuleFired(o.abortOn, counts, judged, o.abortMinFinished);
     if (exceeded) this.control.abort(exceeded);
     this.control.upsert();
+  }
+
+  // ---- the fleet listing: no call goes on one older than options.listingMaxAgeMs (10 min) --------
+  private factsUntil(): number | undefined {
+    return listingUntil(this.s.factsAt, this.options.listingMaxAgeMs);
+  }
+
+  private factsStale(now: number): boolean {
+    return listingStale(this.factsUntil(), now);
+  }
+
+  private factsDue(now: number): boolean {
+    return listingDue(this.factsUntil(), now, this.options.termMs, this.options.listingMaxAgeMs);
+  }
+
+  /**
+   * Lists the fleet again before a sending term would outlive the listing's bound, so that a phone
+   * someone started to use since (or one frozen, or gone) is screened out of its batch's call. A
+   * refresh that fails is tried again a minute later; meanwhile the campaign only tracks.
+   */
+  private async refreshFleetFacts(): Promise<void> {
+    const now = Date.now();
+    const s = this.s;
+    if (!this.factsDue(now) || (s.factsRetryAt ?? 0) > now) return;
+    if (s.paused || this.control.stopping() || !this.control.patch('fleet-preflight')) return;
+    const toSend = s.pending.some((i) => !i.handedOver) || s.nextBatch < this.totalBatches() || !!s.spareBatches?.length;
+    if (!toSend) return;
+    this.listing = { at: now };
+    try {
+      // A store that cannot take the listing blocks the campaign until it heals.
+      const r = await this.own.persist(() =>
+        this.acts.refreshFleetFacts({ campaignId: this.campaignId, includeInUse: this.options.includeInUse }),
+      );
+      if (!r) {
+        this.listingDone(false);
+        return;
+      }
+      this.listingDone(true);
+      s.factsAt = now;
+      s.listingCalls = (s.listingCalls ?? 0) + r.calls;
+      delete s.factsRetryAt;
+      log.info('fleet listed again', { campaignId: this.campaignId, calls: r.calls, screened: r.screened });
+    } catch (err) {
+      const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+      this.listingDone(false);
+      log.warn('could not list the fleet again; nothing is sent until it can', { campaignId: this.campaignId, error: message });
+      s.factsRetryAt = Date.now() + 60_000;
+    }
+    this.control.touch();
+  }
+
+  /** The listing under way as the status sees a lane's progress: its troubles, nothing counted. */
+  private listingReport(): LaneReport[] {
+    const r = this.listing?.report;
+    if (!r) return [];
+    const progress: LaneProgress = {
+      term: 0,
+      lane: -1,
+      counts: emptyCounts(),
+      finished: 0,
+      calls: 0,
+      polls: 0,
+      rate: 0,
+      startRate: 0,
+      troubles: r.troubles,
+      ...(r.answeredAgoMs !== undefined ? { answeredAgoMs: r.answeredAgoMs } : {}),
+    };
+    return [{ progress, at: this.listing!.at }];
+  }
+
+  /** The listing ended: its troubles join the campaign's; one that succeeded was answered now. */
+  private listingDone(succeeded: boolean): void {
+    if (!this.listing) return;
+    const now = Date.now();
+    const r = this.listing?.report;
+    if (r) {
+      this.s.troubles = mergeTroubles(this.s.troubles ?? [], r.troubles, this.listing!.at);
+      if (r.answeredAgoMs !== undefined) this.s.answeredAt = Math.max(this.s.answeredAt ?? 0, this.listing!.at - r.answeredAgoMs);
+    }
+    if (succeeded) this.s.answeredAt = Math.max(this.s.answeredAt ?? 0, now);
+    this.listing = undefined;
+    this.control.noteHealth();
   }
 
   /** Nothing to run now: wait for the earliest due retry, a window opening, or the operator. */
@@ -438,6 +560,10 @@ export class CampaignEngine {
     }
     const opens = nextWindowStart(this.options.windows, now);
     if (opens !== undefined && !this.s.paused && !this.control.stopping()) candidates.push(opens);
+    // A listing that could not be refreshed is tried again then.
+    if (this.s.factsRetryAt !== undefined && !this.s.paused && !this.control.stopping()) {
+      candidates.push(this.s.factsRetryAt);
+    }
     // Failing calls back off for minutes: wake when they would block the campaign, to say so.
     const blocks = this.control.blockedAt(now);
     if (blocks !== undefined && blocks > now && this.control.patch('blocked-state')) candidates.push(blocks);
@@ -517,7 +643,7 @@ export class CampaignEngine {
       }
       for (const range of (s.spareBatches ?? []).splice(0)) {
         await this.giveUp({
-          item: { ...batchItem(range.from, this.options.batchSize, s.prepared!.total), key: `z-spare-${range.from}`, range: this.spoolRange(range) },
+          item: { ...batchItem(range.from, this.layout()), key: `z-spare-${range.from}`, range: this.spoolRange(range) },
           outcome: 'canceled',
           code: 'CANCELED',
           message: reason,
@@ -528,7 +654,7 @@ export class CampaignEngine {
           this.acts.recordOutcomes({
             campaignId: this.campaignId,
             part: 'z-rest',
-            spoolFrom: s.nextBatch * this.options.batchSize,
+            spoolFrom: spoolStartOf(this.layout(), s.nextBatch),
             outcome: 'canceled',
             resets: 0,
             errorCode: 'CANCELED',
@@ -596,8 +722,16 @@ export class CampaignEngine {
 
   // ---- figures -------------------------------------------------------------------------------
   private spoolRange(r: { from: number; to: number }) {
-    const b = this.options.batchSize;
-    return { start: r.from * b, end: Math.min(r.to * b, this.s.prepared!.total) };
+    return batchesRange(this.layout(), r.from, r.to);
+  }
+
+  /** How the spool is cut into batches: by region (and pool), or uniform for earlier campaigns. */
+  private layout(): BatchLayout {
+    const prepared = this.s.prepared!;
+    if (this.layoutOf?.prepared !== prepared) {
+      this.layoutOf = { prepared, layout: batchLayout(prepared.layout, prepared.total, this.options.batchSize) };
+    }
+    return this.layoutOf.layout;
   }
 
   /** The campaign's own rate, capped by its share of the account's limit when one is set. */
@@ -606,7 +740,7 @@ export class CampaignEngine {
   }
 
   private totalBatches(): number {
-    return this.s.prepared ? Math.ceil(this.s.prepared.total / this.options.batchSize) : 0;
+    return this.s.prepared ? batchCount(this.layout()) : 0;
   }
 
   private canaryBatches(): number {
@@ -626,7 +760,7 @@ export class CampaignEngine {
     let instances = 0;
     let batches = 0;
     for (const lane of this.running.values()) {
-      instances += instancesOf(lane);
+      instances += instancesOf(lane, this.layout());
       const n = lane.items.length + (lane.batches ? lane.batches.to - lane.batches.from : 0);
       batches += Math.min(n, lane.concurrency);
     }

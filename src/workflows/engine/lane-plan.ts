@@ -1,3 +1,4 @@
+import { batchesRange, type BatchLayout } from '../../campaign/batch-layout';
 import type { LaneInput, LaneItemOptions } from '../../campaign/lane';
 import type { CampaignOptions } from '../../campaign/options';
 import { itemSize, type WorkItem } from '../../campaign/work-item';
@@ -40,8 +41,17 @@ export interface TermContext {
   totalBatches: number;
   canaryBatches: number;
   spoolTotal: number;
+  /**
+   * One lane only: a pool budget counts the phones being reset in one place, the lane
+   * (docs/campaign-engine.md, "Pool budget").
+   */
+  singleLane?: boolean;
+  /** Phones refused for good before any call (pre-flight): counted, but spend no error budget. */
+  refusedBeforeCalls?: number;
   /** When the open maintenance window shuts (absent: no windows). */
   windowEnd?: number;
+  /** No call after this either: the fleet listing calls are screened against reaches its bound. */
+  sendUntil?: number;
   item: LaneItemOptions;
 }
 
@@ -59,15 +69,16 @@ export function planTerm(s: CampaignCarry, ctx: TermContext): LaneInput[] {
   const { now } = ctx;
   const canary = !s.canary.passed;
   const handedOver = take(s, (i) => i.handedOver === true);
+  const lanesFor = (rate: number) => (ctx.singleLane ? 1 : laneCount(rate, ctx.concurrency));
   if (ctx.mode === 'tracking') {
     if (handedOver.length === 0) return [];
-    const lanes = Math.min(handedOver.length, laneCount(s.rate.current, ctx.concurrency));
+    const lanes = Math.min(handedOver.length, lanesFor(s.rate.current));
     const shares = deal(handedOver, lanes);
     return shares.map((items, lane) => laneInput(s, ctx, { lane, lanes, items, sendForMs: 0, canary }));
   }
-  const lanes = canary ? 1 : laneCount(s.rate.current, ctx.concurrency);
+  const lanes = canary ? 1 : lanesFor(s.rate.current);
   const laneRate = s.rate.current / lanes;
-  const sendForMs = Math.min(ctx.options.termMs, (ctx.windowEnd ?? Infinity) - now);
+  const sendForMs = Math.min(ctx.options.termMs, (ctx.windowEnd ?? Infinity) - now, (ctx.sendUntil ?? Infinity) - now);
   const callsPerLane = Math.max(1, Math.ceil((laneRate * sendForMs) / 1000));
   const due = take(s, (i) => i.notBefore <= now, lanes * callsPerLane);
   const dueHands = deal(due, lanes);
@@ -157,7 +168,7 @@ function laneInput(
             maxErrors: options.maxErrors,
             abortOn: options.abortOn,
             abortMinFinished: options.abortMinFinished,
-            counts: { ...s.counts },
+            counts: { ...s.counts, rejected: s.counts.rejected - (ctx.refusedBeforeCalls ?? 0) },
             total: ctx.spoolTotal,
           },
         }),
@@ -215,9 +226,8 @@ function deal(items: readonly WorkItem[], n: number): WorkItem[][] {
   return hands;
 }
 
-export function instancesOf(lane: LaneInput): number {
-  const batches = lane.batches
-    ? Math.min(lane.batches.to * lane.batchSize, lane.spoolTotal) - lane.batches.from * lane.batchSize
-    : 0;
+export function instancesOf(lane: LaneInput, layout: BatchLayout): number {
+  const range = lane.batches ? batchesRange(layout, lane.batches.from, lane.batches.to) : undefined;
+  const batches = range ? range.end - range.start : 0;
   return lane.items.reduce((n, i) => n + itemSize(i), 0) + batches;
 }
