@@ -17,6 +17,7 @@ import {
 } from '../../src/account/record';
 import { ACCOUNT_TASK_QUEUE } from '../../src/campaign/account-names';
 import { describeBlocking, fixFor, noteBlocked } from '../../src/campaign/blocking';
+import { loadTemporalSettings } from '../../src/temporal/connection-config';
 import { applyChange, hasLimits } from '../../src/workflows/rate-share';
 import { HISTORY_DIR } from '../helpers/histories';
 
@@ -182,5 +183,15 @@ describe('the record of a real coordinator history (recorded from the code befor
     assert.deepEqual(record.limits, {}, 'account --clear before the terminate');
     assert.equal(record.members.length, 1, 'the campaign terminated while holding a share never left');
     assert.equal(recreates(record), false);
+  });
+});
+
+describe("the account's task queue is no campaign's", () => {
+  it('TEMPORAL_TASK_QUEUE=koophone-account is refused (the CLI and the worker read it here), naming why', () => {
+    assert.throws(
+      () => loadTemporalSettings({ TEMPORAL_TASK_QUEUE: ACCOUNT_TASK_QUEUE }),
+      /TEMPORAL_TASK_QUEUE "koophone-account" is the account coordinator's, which every worker polls beside its own: choose another/,
+    );
+    assert.equal(loadTemporalSettings({ TEMPORAL_TASK_QUEUE: 'koophone-reset' }).taskQueue, 'koophone-reset');
   });
 });
