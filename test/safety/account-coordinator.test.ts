@@ -118,7 +118,7 @@ describe('the account coordinator cannot be orphaned', () => {
     assert.equal((await status(x.workflowId)).accountShare?.rate, LIMIT, 'alone: the whole limit');
   });
 
-  it('the limit set from a shell on a task queue no worker polls: the coordinator runs on the account queue, which every worker polls', async () => {
+  it('the limit set again from a shell on a task queue no worker polls: applied by the coordinator on the account queue; a second campaign shares it', async () => {
     const set = await elsewhere(['account', '--rate', String(LIMIT)]);
     assert.equal(set.code, 0, set.stderr);
     const found = await findCoordinator(client());
@@ -138,6 +138,9 @@ describe('the account coordinator cannot be orphaned', () => {
     await terminateCoordinator();
     const z = await start(3000);
     await calls(z.workflowId, 3);
+    // The three campaigns together, from the terminate on: never over the limit.
+    await new Promise((r) => setTimeout(r, 5000));
+    assert.ok(peak() <= MAX_PER_SECOND, `peak ${peak()} calls in a second under a limit of ${LIMIT}`);
     const after = await findCoordinator(client());
     assert.ok(
       after.status === 'running' && before.status === 'running' && after.runId !== before.runId,
@@ -240,5 +243,18 @@ describe('the account coordinator cannot be orphaned', () => {
     assert.equal((await status(v.workflowId)).accountShare, undefined, 'no share: its own rate');
     await campaignResult(v);
     assert.ok(peak() > MAX_PER_SECOND, `peak ${peak()}: at its own --rate 10, above the old limit`);
+  });
+
+  it('the limit set from a shell on a task queue no worker polls, no coordinator running: made on the account queue, served at once, campaigns under it', async () => {
+    const set = await elsewhere(['account', '--rate', String(LIMIT)]);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /account limits {2}batch-reset 4 calls\/s/);
+    const found = await findCoordinator(client());
+    assert.equal(found.status === 'running' && found.taskQueue, ACCOUNT_TASK_QUEUE);
+    env.sim.reset();
+    const [u1, u2] = [await start(300), await start(300)];
+    for (const u of [u1, u2]) assert.equal((await campaignResult(u)).state, 'completed');
+    assert.ok(peak() <= MAX_PER_SECOND, `peak ${peak()} calls in a second under a limit of ${LIMIT}`);
+    assert.equal((await cli(['account', '--clear'])).code, 0);
   });
 });
