@@ -1,11 +1,14 @@
 import {
+  bundleWorkflowCode,
   NativeConnection,
   Runtime,
   Worker,
   type ActivityInterceptors,
   type WorkerOptions,
 } from '@temporalio/worker';
+import { AccountWorker } from './account/account-worker';
 import { createActivities } from './activities';
+import { ACCOUNT_TASK_QUEUE } from './campaign/account-names';
 import { HEARTBEAT_THROTTLE_MS } from './campaign/lane';
 import { createKoophoneClient, type KoophoneClient } from './koophone';
 import { campaignLogAttributes, rootLogger, temporalLogger } from './logger';
@@ -80,6 +83,32 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 200,
     maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE_MS,
   });
+}
+
+/**
+ * The workflow code, bundled once for both task queues a worker polls (its own and the account's):
+ * the prebuilt bundle when there is one, else bundled here.
+ */
+export async function campaignWorkflowBundle(
+  codePath?: string,
+): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
+  if (codePath) return { codePath };
+  // Logged where the worker logs (the runtime's logger: the demo's goes to its file).
+  return bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: Runtime.instance().logger });
+}
+
+/**
+ * Runs a campaign worker and its account worker (src/account/account-worker.ts) together until
+ * both stop: one that stops (a shutdown signal, a fatal error) stops the other.
+ */
+export async function runBoth(worker: Worker, account: AccountWorker): Promise<void> {
+  const stop = (w: { getState(): string; shutdown(): void }) => {
+    if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  await Promise.all([
+    worker.run().finally(() => account.shutdown()),
+    account.run().finally(() => stop(worker)),
+  ]);
 }
 
 /**
@@ -177,6 +206,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   });
   try {
     await checkOtherStores(connection, temporal.namespace, temporal.taskQueue, store);
+    const workflowBundle = await campaignWorkflowBundle(config.workflowBundlePath);
     const worker = await createCampaignWorker({
       connection,
       namespace: temporal.namespace,
@@ -186,20 +216,22 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
       maxConcurrentActivityTaskExecutions: maxActivities,
       shutdownGraceTimeMs: config.shutdownGraceMs,
       ...(metrics ? { metrics } : {}),
-      ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
+      workflowBundle,
     });
+    const account = await AccountWorker.create({ connection, namespace: temporal.namespace, workflowBundle });
     rootLogger.info(
       {
         address: temporal.connection.address,
         namespace: temporal.namespace,
         taskQueue: temporal.taskQueue,
+        accountTaskQueue: ACCOUNT_TASK_QUEUE,
         endpoint: client.endpoint,
         tls: temporal.connection.tls !== undefined && temporal.connection.tls !== false,
         reportSink: describeCampaignStore(store),
       },
       'worker started',
     );
-    await worker.run();
+    await runBoth(worker, account);
     rootLogger.info('worker stopped');
   } finally {
     await connection.close();

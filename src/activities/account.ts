@@ -1,43 +1,34 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { ACCOUNT_WORKFLOW_ID, joinAccountUpdate, type JoinAnswer } from '../workflows/account-definitions';
+import { joinCoordinator } from '../account/coordinator';
+import type { BlockedAnswer } from '../campaign/blocking';
+import type { JoinAnswer } from '../workflows/account-definitions';
+import { answerBlocked } from './own-parts';
 
 const CAMPAIGN_WORKFLOW = 'resetCampaign';
-// The coordinator answers in milliseconds when a worker polls its task queue; a join that waits
-// longer fails and is retried (the campaign sends nothing meanwhile: its share is not known).
-const JOIN_TIMEOUT_MS = 20_000;
+
+interface JoinInput {
+  campaignId: string;
+  rate: number;
+}
 
 /**
- * A campaign joins the account's rate coordinator before its first call and gets its share.
- * Resolves null when no account limit was ever set (no coordinator): the campaign keeps its own rate.
+ * A campaign joins the account's rate coordinator before its first call and gets its share (an
+ * ended coordinator is re-created from its record first, see src/account/coordinator.ts).
+ * Resolves null when no account limit is recorded: the campaign keeps its own rate. When a limit
+ * is recorded and no coordinator answers, the lane engine (`answerBlocked`) gets a blocked answer
+ * naming why and is blocked until it answers; the first engine, which knows no blocked answer,
+ * gets a failed attempt, as before.
  */
-export async function joinAccount(input: { campaignId: string; rate: number }): Promise<JoinAnswer | null> {
+export function joinAccount(
+  input: JoinInput & { answerBlocked: true },
+): Promise<JoinAnswer | null | BlockedAnswer>;
+export function joinAccount(input: JoinInput): Promise<JoinAnswer | null>;
+export async function joinAccount(
+  input: JoinInput & { answerBlocked?: true },
+): Promise<JoinAnswer | null | BlockedAnswer> {
   const { client } = Context.current();
-  const handle = client.workflow.getHandle(ACCOUNT_WORKFLOW_ID);
-  try {
-    const d = await handle.describe();
-    if (d.status.name !== 'RUNNING') return null;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return null;
-    throw err;
-  }
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), JOIN_TIMEOUT_MS);
-  try {
-    return await client.withAbortSignal(abort.signal, () =>
-      handle.executeUpdate(joinAccountUpdate, { args: [input] }),
-    );
-  } catch (err) {
-    if (abort.signal.aborted) {
-      throw new Error(
-        `the account rate coordinator (${ACCOUNT_WORKFLOW_ID}) did not answer within ${JOIN_TIMEOUT_MS / 1000} s: is a worker polling its task queue?`,
-        { cause: err },
-      );
-    }
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
+  const join = () => joinCoordinator(client, { campaignId: input.campaignId, rate: input.rate });
+  return input.answerBlocked ? answerBlocked(input.campaignId, join) : join();
 }
 
 /** Ids of the campaigns that run now, as Temporal's visibility sees them. */
@@ -50,4 +41,9 @@ export async function runningCampaigns(): Promise<string[]> {
     ids.push(e.workflowId);
   }
   return ids;
+}
+
+/** The activities the account's task queue serves: the coordinator's own. */
+export function accountActivities() {
+  return { runningCampaigns };
 }

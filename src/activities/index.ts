@@ -12,6 +12,7 @@ import { finalizeWhole } from '../report/rebuild-terminated';
 import { FaultNamingStore } from '../report/store-faults';
 import { storeIdentity } from '../report/store-identity';
 import { joinAccount, runningCampaigns } from './account';
+export { accountActivities } from './account';
 import { answerBlocked, probeParts } from './own-parts';
 import { prepareCampaign, type PrepareInput } from './prepare-campaign';
 import { recordOutcomes } from './record-outcomes';

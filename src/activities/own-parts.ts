@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { readCoordinator } from '../account/coordinator';
 import {
   BLOCKING_PARTS,
   OwnPartError,
@@ -21,13 +22,23 @@ export interface ProbeDeps {
 const PROBES: Record<BlockingPart, (deps: ProbeDeps, campaignId: string) => Promise<void>> = {
   // It still holds the campaign and takes a write (CampaignStore.probe).
   store: (deps, campaignId) => deps.store.probe(campaignId),
+  // No account limit is recorded, or the coordinator answers (re-created first if it ended).
+  coordinator: async () => {
+    await readCoordinator(Context.current().client);
+  },
 };
 
-/** The first fault among `parts` (every part by default), or undefined when all of them work. */
+/**
+ * The parts a lane needs before its term. The coordinator is not one: a campaign needs it to join
+ * (before its first call), and one that holds a share keeps it while the coordinator is away.
+ */
+const LANE_PARTS = BLOCKING_PARTS.filter((p) => p !== 'coordinator');
+
+/** The first fault among `parts` (a lane's by default), or undefined when all of them work. */
 export async function probeParts(
   deps: ProbeDeps,
   campaignId: string,
-  parts: readonly BlockingPart[] = BLOCKING_PARTS,
+  parts: readonly BlockingPart[] = LANE_PARTS,
 ): Promise<OwnPartFault | undefined> {
   for (const part of parts) {
     try {

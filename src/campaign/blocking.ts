@@ -1,4 +1,5 @@
 // Pure (no I/O, no Temporal imports): workflow code, activities and the CLI share it.
+import { ACCOUNT_TASK_QUEUE, ACCOUNT_WORKFLOW_ID } from './account-names';
 
 /**
  * Our own parts whose failure blocks a campaign instead of failing it (docs/design.md, "Blocked by
@@ -6,7 +7,7 @@
  * (src/activities/own-part-probes.ts) and, where its failures come as thrown errors, a way to turn
  * them into an OwnPartError (src/report/store-faults.ts does it for the store).
  */
-export const BLOCKING_PARTS = ['store'] as const;
+export const BLOCKING_PARTS = ['store', 'coordinator'] as const;
 export type BlockingPart = (typeof BLOCKING_PARTS)[number];
 
 /**
@@ -61,6 +62,20 @@ const FIX: Record<BlockingPart, { fix: string; byCode?: [RegExp, string][] }> = 
       [
         /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|CONNECTION_LOST|57P\w{2}|08\w{3}|53\w{3}|25006)$/,
         `bring the report store's PostgreSQL back (or the workers' network to it); ${RESUMES}`,
+      ],
+    ],
+  },
+  // A campaign joins the coordinator before its first call (an account limit is recorded).
+  coordinator: {
+    fix: `start a worker (koophone-reset worker): every worker serves the account coordinator on task queue ${ACCOUNT_TASK_QUEUE}; ${RESUMES}`,
+    byCode: [
+      [
+        /^NO_ANSWER$/,
+        `see why the coordinator's workflow tasks fail: temporal workflow describe --workflow-id ${ACCOUNT_WORKFLOW_ID} (a worker of an older version?); ${RESUMES}`,
+      ],
+      [
+        /^NOT_RECREATED$/,
+        `it is re-created with the recorded limits at the next try, or set them again: koophone-reset account --rate N; ${RESUMES}`,
       ],
     ],
   },

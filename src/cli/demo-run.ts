@@ -11,7 +11,8 @@ import { closeCampaignStore, createCampaignStore, reportRoot, type CampaignStore
 import { startSimulator, type RunningSimulator } from '../simulator';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { portTaken } from '../temporal/free-port';
-import { createCampaignWorker } from '../worker';
+import { AccountWorker } from '../account/account-worker';
+import { campaignWorkflowBundle, createCampaignWorker, runBoth } from '../worker';
 import { parseCampaignFlags } from './campaign-options';
 import { out, printJson, type CliContext } from './context';
 import { CliError, EXIT, exitCodeForCampaign, usageError } from './exit-codes';
@@ -64,11 +65,13 @@ class Started {
   session?: TemporalSession;
   native?: NativeConnection;
   worker?: Worker;
+  account?: AccountWorker;
   store?: CampaignStore;
   workerRun?: Promise<void>;
 
   async stop(): Promise<void> {
     if (this.worker && this.worker.getState() === 'RUNNING') this.worker.shutdown();
+    this.account?.shutdown();
     await this.workerRun?.catch(() => undefined);
     if (this.store) await closeCampaignStore(this.store).catch(() => undefined);
     await this.native?.close().catch(() => undefined);
@@ -181,6 +184,8 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
     // directory has no ./reports yet).
     await store.check();
     out(say, `worker: task queue ${taskQueue}, logs in ${logFile}; bundling workflows…`);
+    // Bundled once for both queues the worker polls: its own and the account coordinator's.
+    const workflowBundle = await campaignWorkflowBundle();
     started.worker = await createCampaignWorker({
       connection: started.native,
       namespace: settings.namespace,
@@ -191,8 +196,15 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
         auth: { kind: 'static', token: new Secret(started.sim.options.token) },
       }),
       store,
+      workflowBundle,
     });
-    started.workerRun = started.worker.run();
+    // A limit left in .data by an earlier `account --rate` is served here too: never a silent wait.
+    started.account = await AccountWorker.create({
+      connection: started.native,
+      namespace: settings.namespace,
+      workflowBundle,
+    });
+    started.workerRun = runBoth(started.worker, started.account);
 
     // 4. One campaign over the whole fleet, followed on screen.
     campaignId = newCampaignId().replace(/^reset-/, 'demo-');

@@ -26,12 +26,22 @@ export async function followCampaign(
 ): Promise<CampaignView | undefined> {
   const view = new ProgressView(ctx, options.mode);
   let warned = false;
+  let cause: string | undefined;
   try {
     while (!options.signal?.aborted) {
       try {
         const snap = await fetchCampaignStatus(client, campaignId, terminatedView(ctx, client));
         warned = false;
         view.update(snap.status, snap.closed);
+        // A campaign that waits says why, once per cause, beside its progress (a demo, a watch
+        // --through-blocked); JSON lines carry blockedBy themselves.
+        // (Its head names the cause; the rest counts calls and times, which change as it lasts.)
+        const blockedBy = snap.closed ? undefined : snap.status.blockedBy;
+        const head = blockedBy?.split(' (')[0];
+        if (blockedBy && head !== cause && options.mode !== 'json' && !options.untilBlocked) {
+          note(ctx, `BLOCKED  ${blockedBy}`);
+        }
+        cause = head;
         if (snap.closed) return snap.status;
         if (options.untilBlocked && snap.status.state === 'blocked') return snap.status;
       } catch (err) {

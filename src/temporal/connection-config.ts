@@ -1,5 +1,6 @@
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
+import { ACCOUNT_TASK_QUEUE } from '../campaign/account-names';
 
 export interface TemporalSettings {
   connection: NativeConnectionOptions;
@@ -30,6 +31,12 @@ export function loadTemporalSettings(env: NodeJS.ProcessEnv = process.env): Temp
   const taskQueue = env.TEMPORAL_TASK_QUEUE || DEFAULT_TASK_QUEUE;
   if (!TASK_QUEUE_PATTERN.test(taskQueue)) {
     throw new Error(`TEMPORAL_TASK_QUEUE "${taskQueue}": letters, digits, ".", ":", "_", "-" only (1-200)`);
+  }
+  // Every worker polls it for the account coordinator alone: campaigns there would find none of their activities.
+  if (taskQueue === ACCOUNT_TASK_QUEUE) {
+    throw new Error(
+      `TEMPORAL_TASK_QUEUE "${taskQueue}" is the account coordinator's, which every worker polls beside its own: choose another`,
+    );
   }
   return { connection, namespace: config.namespace ?? 'default', taskQueue };
 }

@@ -4,22 +4,25 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  makeContinueAsNewFunc,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CampaignActivities } from '../activities';
+import { ACCOUNT_TASK_QUEUE } from '../campaign/account-names';
 import {
   accountQuery,
   accountShareSignal,
   joinAccountUpdate,
   leaveAccountSignal,
   setAccountLimitsUpdate,
-  type AccountLimitsChange,
   type AccountView,
 } from './account-definitions';
 import {
+  applyChange,
   divideLimits,
   sameShare,
   type AccountLimits,
@@ -38,6 +41,9 @@ const SWEEP_MS = 30_000;
 // Visibility lags a little behind a start: a campaign that just joined is not dropped for it.
 const VISIBILITY_GRACE_MS = 60_000;
 const MAX_HISTORY_EVENTS = 2_000;
+// A run on another task queue (created by an earlier version, on the queue of the shell that set the
+// limit) moves to the account's, which every worker polls: its workers may go away.
+const ACCOUNT_QUEUE_PATCH = 'account-task-queue';
 // How far ahead of its slot a campaign hands a call to a worker, at most (reset-campaign's
 // SLOT_LEAD_MS): calls the others handed out before their share shrank go within this.
 const SETTLE_MS = 5_000;
@@ -51,12 +57,6 @@ function validateLimit(name: string, v: number | undefined): void {
   if (v !== undefined && !(Number.isFinite(v) && v > 0 && v <= 10_000)) {
     throw new Error(`${name} must be a number of calls per second above 0 and at most 10000, got ${v}`);
   }
-}
-
-function applyChange(limits: AccountLimits, change: AccountLimitsChange): AccountLimits {
-  const rate = change.rate === undefined ? limits.rate : (change.rate ?? undefined);
-  const queryRate = change.queryRate === undefined ? limits.queryRate : (change.queryRate ?? undefined);
-  return { ...(rate !== undefined ? { rate } : {}), ...(queryRate !== undefined ? { queryRate } : {}) };
 }
 
 /**
@@ -163,6 +163,11 @@ export async function accountCoordinator(input: AccountCoordinatorInput): Promis
   };
 
   showDetails();
+  if (patched(ACCOUNT_QUEUE_PATCH) && workflowInfo().taskQueue !== ACCOUNT_TASK_QUEUE) {
+    await condition(allHandlersFinished);
+    const moveOn = makeContinueAsNewFunc<typeof accountCoordinator>({ taskQueue: ACCOUNT_TASK_QUEUE });
+    return await moveOn({ limits, members: [...members.values()] });
+  }
   for (;;) {
     let changed = true;
     if (members.size > 0) changed = await condition(() => dirty, SWEEP_MS);

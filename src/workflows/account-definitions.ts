@@ -1,8 +1,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AccountLimits, RateShare } from './rate-share';
+import type { AccountLimits, AccountLimitsChange, RateShare } from './rate-share';
 
-/** One coordinator per namespace: KooPhone limits calls per account, not per campaign. */
-export const ACCOUNT_WORKFLOW_ID = 'koophone-account';
+export type { AccountLimitsChange } from './rate-share';
+
+export { ACCOUNT_TASK_QUEUE, ACCOUNT_WORKFLOW_ID } from '../campaign/account-names';
 export const ACCOUNT_WORKFLOW = 'accountCoordinator';
 
 export interface AccountView {
@@ -12,11 +13,6 @@ export interface AccountView {
 }
 
 export const accountQuery = defineQuery<AccountView>('account');
-/** A limit given replaces the old one, `null` removes it, an absent one stays as it was. */
-export interface AccountLimitsChange {
-  rate?: number | null;
-  queryRate?: number | null;
-}
 export const setAccountLimitsUpdate = defineUpdate<AccountView, [AccountLimitsChange]>('setLimits');
 /**
  * What a joining campaign learns: its share, and how long to hold its first call. The others

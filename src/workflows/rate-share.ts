@@ -11,6 +11,23 @@ export interface AccountLimits {
   queryRate?: number;
 }
 
+/** A limit given replaces the old one, `null` removes it, an absent one stays as it was. */
+export interface AccountLimitsChange {
+  rate?: number | null;
+  queryRate?: number | null;
+}
+
+export function applyChange(limits: AccountLimits, change: AccountLimitsChange): AccountLimits {
+  const rate = change.rate === undefined ? limits.rate : (change.rate ?? undefined);
+  const queryRate = change.queryRate === undefined ? limits.queryRate : (change.queryRate ?? undefined);
+  return { ...(rate !== undefined ? { rate } : {}), ...(queryRate !== undefined ? { queryRate } : {}) };
+}
+
+/** Whether any account limit is set: with none, campaigns keep their own rate. */
+export function hasLimits(limits: AccountLimits): boolean {
+  return limits.rate !== undefined || limits.queryRate !== undefined;
+}
+
 export interface AccountMember {
   campaignId: string;
   /** The campaign's own `--rate` (its ceiling for `--rate auto`). */

@@ -4,7 +4,17 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { findCoordinator, recordEvents } from '../../src/account/coordinator';
+import { foldRecord } from '../../src/account/record';
+import { startDevServer } from '../../src/temporal/dev-server';
 import { freePort } from '../../src/temporal/free-port';
+import {
+  ACCOUNT_TASK_QUEUE,
+  ACCOUNT_WORKFLOW,
+  ACCOUNT_WORKFLOW_ID,
+} from '../../src/workflows/account-definitions';
 import { closeTestTemporal, testTemporal, type TestTemporal } from '../helpers/temporal';
 import { hasStackTrace, runCliIn, type CliRun } from './run-cli';
 
@@ -82,5 +92,58 @@ describe('koophone-reset demo refuses what it did not start', () => {
     const sim = await demo(['--sim-port', '70000'], cwd);
     assert.equal(sim.code, 2);
     assert.match(sim.stderr, /--sim-port/);
+  });
+});
+
+// One `account --rate` tried on a laptop stays in the demo's .data/temporal.db: every later demo
+// must run under it (every worker serves the coordinator), never wait without a word (issue 24 item 6).
+describe('koophone-reset demo with an account limit left in .data', () => {
+  it('a coordinator an earlier version made on a task queue no worker polls now: moved, served by the demo worker, the demo completes under the limit', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'koophone-demo-account-'));
+    const [port, uiPort] = [await freePort(), await freePort()];
+    const address = `127.0.0.1:${port}`;
+    const dbFile = join(cwd, '.data', 'temporal.db');
+    const withServer = async <T>(fn: (client: Client) => Promise<T>): Promise<T> => {
+      const server = await startDevServer({ port, headless: true, dbFile });
+      const connection = await Connection.connect({ address });
+      try {
+        return await fn(new Client({ connection }));
+      } finally {
+        await connection.close();
+        await server.stop();
+      }
+    };
+    // An earlier version ran the coordinator on the shell's task queue (here the default one).
+    await withServer((client) =>
+      client.workflow.start(ACCOUNT_WORKFLOW, {
+        workflowId: ACCOUNT_WORKFLOW_ID,
+        taskQueue: 'koophone-reset',
+        args: [{ limits: { rate: 5 } }],
+      }),
+    );
+    const run = await runCliIn(
+      cwd,
+      ['demo', '--instances', '10', '--temporal-address', address, '--ui-port', String(uiPort), '--json'],
+      170_000,
+    );
+    assert.ok([0, 1].includes(run.code), `demo exit ${run.code}\n${run.stderr}`);
+    const result = JSON.parse(run.stdout) as { campaignId: string; status: { state: string } };
+    assert.equal(result.status.state, 'completed', run.stderr);
+    await withServer(async (client) => {
+      const found = await findCoordinator(client);
+      assert.ok(found.status === 'running' && found.taskQueue === ACCOUNT_TASK_QUEUE, JSON.stringify(found));
+      const history = await client.workflow.getHandle(ACCOUNT_WORKFLOW_ID, found.runId).fetchHistory();
+      const events = recordEvents(history, defaultPayloadConverter);
+      assert.deepEqual(foldRecord(events).limits, { rate: 5 }, 'moved with its limit');
+      assert.ok(
+        events.some(
+          (e) =>
+            e.kind === 'update' &&
+            e.name === 'join' &&
+            (e.arg as { campaignId: string }).campaignId === result.campaignId,
+        ),
+        'the demo campaign joined it',
+      );
+    });
   });
 });

@@ -17,6 +17,7 @@ import type { ReportLine } from '../../src/campaign/outcome';
 import { createKoophoneClient, Secret } from '../../src/koophone';
 import { FolderStore } from '../../src/report';
 import { startSimulator, type RunningSimulator, type SimulatorOptionsInput } from '../../src/simulator';
+import { AccountWorker } from '../../src/account/account-worker';
 import { createCampaignWorker } from '../../src/worker';
 import { resetCampaign } from '../../src/workflows';
 import { closeTestTemporal, testTemporal, type TestTemporal } from './temporal';
@@ -48,9 +49,16 @@ export interface CampaignEnv {
   reportDir: string;
   taskQueue: string;
   worker?: Worker;
+  /** The worker's account task queue (every worker serves the account coordinator). */
+  accountWorker?: AccountWorker;
   workerRun?: Promise<void>;
-  startWorker(): Promise<void>;
+  accountRun?: Promise<void>;
+  /** A worker as `koophone-reset worker` runs one: its task queue and the account's (unless account: false). */
+  startWorker(options?: { account?: boolean }): Promise<void>;
   stopWorker(): Promise<void>;
+  /** `keepEveryMs`: how often it re-creates an ended coordinator (default: as every worker, 30 s). */
+  startAccountWorker(options?: { keepEveryMs?: number }): Promise<void>;
+  stopAccountWorker(): Promise<void>;
   start(
     options: Partial<CampaignOptionsInput>,
     source: IdSource,
@@ -78,7 +86,22 @@ export function campaignEnv(
     env.reportDir = mkdtempSync(join(tmpdir(), 'koophone-reports-'));
     env.store = new FolderStore(env.reportDir);
     env.taskQueue = `test-${randomUUID()}`;
-    env.startWorker = async () => {
+    env.startAccountWorker = async (options = {}) => {
+      env.accountWorker = await AccountWorker.create({
+        connection: env.temporal.nativeConnection,
+        namespace: env.temporal.namespace,
+        workflowBundle: await workflowBundle(),
+        ...options,
+      });
+      env.accountRun = env.accountWorker.run();
+    };
+    env.stopAccountWorker = async () => {
+      env.accountWorker?.shutdown();
+      await env.accountRun;
+      env.accountWorker = undefined;
+      env.accountRun = undefined;
+    };
+    env.startWorker = async (options = {}) => {
       const client = createKoophoneClient({
         endpoint: env.sim.url,
         timeoutMs: 5000,
@@ -93,8 +116,10 @@ export function campaignEnv(
         workflowBundle: await workflowBundle(),
       });
       env.workerRun = env.worker.run();
+      if (options.account !== false) await env.startAccountWorker();
     };
     env.stopWorker = async () => {
+      await env.stopAccountWorker();
       if (!env.worker) return;
       env.worker.shutdown();
       await env.workerRun;

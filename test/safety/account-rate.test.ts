@@ -14,7 +14,9 @@ describe('account-wide rate shared by running campaigns', () => {
   // Registered before campaignEnv's hooks, so it runs while the connection is still open.
   after(async () => {
     clearInterval(sampler);
-    // The coordinator is namespace-wide: later test files must find no account limit.
+    // The coordinator is namespace-wide: later test files must find no account limit. Cleared
+    // first: every worker re-creates a terminated coordinator that still records a limit.
+    await cli(['account', '--clear']);
     await env.temporal.client.workflow
       .getHandle(ACCOUNT_WORKFLOW_ID)
       .terminate('test over')

@@ -1,20 +1,21 @@
 import type { Command } from 'commander';
-import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
-import type { accountCoordinator } from '../../workflows/account-coordinator';
 import {
-  ACCOUNT_WORKFLOW,
+  LimitsNotConfirmed,
+  readCoordinator,
+  setCoordinatorLimits,
+  type Kept,
+} from '../../account/coordinator';
+import { NO_ANSWER, NO_WORKER } from '../../account/record';
+import { OwnPartError } from '../../campaign/blocking';
+import {
+  ACCOUNT_TASK_QUEUE,
   ACCOUNT_WORKFLOW_ID,
-  accountQuery,
-  setAccountLimitsUpdate,
   type AccountLimitsChange,
   type AccountView,
 } from '../../workflows/account-definitions';
-import { out, printJson, type CliContext } from '../context';
+import { note, out, printJson, type CliContext } from '../context';
 import { CliError, EXIT, usageError } from '../exit-codes';
-import { withTemporal, type TemporalSession } from '../temporal';
-
-// The coordinator answers in milliseconds when a worker polls; longer means none does.
-const ANSWER_TIMEOUT_MS = 15_000;
+import { withTemporal } from '../temporal';
 
 interface AccountFlags {
   rate?: string;
@@ -33,55 +34,70 @@ function parseLimit(flag: string, value: string): number {
   return n;
 }
 
-function noWorker(err: unknown): CliError {
-  return new CliError(
-    EXIT.unreachable,
-    `the account coordinator (${ACCOUNT_WORKFLOW_ID}) did not answer within ${ANSWER_TIMEOUT_MS / 1000} s: ` +
-      'start a worker on its task queue (koophone-reset worker)',
-    { cause: err },
-  );
+/** The coordinator did not answer: why, in the tool's words (exit 3), and what became of a change. */
+function unanswered(err: OwnPartError | LimitsNotConfirmed): CliError {
+  const why = err.fault.message.replace(/^coordinator: /, '');
+  const fix =
+    err.fault.code === NO_WORKER
+      ? `start a worker (koophone-reset worker): every worker polls ${ACCOUNT_TASK_QUEUE} and serves the coordinator`
+      : err.fault.code === NO_ANSWER
+        ? `see why its workflow tasks fail: temporal workflow describe --workflow-id ${ACCOUNT_WORKFLOW_ID}`
+        : 'try again, or set the limits again: koophone-reset account --rate N';
+  const change = !(err instanceof LimitsNotConfirmed)
+    ? ''
+    : err.fault.code === NO_WORKER
+      ? '; the limits were not changed'
+      : err.recorded
+        ? '; the limits are recorded (the coordinator was created with them): campaigns are blocked until a worker serves it'
+        : '; the change is not confirmed (it applies if the coordinator answers later): check with koophone-reset account';
+  return new CliError(EXIT.unreachable, `${why}: ${fix}${change}`, { cause: err });
 }
 
-async function setLimits(session: TemporalSession, change: AccountLimitsChange): Promise<AccountView> {
-  const start = new WithStartWorkflowOperation<typeof accountCoordinator>(ACCOUNT_WORKFLOW, {
-    workflowId: ACCOUNT_WORKFLOW_ID,
-    taskQueue: session.settings.taskQueue,
-    args: [{ limits: {} }],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    staticSummary: 'KooPhone account rate limits, shared by every running campaign of the namespace',
-  });
-  try {
-    return await session.client.withDeadline(Date.now() + ANSWER_TIMEOUT_MS, () =>
-      session.client.workflow.executeUpdateWithStart(setAccountLimitsUpdate, {
-        args: [change],
-        startWorkflowOperation: start,
-      }),
+/** What keeping the coordinator did, said on stderr: it was re-created or moved. */
+function sayKept(ctx: CliContext, kept: Kept): void {
+  const members = (n: number) => `${n} campaign${n === 1 ? '' : 's'} holding a share`;
+  if (kept.recreated) {
+    const { from, record } = kept.recreated;
+    const at = from.endedAt ? ` at ${new Date(from.endedAt).toISOString()}` : '';
+    note(
+      ctx,
+      `note: the account coordinator had been ${from.endedAs.toLowerCase()}${at}: re-created with its recorded limits ` +
+        `and the ${members(record.members.length)} (a terminate does not remove the limits: account --clear does)`,
     );
+  }
+  if (kept.moved) {
+    note(
+      ctx,
+      `note: the account coordinator ran on task queue ${kept.moved.from.taskQueue}, which no worker polls: ` +
+        `moved to ${ACCOUNT_TASK_QUEUE}, which every worker polls, with its limits and the ${members(kept.moved.record.members.length)}`,
+    );
+  }
+}
+
+async function setLimits(ctx: CliContext, client: Parameters<typeof setCoordinatorLimits>[0], change: AccountLimitsChange): Promise<AccountView> {
+  try {
+    const { view, kept } = await setCoordinatorLimits(client, change);
+    sayKept(ctx, kept);
+    return view;
   } catch (err) {
     // The coordinator's validator refused the limits: the tool's own words, exit 2.
     if ((err as Error).name === 'WorkflowUpdateFailedError') {
       const cause = (err as Error).cause;
       throw usageError(cause instanceof Error ? cause.message : (err as Error).message, err);
     }
-    throw noWorker(err);
+    if (err instanceof LimitsNotConfirmed || err instanceof OwnPartError) throw unanswered(err);
+    throw err;
   }
 }
 
-async function readAccount(session: TemporalSession): Promise<AccountView | undefined> {
-  const handle = session.client.workflow.getHandle(ACCOUNT_WORKFLOW_ID);
+async function readAccount(ctx: CliContext, client: Parameters<typeof readCoordinator>[0]): Promise<AccountView | undefined> {
   try {
-    const d = await handle.describe();
-    if (d.status.name !== 'RUNNING') return undefined;
+    const { view, kept } = await readCoordinator(client);
+    sayKept(ctx, kept);
+    return view;
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return undefined;
+    if (err instanceof OwnPartError) throw unanswered(err);
     throw err;
-  }
-  try {
-    return await session.client.withDeadline(Date.now() + ANSWER_TIMEOUT_MS, () =>
-      handle.query(accountQuery),
-    );
-  } catch (err) {
-    throw noWorker(err);
   }
 }
 
@@ -134,8 +150,8 @@ async function account(ctx: CliContext, flags: AccountFlags): Promise<void> {
             : {}),
         }
       : undefined;
-  await withTemporal(ctx.env, async (session) => {
-    const view = change ? await setLimits(session, change) : await readAccount(session);
+  await withTemporal(ctx.env, async ({ client }) => {
+    const view = change ? await setLimits(ctx, client, change) : await readAccount(ctx, client);
     if (flags.json) printJson(ctx, view ?? { limits: {}, campaigns: [] });
     else print(ctx, view);
   });

@@ -270,15 +270,19 @@ export class CampaignEngine {
 
   /** Before the first call: under an account limit the campaign's share caps its rate. */
   private async joinAccount(): Promise<void> {
-    this.s.cost.activities++;
-    const joined = await this.acts.joinAccount({ campaignId: this.campaignId, rate: this.ownRate }).catch(
-      (err: unknown) => {
+    // A limit is recorded and no coordinator answers: blocked (the coordinator part) until one
+    // does, never sending without a share; a cancel meanwhile ends it, nothing sent.
+    const joined = await this.own
+      .persist(
+        () => this.acts.joinAccount({ campaignId: this.campaignId, rate: this.ownRate, answerBlocked: true }),
+        () => this.control.stopping(),
+      )
+      .catch((err: unknown) => {
         // Sending without a share could break the account's limit: stop, nothing sent.
         const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
         this.control.abort(`could not join the account's rate coordinator: ${cause}`);
         return null;
-      },
-    );
+      });
     if (!joined) return;
     const { settleMs, ...share } = joined;
     const before = this.ceiling();
