@@ -22,7 +22,8 @@ describe('a campaign on the cluster through history and matching crashes', () =>
     const ids = env.ids(20_000);
     const handle = await env.start(
       { concurrency: 40, rate: 4, batchSize: 100, canary: 0, heartbeatTimeoutMs: 10_000 },
-      { kind: 'inline', ids },
+      // More ids than an inline source holds (5 000): the workflow refuses such an input at once.
+      { kind: 'file', path: env.writeIdsFile('failover.txt', ids.join('\n') + '\n'), format: 'text' },
     );
     const succeeded = async () => (await handle.query(statusQuery).catch(() => undefined))?.succeeded;
     // CI runs this suite beside npm test at nice 10: while npm test keeps both cores busy these
@@ -37,6 +38,9 @@ describe('a campaign on the cluster through history and matching crashes', () =>
     let seen: number | undefined;
     const progressed = async (atLeast: number) => {
       workersAlive();
+      // (the server may not answer while a service restarts: only a closed campaign ends the wait)
+      const status = (await handle.describe().catch(() => undefined))?.status.name;
+      if (status !== undefined && status !== 'RUNNING') throw new Error(`the campaign ended ${status} mid-test`);
       seen = (await succeeded()) ?? seen;
       return (seen ?? 0) >= atLeast;
     };
