@@ -158,6 +158,7 @@ function laneInput(
             abortOn: options.abortOn,
             abortMinFinished: options.abortMinFinished,
             counts: { ...s.counts },
+            ...(s.quarantined ? { quarantined: s.quarantined } : {}),
             total: ctx.spoolTotal,
           },
         }),
