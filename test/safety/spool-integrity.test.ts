@@ -6,7 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { ReportLine } from '../../src/campaign/outcome';
 import type { CampaignStatus } from '../../src/campaign/status';
 import { campaignResult } from '../../src/temporal/campaign-result';
-import { cancelSignal, resetCampaign, statusQuery } from '../../src/workflows';
+import { cancelSignal, statusQuery, type resetCampaign } from '../../src/workflows';
 import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
 
 // What prepare wrote into a campaign's spool is what gets reset: records rewritten in place while
