@@ -147,6 +147,21 @@ export class VerifiedSpool {
     return { ids, bad, ...(why ? { why } : {}) };
   }
 
+  /**
+   * Which of `candidates` the seal proves was written at `position` (the record itself may say
+   * otherwise now), or undefined: none, or the record's leaf cannot be proved.
+   */
+  async provedIdAt(position: number, candidates: Iterable<string>): Promise<string | undefined> {
+    if (!this.seal || position >= this.seal.records) return undefined;
+    const blocks = await this.blockLeaves(position, position + 1);
+    const leaves = blocks.leaves.get(Math.floor(position / this.seal.block));
+    if (!leaves) return undefined;
+    const at = (position % this.seal.block) * LEAF_BYTES;
+    const leaf = leaves.subarray(at, at + LEAF_BYTES);
+    for (const id of candidates) if (leafOf(position, id).equals(leaf)) return id;
+    return undefined;
+  }
+
   /** The proved leaves of the blocks [start, end) touches (a block missing: its leaves cannot be trusted). */
   private async blockLeaves(start: number, end: number): Promise<{ ok: boolean; why?: string; leaves: Map<number, Buffer> }> {
     const seal = this.seal!;

@@ -286,5 +286,21 @@ describe("the final check: the report's ids against the approved ones", () => {
     assert.ok(idSetMatches(lost), describeIdSetCheck(lost));
     assert.deepEqual(lost.unreadable, { count: 1, records: [150] });
     assert.match(describeIdSetCheck(lost), /^1 spool record \(150\) changed after prepare: their phones cannot be named/);
+
+    // With its line back (written before the record changed): the seal proves that line's id was
+    // the record's, so it is approved, not foreign, and nothing is unreadable.
+    await store.writePart('c-1', 'b0000001', list.slice(100, 200).map((id) => line(id)));
+    const after = await checkReportIds(store, 'c-1', seal);
+    assert.ok(idSetMatches(after), describeIdSetCheck(after));
+    assert.deepEqual([after.foreign.count, after.missing.count, after.unreadable.count], [0, 0, 0]);
+
+    // Only the id the seal proves for that record is taken back: a stranger's line, or a second
+    // line for the same phone, stays foreign while the record is unreadable.
+    await store.writePart('c-1', 'b0000001', [...list.slice(100, 150), 'zz000004', ...list.slice(151, 200)].map((id) => line(id)));
+    const stranger = await checkReportIds(store, 'c-1', seal);
+    assert.deepEqual([stranger.foreign, stranger.unreadable], [{ count: 1, examples: ['zz000004'] }, { count: 1, records: [150] }]);
+    await store.writePart('c-1', 'b0000001', [...list.slice(100, 200), list[150]!].map((id) => line(id)));
+    const twice = await checkReportIds(store, 'c-1', seal);
+    assert.deepEqual([twice.foreign, twice.unreadable.count], [{ count: 1, examples: [list[150]] }, 0]);
   });
 });
