@@ -70,11 +70,16 @@ describe('the spool is verified, not trusted', () => {
     return { handle, ids, foreign, spool, replaced, held };
   }
 
-  /** What the simulator saw: nothing reached it but approved ids (no 1000/1012 for junk or strangers). */
-  function onlyApprovedReachedKooPhone(foreign: string): void {
+  /**
+   * What the simulator saw: nothing reached it but approved ids — no call it refused (junk or a
+   * stranger in a batch is a 1000/1012), and every job it made was a reset of an approved phone.
+   */
+  function onlyApprovedReachedKooPhone(foreign: string, ids: string[]): void {
     assert.equal(env.sim.instance(foreign)?.resets ?? 0, 0, 'the phone nobody approved was not reset');
-    const codes = env.sim.stats().errorCodes;
-    assert.deepEqual(codes, {}, `no call KooPhone refused (junk ids, foreign ids): ${JSON.stringify(codes)}`);
+    const stats = env.sim.stats();
+    assert.deepEqual(stats.errorCodes, {}, `no call KooPhone refused (junk ids, foreign ids): ${JSON.stringify(stats.errorCodes)}`);
+    const approvedResets = ids.reduce((n, id) => n + (env.sim.instance(id)?.resets ?? 0), 0);
+    assert.equal(stats.jobs.total, approvedResets, 'every job the simulator made is a reset of an approved phone');
   }
 
   /** Blocked on the spool, naming the held batches and records, once every untouched batch ended. */
@@ -98,7 +103,7 @@ describe('the spool is verified, not trusted', () => {
   it('rewritten records are held, nothing of their batches sent, the rest reset; restored, they resume and the campaign completes', async () => {
     const { handle, ids, foreign, spool, replaced, held } = await tampered(0);
     await heldAndBlocked(handle);
-    onlyApprovedReachedKooPhone(foreign);
+    onlyApprovedReachedKooPhone(foreign, ids);
     const resets = (which: string[]) => countBy(which, (id) => String(env.sim.instance(id)?.resets ?? 0));
     const untouched = ids.filter((id) => !held.has(id));
     assert.deepEqual(resets(untouched), { '1': 540 }, 'every untouched approved phone reset once');
@@ -115,7 +120,7 @@ describe('the spool is verified, not trusted', () => {
     overwrite(spool, replaced);
     const result = await campaignResult(handle);
     assert.equal(result.state, 'completed', result.reason);
-    onlyApprovedReachedKooPhone(foreign);
+    onlyApprovedReachedKooPhone(foreign, ids);
     assert.deepEqual(resets(ids), { '1': 600 }, 'every approved phone reset once, the held ones after the restore');
     const final = await env.report(handle.workflowId);
     assert.equal(final.length, 600);
@@ -133,7 +138,7 @@ describe('the spool is verified, not trusted', () => {
       result.reason ?? '',
       /^the spool cannot be restored; 3 spool records \(505, 541, 577\) changed after prepare: their phones cannot be named, so they have no line/,
     );
-    onlyApprovedReachedKooPhone(foreign);
+    onlyApprovedReachedKooPhone(foreign, ids);
     const lines: ReportLine[] = await env.report(handle.workflowId);
     const byId = new Map(lines.map((l) => [l.instance_id, l]));
     const lost = [ids[505]!, ids[541]!, ids[577]!];
