@@ -24,6 +24,9 @@ const LEVEL = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].inc
 const OPTIONS: pino.LoggerOptions = {
   level: LEVEL,
   base: { service: 'koophone-reset' },
+  // pino serializes an Error only under `err`; the Temporal SDK logs them under `error` (e.g.
+  // "Activity failed", { error }), which JSON.stringify made `{}`.
+  serializers: { err: serializeError, error: serializeError },
   redact: {
     paths: [
       ...SECRET_FIELDS,
@@ -99,8 +102,45 @@ export function campaignLogAttributes(input: unknown): Record<string, unknown> {
   return out;
 }
 
+/**
+ * An error as a log line shows it: its name, message, code, the file it was about, its stack and
+ * its cause (JSON.stringify of an Error is `{}`: those fields are not enumerable). Anything else
+ * is left as it is.
+ */
+export function serializeError(value: unknown, depth = 0): unknown {
+  if (!(value instanceof Error)) return value;
+  const e = value as Error & { code?: unknown; path?: unknown; syscall?: unknown; type?: unknown; cause?: unknown };
+  return {
+    name: e.name,
+    message: e.message,
+    ...(typeof e.code === 'string' || typeof e.code === 'number' ? { code: e.code } : {}),
+    ...(typeof e.type === 'string' ? { type: e.type } : {}),
+    ...(typeof e.path === 'string' ? { path: e.path } : {}),
+    ...(typeof e.syscall === 'string' ? { syscall: e.syscall } : {}),
+    ...(e.stack ? { stack: e.stack } : {}),
+    ...(e.cause !== undefined && depth < 3 ? { cause: serializeError(e.cause, depth + 1) } : {}),
+  };
+}
+
+/** Log metadata with every Error in it (at the top level or one object down) serialized. */
+function withErrors(meta: LogMetadata): LogMetadata {
+  let out: LogMetadata | undefined;
+  for (const [key, value] of Object.entries(meta)) {
+    let shown = serializeError(value);
+    if (shown === value && value && typeof value === 'object' && !Array.isArray(value)) {
+      const inner = Object.entries(value as Record<string, unknown>);
+      if (inner.some(([, v]) => v instanceof Error)) {
+        shown = Object.fromEntries(inner.map(([k, v]) => [k, serializeError(v)]));
+      }
+    }
+    if (shown !== value) (out ??= { ...meta })[key] = shown;
+  }
+  return out ?? meta;
+}
+
 function withCampaign(meta: LogMetadata | undefined): LogMetadata {
   if (!meta) return {};
+  meta = withErrors(meta);
   if (
     meta.campaignId === undefined &&
     meta.workflowType === CAMPAIGN_WORKFLOW &&

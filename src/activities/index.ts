@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { untouchedLane, type LaneInput } from '../campaign/lane';
-import { isBlockedAnswer, type BlockingPart } from '../campaign/blocking';
+import { BLOCKING_PARTS, isBlockedAnswer, type BlockingPart } from '../campaign/blocking';
+import type { SpoolSeal } from '../campaign/spool-seal';
 import type { RecordOutcomesInput, ResetBatchInput } from '../campaign/work-item';
 import type { KoophoneClient } from '../koophone';
 import { redactUrlCredentials } from '../koophone';
@@ -8,17 +9,19 @@ import type { CampaignMetrics } from '../metrics/campaign-metrics';
 import type { HolderLiveness } from '../leases';
 import type { CampaignStore } from '../report/campaign-store';
 import { describeCampaignStore } from '../report/create-store';
+import { checkReportIds } from '../report/id-set-check';
 import { finalizeWhole } from '../report/rebuild-terminated';
 import { FaultNamingStore } from '../report/store-faults';
 import { storeIdentity } from '../report/store-identity';
 import { joinAccount, runningCampaigns } from './account';
 export { accountActivities } from './account';
-import { answerBlocked, probeParts } from './own-parts';
+import { answerBlocked, probeParts, type ProbeContext } from './own-parts';
 import { prepareCampaign, type PrepareInput } from './prepare-campaign';
 import { recordOutcomes } from './record-outcomes';
 import { refreshFleetFacts, type RefreshFleetInput } from './refresh-fleet';
 import { resetBatch } from './reset-batch';
 import { runLane } from './run-lane';
+import { probeSpool, type ProbeSpoolInput } from './spool-probe';
 import { StoreGuard } from './store-guard';
 import { SubmitPacer } from './submit-pacer';
 
@@ -69,7 +72,9 @@ export function createActivities(deps: ActivityDeps) {
       // A lane starts only on a store that still holds the campaign and takes writes.
       const start = await answerBlocked(input.campaignId, async () => {
         await guard.check(input.campaignId);
-        return probeParts(own, input.campaignId);
+        // The id file is compared before each call: only a lane that sends needs it readable.
+        const ctx = input.item.sourceFile && input.sendForMs > 0 ? { sourceFile: input.item.sourceFile } : {};
+        return probeParts(own, input.campaignId, BLOCKING_PARTS, ctx);
       });
       const fault = isBlockedAnswer(start) ? start.blocked : start;
       if (fault) return untouchedLane(input, Context.current().info.attempt, fault);
@@ -83,36 +88,49 @@ export function createActivities(deps: ActivityDeps) {
         return written;
       }),
     /**
-     * Assembles the report, one line per phone (those it lacks rebuilt from the journal), and gives
-     * the campaign's phones back: nothing it held is leased now.
+     * Assembles the report, one line per phone (those it lacks rebuilt from the journal), checks
+     * its ids against the approved ones (with the spool's seal: every approved id exactly once, no
+     * other), and gives the campaign's phones back: nothing it held is leased now.
      */
     finalizeReport: (input: {
       campaignId: string;
       state?: string;
       expectedLines?: number;
       batchSize?: number;
+      seal?: SpoolSeal;
     }) =>
       answerBlocked(input.campaignId, async () => {
         await guard.check(input.campaignId);
         const report = await finalizeWhole(own.store, input.campaignId, input.state, {
           ...(input.expectedLines !== undefined ? { lines: input.expectedLines } : {}),
           ...(input.batchSize !== undefined ? { batchSize: input.batchSize } : {}),
+          ...(input.seal ? { seal: input.seal } : {}),
         });
+        const ids = input.seal
+          ? await checkReportIds(own.store, input.campaignId, input.seal, () => Context.current().heartbeat())
+          : undefined;
         await own.store.releaseLease(input.campaignId);
-        return report;
+        return { ...report, ...(ids ? { ids } : {}) };
       }),
     /**
      * A blocked campaign's probe: {} once the parts work again (the campaign resumes), else the
      * fault that goes on.
      */
-    probeOwnParts: async (input: { campaignId: string; parts?: BlockingPart[] }) => {
+    probeOwnParts: async (input: { campaignId: string; parts?: BlockingPart[] } & ProbeContext) => {
       const answer = await answerBlocked(input.campaignId, async () => {
         await guard.check(input.campaignId);
-        return probeParts(own, input.campaignId, input.parts);
+        const ctx = input.sourceFile ? { sourceFile: input.sourceFile } : {};
+        return probeParts(own, input.campaignId, input.parts, ctx);
       });
       const fault = isBlockedAnswer(answer) ? answer.blocked : answer;
       return fault ? { blocked: fault } : {};
     },
+    /** A campaign's held slices of the spool, proved again: those that read true go back. */
+    probeSpool: (input: ProbeSpoolInput) =>
+      answerBlocked(input.campaignId, async () => {
+        await guard.check(input.campaignId);
+        return probeSpool(own.store, input);
+      }),
     joinAccount,
     runningCampaigns,
     /** Smoke/connectivity check: the worker can reach KooPhone with its credentials. */

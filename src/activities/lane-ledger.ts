@@ -1,6 +1,6 @@
 import { mergeAnomalies, type Anomaly } from '../campaign/anomalies';
 import { emptyTotals, type LaneInput, type LaneResult } from '../campaign/lane';
-import { addCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from '../campaign/outcome';
+import { addCounts, budgetCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from '../campaign/outcome';
 import { noteTrouble, troubleKindOf, type Trouble } from '../campaign/troubles';
 import type { ResetBatchResult, WorkItem } from '../campaign/work-item';
 import { KOOPHONE_CODES, sameCode } from '../koophone/codes';
@@ -22,6 +22,8 @@ export class LaneLedger {
   anomalies: Anomaly[] = [];
   /** When KooPhone last accepted a call or answered a query of this lane (its clock). */
   answeredAt: number | undefined;
+  /** Of `counts.failed`, phones written for an unusable journal: they spend no budget. */
+  private quarantined = 0;
   private resultIds = 0;
 
   constructor(
@@ -81,6 +83,7 @@ export class LaneLedger {
     if (r.kind === 'tracked') {
       result.polls += r.polls;
       addCounts(this.counts, r.counts);
+      this.quarantined += r.quarantined ?? 0;
     }
     const errors = r.kind === 'tracked' ? r.failedJobs + (r.counts.timed_out ?? 0) + (r.counts.rejected ?? 0) : 0;
     const spent = r.kind === 'tracked' && (r.counts.failed ?? 0) + (r.counts.timed_out ?? 0) + (r.counts.rejected ?? 0) > 0;
@@ -90,6 +93,7 @@ export class LaneLedger {
       t.items += 1;
       addCounts(t.counts, r.counts);
       t.resets += r.resets;
+      if (r.quarantined) t.quarantined = (t.quarantined ?? 0) + r.quarantined;
       if (item.round === 0 && errors === 0) t.cleanFirstRound += 1;
     } else {
       result.results.push({ item, result: r });
@@ -123,8 +127,10 @@ export class LaneLedger {
     const b = this.input.budget;
     if (!b) return undefined;
     const scaled = emptyCounts();
+    const before = budgetCounts(b.counts, b.quarantined);
+    const mine = budgetCounts(this.counts, this.quarantined);
     for (const k of Object.keys(scaled) as (keyof OutcomeCounts)[]) {
-      scaled[k] = b.counts[k] + this.input.lanes * this.counts[k];
+      scaled[k] = before[k] + this.input.lanes * mine[k];
     }
     const judged = totalOf(scaled) - scaled.skipped;
     return (

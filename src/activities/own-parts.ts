@@ -8,23 +8,36 @@ import {
   type OwnPartFault,
 } from '../campaign/blocking';
 import type { CampaignStore } from '../report/campaign-store';
+import { checkSourceReadable, type PinnedFile } from './source-check';
 
 /** What probing a part needs from the worker. */
 export interface ProbeDeps {
   store: CampaignStore;
 }
 
+/** What the workflow knows of the campaign that a probe needs: its pinned id file. */
+export interface ProbeContext {
+  sourceFile?: PinnedFile;
+}
+
+type Probe = (deps: ProbeDeps, campaignId: string, ctx: ProbeContext) => Promise<void>;
+
 /**
  * How each of our own parts is proved healthy for a campaign on this worker: resolves when it
  * works, rejects (an OwnPartError naming the fault) when not. A new blocking part adds its probe
- * here (docs/design.md, "Blocked by our own parts").
+ * here (docs/design.md, "Blocked by our own parts"). The spool has none: it never blocks a whole
+ * campaign, its held slices are proved one by one (probeSpool, src/activities/spool-probe.ts).
  */
-const PROBES: Record<BlockingPart, (deps: ProbeDeps, campaignId: string) => Promise<void>> = {
+const PROBES: Partial<Record<BlockingPart, Probe>> = {
   // It still holds the campaign and takes a write (CampaignStore.probe).
   store: (deps, campaignId) => deps.store.probe(campaignId),
   // No account limit is recorded, or the coordinator answers (re-created first if it ended).
   coordinator: async () => {
     await readCoordinator(Context.current().client);
+  },
+  // The id file the campaign was started from can be read (whether it changed is the lanes' to say).
+  source: async (_deps, _campaignId, ctx) => {
+    if (ctx.sourceFile) await checkSourceReadable(ctx.sourceFile);
   },
 };
 
@@ -39,10 +52,11 @@ export async function probeParts(
   deps: ProbeDeps,
   campaignId: string,
   parts: readonly BlockingPart[] = LANE_PARTS,
+  ctx: ProbeContext = {},
 ): Promise<OwnPartFault | undefined> {
   for (const part of parts) {
     try {
-      await PROBES[part](deps, campaignId);
+      await PROBES[part]?.(deps, campaignId, ctx);
     } catch (err) {
       if (err instanceof OwnPartError) return err.fault;
       throw err;

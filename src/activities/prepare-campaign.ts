@@ -25,6 +25,7 @@ import {
   type ReadIds,
 } from '../sources';
 import { listingReporter } from './listing-report';
+import { sealingStore } from './prepare-seal';
 import { reportLine } from './reset-batch';
 import { pinnedFileChange } from './source-check';
 
@@ -180,11 +181,14 @@ function reusedMessage(campaignId: string, old: StoredCampaign): string {
  * - the ids must be the set the operator approved (SOURCE_CHANGED otherwise);
  * - phones another running campaign holds are refused (PHONES_LEASED) or skipped, and the
  *   campaign takes the lease on the rest, all under the store's lease lock;
- * - the deduplicated ids go to the spool, from which every batch reads its slice.
+ * - the deduplicated ids go to the spool, from which every batch reads its slice, sealed: the
+ *   seal it returns to the workflow lets every later read of the spool be checked.
  * A retried prepare of the same execution returns the first one's record.
  */
 export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): Promise<PreparedSource> {
-  const { store, client } = deps;
+  const { client } = deps;
+  // What prepare writes is sealed: the lines it answers itself, and the spool (prepare-seal.ts).
+  const store = sealingStore(deps.store);
   const { campaignId, owner, safety = {} } = input;
   const existing = await store.readPrepared(campaignId);
   if (existing && (owner === undefined || existing.owner === owner)) return existing;

@@ -10,6 +10,9 @@ import { addPossible, describePossible, withNote } from '../campaign/possible-re
 import type { KoophoneClient, KoophoneError } from '../koophone';
 import { classifySubmitError, submitVerdict } from './classify-submit-error';
 import { ItemBlocked } from './item-blocked';
+import { readItemJournal } from './item-journal';
+import { jobsProblem } from '../report/journal-check';
+import { VerifiedSpool } from '../report/verified-spool';
 import { checkSourceUnchanged } from './source-check';
 import type { MissedSlot, SubmitPacer } from './submit-pacer';
 import { trackJobs, type TrackedJobs, type TrackHooks } from './track-jobs';
@@ -108,7 +111,23 @@ export async function resetItem(
   const { campaignId, item } = input;
   const ctx = Context.current();
 
-  let journal = await store.readJournal(campaignId, item.key);
+  // Ids read back are checked before any use: a record that is no instance id, or (with the
+  // campaign's seal) one that is not what prepare wrote, is never sent (src/report/verified-spool.ts).
+  const readSpool = run.readSpool ?? ((start, end) => new VerifiedSpool(store, campaignId, undefined).read(start, end));
+  const itemIds = item.ids ?? (await readSpool(item.range!.start, item.range!.end));
+  const read = await readItemJournal(store, campaignId, item, input.seal !== undefined);
+  if ('unusable' in read) {
+    run.noCall?.();
+    return quarantine(deps, input, run, itemIds, read.unusable);
+  }
+  let journal = read.journal;
+  if (journal && journal.taskId !== '') {
+    const stray = jobsProblem(journal, itemIds);
+    if (stray) {
+      run.noCall?.();
+      return quarantine(deps, input, run, itemIds, { where: store.journalLocation(campaignId, item.key), why: stray });
+    }
+  }
   // A mark (a journal without a task) left by a worker that died mid-call: that call may have
   // been applied. Sending again is the only way on (the API has no idempotency key), and the
   // report counts every possible extra reset, however many times workers died.
@@ -143,6 +162,8 @@ export async function resetItem(
     by,
     ...(answered ? { answered } : {}),
     item: journaled,
+    campaign: campaignId,
+    key: item.key,
     ...(screening.held ? { screened: screening.held } : {}),
   });
   // A retried attempt (its worker died, or it timed out) still carries the first attempt's slot,
@@ -161,8 +182,6 @@ export async function resetItem(
     };
   }
   let calls = 0;
-  const readSpool = run.readSpool ?? ((start, end) => store.readSpool(campaignId, start, end));
-  const itemIds = item.ids ?? (await readSpool(item.range!.start, item.range!.end));
   const screened = journal ? journal.screened : run.screen?.(itemIds);
   if (screened) screening.held = screened;
   const ids = screened ? itemIds.filter((id) => !(id in screened)) : itemIds;
@@ -184,7 +203,12 @@ export async function resetItem(
   }
   if (!journal) {
     if (input.sourceFile && item.range) {
-      const changed = await checkSourceUnchanged(input.sourceFile);
+      const changed = await checkSourceUnchanged(input.sourceFile).catch(async (err: unknown) => {
+        // An id file under REPORT_DIR/inputs/ vanishes with the store: the store's fault, if it
+        // is one, names the cause (the probe throws it); else the file's own (`source`).
+        if (err instanceof OwnPartError) await store.probe(campaignId);
+        throw err;
+      });
       if (changed) {
         return { kind: 'fatal', code: 'SOURCE_CHANGED', message: changed, calls: 0, ...doubt(uncertain, why) };
       }
@@ -225,6 +249,8 @@ export async function resetItem(
         ...(why ? { why } : {}),
         by,
         item: journaled,
+        campaign: campaignId,
+        key: item.key,
         ...(anomalies.length > 0 ? { anomalies } : {}),
         ...(screened ? { screened } : {}),
       } satisfies JobJournal;
@@ -341,6 +367,58 @@ export async function resetItem(
     ...doubt(uncertain, why),
   };
 }
+
+/** Why a quarantined item's phones count possible resets: its journal is all that told. */
+const JOURNAL_LOST = 'its journal could not be read: a call it recorded may have reset it';
+
+/**
+ * An item whose journal cannot be used (readItemJournal): it may have held an accepted call, or a
+ * call in flight, so the item is never sent again — a second reset nobody counted is worse than a
+ * phone left for the operator — and its phones are written `failed JOURNAL_UNREADABLE`, naming the
+ * journal, with the possible resets its calls may have made: one for each earlier attempt of this
+ * activity (an attempt makes at most one call for an item, and only calls of attempts that died are
+ * not yet in `item.resets`), one for the call a hand-over carried, and at least one. The lane goes on.
+ */
+async function quarantine(
+  deps: Omit<ResetBatchDeps, 'pacer'>,
+  input: ItemInput,
+  run: ItemRun,
+  ids: readonly string[],
+  unusable: { where: string; why: string },
+): Promise<ResetBatchResult> {
+  const { store, metrics } = deps;
+  const { campaignId, item } = input;
+  const possibleCalls = Math.max(1, run.attempt - 1) + (item.handedOver ? 1 : 0);
+  const possible = addPossible(item.possible, possibleCalls, JOURNAL_LOST);
+  const message = withNote(
+    `${JOURNAL_UNREADABLE} ${unusable.where}: ${unusable.why}; the campaign does not send to these phones ` +
+      'again, since it cannot tell what their calls did',
+    describePossible(possible),
+  );
+  const lines = ids.map((id) => line(id, 'failed', item.resets + possibleCalls, '', JOURNAL_UNREADABLE, message));
+  await store.writePart(campaignId, item.key, lines);
+  metrics?.outcomes({ failed: lines.length });
+  run.anomalies?.([{ kind: 'journal_unreadable', count: 1, example: item.key }]);
+  Context.current().log.warn('journal unreadable: item written without sending again', {
+    campaignId,
+    item: item.key,
+    journal: unusable.where,
+    why: unusable.why,
+  });
+  return {
+    kind: 'tracked',
+    counts: { failed: lines.length },
+    retryIds: [],
+    failedJobs: 0,
+    resets: possibleCalls * lines.length,
+    calls: 0,
+    polls: 0,
+    quarantined: lines.length,
+  };
+}
+
+/** The error code of a phone whose item's journal could not be used. */
+export const JOURNAL_UNREADABLE = 'JOURNAL_UNREADABLE';
 
 /** A store write after the item's call went: a failing store says what the call did (ItemBlocked). */
 async function afterCall(write: () => Promise<void>, progress: ItemBlocked['progress']): Promise<void> {

@@ -4,9 +4,10 @@ import { OwnPartError, type OwnPartFault } from '../campaign/blocking';
 import type { Verdict } from '../campaign/fleet-facts';
 import { batchItem, untouchedLane, type LaneInput, type LaneResult } from '../campaign/lane';
 import { PoolGate } from '../campaign/pool-budget';
+import { addHold, holdBatch } from '../campaign/spool-hold';
 import { troublesSeen } from '../campaign/troubles';
 import { itemSize, type WorkItem } from '../campaign/work-item';
-import type { SpoolReader } from '../report';
+import { SpoolTampered, VerifiedSpool } from '../report/verified-spool';
 import { ItemBlocked, itemBack } from './item-blocked';
 import { startBeat } from './lane-beat';
 import { LaneLedger } from './lane-ledger';
@@ -24,6 +25,8 @@ import { resetItem, type ResetBatchDeps } from './reset-batch';
  * A store that fails (a full disk, a database down) stops the lane at once: nothing is sent that
  * was not journaled first. It returns what it did with the fault (`blocked`), each item handed
  * back so that no call is lost or sent again (item-blocked.ts); the workflow blocks the campaign.
+ * An item whose slice of the spool does not read as prepare wrote it is held (`held`), nothing of
+ * it sent, and the lane goes on with the others (src/campaign/spool-hold.ts).
  */
 export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneInput): Promise<LaneResult> {
   const ctx = Context.current();
@@ -57,8 +60,9 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
     throw err;
   }
   const stopBeat = startBeat(input, ledger, heartbeatTimeoutMs, (why) => pacer.stop(why));
-  // One open spool for the term: a slice per call, without an open and a close each.
-  const spool = deps.store.openSpool?.(input.campaignId);
+  // One open spool for the term (a slice per call, without an open and a close each), every slice
+  // proved against the seal the workflow carries before its ids are used.
+  const spool = new VerifiedSpool(deps.store, input.campaignId, input.item.seal, deps.store.openSpool?.(input.campaignId));
   // The first own-part fault stops the lane: no new call, tracking handed over, back at once.
   const block = (fault: OwnPartFault) => {
     result.blocked ??= fault;
@@ -73,11 +77,13 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
   // lane's attempt: nothing more is sent and every item stops before it does, so the retried
   // attempt (on this worker or another) picks each up from its journal with no call of this one left.
   let failure: { error: unknown } | undefined;
-  const launch = async (item: WorkItem, release?: () => void) => {
+  // `fresh`: a new batch by its number (held compactly if its slice is tampered); `release` gives
+  // its pool budget back.
+  const launch = async (item: WorkItem, fresh = false, release?: () => void) => {
     await slots.take(end.signal);
     // The item's place in the pacer's line is taken now, in the lane's order: a retried lane's
     // calls left in doubt by its dead worker go before new batches, however long their reads take.
-    const run = runItem(item, pacer.turn()).catch((error: unknown) => {
+    const run = runItem(item, pacer.turn(), fresh).catch((error: unknown) => {
       failure ??= { error };
       pacer.stop('an item failed');
       endNow();
@@ -113,14 +119,14 @@ export async function runLane(deps: Omit<ResetBatchDeps, 'pacer'>, input: LaneIn
       }
       let next = b?.from ?? 0;
       for (; b && next < b.to && !pacer.stopped && !end.signal.aborted; next++) {
-        await launch(batchItem(next, campaign.layout));
+        await launch(batchItem(next, campaign.layout), true);
       }
       if (b && next < b.to) result.unsentBatches = { from: next, to: b.to };
     }
     await Promise.all(running);
     if (failure) throw failure.error;
   } finally {
-    await spool?.close();
+    await spool.close();
     stopBeat();
     if (returnTimer) clearTimeout(returnTimer);
     ctx.cancellationSignal.removeEventListener('abort', endNow);
@@ -185,7 +191,7 @@ async function launchWithinBudget(
   gate: PoolGate,
   layout: BatchLayout,
   lane: {
-    launch: (item: WorkItem, release: () => void) => Promise<void>;
+    launch: (item: WorkItem, fresh: boolean, release: () => void) => Promise<void>;
     pacer: LanePacer;
     end: AbortController;
     result: LaneResult;
@@ -198,7 +204,8 @@ async function launchWithinBudget(
   const launchTaken = (item: WorkItem) => {
     const pool = poolOf(item);
     const n = itemSize(item);
-    return lane.launch(item, () => gate.give(pool, n));
+    // (held whole if its slice is tampered: the budget's order mixes new batches and items)
+    return lane.launch(item, false, () => gate.give(pool, n));
   };
   const b = input.batches;
   let next = b?.from ?? 0;
@@ -251,14 +258,31 @@ function itemRunner(
   pacer: LanePacer,
   end: AbortController,
   attempt: number,
-  spool: SpoolReader | undefined,
+  spool: VerifiedSpool,
   block: (fault: OwnPartFault) => void,
   screen: CampaignFacts['screen'],
-): (item: WorkItem, turn: PacerTurn) => Promise<void> {
+): (item: WorkItem, turn: PacerTurn, fresh: boolean) => Promise<void> {
   const ctx = Context.current();
   const by = `${ctx.info.workflowExecution?.runId ?? ''}/${ctx.info.activityId}`;
   const { result } = ledger;
-  return async (item, turn) => {
+  // Held as it came: a new batch by its number (a few bytes however many), any other item whole.
+  const hold = (item: WorkItem, fresh: boolean, err: SpoolTampered) => {
+    result.held = addHold(result.held, {
+      batches: fresh ? holdBatch([], item.batchNo) : [],
+      items: fresh ? [] : [item],
+      records: err.records,
+      count: err.count,
+      where: err.where,
+      why: err.why,
+    });
+    ctx.log.warn('spool slice held: its records do not read as prepare wrote them', {
+      campaignId: input.campaignId,
+      item: item.key,
+      batchNo: item.batchNo,
+      error: err.message,
+    });
+  };
+  return async (item, turn, fresh) => {
     try {
       // A journal an earlier lane's store refused goes to the store before anything else.
       if (item.journal) {
@@ -282,7 +306,7 @@ function itemRunner(
           answered: (error) => ledger.answered(error),
           anomalies: (found) => ledger.odd(found),
           track: { sleep: (ms) => sleep(ms, end.signal), signal: end.signal, answered: (error) => ledger.answered(error) },
-          ...(spool ? { readSpool: (from: number, to: number) => spool.read(from, to) } : {}),
+          readSpool: (from: number, to: number) => spool.read(from, to),
           ...(screen ? { screen } : {}),
         },
       );
@@ -299,7 +323,9 @@ function itemRunner(
         end.abort();
       }
     } catch (err) {
-      if (err instanceof OwnPartError || err instanceof ItemBlocked) {
+      // Its slice of the spool is not what prepare wrote: nothing of it went, the others go on.
+      if (err instanceof SpoolTampered) hold(item, fresh, err);
+      else if (err instanceof OwnPartError || err instanceof ItemBlocked) {
         block(err.fault);
         const back = itemBack(item, err instanceof ItemBlocked ? err.progress : {});
         if (back.to === 'results') ledger.record(back.item, back.result);

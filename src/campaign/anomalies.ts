@@ -4,8 +4,10 @@
  * Answers that break the API's promise of one cmd_job per asked instance without failing the call
  * (koophone-api.md, "Batch reset"). They are data: what cannot be used is dropped or collapsed
  * before it is journaled, counted here, and shown in `status` and the report; none fails a campaign.
+ * An item journal that could not be used (`journal_unreadable`, resetItem's quarantine) is shown
+ * the same way: it costs its item, never the campaign.
  */
-export const ANOMALY_KINDS = ['foreign_job', 'duplicate_job'] as const;
+export const ANOMALY_KINDS = ['foreign_job', 'duplicate_job', 'journal_unreadable'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
 /** How many of one kind a campaign met, with the first example. One entry per kind: bounded. */
@@ -83,6 +85,11 @@ export function describeAnomaly(a: Anomaly): string {
       return `${a.count} cmd_job${s} for ids not asked (e.g. ${a.example}) dropped`;
     case 'duplicate_job':
       return `${a.count} duplicate cmd_job${s} for an asked id (e.g. ${a.example}) collapsed into one line per phone`;
+    case 'journal_unreadable':
+      return (
+        `${a.count} item journal${s} could not be read (e.g. item ${a.example}): their phones were written ` +
+        'failed JOURNAL_UNREADABLE with a possible reset, and not sent again'
+      );
   }
 }
 

@@ -4,10 +4,17 @@ import { ACCOUNT_TASK_QUEUE, ACCOUNT_WORKFLOW_ID } from './account-names';
 /**
  * Our own parts whose failure blocks a campaign instead of failing it (docs/design.md, "Blocked by
  * our own parts"). A part is added here with its fix hint (FIX below), a probe on the worker
- * (src/activities/own-part-probes.ts) and, where its failures come as thrown errors, a way to turn
+ * (src/activities/own-parts.ts) and, where its failures come as thrown errors, a way to turn
  * them into an OwnPartError (src/report/store-faults.ts does it for the store).
+ *
+ * - `store`: the report store (REPORT_DIR / REPORT_SINK) fails or no longer holds the campaign;
+ * - `coordinator`: an account limit is recorded and no account coordinator answers;
+ * - `source`: the id file a campaign was started from cannot be read (its bytes are compared
+ *   before every batch: src/activities/source-check.ts);
+ * - `spool`: records of the campaign's spool no longer read as prepare wrote them. It holds only
+ *   the batches it touches, the rest goes on (src/campaign/spool-hold.ts).
  */
-export const BLOCKING_PARTS = ['store', 'coordinator'] as const;
+export const BLOCKING_PARTS = ['store', 'coordinator', 'source', 'spool'] as const;
 export type BlockingPart = (typeof BLOCKING_PARTS)[number];
 
 /**
@@ -35,6 +42,8 @@ export interface BlockingCause extends OwnPartFault {
 export const STORE_LOST = 'STORE_LOST';
 /** The activity ran on a worker whose report store is not the campaign's (src/activities/store-guard.ts). */
 export const WRONG_STORE = 'WRONG_STORE';
+/** Records of the spool (or its seal) read back otherwise than prepare wrote them. */
+export const SPOOL_TAMPERED = 'SPOOL_TAMPERED';
 
 const RESUMES = 'nothing is sent meanwhile and the campaign resumes by itself within a minute';
 
@@ -78,6 +87,18 @@ const FIX: Record<BlockingPart, { fix: string; byCode?: [RegExp, string][] }> = 
         `it is re-created with the recorded limits at the next try, or set them again: koophone-reset account --rate N; ${RESUMES}`,
       ],
     ],
+  },
+  source: {
+    fix:
+      'make the id file the campaign was started from readable again for the workers, unchanged (every ' +
+      `batch compares it with what the plan read); ${RESUMES}`,
+  },
+  spool: {
+    fix:
+      "restore the campaign's spool as prepare wrote it (spool.ids and spool.seal from a backup of REPORT_DIR, " +
+      'or the koophone_spool rows): the held batches resume by themselves within a minute; or cancel the ' +
+      'campaign: their phones get canceled lines where their records still read true, the others are named ' +
+      'in its reason. Nothing of the held batches is sent meanwhile; the rest of the campaign goes on',
   },
 };
 

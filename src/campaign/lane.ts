@@ -2,6 +2,8 @@ import type { OwnPartFault } from './blocking';
 import type { Anomaly } from './anomalies';
 import { batchRange, type BatchLayout } from './batch-layout';
 import type { ErrorBudget } from './options';
+import type { SpoolHold } from './spool-hold';
+import type { SpoolSeal } from './spool-seal';
 import { emptyCounts, type OutcomeCounts } from './outcome';
 import type { RateState } from '../workflows/rate-slots';
 import type { TroubleSeen } from './troubles';
@@ -67,6 +69,8 @@ export interface LaneItemOptions {
   heartbeatTimeoutMs: number;
   minPollIntervalMs?: number;
   sourceFile?: { path: string; size: number; mtimeMs: number; sha256: string };
+  /** What prepare wrote into the spool: every slice is proved against it before it is used. */
+  seal?: SpoolSeal;
 }
 
 export interface LaneBudget {
@@ -75,6 +79,8 @@ export interface LaneBudget {
   abortMinFinished: number;
   /** The campaign's counts when the term started. */
   counts: OutcomeCounts;
+  /** Of its failed, those written for an unusable journal (they spend no budget). */
+  quarantined?: number;
   total: number;
 }
 
@@ -85,6 +91,8 @@ export interface LaneTotals {
   resets: number;
   /** First-round items that ended with no error and nothing to re-reset (the ramp's progress). */
   cleanFirstRound: number;
+  /** Of `counts.failed`, phones whose journal could not be used (no error budget spent). */
+  quarantined?: number;
 }
 
 export interface LaneResult {
@@ -115,6 +123,11 @@ export interface LaneResult {
   blocked?: OwnPartFault;
   /** Odd answers to its accepted calls (absent when none, and from earlier versions). */
   anomalies?: Anomaly[];
+  /**
+   * Items whose slice of the spool did not read as prepare wrote it: nothing of them was sent, and
+   * the campaign holds them until the spool is restored (src/campaign/spool-hold.ts).
+   */
+  held?: SpoolHold;
 }
 
 export function emptyTotals(): LaneTotals {

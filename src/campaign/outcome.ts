@@ -40,6 +40,14 @@ export function totalOf(counts: OutcomeCounts): number {
   return OUTCOMES.reduce((sum, k) => sum + counts[k], 0);
 }
 
+/**
+ * The counts the error budget and abort rules judge: phones written `failed JOURNAL_UNREADABLE`
+ * (`quarantined`: their journal could not be used, our own store's fault) are left out.
+ */
+export function budgetCounts(counts: OutcomeCounts, quarantined = 0): OutcomeCounts {
+  return { ...counts, failed: Math.max(0, counts.failed - quarantined) };
+}
+
 /** The outcomes that spend the error budget. */
 export function errorsOf(counts: OutcomeCounts): number {
   return counts.failed + counts.timed_out + counts.rejected;

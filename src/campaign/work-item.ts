@@ -1,6 +1,7 @@
 import type { JobJournal } from '../report/campaign-store';
 import type { OutcomeCounts } from './outcome';
 import type { PossibleResets } from './possible-resets';
+import type { SpoolSeal } from './spool-seal';
 
 /**
  * The unit the workflow schedules: one batch-reset call's worth of instances (≤ 100) and the
@@ -79,6 +80,8 @@ export interface ResetBatchInput {
   minPollIntervalMs?: number;
   /** File sources: refuse to continue when the file changed since prepare. */
   sourceFile?: { path: string; size: number; mtimeMs: number; sha256: string };
+  /** The campaign's seal (lanes prove the spool against it; its journals name their campaign and item). */
+  seal?: SpoolSeal;
 }
 
 export type ResetBatchResult = ResetBatchOutcome & {
@@ -113,6 +116,11 @@ export type ResetBatchOutcome =
       polls: number;
       /** Estimated heartbeats recorded (billed actions that history does not show). */
       heartbeats?: number;
+      /**
+       * Of `counts.failed`, phones written `JOURNAL_UNREADABLE` because their item's journal could
+       * not be used: our own store's fault, which spends no error budget.
+       */
+      quarantined?: number;
     }
   | {
       /** Not accepted, worth sending again later (9999, 5xx, 429, network, timeout). */
@@ -171,4 +179,6 @@ export interface RecordOutcomesInput {
   journal?: JobJournal;
   errorCode: string;
   errorMsg: string;
+  /** What prepare wrote into the spool: lines only for the records that still read so. */
+  seal?: SpoolSeal;
 }

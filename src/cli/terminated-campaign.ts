@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import type { SpoolSeal } from '../campaign/spool-seal';
 import { CAMPAIGN_RESULT_MEMO } from '../campaign/ending';
 import { HEARTBEAT_THROTTLE_MS } from '../campaign/lane';
 import { emptyCounts } from '../campaign/outcome';
@@ -45,7 +47,7 @@ async function terminationOf(
   client: Client,
   d: WorkflowExecutionDescription,
   how: Termination['how'],
-): Promise<{ termination: Termination; batchSize?: number }> {
+): Promise<{ termination: Termination; batchSize?: number; seal?: SpoolSeal }> {
   const namespace = client.options.namespace;
   const execution = { workflowId: d.workflowId, runId: d.runId };
   const closed = await client.workflowService.getWorkflowExecutionHistory({
@@ -56,17 +58,23 @@ async function terminationOf(
   const ended = closed.history?.events?.at(-1);
   const by = ended?.workflowExecutionTerminatedEventAttributes;
   const failure = ended?.workflowExecutionFailedEventAttributes?.failure?.message;
+  // The run's first events: its input (the batch size; a continued run's carried seal) and, in a
+  // first run, what prepare answered (the seal), a few events in.
   const first = await client.workflowService.getWorkflowExecutionHistory({
     namespace,
     execution,
-    maximumPageSize: 1,
+    maximumPageSize: FIRST_EVENTS,
   });
-  const payload = first.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  const events = first.history?.events ?? [];
+  const { payloadConverter } = client.options.loadedDataConverter;
+  const payload = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   const input = payload
-    ? (client.options.loadedDataConverter.payloadConverter.fromPayload(payload) as {
+    ? (payloadConverter.fromPayload(payload) as {
         options?: { batchSize?: number };
+        carry?: { prepared?: { seal?: SpoolSeal } };
       })
     : undefined;
+  const seal = input?.carry?.prepared?.seal ?? preparedSeal(events, (p) => payloadConverter.fromPayload(p));
   const at =
     d.closeTime ?? (ended?.eventTime ? new Date(Number(ended.eventTime.seconds) * 1000) : new Date());
   return {
@@ -77,7 +85,26 @@ async function terminationOf(
       at: at.toISOString(),
     },
     ...(input?.options?.batchSize ? { batchSize: input.options.batchSize } : {}),
+    ...(seal ? { seal } : {}),
   };
+}
+
+// Events read from the start of a run: prepare's answer is among the first dozen.
+const FIRST_EVENTS = 100;
+
+/** The seal prepare answered with, from the run's first events (undefined: not among them, or none). */
+function preparedSeal(
+  events: temporal.api.history.v1.IHistoryEvent[],
+  decode: (p: temporal.api.common.v1.IPayload) => unknown,
+): SpoolSeal | undefined {
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'prepareCampaign');
+  if (!scheduled?.eventId) return undefined;
+  const done = events.find(
+    (e) => e.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() === scheduled.eventId!.toString(),
+  );
+  const result = done?.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+  const answer = result ? (decode(result) as { seal?: SpoolSeal } | undefined) : undefined;
+  return answer?.seal?.root ? answer.seal : undefined;
 }
 
 export interface TerminatedCampaign {
@@ -103,7 +130,7 @@ export async function settleTerminated(
   const firstRun = d.raw.workflowExecutionInfo?.firstRunId || undefined;
   if (!stored || (stored.owner !== undefined && firstRun !== undefined && stored.owner !== firstRun))
     return undefined;
-  const { termination, batchSize } = await terminationOf(client, d, how);
+  const { termination, batchSize, seal } = await terminationOf(client, d, how);
   // Already final: rebuilt by an earlier look, or assembled by the workflow before it was ended.
   if (stored.finalState !== undefined) return { termination, stored };
   // At most SETTLE_MS: a clock behind the server's must not make every look wait longer.
@@ -114,12 +141,16 @@ export async function settleTerminated(
     );
     await sleep(wait);
   }
-  const rebuilt = await rebuildTerminatedReport(
-    store,
-    d.workflowId,
-    termination,
-    batchSize ? { batchSize } : {},
-  );
+  // With the seal its history holds, only spool records that read as prepare wrote them get a line.
+  const rebuilt = await rebuildTerminatedReport(store, d.workflowId, termination, {
+    ...(batchSize ? { batchSize } : {}),
+    ...(seal ? { seal } : {}),
+  });
+  if (rebuilt?.unreadable)
+    say(
+      `warning: ${rebuilt.unreadable} spool records no longer read as prepare wrote them: their phones cannot be ` +
+        'named and have no line in the rebuilt report',
+    );
   if (rebuilt?.unmapped.length)
     say(
       `warning: ${rebuilt.unmapped.length} journal entries (written by an earlier version: ${rebuilt.unmapped.slice(0, 3).join(', ')}…) ` +

@@ -3,6 +3,7 @@ import type { BatchSegment } from '../campaign/batch-layout';
 import type { PreflightSummary, Verdict } from '../campaign/fleet-facts';
 import type { PoolLimit } from '../campaign/pool-budget';
 import type { ReportLine } from '../campaign/outcome';
+import type { SpoolSeal } from '../campaign/spool-seal';
 import type { WorkItem } from '../campaign/work-item';
 import type { StoreIdentity } from './store-identity';
 
@@ -38,6 +39,11 @@ export interface PreparedSource {
    * for the other workers), not in the stored record.
    */
   store?: StoreIdentity;
+  /**
+   * What prepare wrote into the spool: every later read is checked against the copy the workflow
+   * carries (src/report/verified-spool.ts). Absent in stores prepared by earlier versions.
+   */
+  seal?: SpoolSeal;
 }
 
 /** What a store remembers of a campaign, even when Temporal no longer does. */
@@ -97,6 +103,12 @@ export interface JobJournal {
    * Absent in journals of earlier versions.
    */
   item?: JournaledItem;
+  /**
+   * The campaign and item it was written for: a journal copied from another campaign or item is
+   * not read as this one's (src/report/journal-check.ts). Absent in journals of earlier versions.
+   */
+  campaign?: string;
+  key?: string;
 }
 
 export type JournaledItem = Pick<WorkItem, 'range' | 'ids' | 'resets'>;
@@ -113,10 +125,28 @@ export interface FleetFactsSnapshot {
   excluded: Record<string, Verdict>;
 }
 
-/** One work item's journal, as listed. */
-export interface JournalEntry {
-  key: string;
-  journal: JobJournal;
+/**
+ * One work item's journal, as listed: what it holds, or why it cannot be read (its bytes are not
+ * JSON: empty, cut off). Whether what it holds is a journal of this campaign's item is the
+ * reader's to check (src/activities/item-journal.ts).
+ */
+export type JournalEntry =
+  | { key: string; journal: JobJournal; unreadable?: undefined }
+  | { key: string; journal?: undefined; unreadable: JournalUnreadable };
+
+/** A journal whose content cannot be used: where it is and why. */
+export interface JournalUnreadable {
+  /** The file (or row) for people: `/srv/reports/c-1/jobs/b0000020.json`. */
+  where: string;
+  why: string;
+}
+
+/** Thrown by readJournal when the stored bytes are not JSON. */
+export class JournalUnreadableError extends Error {
+  constructor(readonly unreadable: JournalUnreadable) {
+    super(`journal ${unreadable.where} cannot be read: ${unreadable.why}`);
+    this.name = 'JournalUnreadableError';
+  }
 }
 
 /** Slices of one campaign's spool; close() when done. */
@@ -153,6 +183,12 @@ export interface CampaignStore {
     prepared: (count: number) => PreparedSource,
   ): Promise<PreparedSource>;
   readSpool(campaignId: string, start: number, end: number): Promise<string[]>;
+  /** Where the spool is, for people: a path, or the table and campaign. */
+  spoolLocation(campaignId: string): string;
+  /** Replaces the spool's seal (src/campaign/spool-seal.ts), written by prepare before the spool. */
+  writeSpoolSeal(campaignId: string, bytes: Buffer): Promise<void>;
+  /** Up to `length` bytes of the seal from `offset`: fewer (none) where it has fewer (none at all). */
+  readSpoolSeal(campaignId: string, offset: number, length: number): Promise<Buffer>;
   /**
    * Reads slices for a while (a lane's term) without opening the spool for each: one lane reads
    * a slice per batch-reset call. Optional; without it, readSpool.
@@ -160,8 +196,14 @@ export interface CampaignStore {
   openSpool?(campaignId: string): SpoolReader;
   readSpoolFrom(campaignId: string, start: number): AsyncIterable<string>;
   writeJournal(campaignId: string, key: string, journal: JobJournal): Promise<void>;
+  /**
+   * The item's journal as stored (undefined when none). Bytes that are not JSON reject with a
+   * JournalUnreadableError; whether the JSON is a journal of this item is the caller's to check.
+   */
   readJournal(campaignId: string, key: string): Promise<JobJournal | undefined>;
-  /** Every item's journal of the campaign, in key order. */
+  /** Where an item's journal is, for people: a path, or the table and item. */
+  journalLocation(campaignId: string, key: string): string;
+  /** Every item's journal of the campaign, in key order; one that cannot be read says why. */
   listJournals(campaignId: string): AsyncIterable<JournalEntry>;
   /** Replaces the campaign's latest fleet listing (what its lanes screen calls against). */
   writeFleetFacts(campaignId: string, facts: FleetFactsSnapshot): Promise<void>;
@@ -170,6 +212,8 @@ export interface CampaignStore {
   writePart(campaignId: string, name: string, lines: ReportLine[]): Promise<void>;
   /** The final report when assembled, otherwise the parts written so far. */
   readReport(campaignId: string): AsyncIterable<ReportLine>;
+  /** The lines of one part as written (none when it does not exist). */
+  readPart(campaignId: string, name: string): AsyncIterable<ReportLine>;
   /**
    * Assembles the parts into the final report and returns its location and line count; records
    * the campaign's final state (when given) for later starts that reuse the id.

@@ -16,6 +16,7 @@ import type {
   SpoolReader,
   StoredCampaign,
 } from './campaign-store';
+import { JournalUnreadableError } from './campaign-store';
 import { checkCampaignId } from '../campaign/campaign-id';
 import { archiveName } from './archive-name';
 import { acquireDirLock } from './dir-lock';
@@ -207,6 +208,35 @@ export class FolderStore implements CampaignStore {
     }
   }
 
+  spoolLocation(campaignId: string): string {
+    return join(this.dir(campaignId), 'spool.ids');
+  }
+
+  /** Beside the spool, written before it (prepare's order): a spool is never there without its seal. */
+  async writeSpoolSeal(campaignId: string, bytes: Buffer): Promise<void> {
+    // Prepare's, as writeSpool (after createCampaign, which refuses a REPORT_DIR that lost its .store-id).
+    await mkdir(this.dir(campaignId), { recursive: true });
+    await this.writeAtomic(join(this.dir(campaignId), 'spool.seal'), bytes);
+  }
+
+  async readSpoolSeal(campaignId: string, offset: number, length: number): Promise<Buffer> {
+    let fd: number;
+    try {
+      fd = await fast.open(join(this.dir(campaignId), 'spool.seal'), 'r');
+    } catch (e) {
+      // No seal: nothing of the spool can be proved (the reader says so), not a store fault.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+      throw e;
+    }
+    try {
+      const buf = Buffer.alloc(length);
+      const { bytesRead } = await fast.read(fd, buf, 0, length, offset);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fast.close(fd);
+    }
+  }
+
   async readSpool(campaignId: string, start: number, end: number): Promise<string[]> {
     const spool = this.openSpool(campaignId);
     try {
@@ -277,14 +307,25 @@ export class FolderStore implements CampaignStore {
     );
   }
 
+  journalLocation(campaignId: string, key: string): string {
+    return join(this.dir(campaignId), 'jobs', `${key}.json`);
+  }
+
   async readJournal(campaignId: string, key: string): Promise<JobJournal | undefined> {
+    const path = this.journalLocation(campaignId, key);
+    let text: string;
     try {
-      return JSON.parse(
-        await fast.readFile(join(this.dir(campaignId), 'jobs', `${key}.json`), 'utf8'),
-      ) as JobJournal;
+      text = await fast.readFile(path, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
+    }
+    try {
+      return JSON.parse(text) as JobJournal;
+    } catch (e) {
+      // An empty file, one cut off mid-way, bytes that are no JSON: this item's journal only.
+      const why = text === '' ? 'the file is empty' : (e as Error).message;
+      throw new JournalUnreadableError({ where: path, why });
     }
   }
 
@@ -298,14 +339,35 @@ export class FolderStore implements CampaignStore {
     }
     for (let i = 0; i < names.length; i += PART_READ_AHEAD) {
       const keys = names.slice(i, i + PART_READ_AHEAD).map((n) => n.slice(0, -'.json'.length));
-      const journals = await Promise.all(keys.map((key) => this.readJournal(campaignId, key)));
-      for (const [j, journal] of journals.entries()) if (journal) yield { key: keys[j]!, journal };
+      const entries = await Promise.all(
+        keys.map((key) =>
+          this.readJournal(campaignId, key).then(
+            (journal) => (journal ? { key, journal } : undefined),
+            (e: unknown) => {
+              if (e instanceof JournalUnreadableError) return { key, unreadable: e.unreadable };
+              throw e;
+            },
+          ),
+        ),
+      );
+      for (const entry of entries) if (entry) yield entry;
     }
   }
 
   async writePart(campaignId: string, name: string, lines: ReportLine[]): Promise<void> {
     const text = lines.map((l) => JSON.stringify(l) + '\n').join('');
     await this.writeInto(campaignId, join(this.dir(campaignId), 'parts'), `${name}.ndjson`, text);
+  }
+
+  async *readPart(campaignId: string, name: string): AsyncIterable<ReportLine> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir(campaignId), 'parts', `${name}.ndjson`), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const line of text.split('\n')) if (line) yield JSON.parse(line) as ReportLine;
   }
 
   private async partFiles(campaignId: string): Promise<string[]> {

@@ -48,6 +48,12 @@ CREATE TABLE IF NOT EXISTS koophone_spool (
   instance_id text    NOT NULL,
   PRIMARY KEY (campaign, position)
 );
+CREATE TABLE IF NOT EXISTS koophone_spool_seal (
+  campaign text    NOT NULL,
+  chunk    integer NOT NULL,
+  bytes    bytea   NOT NULL,
+  PRIMARY KEY (campaign, chunk)
+);
 CREATE TABLE IF NOT EXISTS koophone_journal (
   campaign   text  NOT NULL,
   item       text  NOT NULL,
@@ -85,9 +91,13 @@ const TABLES = [
   'koophone_outcome_duplicates',
   'koophone_outcomes',
   'koophone_journal',
+  'koophone_spool_seal',
   'koophone_spool',
   'koophone_campaigns',
 ] as const;
+// The spool's seal (8 bytes a record) is kept in rows of this many bytes: a slice's check reads
+// one or two of them through the primary key.
+const SEAL_CHUNK = 256 * 1024;
 
 export interface PostgresStoreOptions {
   /** Connections per process (default 10). */
@@ -119,6 +129,18 @@ interface OutcomeRow {
   error_code: string;
   error_msg: string;
   finished_at: Date | null;
+}
+
+function lineOf(r: OutcomeRow): ReportLine {
+  return {
+    instance_id: r.instance_id,
+    outcome: r.outcome,
+    resets: r.resets,
+    job_id: r.job_id,
+    error_code: r.error_code,
+    error_msg: r.error_msg,
+    finished_at: finishedAt(r.finished_at),
+  };
 }
 
 /**
@@ -289,6 +311,43 @@ export class PostgresStore implements CampaignStore {
     return record;
   }
 
+  spoolLocation(campaignId: string): string {
+    return `${this.base} koophone_spool (campaign ${campaignId})`;
+  }
+
+  async writeSpoolSeal(campaignId: string, bytes: Buffer): Promise<void> {
+    await this.ensureSchema();
+    await this.transaction(async (c) => {
+      await c.query('DELETE FROM koophone_spool_seal WHERE campaign = $1', [campaignId]);
+      for (let chunk = 0; chunk * SEAL_CHUNK < bytes.length; chunk++) {
+        await c.query('INSERT INTO koophone_spool_seal (campaign, chunk, bytes) VALUES ($1, $2, $3)', [
+          campaignId,
+          chunk,
+          bytes.subarray(chunk * SEAL_CHUNK, (chunk + 1) * SEAL_CHUNK),
+        ]);
+      }
+    });
+  }
+
+  async readSpoolSeal(campaignId: string, offset: number, length: number): Promise<Buffer> {
+    if (length <= 0) return Buffer.alloc(0);
+    const first = Math.floor(offset / SEAL_CHUNK);
+    const last = Math.floor((offset + length - 1) / SEAL_CHUNK);
+    const rows = await this.query<{ chunk: number; bytes: Buffer }>(
+      `SELECT chunk, bytes FROM koophone_spool_seal
+       WHERE campaign = $1 AND chunk >= $2 AND chunk <= $3 ORDER BY chunk`,
+      [campaignId, first, last],
+    );
+    // Only the chunks that follow on from the first: a missing one ends what can be read.
+    const parts: Buffer[] = [];
+    for (const [i, r] of rows.entries()) {
+      if (r.chunk !== first + i) break;
+      parts.push(r.bytes);
+    }
+    const start = offset - first * SEAL_CHUNK;
+    return Buffer.concat(parts).subarray(start, start + length);
+  }
+
   async readSpool(campaignId: string, start: number, end: number): Promise<string[]> {
     if (end <= start) return [];
     const rows = await this.query<{ instance_id: string }>(
@@ -318,6 +377,10 @@ export class PostgresStore implements CampaignStore {
        ON CONFLICT (campaign, item) DO UPDATE SET journal = EXCLUDED.journal, written_at = now()`,
       [campaignId, key, JSON.stringify(journal)],
     );
+  }
+
+  journalLocation(campaignId: string, key: string): string {
+    return `${this.base} koophone_journal (campaign ${campaignId}, item ${key})`;
   }
 
   async readJournal(campaignId: string, key: string): Promise<JobJournal | undefined> {
@@ -425,17 +488,21 @@ export class PostgresStore implements CampaignStore {
          ORDER BY instance_id LIMIT $3`,
         [campaignId, after, READ_PAGE],
       );
-      for (const r of rows) {
-        yield {
-          instance_id: r.instance_id,
-          outcome: r.outcome,
-          resets: r.resets,
-          job_id: r.job_id,
-          error_code: r.error_code,
-          error_msg: r.error_msg,
-          finished_at: finishedAt(r.finished_at),
-        };
-      }
+      for (const r of rows) yield lineOf(r);
+      if (rows.length < READ_PAGE) return;
+      after = rows[rows.length - 1]!.instance_id;
+    }
+  }
+
+  async *readPart(campaignId: string, name: string): AsyncIterable<ReportLine> {
+    for (let after = ''; ;) {
+      const rows = await this.query<OutcomeRow>(
+        `SELECT instance_id, outcome, resets, job_id, error_code, error_msg, finished_at
+         FROM koophone_outcomes WHERE campaign = $1 AND part = $2 AND instance_id > $3
+         ORDER BY instance_id LIMIT $4`,
+        [campaignId, name, after, READ_PAGE],
+      );
+      for (const r of rows) yield lineOf(r);
       if (rows.length < READ_PAGE) return;
       after = rows[rows.length - 1]!.instance_id;
     }

@@ -1,6 +1,9 @@
 import type { ReportLine } from '../campaign/outcome';
+import type { SpoolSeal } from '../campaign/spool-seal';
 import type { CampaignStore, StoredCampaign } from './campaign-store';
+import { journalProblem } from './journal-check';
 import { TerminatedLines, type Termination } from './terminated-lines';
+import { VerifiedSpool } from './verified-spool';
 
 /**
  * The ending a stored campaign's report was rebuilt after, or undefined when the campaign
@@ -21,6 +24,8 @@ export interface RebuiltReport {
   written: number;
   /** Journals whose phones could not be told; their calls are not counted. */
   unmapped: string[];
+  /** Spool records that no longer read as prepare wrote them: no line can name their phones. */
+  unreadable: number;
 }
 
 // Lines per part the rebuild writes: a part is written in one piece, so a million canceled
@@ -37,7 +42,7 @@ export async function rebuildTerminatedReport(
   store: CampaignStore,
   campaignId: string,
   termination: Termination,
-  options: { batchSize?: number } = {},
+  options: { batchSize?: number; seal?: SpoolSeal } = {},
 ): Promise<RebuiltReport | undefined> {
   const prepared = await store.readPrepared(campaignId);
   if (!prepared) return undefined;
@@ -47,7 +52,13 @@ export async function rebuildTerminatedReport(
     total: prepared.total,
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),
   });
-  for await (const entry of store.listJournals(campaignId)) lines.add(entry);
+  for await (const entry of store.listJournals(campaignId)) {
+    // A journal that is not one of this campaign's items (copied, forged, `{}`) counts as unreadable.
+    const problem = entry.journal
+      ? journalProblem(entry.journal, { campaignId, key: entry.key, strict: options.seal !== undefined })
+      : undefined;
+    lines.add(problem ? { key: entry.key, unreadable: { where: store.journalLocation(campaignId, entry.key), why: problem } } : entry);
+  }
 
   let chunk: ReportLine[] = [];
   let part = 0;
@@ -62,15 +73,40 @@ export async function rebuildTerminatedReport(
     written += chunk.length;
     chunk = [];
   };
-  let position = 0;
-  for await (const id of store.readSpoolFrom(campaignId, 0)) {
-    if (!finished.has(id)) chunk.push(lines.lineFor(position, id));
-    position += 1;
+  let unreadable = 0;
+  for await (const { position, id } of spoolRecords(store, campaignId, options.seal)) {
+    if (id === undefined) unreadable += 1;
+    else if (!finished.has(id)) chunk.push(lines.lineFor(position, id));
     if (chunk.length >= PART_LINES) await flush();
   }
   await flush();
   const final = await store.finalize(campaignId, termination.how);
-  return { ...final, written, unmapped: lines.unmapped };
+  return { ...final, written, unmapped: lines.unmapped, unreadable };
+}
+
+/**
+ * The spool's records in order; with the campaign's seal, each proved (an id undefined where the
+ * record no longer reads as prepare wrote it: no line is written for a phone nobody approved).
+ */
+async function* spoolRecords(
+  store: CampaignStore,
+  campaignId: string,
+  seal: SpoolSeal | undefined,
+): AsyncIterable<{ position: number; id: string | undefined }> {
+  if (!seal) {
+    let position = 0;
+    for await (const id of store.readSpoolFrom(campaignId, 0)) yield { position: position++, id };
+    return;
+  }
+  const spool = new VerifiedSpool(store, campaignId, seal);
+  try {
+    for (let start = 0; start < seal.records; start += seal.block) {
+      const slice = await spool.readProved(start, Math.min(seal.records, start + seal.block));
+      for (const [i, id] of slice.ids.entries()) yield { position: start + i, id };
+    }
+  } finally {
+    await spool.close();
+  }
 }
 
 /**
@@ -83,7 +119,7 @@ export async function finalizeWhole(
   store: CampaignStore,
   campaignId: string,
   state: string | undefined,
-  expect: { lines?: number; batchSize?: number },
+  expect: { lines?: number; batchSize?: number; seal?: SpoolSeal },
 ): Promise<{ location: string; lines: number; duplicates: number; rebuilt?: number }> {
   const report = await store.finalize(campaignId, state);
   if (expect.lines === undefined || report.lines >= expect.lines) return report;
@@ -93,8 +129,11 @@ export async function finalizeWhole(
     store,
     campaignId,
     { how: 'failed', reason: why, at: new Date().toISOString() },
-    expect.batchSize ? { batchSize: expect.batchSize } : {},
+    { ...(expect.batchSize ? { batchSize: expect.batchSize } : {}), ...(expect.seal ? { seal: expect.seal } : {}) },
   );
   if (!rebuilt) return report;
+  // Nothing to rebuild: the phones without a line are those of spool records that no longer read
+  // as prepare wrote them (the final id check names them). The campaign's own ending stands.
+  if (rebuilt.written === 0) return store.finalize(campaignId, state);
   return { location: rebuilt.location, lines: rebuilt.lines, duplicates: rebuilt.duplicates, rebuilt: rebuilt.written };
 }

@@ -150,6 +150,15 @@ export class FaultNamingStore implements CampaignStore {
       close: () => this.run('reading', () => spool.close()),
     };
   }
+  spoolLocation(campaignId: string): string {
+    return this.inner.spoolLocation(campaignId);
+  }
+  writeSpoolSeal(campaignId: string, bytes: Buffer): Promise<void> {
+    return this.run('writing', () => this.inner.writeSpoolSeal(campaignId, bytes), campaignId);
+  }
+  readSpoolSeal(campaignId: string, offset: number, length: number): Promise<Buffer> {
+    return this.run('reading', () => this.inner.readSpoolSeal(campaignId, offset, length), campaignId);
+  }
   readSpoolFrom(campaignId: string, start: number): AsyncIterable<string> {
     return this.each('reading', () => this.inner.readSpoolFrom(campaignId, start), campaignId);
   }
@@ -158,6 +167,9 @@ export class FaultNamingStore implements CampaignStore {
   }
   readJournal(campaignId: string, key: string): Promise<JobJournal | undefined> {
     return this.run('reading', () => this.inner.readJournal(campaignId, key), campaignId);
+  }
+  journalLocation(campaignId: string, key: string): string {
+    return this.inner.journalLocation(campaignId, key);
   }
   listJournals(campaignId: string): AsyncIterable<JournalEntry> {
     return this.each('reading', () => this.inner.listJournals(campaignId), campaignId);
@@ -173,6 +185,9 @@ export class FaultNamingStore implements CampaignStore {
   }
   readReport(campaignId: string): AsyncIterable<ReportLine> {
     return this.each('reading', () => this.inner.readReport(campaignId), campaignId);
+  }
+  readPart(campaignId: string, name: string): AsyncIterable<ReportLine> {
+    return this.each('reading', () => this.inner.readPart(campaignId, name), campaignId);
   }
   finalize(
     campaignId: string,

@@ -1,5 +1,5 @@
 import type { ReportLine } from '../campaign/outcome';
-import type { JobJournal, JournalEntry } from './campaign-store';
+import type { JobJournal, JournalEntry, JournalUnreadable } from './campaign-store';
 
 /**
  * How a campaign ended without a line for each of its phones: its workflow ended from outside
@@ -34,7 +34,7 @@ export const TERMINATED_CODE = {
 } as const;
 
 /** What one journal says of one of its phones. */
-interface Claim {
+export interface Claim {
   resets: number;
   jobId: string;
   detail: string;
@@ -94,6 +94,19 @@ export function claimOf(
   };
 }
 
+/**
+ * What a journal that cannot be used says of its phones: nothing, but it exists, so a call may
+ * have gone (a journal is written before each call): one possible reset, and where it is.
+ */
+export function claimOfUnreadable(u: JournalUnreadable): Claim {
+  return {
+    resets: 1,
+    jobId: '',
+    detail: `JOURNAL_UNREADABLE ${u.where}: ${u.why}; a call it recorded may have reset it (1 possible reset counted)`,
+    submittedAt: 0,
+  };
+}
+
 const BATCH_KEY = /^b(\d{7,})$/;
 
 interface Spool {
@@ -133,7 +146,7 @@ export class TerminatedLines {
 
   add(entry: JournalEntry): void {
     if (this.sorted) throw new Error('TerminatedLines: add every journal before the first line');
-    const { item } = entry.journal;
+    const item = entry.journal?.item;
     const mapped: Mapped = { entry };
     if (item?.ids) {
       for (const id of item.ids) this.byId.set(id, [...(this.byId.get(id) ?? []), mapped]);
@@ -167,12 +180,10 @@ export class TerminatedLines {
     this.active = this.active.filter((a) => a.end > position);
     let best: Claim | undefined;
     for (const mapped of [...this.active.map((a) => a.mapped), ...(this.byId.get(instanceId) ?? [])]) {
-      const claim = claimOf(
-        mapped.entry.journal,
-        instanceId,
-        jobOf(mapped, instanceId),
-        this.termination.how,
-      );
+      const { journal, unreadable } = mapped.entry;
+      const claim = unreadable
+        ? claimOfUnreadable(unreadable)
+        : claimOf(journal, instanceId, jobOf(mapped, instanceId), this.termination.how);
       if (
         !best ||
         claim.resets > best.resets ||
@@ -195,7 +206,7 @@ export class TerminatedLines {
 
 function jobOf(mapped: Mapped, instanceId: string): string | undefined {
   const { journal } = mapped.entry;
-  if (journal.taskId === '') return undefined;
+  if (!journal || journal.taskId === '') return undefined;
   mapped.jobs ??= new Map(journal.jobs.map((j) => [j.instanceId, j.jobId]));
   return mapped.jobs.get(instanceId);
 }

@@ -1,5 +1,6 @@
 import type { BlockingCause } from '../campaign/blocking';
 import type { Anomaly } from '../campaign/anomalies';
+import type { SpoolHold } from '../campaign/spool-hold';
 import type { CampaignOptions, IdSource } from '../campaign/options';
 import type { CampaignSafety } from '../campaign/safety';
 import { emptyCounts, type OutcomeCounts } from '../campaign/outcome';
@@ -59,6 +60,13 @@ export interface CampaignCarry {
   factsRetryAt?: number;
   /** Pre-flight: fleet listing calls made (prepare's and the refreshes'), counted in the API calls. */
   listingCalls?: number;
+  /**
+   * Lane engine: work held because its slice of the spool no longer reads as prepare wrote it, and
+   * the cause status shows (src/campaign/spool-hold.ts). The rest of the campaign goes on.
+   */
+  held?: { hold: SpoolHold; cause: BlockingCause };
+  /** Lane engine: of `counts.failed`, phones whose item's journal could not be used (no budget spent). */
+  quarantined?: number;
 }
 
 export function noCost(): CampaignCost {

@@ -3,7 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
 import type { ReportLine } from '../../src/campaign/outcome';
 import type { ReportLineJson } from '../../src/cli/json-output';
+import { sealingStore } from '../../src/activities/prepare-seal';
+import { idSetMatches } from '../../src/campaign/report-ids';
 import { createCampaignStore, PostgresStore } from '../../src/report';
+import { checkReportIds } from '../../src/report/id-set-check';
+import { SpoolTampered, VerifiedSpool } from '../../src/report/verified-spool';
 import { statusQuery } from '../../src/workflows';
 import { cliEnv, runCli } from '../cli/run-cli';
 import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
@@ -241,6 +245,44 @@ describe('PostgreSQL report sink (REPORT_SINK=postgres://…)', () => {
       read += 1;
     }
     assert.equal(read, n);
+  });
+
+  it('verifies the spool as the folder store does: a row rewritten or a seal chunk gone is never read as an id, and the final check names foreign rows', async () => {
+    const c = 'store-sealed';
+    const ids = Array.from({ length: 3000 }, (_, i) => `seal${String(i).padStart(6, '0')}`);
+    const prepare = sealingStore(store);
+    await prepare.writePart(c, 'p-skipped', [line('frozen01', 'skipped', 0)]);
+    const record = await prepare.writeSpool(c, ids, (total) => ({ total, duplicates: 0, skipped: 1, sha256: 'x' }));
+    const seal = record.seal!;
+    assert.deepEqual((await store.readPrepared(c))?.seal, seal, 'the stored record carries the seal');
+    assert.deepEqual(await new VerifiedSpool(store, c, seal).read(1000, 1100), ids.slice(1000, 1100));
+
+    await sql.query("UPDATE koophone_spool SET instance_id = 'zz999999' WHERE campaign = $1 AND position = 1050", [c]);
+    await sql.query("UPDATE koophone_spool SET instance_id = E'ab\\001cd' WHERE campaign = $1 AND position = 1077", [c]);
+    await assert.rejects(new VerifiedSpool(store, c, seal).read(1000, 1100), (e: unknown) => {
+      assert.ok(e instanceof SpoolTampered);
+      assert.deepEqual(e.records, [1050, 1077]);
+      assert.match(e.message, /^spool: SPOOL_TAMPERED records 1050, 1077 of postgres:\/\/\S+ koophone_spool \(campaign store-sealed\) differ from what prepare wrote$/);
+      return true;
+    });
+    await sql.query('UPDATE koophone_spool SET instance_id = $2 WHERE campaign = $1 AND position = 1050', [c, ids[1050]]);
+    await sql.query('UPDATE koophone_spool SET instance_id = $2 WHERE campaign = $1 AND position = 1077', [c, ids[1077]]);
+    assert.deepEqual(await new VerifiedSpool(store, c, seal).read(1000, 1100), ids.slice(1000, 1100), 'restored, it reads true');
+
+    const chunk = await sql.query('DELETE FROM koophone_spool_seal WHERE campaign = $1 RETURNING chunk, bytes', [c]);
+    assert.equal((await new VerifiedSpool(store, c, seal).readProved(0, 10)).bad.length, 10, 'no seal: nothing proved');
+    for (const r of chunk.rows as { chunk: number; bytes: Buffer }[]) {
+      await sql.query('INSERT INTO koophone_spool_seal (campaign, chunk, bytes) VALUES ($1, $2, $3)', [c, r.chunk, r.bytes]);
+    }
+
+    for (let b = 0; b < 30; b++) await store.writePart(c, `b${String(b).padStart(7, '0')}`, ids.slice(b * 100, b * 100 + 100).map((id) => line(id)));
+    assert.ok(idSetMatches(await checkReportIds(store, c, seal)));
+    await store.writePart(c, 'b0000004', ids.slice(400, 500).map((id) => line(id === ids[444] ? 'zz888888' : id)));
+    const check = await checkReportIds(store, c, seal);
+    assert.deepEqual([check.missing, check.foreign], [
+      { count: 1, examples: [ids[444]] },
+      { count: 1, examples: ['zz888888'] },
+    ]);
   });
 
   describe('a campaign run by two worker processes on the PostgreSQL sink', () => {

@@ -222,6 +222,26 @@ describe(
       assert.deepEqual(tmpFiles(env.reportDir), []);
     });
 
+    it('a campaign started from an id file under REPORT_DIR/inputs/: REPORT_DIR moved away blocks it on the store (not SOURCE_CHANGED); moved back, it completes', async () => {
+      env.sim.reset();
+      const ids = env.ids(600, 6000);
+      const file = env.writeIdsFile('moved-store.txt', ids.join('\n') + '\n');
+      const handle = await env.start(
+        { rate: 4, concurrency: 8, batchSize: 20, canary: 0 },
+        { kind: 'file', path: file, format: 'text' },
+      );
+      await waitFor(() => batchResetCalls() >= 6, 60_000);
+      const aside = `${env.reportDir}.aside`;
+      renameSync(env.reportDir, aside);
+      // The lanes' check of the id file finds it gone with the store: the store is named.
+      const blocked = await blockedOn(handle, /^STORE_LOST$/);
+      assert.equal(blocked.blockingCause?.part, 'store');
+      renameSync(aside, env.reportDir);
+      const result = await campaignResult(handle);
+      assert.equal(result.state, 'completed', JSON.stringify(result));
+      checkLines(await env.report(handle.workflowId), ids);
+    });
+
     it('REPORT_DIR deleted mid-campaign: blocked, nothing re-created; a plain cancel waits for it, cancel --now ends the campaign without writing anything', async () => {
       env.sim.reset();
       const ids = env.ids(600, 4000);

@@ -3,7 +3,7 @@ import { describeBlocking, fixFor, type BlockingCause } from '../../campaign/blo
 import { addEtaSample, estimateRemainingMs } from '../../campaign/eta';
 import type { LaneProgress } from '../../campaign/lane';
 import type { CampaignOptions } from '../../campaign/options';
-import { addCounts, errorsOf, totalOf } from '../../campaign/outcome';
+import { addCounts, budgetCounts, errorsOf, totalOf } from '../../campaign/outcome';
 import { mergeAnomalies } from '../../campaign/anomalies';
 import { describePoolBudget, type PoolLimit } from '../../campaign/pool-budget';
 import type { CampaignResult, CampaignState, CampaignStatus } from '../../campaign/status';
@@ -86,7 +86,8 @@ export class CampaignControl {
     if (this.finalState) return this.finalState;
     if (this.s.cancelReason !== undefined) return 'canceling';
     if (this.s.paused) return 'paused';
-    if (this.s.blocked || this.blocker(Date.now())) return 'blocked';
+    // A held slice of the spool blocks the campaign's end, and only the operator can release it.
+    if (this.s.blocked || this.s.held || this.blocker(Date.now())) return 'blocked';
     return 'running';
   }
 
@@ -138,6 +139,7 @@ export class CampaignControl {
   /** Why the campaign is blocked, in one line with the fix: an own part first, else KooPhone's auth. */
   private whyBlocked(now: number): string | undefined {
     if (this.s.blocked) return describeBlocking(this.s.blocked);
+    if (this.s.held) return describeBlocking(this.s.held.cause);
     const auth = this.blocker(now);
     return auth ? describeTrouble(auth) : undefined;
   }
@@ -197,7 +199,7 @@ export class CampaignControl {
     const now = Date.now();
     const { troubles } = this.health(now);
     const blockedBy = this.finalState ? undefined : this.whyBlocked(now);
-    const cause = this.finalState ? undefined : this.s.blocked;
+    const cause = this.finalState ? undefined : (this.s.blocked ?? this.s.held?.cause);
     const anomalies = reported.reduce((all, p) => mergeAnomalies(all, p.anomalies), s.anomalies ?? []);
     return {
       campaignId: this.campaignId,
@@ -224,8 +226,12 @@ export class CampaignControl {
       ...(s.listingCalls ? { listingCalls: s.listingCalls } : {}),
       ...(s.prepared?.pools?.length ? { poolBudget: poolBudgetText(o, s.prepared.pools) } : {}),
       canary: o.canary === 0 ? 'off' : s.canary.passed ? 'passed' : s.nextBatch > 0 ? 'running' : 'pending',
-      // Phones refused for good before any call (pre-flight) spend none of it.
-      errorBudget: { used: errorsOf(counts) - (s.prepared?.rejected ?? 0), limit: describeBudget(o.maxErrors) },
+      // Phones refused for good before any call (pre-flight), and those written for a journal the
+      // store could not give back, spend none of it.
+      errorBudget: {
+        used: errorsOf(budgetCounts(counts, s.quarantined)) - (s.prepared?.rejected ?? 0),
+        limit: describeBudget(o.maxErrors),
+      },
       awaitingRetry: s.pending.filter((i) => !i.handedOver).reduce((n, i) => n + itemSize(i), 0),
       run: s.run,
       ...(troubles.length > 0 ? { troubles: troubles.map(troubleStatus) } : {}),

@@ -21,7 +21,7 @@ import type { CampaignActivities } from '../../activities';
 import { batchCount, batchesRange, batchLayout, spoolStartOf, type BatchLayout } from '../../campaign/batch-layout';
 import { batchItem, type LaneInput, type LaneProgress, type LaneResult } from '../../campaign/lane';
 import { withOptionDefaults, type CampaignOptions, type IdSource } from '../../campaign/options';
-import { emptyCounts, errorsOf, totalOf } from '../../campaign/outcome';
+import { budgetCounts, emptyCounts, errorsOf, totalOf } from '../../campaign/outcome';
 import { mergeTroubles } from '../../campaign/troubles';
 import { SAFETY_FAILURES } from '../../campaign/safety';
 import { PREPARED_STORE_MEMO } from '../../campaign/store-memo';
@@ -39,7 +39,11 @@ import { applyLaneResult } from './lane-result';
 import { listingDue, listingStale, listingUntil } from './listing-age';
 import { instancesOf, planTerm, type TermContext } from './lane-plan';
 import { OwnParts } from './own-parts';
+import { SpoolHolds } from './spool-holds';
+import { describeIdSetCheck, idSetMatches } from '../../campaign/report-ids';
 
+// The final check of the report's ids (finalizeReport's `ids`) decides how the campaign ends.
+const ID_CHECK_PATCH = 'id-set-check';
 // Temporal warns at 10 MB of history; hand over well before.
 const MAX_HISTORY_BYTES = 8 * 1024 * 1024;
 // A lane's worker that dies is noticed after this long at most, and its lane goes to another.
@@ -64,6 +68,8 @@ export class CampaignEngine {
   private readonly laneActs;
   /** Our own parts (the store) failing: the campaign blocked, probed, resumed. */
   private readonly own: OwnParts;
+  /** Slices of the spool that do not read as prepare wrote them: held, probed, given back. */
+  private readonly holds: SpoolHolds;
   /** Bumped by a timer when a maintenance window opens while nothing may be sent. */
   private wakeups = 0;
   /** Lanes' results not yet folded in. */
@@ -115,6 +121,7 @@ export class CampaignEngine {
     this.own = new OwnParts(this.s, this.control, () => {
       if (this.running.size > 0) this.term?.cancel();
     });
+    this.holds = new SpoolHolds(this.s, this.control, (r) => this.spoolRange(r));
   }
 
   private get campaignId(): string {
@@ -192,6 +199,11 @@ export class CampaignEngine {
         continue;
       }
       await this.refreshFleetFacts();
+      // Held slices of the spool are proved again between terms, on the own parts' backoff.
+      if (this.holds.due(Date.now()) && !this.control.stopping()) {
+        await this.holds.probe();
+        continue;
+      }
       const now = Date.now();
       const lanes = planTerm(this.s, this.termContext(now));
       this.s.terms = (this.s.terms ?? 0) + 1;
@@ -327,6 +339,7 @@ export class CampaignEngine {
         // Under an account query limit the campaign's batches share its query share.
         ...(q ? { minPollIntervalMs: Math.ceil((1000 * this.concurrency()) / q) } : {}),
         ...(prepared.file ? { sourceFile: prepared.file } : {}),
+        ...(prepared.seal ? { seal: prepared.seal } : {}),
       },
     };
   }
@@ -389,6 +402,7 @@ export class CampaignEngine {
   private async laneReturned(lane: LaneInput, r: LaneResult): Promise<void> {
     const effects = applyLaneResult(this.s, lane, r, this.outcomeContext());
     if (r.blocked) this.own.block(r.blocked);
+    if (r.held) this.holds.hold(r.held);
     await this.carryOut(effects);
     if (r.stopped) log.info('lane returned early', { campaignId: this.campaignId, lane: lane.lane, why: r.stopped });
     this.judge();
@@ -451,6 +465,7 @@ export class CampaignEngine {
         errorMsg: g.message,
         ...(g.failedActivity ? { failedActivity: true } : {}),
         ...(g.failedActivity && g.item.journal ? { journal: g.item.journal } : {}),
+        ...(this.s.prepared?.seal ? { seal: this.s.prepared.seal } : {}),
       }),
     );
     if (n !== undefined) this.s.counts[g.outcome] += n;
@@ -460,9 +475,10 @@ export class CampaignEngine {
   private judge(): void {
     const s = this.s;
     if (!s.canary.passed || this.control.stopping()) return;
-    // Phones refused for good before any call (pre-flight) say nothing of the rollout.
+    // Phones refused for good before any call (pre-flight) say nothing of the rollout; phones
+    // written for a journal the store could not give back spend no budget (our own fault).
     const refused = s.prepared?.rejected ?? 0;
-    const counts = { ...s.counts, rejected: s.counts.rejected - refused };
+    const counts = budgetCounts({ ...s.counts, rejected: s.counts.rejected - refused }, s.quarantined);
     const judged = totalOf(counts) - counts.skipped;
     const o = this.options;
     const exceeded =
@@ -568,6 +584,9 @@ export class CampaignEngine {
     if (this.s.factsRetryAt !== undefined && !this.s.paused && !this.control.stopping()) {
       candidates.push(this.s.factsRetryAt);
     }
+    // Held slices of the spool are proved again when their backoff is up.
+    const heldProbe = this.holds.dueAt();
+    if (heldProbe !== undefined && !this.control.stopping()) candidates.push(heldProbe);
     // Failing calls back off for minutes: wake when they would block the campaign, to say so.
     const blocks = this.control.blockedAt(now);
     if (blocks !== undefined && blocks > now && this.control.patch('blocked-state')) candidates.push(blocks);
@@ -608,7 +627,8 @@ export class CampaignEngine {
     const s = this.s;
     // Stopping follows what was sent to its end, unless canceled --now.
     if (this.control.stopping()) return s.cancelNow === true || !s.pending.some((i) => i.handedOver);
-    return s.pending.length === 0 && s.nextBatch >= this.totalBatches() && !s.spareBatches?.length;
+    // Never while a slice of the spool is held: its approved phones have no line yet.
+    return s.pending.length === 0 && s.nextBatch >= this.totalBatches() && !s.spareBatches?.length && !s.held;
   }
 
   private historyFull(): boolean {
@@ -642,6 +662,8 @@ export class CampaignEngine {
     const c = this.control;
     if (c.stopping()) {
       const reason = s.cancelReason ?? `campaign aborted: ${s.abortReason}`;
+      // Held work is canceled with the rest: lines for the records that still read true.
+      this.holds.releaseAll();
       for (const item of s.pending.splice(0)) {
         await this.giveUp({ item, outcome: 'canceled', code: 'CANCELED', message: reason, failedActivity: item.handedOver === true });
       }
@@ -663,6 +685,7 @@ export class CampaignEngine {
             resets: 0,
             errorCode: 'CANCELED',
             errorMsg: reason,
+            ...(s.prepared?.seal ? { seal: s.prepared.seal } : {}),
           }),
         );
         s.counts.canceled += n ?? 0;
@@ -680,6 +703,7 @@ export class CampaignEngine {
         state: ending,
         expectedLines,
         batchSize: this.options.batchSize,
+        ...(s.prepared?.seal ? { seal: s.prepared.seal } : {}),
       }),
     );
     if (s.account) await this.leaveAccount();
@@ -694,6 +718,10 @@ export class CampaignEngine {
       await condition(allHandlersFinished);
       return c.result({ location: '', lines: 0 });
     }
+    // The report's ids against the approved ones (campaigns with a seal): every approved phone
+    // exactly once, no other id. A mismatch is named and never completes.
+    const ids = report.ids && c.patch(ID_CHECK_PATCH) ? report.ids : undefined;
+    const unreadable = ids?.unreadable.count ?? 0;
     if (report.rebuilt) {
       // Complete, but only from the journal: the campaign lost track of these phones.
       const why = `${report.rebuilt} phones had no line at the end: rebuilt from the journal (canceled, with the resets it shows)`;
@@ -701,7 +729,19 @@ export class CampaignEngine {
       s.counts.canceled += report.rebuilt;
       s.abortReason ??= why;
       c.end('failed');
-    } else if (report.lines !== expectedLines || report.duplicates > 0) {
+    } else if (ids && !idSetMatches(ids)) {
+      const why = `the report's ids are not the approved ones: ${describeIdSetCheck(ids)}`;
+      log.error('report ids differ from the approved ones', { campaignId: this.campaignId, why });
+      s.abortReason ??= why;
+      c.end('failed');
+    } else if (unreadable > 0 && ending !== 'completed' && report.lines + unreadable === expectedLines) {
+      // Stopped with spool records that no longer read true (held, then canceled): their phones
+      // cannot be named, so they have no line; the ending stands and its reason says so.
+      const note = `; ${describeIdSetCheck(ids!)}`;
+      if (s.abortReason !== undefined) s.abortReason += note;
+      else s.cancelReason = `${s.cancelReason ?? 'canceled'}${note}`;
+      c.end(ending);
+    } else if (report.lines !== expectedLines || report.duplicates > 0 || unreadable > 0) {
       // A report that does not name every phone exactly once cannot be called complete.
       const why = `the report holds ${report.lines} lines (${report.duplicates} duplicated) for ${expectedLines} phones`;
       log.error('report does not hold exactly one line per instance', { campaignId: this.campaignId, why });

@@ -64,6 +64,7 @@ export function applyItemResult(
     case 'tracked': {
       addCounts(s.counts, r.counts);
       s.resetsSent += r.resets;
+      if (r.quarantined) s.quarantined = (s.quarantined ?? 0) + r.quarantined;
       if (r.retryIds.length > 0) {
         s.pending.push({
           key: ctx.newKey(),

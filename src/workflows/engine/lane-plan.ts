@@ -169,6 +169,7 @@ function laneInput(
             abortOn: options.abortOn,
             abortMinFinished: options.abortMinFinished,
             counts: { ...s.counts, rejected: s.counts.rejected - (ctx.refusedBeforeCalls ?? 0) },
+            ...(s.quarantined ? { quarantined: s.quarantined } : {}),
             total: ctx.spoolTotal,
           },
         }),

@@ -23,6 +23,7 @@ export function applyLaneResult(
   s.cost.activityRetries += Math.max(0, r.attempt - 1);
   addCounts(s.counts, r.totals.counts);
   s.resetsSent += r.totals.resets;
+  if (r.totals.quarantined) s.quarantined = (s.quarantined ?? 0) + r.totals.quarantined;
   s.rampSucceeded += r.totals.cleanFirstRound;
   const effects = r.results.map(({ item, result }) => applyItemResult(s, item, result, ctx));
   // Handed-over items go first next term: their calls are accepted and their jobs running.

@@ -69,7 +69,11 @@ export class OwnParts {
     if (this.reportLost()) return;
     this.s.cost.activities++;
     const answer = await this.probes
-      .probeOwnParts({ campaignId: this.control.campaignId, parts: [cause.part] })
+      .probeOwnParts({
+        campaignId: this.control.campaignId,
+        parts: [cause.part],
+        ...(this.s.prepared?.file ? { sourceFile: this.s.prepared.file } : {}),
+      })
       .catch((err: unknown) => {
         // No answer (a worker on another store refused it, a timeout): the part is not proved healed.
         log.warn('own part probe failed', { campaignId: this.control.campaignId, error: String(err) });
