@@ -114,7 +114,7 @@ async function readIds(
       if (changed) throw sourceChanged(changed, pin);
     }
     const before = await stat(source.path).catch(() => undefined);
-    const read = await readIdFile(source.path, source.format);
+    const read = await readIdFile(source.path, source.format, source.idColumn);
     if (pin?.file && read.raw.sha256 !== pin.file.sha256)
       throw sourceChanged(`the id file ${source.path} changed while it was read`, pin);
     return {

@@ -156,6 +156,8 @@ export const idSourceSchema = z.discriminatedUnion('kind', [
       kind: z.literal('file'),
       path: z.string().min(1).max(4096),
       format: z.enum(['auto', 'text', 'csv', 'json']).default('auto'),
+      /** The CSV column of the ids when it is not instance_id (`--id-column`); read as headerKey() reads names. */
+      idColumn: z.string().min(1).max(200).optional(),
     })
     .strict(),
   z

@@ -241,6 +241,22 @@ export const CAMPAIGN_FLAGS = [
     kind: duration,
   }),
   flag({
+    name: 'submitTimeout',
+    flag: '--submit-timeout',
+    value: '<dur>',
+    help: "how long a batch's call is retried through outages and throttling before its phones fail (e.g. 2d)",
+    path: ['submitTimeoutMs'],
+    kind: duration,
+  }),
+  flag({
+    name: 'submitBackoffMax',
+    flag: '--submit-backoff-max',
+    value: '<dur>',
+    help: "longest wait between two tries of a batch's call (backoff from 2s)",
+    path: ['submitBackoffMaxMs'],
+    kind: duration,
+  }),
+  flag({
     name: 'neverRetry',
     flag: '--never-retry',
     value: '<codes>',
@@ -281,7 +297,8 @@ function valueAt(options: CampaignOptions, path: CampaignFlag['path']): unknown 
 /** The default as help shows it, from the schema; none for options that are off unless given. */
 function shownDefault(f: CampaignFlag): string | undefined {
   const value = valueAt(campaignOptionDefaults(), f.path);
-  if (value === undefined || value === false || (Array.isArray(value) && value.length === 0)) return undefined;
+  if (value === undefined || value === false || (Array.isArray(value) && value.length === 0))
+    return undefined;
   return f.kind.show(value as never);
 }
 
@@ -296,7 +313,10 @@ export function addCampaignFlags(cmd: Command, absent: 'default' | 'keep' = 'def
   // old value), and the schema fills in today's default.
   for (const f of CAMPAIGN_FLAGS) {
     const d = absent === 'keep' ? undefined : shownDefault(f);
-    cmd.option(f.value ? `${f.flag} ${f.value}` : f.flag, d === undefined ? f.help : `${f.help} (default: ${d})`);
+    cmd.option(
+      f.value ? `${f.flag} ${f.value}` : f.flag,
+      d === undefined ? f.help : `${f.help} (default: ${d})`,
+    );
   }
   return cmd.option('--window <cron/duration[/timezone]>', WINDOW_HELP, collect);
 }

@@ -66,7 +66,7 @@ const EXAMPLES: Record<string, string[]> = {
     'koophone-reset schedule update nightly --cron "0 4 * * *" --rate 10',
     'koophone-reset schedule update nightly --ids-file /shared/fleet-b.csv --yes --json',
   ],
-  'schedule pause': ['koophone-reset schedule pause nightly --note "holiday freeze"'],
+  'schedule pause': ['koophone-reset schedule pause nightly --reason "holiday freeze"'],
   'schedule unpause': ['koophone-reset schedule unpause nightly'],
   'schedule trigger': ['koophone-reset schedule trigger nightly'],
   'schedule delete': ['koophone-reset schedule delete nightly'],

@@ -15,6 +15,8 @@ import { reportRoot } from '../report';
 export interface SourceFlags {
   ids: string[];
   idsFile?: string;
+  /** The CSV column of the ids when it is not instance_id (or `Instance ID`, `instanceId`…). */
+  idColumn?: string;
   all?: boolean;
   namePrefix?: string;
   poolTag?: 'CLOUD_APP' | 'CLOUD_PHONE';
@@ -59,6 +61,8 @@ export function checkSourceFlags(flags: SourceFlags): void {
   if (given > 1) throw usageError('give instance ids, --ids-file or --all, not more than one of them');
   const filters =
     flags.namePrefix !== undefined || flags.poolTag !== undefined || flags.poolName !== undefined;
+  if (flags.idColumn !== undefined && flags.idsFile === undefined)
+    throw usageError('--id-column names the id column of a CSV file: use it with --ids-file');
   if (filters && !flags.all)
     throw usageError('--name-prefix, --pool-tag and --pool-name select from the fleet: use them with --all');
 }
@@ -67,8 +71,12 @@ export function checkSourceFlags(flags: SourceFlags): void {
  * stdin is read as it streams, in bounded memory (a pipe's size is unknown until it ends), and
  * must end with a line break: a writer that died mid-line leaves the prefix of an id.
  */
-function readStdinIds(stdin: Readable) {
-  return readIdStream(stdin, { where: 'stdin', requireFinalNewline: true });
+function readStdinIds(stdin: Readable, idColumn: string | undefined) {
+  return readIdStream(stdin, {
+    where: 'stdin',
+    requireFinalNewline: true,
+    ...(idColumn !== undefined ? { idColumn } : {}),
+  });
 }
 
 /**
@@ -114,7 +122,7 @@ export async function resolveSource(
     };
   }
   if (flags.idsFile === '-') {
-    const read = await readStdinIds(io.stdin);
+    const read = await readStdinIds(io.stdin, flags.idColumn);
     if (read.ids.length <= MAX_INLINE_IDS) {
       return {
         source: { kind: 'inline', ids: read.ids },
@@ -137,9 +145,15 @@ export async function resolveSource(
     };
   }
   const path = resolve(flags.idsFile ?? '');
-  const read = await readIdFile(path, 'auto');
+  const read = await readIdFile(path, 'auto', flags.idColumn);
   return {
-    source: { kind: 'file', path, format: 'auto' },
+    // The workers read the file again: with the same column.
+    source: {
+      kind: 'file',
+      path,
+      format: 'auto',
+      ...(flags.idColumn !== undefined ? { idColumn: flags.idColumn } : {}),
+    },
     instances: read.ids.length,
     ids: read.ids,
     duplicates: read.duplicates,
@@ -177,6 +191,10 @@ export function addSourceFlags(cmd: Command): Command {
     .option(
       '--ids-file <path>',
       'instance ids: text (one a line), CSV with an instance_id column, or JSON array; - for stdin',
+    )
+    .option(
+      '--id-column <name>',
+      'the CSV column of the ids (default instance_id; case, spaces, "-" and "_" ignored: "Instance ID" matches)',
     )
     .option('--all', 'every instance of the fleet (frozen ones are skipped)')
     .option('--name-prefix <prefix>', 'with --all: instances whose name starts with this')

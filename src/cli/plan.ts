@@ -49,6 +49,31 @@ export interface CampaignPlan {
   poolBudget: string | null;
   /** The least time the pool budget allows: each pool's batches in waves of its limit. */
   poolBoundMs: number | null;
+  /**
+   * --max-errors as phones: `allowed` of the `instances` may fail (null when the worker counts the
+   * fleet and the budget is a share), that is `percent` of them.
+   */
+  errorBudget: { allowed: number | null; instances: number | null; percent: number | null };
+  /** How long one reset job is followed (--job-timeout). */
+  jobTimeoutMs: number;
+  /** The wait before a failed phone is reset again (--retry-delay). */
+  retryDelayMs: number;
+}
+
+/** --max-errors over `instances` phones: a count is a share of them, a share a count. */
+function errorBudgetOf(options: CampaignOptions, instances: number | null): CampaignPlan['errorBudget'] {
+  const b = options.maxErrors;
+  if (b.kind === 'percent')
+    return {
+      allowed: instances === null ? null : Math.floor((instances * b.value) / 100),
+      instances,
+      percent: b.value,
+    };
+  return {
+    allowed: b.value,
+    instances,
+    percent: instances ? Math.min(100, (b.value / instances) * 100) : null,
+  };
 }
 
 /**
@@ -120,6 +145,9 @@ export function planCampaign(
     toReset: pre ? pre.toReset : null,
     poolBudget: options.maxPerPool ? describePoolBudget(options.maxPerPool) : null,
     poolBoundMs: poolBoundMs === null ? null : Math.round(poolBoundMs),
+    errorBudget: errorBudgetOf(options, pre ? pre.toReset : (n ?? null)),
+    jobTimeoutMs: options.jobTimeoutMs,
+    retryDelayMs: options.retryDelayMs,
   };
 }
 
@@ -177,6 +205,14 @@ export function planProblem(plan: CampaignPlan): string | undefined {
     `at ${pace}${windows}), more than ${formatDuration(PLAN_HORIZON_MS)}: raise --rate, --concurrency or ` +
     `--batch-size${windows ? ', widen --window' : ''}, or split the campaign`
   );
+}
+
+/** "300 of 3,000 allowed (10 %)": the budget as phones, as status counts them. */
+function budgetText(b: CampaignPlan['errorBudget']): string {
+  const pct = b.percent === null ? '' : ` (${Number(b.percent.toPrecision(3))} %)`;
+  if (b.allowed === null) return `${b.percent} % of the phones that finish may fail`;
+  if (b.instances === null) return `${num(b.allowed)} phones may fail`;
+  return `${num(b.allowed)} of ${num(b.instances)} allowed${pct}`;
 }
 
 /** 4%, 0.5%, <0.1%. */
@@ -257,12 +293,17 @@ export function formatPlan(plan: CampaignPlan): string[] {
         'in calendar time (batches are sent only inside them)',
     );
   }
-  if (plan.batches !== null && plan.retryRounds > 0) {
+  lines.push(
+    `  error budget ${budgetText(plan.errorBudget)}`,
+    `  job timeout  ${formatDuration(plan.jobTimeoutMs)} per reset job (--job-timeout)`,
+  );
+  if (plan.retryRounds > 0) {
     lines.push(
-      `  retries      failed jobs are retried up to ${plan.retryRounds} time${plan.retryRounds === 1 ? '' : 's'}; ` +
-        `each round adds ~${formatDuration(plan.retryRoundMs)} (--retry-delay, then the batch)`,
+      `  retries      failed jobs are retried up to ${plan.retryRounds} time${plan.retryRounds === 1 ? '' : 's'}, ` +
+        `${formatDuration(plan.retryDelayMs)} after they fail (--retry-delay)` +
+        (plan.batches !== null ? `; each round adds ~${formatDuration(plan.retryRoundMs)}` : ''),
     );
-  }
+  } else lines.push('  retries      none: failed jobs are not reset again (--retry-failed 0)');
   const warning = concurrencyWarning(plan);
   if (warning) lines.push(warning);
   return lines;

@@ -104,14 +104,32 @@ export function readInlineIds(ids: string[], where = 'argument'): ReadIds {
   return c.result();
 }
 
-function detectFormat(name: string | undefined, head: string): Exclude<IdFileFormat, 'auto'> {
+/** The id column's name when none is given (`--id-column`). */
+export const DEFAULT_ID_COLUMN = 'instance_id';
+
+/**
+ * A header name as spreadsheets and exports spell it in many ways: `Instance ID`, `instance-id`,
+ * `instanceId` and `instance_id` are one column (case, spaces, dashes and underscores ignored).
+ */
+export function headerKey(name: string): string {
+  return name.toLowerCase().replace(/[\s_-]+/g, '');
+}
+
+function detectFormat(
+  name: string | undefined,
+  head: string,
+  idColumn: string,
+): Exclude<IdFileFormat, 'auto'> {
   const ext = name ? extname(name).toLowerCase() : '';
   if (ext === '.json') return 'json';
   if (ext === '.csv') return 'csv';
   const first = head.replace(/^\uFEFF/, '').trimStart();
   if (first.startsWith('[')) return 'json';
   const firstLine = first.split(/\r?\n/, 1)[0] ?? '';
-  if (/(^|,)\s*"?instance_id"?\s*(,|$)/.test(firstLine)) return 'csv';
+  const cells = firstLine.split(',').map((cell) => headerKey(cell.trim().replace(/^"|"$/g, '')));
+  // One cell alone is a text id list whose first id might read as a header ("instanceid").
+  if (cells.length > 1 && cells.includes(headerKey(idColumn))) return 'csv';
+  if (/^\s*"?instance_id"?\s*$/.test(firstLine)) return 'csv';
   return 'text';
 }
 
@@ -199,6 +217,8 @@ export interface ReadIdStreamOptions {
    * and the prefix of an id is still a valid-looking id (the CLI's stdin).
    */
   requireFinalNewline?: boolean;
+  /** The CSV column of the ids (default instance_id), matched as headerKey() reads names. */
+  idColumn?: string;
 }
 
 /**
@@ -213,14 +233,21 @@ export async function readIdStream(
   chunks: AsyncIterable<Buffer | string>,
   options: ReadIdStreamOptions,
 ): Promise<ReadIdSource> {
-  const { where, format = 'auto', requireFinalNewline = false } = options;
+  const { where, format = 'auto', requireFinalNewline = false, idColumn } = options;
   const meter = new Meter(where);
   const { head, all } = await peek(meter.read(chunks), HEAD_BYTES);
   if (head.length === 0) throw new SourceError([`${where}: file is empty`]);
   const c = new Collector(where);
-  const fmt = format === 'auto' ? detectFormat(options.name, head.toString('utf8')) : format;
+  const fmt =
+    format === 'auto'
+      ? detectFormat(options.name, head.toString('utf8'), idColumn ?? DEFAULT_ID_COLUMN)
+      : format;
+  if (idColumn !== undefined && fmt !== 'csv')
+    throw new SourceError([
+      `${where}: --id-column "${idColumn}" names a CSV column, but this is a ${fmt} id list`,
+    ]);
   if (fmt === 'json') await readJson(all, c);
-  else if (fmt === 'csv') await readCsv(all, c, () => requireFinalNewline && !meter.endsLine());
+  else if (fmt === 'csv') await readCsv(all, c, idColumn, () => requireFinalNewline && !meter.endsLine());
   else await readText(all, c, requireFinalNewline);
   return { ...c.result(), raw: meter.raw() };
 }
@@ -229,7 +256,11 @@ export async function readIdStream(
  * Reads an id file (see readIdStream); refused at once when it is no regular file, empty, or over
  * MAX_SOURCE_BYTES. The result carries the size and sha256 of the bytes it read.
  */
-export async function readIdFile(path: string, format: IdFileFormat = 'auto'): Promise<ReadIdSource> {
+export async function readIdFile(
+  path: string,
+  format: IdFileFormat = 'auto',
+  idColumn?: string,
+): Promise<ReadIdSource> {
   const cannotRead = (e: unknown) =>
     new SourceError([
       `${path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
@@ -254,6 +285,7 @@ export async function readIdFile(path: string, format: IdFileFormat = 'auto'): P
       where: path,
       name: path,
       format,
+      ...(idColumn !== undefined ? { idColumn } : {}),
     });
   } catch (e) {
     if (e instanceof SourceError) throw e;
@@ -384,7 +416,35 @@ async function readJson(chunks: AsyncIterable<Buffer>, c: Collector): Promise<vo
  * RFC 4180 through csv-parse, streamed: quoted cells may hold commas, quotes and line breaks. The
  * header names the instance_id column; problems keep the line number a row ends on.
  */
-async function readCsv(chunks: AsyncIterable<Buffer>, c: Collector, cutShort: () => boolean): Promise<void> {
+/**
+ * The id column of a CSV header: the one whose name reads as `wanted` (headerKey). None, or two,
+ * stop the read with the headers found, so the operator sees what to pass to --id-column.
+ */
+function idColumnOf(header: string[], wanted: string | undefined, c: Collector, line: number): number {
+  const key = headerKey(wanted ?? DEFAULT_ID_COLUMN);
+  const matches = header.flatMap((name, i) => (headerKey(name) === key ? [i] : []));
+  const shown = header.slice(0, 20).map((h) => `"${preview(h)}"`);
+  const found = shown.join(', ') + (header.length > shown.length ? `, … ${header.length} in all` : '');
+  if (matches.length === 0)
+    c.stop(
+      line,
+      `CSV header has no ${wanted === undefined ? 'instance_id' : `"${wanted}"`} column (found ${found}); ` +
+        'name the id column with --id-column',
+    );
+  if (matches.length > 1)
+    c.stop(
+      line,
+      `CSV header has ${matches.length} columns named like "${wanted ?? DEFAULT_ID_COLUMN}" (${found}); name one with --id-column`,
+    );
+  return matches[0]!;
+}
+
+async function readCsv(
+  chunks: AsyncIterable<Buffer>,
+  c: Collector,
+  wantedColumn: string | undefined,
+  cutShort: () => boolean,
+): Promise<void> {
   const source = Readable.from(chunks);
   const parser = parseCsv({
     bom: true,
@@ -396,6 +456,7 @@ async function readCsv(chunks: AsyncIterable<Buffer>, c: Collector, cutShort: ()
   });
   pipeline(source, parser, () => undefined);
   let idColumn = -1;
+  let idName = '';
   let lastLine = 0;
   let rows = 0;
   try {
@@ -407,14 +468,14 @@ async function readCsv(chunks: AsyncIterable<Buffer>, c: Collector, cutShort: ()
       lastLine = line;
       c.tick(++rows);
       if (idColumn < 0) {
-        idColumn = record.indexOf('instance_id');
-        if (idColumn < 0) c.stop(line, 'CSV header has no instance_id column');
+        idColumn = idColumnOf(record, wantedColumn, c, line);
+        idName = record[idColumn]!;
         continue;
       }
       if (record.every((cell) => cell === '')) continue;
       const id = record[idColumn];
       if (id === undefined)
-        c.problem(line, `row has ${record.length} columns, instance_id is column ${idColumn + 1}`);
+        c.problem(line, `row has ${record.length} columns, ${idName} is column ${idColumn + 1}`);
       else if (hasBinary(id)) c.problem(line, `binary or control characters: "${preview(id)}"`);
       else c.add(fromSpreadsheetSafe(id), line);
     }

@@ -52,4 +52,21 @@ void describe('plan: duration from the real bound min(rate, concurrency / batch 
     assert.equal(p.estimatedDurationMs, 4000 + 1600 + 4000);
     assert.match(formatPlan(p).join('\n'), /each round adds ~14s/);
   });
+
+  void it('shows the error budget as phones, the job timeout and the retry delay', () => {
+    const text = (o: Partial<CampaignOptionsInput>, n: number) => formatPlan(plan(o, n)).join('\n');
+    assert.match(text({}, 3000), /^ {2}error budget 300 of 3,000 allowed \(10 %\)$/m);
+    assert.match(text({ maxErrors: '50' }, 3000), /^ {2}error budget 50 of 3,000 allowed \(1\.67 %\)$/m);
+    assert.match(text({ jobTimeoutMs: '45m' }, 10), /^ {2}job timeout {2}45m per reset job/m);
+    assert.match(
+      text({ retryDelayMs: '30s', retryFailed: 3 }, 10),
+      /^ {2}retries {6}failed jobs are retried up to 3 times, 30s after they fail \(--retry-delay\)/m,
+    );
+    assert.match(text({ retryFailed: 0 }, 10), /^ {2}retries {6}none/m);
+    assert.deepEqual(plan({ maxErrors: '5%' }, 1000).errorBudget, {
+      allowed: 50,
+      instances: 1000,
+      percent: 5,
+    });
+  });
 });

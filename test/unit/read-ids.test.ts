@@ -38,6 +38,38 @@ describe('reading id sources', () => {
     assert.equal(json.duplicates, 1);
   });
 
+  it('matches the id column case-, space-, dash- and underscore-insensitively, or as --id-column names it', async () => {
+    for (const header of ['Instance ID', 'instance-id', 'instanceId', 'INSTANCE_ID', ' instance id '])
+      assert.deepEqual(
+        (await readIdFile(file('h.csv', `Name,${header}\nphone1,a1\nphone2,b2\n`))).ids,
+        ['a1', 'b2'],
+        header,
+      );
+    // Without the .csv extension too: a header naming the column makes it CSV.
+    assert.deepEqual((await readIdFile(file('h.txt', 'Name,Instance ID\nphone1,a1\n'))).ids, ['a1']);
+    const named = file('named.csv', 'Phone Name,Cloud Phone ID\nx,c1\ny,c2\n');
+    assert.deepEqual((await readIdFile(named, 'auto', 'cloud_phone_id')).ids, ['c1', 'c2']);
+    await assert.rejects(readIdFile(named), (e: unknown) => {
+      assert.match(
+        (e as Error).message,
+        /:1: CSV header has no instance_id column \(found "Phone Name", "Cloud Phone ID"\); name the id column with --id-column/,
+      );
+      return true;
+    });
+    await assert.rejects(
+      readIdFile(named, 'auto', 'serial'),
+      /CSV header has no "serial" column \(found "Phone Name"/,
+    );
+    await assert.rejects(
+      readIdFile(file('two.csv', 'instance_id,Instance ID\na,b\n')),
+      /2 columns named like "instance_id" \("instance_id", "Instance ID"\)/,
+    );
+    await assert.rejects(
+      readIdFile(file('plain.txt', 'a1\nb2\n'), 'auto', 'id'),
+      /names a CSV column, but this is a text id list/,
+    );
+  });
+
   it('names the file and line of every bad id', async () => {
     const long = 'a'.repeat(33);
     const p = file('bad.txt', `ok1\n${long}\nok2\nbad id\n`);

@@ -126,7 +126,7 @@ export function registerRerun(program: Command, ctx: CliContext): void {
     )
     .option('--campaign-id <id>', 'id of the new campaign (default reset-YYYYMMDD-HHMMSS-xxxx)');
   addCampaignFlags(cmd, 'keep')
-    .option('--dry-run', 'validate and print the plan, start nothing')
+    .option('--dry-run', 'validate, print the plan and check what start checks (overlap), start nothing')
     .option('--wait', 'follow the new campaign to its end; the exit code tells how it ended')
     .option('--json', 'print one JSON object')
     .action(async (id: string, flags: RerunFlags) => {

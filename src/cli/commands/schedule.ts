@@ -3,11 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Option, type Command } from 'commander';
 import type { ScheduleDescription, ScheduleOverlapPolicy } from '@temporalio/client';
 import { CAMPAIGN_ID_PATTERN } from '../../campaign/campaign-id';
-import type { CampaignOptions, IdSource } from '../../campaign/options';
+import { withOptionDefaults, type CampaignOptions, type IdSource } from '../../campaign/options';
 import type { CampaignSafety } from '../../campaign/safety';
 import type { resetCampaign } from '../../workflows/reset-campaign';
 import {
   addCampaignFlags,
+  CAMPAIGN_FLAGS,
   flagsOf,
   givenCampaignFlags,
   parseCampaignFlags,
@@ -22,6 +23,7 @@ import { confirmStart, needsConfirmation } from '../confirm';
 import { addSourceFlags, resolveSource, spillIds, type ResolvedSource, type SourceFlags } from '../id-source';
 import { listSelectedFleet } from '../safety-checks';
 import { withTemporal, type TemporalSession } from '../temporal';
+import { zonedTime } from '../zoned-time';
 
 const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
   skip: 'SKIP',
@@ -62,11 +64,38 @@ interface ScheduleMemo {
   cron: string;
   timezone: string;
   createdBy: 'koophone-reset';
+  /**
+   * The operator's note ("nightly maintenance reset, CHG-1234"). Temporal's own schedule note
+   * (state.note) is what the last pause or unpause said, so the operator's note lives here.
+   */
+  note?: string;
 }
 
 function memoOf(d: ScheduleDescription): Partial<ScheduleMemo> {
   const onAction = (d.action.memo as { schedule?: ScheduleMemo } | undefined)?.schedule;
   return onAction ?? ((d.memo ?? {}) as Partial<ScheduleMemo>);
+}
+
+/** What this CLI writes as Temporal's note when the operator gave no reason. */
+const DEFAULT_STATE_NOTES = new Set(['paused with koophone-reset', 'unpaused with koophone-reset']);
+
+/**
+ * The operator's note. Schedules made before it moved to the memo kept it only in Temporal's
+ * note, which a pause overwrote; there it is the note unless this CLI wrote it on a pause.
+ */
+function operatorNote(d: ScheduleDescription): string | undefined {
+  const memo = memoOf(d);
+  if ('note' in memo) return memo.note || undefined;
+  const state = d.state.note;
+  return state && !DEFAULT_STATE_NOTES.has(state) && !d.state.paused ? state : undefined;
+}
+
+/** Why the schedule is paused (Temporal's note), when it is and a reason was given. */
+function pauseReason(d: ScheduleDescription): string | undefined {
+  if (!d.state.paused) return undefined;
+  const state = d.state.note;
+  if (!state || DEFAULT_STATE_NOTES.has(state) || state === operatorNote(d)) return undefined;
+  return state;
 }
 
 /** What a schedule's runs start with: the source, options and safety of each new campaign. */
@@ -115,6 +144,7 @@ async function create(ctx: CliContext, name: string, ids: string[], flags: Creat
       cron: flags.cron.trim(),
       timezone: flags.timezone,
       createdBy: 'koophone-reset',
+      ...(flags.note ? { note: flags.note } : {}),
     };
     await client.schedule.create<typeof resetCampaign>({
       scheduleId: name,
@@ -132,7 +162,7 @@ async function create(ctx: CliContext, name: string, ids: string[], flags: Creat
         `schedule ${name} created: "${memo.cron}" in ${memo.timezone}, overlap ${flags.overlap}, ids from ${resolved.describe}`,
       );
       const next = d.info.nextActionTimes[0];
-      if (next) out(ctx, `next run ${next.toISOString()}`);
+      if (next) out(ctx, `next run ${zonedTime(next, memo.timezone)}`);
     }
   });
 }
@@ -151,7 +181,8 @@ function summarize(d: ScheduleDescription) {
     cron: memo.cron,
     timezone: memo.timezone ?? d.spec.timezone,
     paused: d.state.paused,
-    note: d.state.note,
+    note: operatorNote(d),
+    pauseReason: pauseReason(d),
     overlap: d.policies.overlap,
     taskQueue: d.action.taskQueue,
     source: input.source,
@@ -186,24 +217,33 @@ async function campaignSchedule(session: TemporalSession, name: string): Promise
   return d;
 }
 
+/** Every campaign option of the schedule's runs, as the flags that give them (window included). */
+function optionLines(options: CampaignOptions): string[] {
+  return Object.entries(flagsOf(options)).flatMap(([name, value]) => {
+    const flag = name === 'window' ? '--window' : CAMPAIGN_FLAGS.find((f) => f.name === name)!.flag;
+    const values = Array.isArray(value) ? value : [value];
+    return values.map((v) => (v === 'true' ? flag : `${flag} ${/\s/.test(v) ? `"${v}"` : v}`));
+  });
+}
+
 async function describe(ctx: CliContext, name: string, json: boolean): Promise<void> {
   await withTemporal(ctx.env, async (session) => {
-    const s = summarize(await campaignSchedule(session, name));
+    const d = await campaignSchedule(session, name);
+    const s = summarize(d);
     if (json) return printJson(ctx, s);
-    out(ctx, `Schedule ${s.name}${s.paused ? ' (paused)' : ''}`);
-    out(ctx, `  cron         ${s.cron ?? '?'} in ${s.timezone ?? 'UTC'}, overlap ${s.overlap}`);
-    out(ctx, `  instances    ${sourceText(s.source)}`);
-    if (s.options) {
-      const o = s.options;
-      out(
-        ctx,
-        `  options      batch ${o.batchSize}, ${o.concurrency} in flight, ${o.rate} calls/s, canary ${o.canary}, retry failed ${o.retryFailed}`,
-      );
-    }
+    const timezone = s.timezone ?? 'UTC';
+    const paused = s.paused ? ` (paused${s.pauseReason ? `: ${s.pauseReason}` : ''})` : '';
+    out(ctx, `Schedule ${s.name}${paused}`);
     if (s.note) out(ctx, `  note         ${s.note}`);
-    out(ctx, `  next runs    ${s.nextRuns.join(', ') || '-'}`);
+    out(ctx, `  cron         ${s.cron ?? '?'} in ${timezone}, overlap ${s.overlap}`);
+    out(ctx, `  instances    ${sourceText(s.source)}`);
+    const options = s.options ? optionLines(withOptionDefaults(s.options)) : [];
+    options.forEach((line, i) => out(ctx, `  ${i === 0 ? 'options' : ''.padEnd(7)}      ${line}`));
+    const next = d.info.nextActionTimes.slice(0, 3).map((t) => zonedTime(t, timezone));
+    out(ctx, `  next runs    ${next.join(', ') || '-'}`);
     out(ctx, `  runs         ${s.runs} (${s.skippedOverlapping} skipped because one was still running)`);
-    for (const r of s.recentCampaigns) out(ctx, `  campaign     ${r.campaignId} (${r.takenAt})`);
+    for (const r of d.info.recentActions)
+      out(ctx, `  campaign     ${r.action.workflow.workflowId} (${zonedTime(r.takenAt, timezone)})`);
   });
 }
 
@@ -219,9 +259,10 @@ async function list(ctx: CliContext, json: boolean): Promise<void> {
       rows.push({
         name: s.scheduleId,
         cron: memo.cron,
-        timezone: memo.timezone,
+        timezone: memo.timezone ?? s.spec.timezone,
         paused: s.state.paused,
-        note: s.state.note,
+        note: operatorNote(s),
+        pauseReason: pauseReason(s),
         nextRun: s.info.nextActionTimes[0]?.toISOString(),
         lastCampaign: last?.action.workflow.workflowId,
       });
@@ -234,9 +275,10 @@ async function list(ctx: CliContext, json: boolean): Promise<void> {
       rows.map((r) => [
         r.name,
         r.cron ?? '?',
-        r.timezone ?? '-',
-        r.paused ? 'paused' : 'active',
-        r.nextRun?.replace('T', ' ').slice(0, 19) ?? '-',
+        r.timezone ?? 'UTC',
+        r.paused ? `paused${r.pauseReason ? ` (${r.pauseReason})` : ''}` : 'active',
+        // On the schedule's own clock, UTC beside: "03:00" of a Shanghai schedule is 19:00 UTC.
+        r.nextRun ? zonedTime(new Date(r.nextRun), r.timezone ?? 'UTC', false) : '-',
         r.lastCampaign ?? '-',
         r.note ?? '',
       ]),
@@ -323,14 +365,19 @@ async function update(
         ? { skipOverlap: true }
         : {}
       : (old.safety ?? {});
-    const newMemo: ScheduleMemo = { cron, timezone, createdBy: 'koophone-reset' };
+    const note = flags.note ?? operatorNote(before);
+    const newMemo: ScheduleMemo = { cron, timezone, createdBy: 'koophone-reset', ...(note ? { note } : {}) };
     const handle = session.client.schedule.getHandle(name);
     await handle.update((prev) => ({
       ...prev,
       spec: { cronExpressions: [cron], timezone },
       action: startAction(name, prev.action.taskQueue, newMemo, { options, source, safety }),
       policies: { ...prev.policies, ...(flags.overlap ? { overlap: OVERLAP[flags.overlap] } : {}) },
-      state: { ...prev.state, ...(flags.note !== undefined ? { note: flags.note } : {}) },
+      // Temporal's note of a paused schedule says why it is paused: a new note leaves it be.
+      state: {
+        ...prev.state,
+        ...(flags.note !== undefined && !prev.state.paused ? { note: flags.note } : {}),
+      },
     }));
     const d = await handle.describe();
     if (flags.json) return printJson(ctx, summarize(d));
@@ -340,25 +387,61 @@ async function update(
         (describeNew ? `, ids from ${describeNew}` : ''),
     );
     const next = d.info.nextActionTimes[0];
-    if (next) out(ctx, `next run ${next.toISOString()}`);
+    if (next) out(ctx, `next run ${zonedTime(next, timezone)}`);
   });
 }
 
-async function simple(
+/**
+ * Temporal's pause and unpause replace the schedule's note with their own: the note (the
+ * operator's "nightly maintenance reset, CHG-1234") is kept in the action's memo first, for a
+ * schedule made before it lived there.
+ */
+async function keepNote(session: TemporalSession, d: ScheduleDescription): Promise<void> {
+  const memo = memoOf(d);
+  const note = operatorNote(d);
+  const input = inputOf(d);
+  if ('note' in memo || !note || !memo.cron || !input.options || !input.source) return;
+  const kept: ScheduleMemo = {
+    cron: memo.cron,
+    timezone: memo.timezone ?? d.spec.timezone ?? 'UTC',
+    createdBy: 'koophone-reset',
+    note,
+  };
+  await session.client.schedule.getHandle(d.scheduleId).update((prev) => ({
+    ...prev,
+    action: startAction(d.scheduleId, prev.action.taskQueue, kept, {
+      options: input.options!,
+      source: input.source!,
+      safety: input.safety ?? {},
+    }),
+  }));
+}
+
+async function setPaused(
   ctx: CliContext,
   name: string,
-  action: 'pause' | 'unpause' | 'delete',
-  flags: { note?: string; json?: boolean },
+  paused: boolean,
+  flags: { reason?: string; note?: string; json?: boolean },
 ): Promise<void> {
   await withTemporal(ctx.env, async (session) => {
-    await campaignSchedule(session, name);
+    const d = await campaignSchedule(session, name);
+    await keepNote(session, d);
     const handle = session.client.schedule.getHandle(name);
-    if (action === 'pause') await handle.pause(flags.note ?? 'paused with koophone-reset');
-    else if (action === 'unpause') await handle.unpause(flags.note ?? 'unpaused with koophone-reset');
-    else await handle.delete();
-    if (flags.json) {
-      printJson(ctx, action === 'delete' ? { name, deleted: true } : { name, paused: action === 'pause' });
-    } else out(ctx, `schedule ${name} ${action === 'delete' ? 'deleted' : `${action}d`}`);
+    // The reason is Temporal's note of the schedule: what its UI shows beside the pause.
+    const reason = flags.reason ?? flags.note;
+    if (paused) await handle.pause(reason ?? 'paused with koophone-reset');
+    else await handle.unpause(reason ?? 'unpaused with koophone-reset');
+    if (flags.json) printJson(ctx, { name, paused });
+    else out(ctx, `schedule ${name} ${paused ? 'paused' : 'unpaused'}${reason ? `: ${reason}` : ''}`);
+  });
+}
+
+async function remove(ctx: CliContext, name: string, json: boolean): Promise<void> {
+  await withTemporal(ctx.env, async (session) => {
+    await campaignSchedule(session, name);
+    await session.client.schedule.getHandle(name).delete();
+    if (json) printJson(ctx, { name, deleted: true });
+    else out(ctx, `schedule ${name} deleted`);
   });
 }
 
@@ -422,20 +505,22 @@ export function registerSchedule(program: Command, ctx: CliContext): void {
     .argument('<name>', 'schedule name')
     .option('--json', 'print a JSON object')
     .action((name: string, flags: { json?: boolean }) => describe(ctx, name, Boolean(flags.json)));
-  schedule
-    .command('pause')
-    .description('stop starting campaigns (running ones go on)')
-    .argument('<name>', 'schedule name')
-    .option('--note <text>', 'why')
-    .option('--json', 'print {name, paused} as JSON')
-    .action((name: string, flags: { note?: string; json?: boolean }) => simple(ctx, name, 'pause', flags));
-  schedule
-    .command('unpause')
-    .description('start campaigns again on the cron')
-    .argument('<name>', 'schedule name')
-    .option('--note <text>', 'why')
-    .option('--json', 'print {name, paused} as JSON')
-    .action((name: string, flags: { note?: string; json?: boolean }) => simple(ctx, name, 'unpause', flags));
+  for (const [verb, paused, help] of [
+    ['pause', true, 'stop starting campaigns (running ones go on; the note stays)'],
+    ['unpause', false, 'start campaigns again on the cron (the note stays)'],
+  ] as const) {
+    schedule
+      .command(verb)
+      .description(help)
+      .argument('<name>', 'schedule name')
+      .option('--reason <text>', `why (Temporal's note of the ${verb}, shown by describe and list)`)
+      // What --reason was called before; kept for scripts.
+      .addOption(new Option('--note <text>').hideHelp())
+      .option('--json', 'print {name, paused} as JSON')
+      .action((name: string, flags: { reason?: string; note?: string; json?: boolean }) =>
+        setPaused(ctx, name, paused, flags),
+      );
+  }
   schedule
     .command('trigger')
     .description('start a campaign from the schedule now')
@@ -447,5 +532,5 @@ export function registerSchedule(program: Command, ctx: CliContext): void {
     .description('delete the schedule (its campaigns and reports stay)')
     .argument('<name>', 'schedule name')
     .option('--json', 'print {name, deleted} as JSON')
-    .action((name: string, flags: { json?: boolean }) => simple(ctx, name, 'delete', flags));
+    .action((name: string, flags: { json?: boolean }) => remove(ctx, name, Boolean(flags.json)));
 }

@@ -29,7 +29,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
     .argument('[ids...]', 'instance ids (up to 5000; more through --ids-file)');
   addSourceFlags(cmd).option('--campaign-id <id>', 'campaign id (default reset-YYYYMMDD-HHMMSS-xxxx)');
   addCampaignFlags(cmd)
-    .option('--dry-run', 'validate and print the plan, start nothing')
+    .option('--dry-run', 'validate, print the plan and check what start checks (overlap), start nothing')
     .option('--yes', `confirm a start over the whole fleet or more than 10,000 phones without asking`)
     .option(
       '--skip-overlap',
@@ -63,6 +63,12 @@ export async function runStart(ctx: CliContext, ids: string[], flags: StartFlags
     if (flags.json) printJson(ctx, { dryRun: true, plan });
     else formatPlan(plan).forEach((l) => out(ctx, l));
     if (problem) throw usageError(problem);
+    // What the real start would refuse, refused here with its words and exit code: the id taken,
+    // phones running campaigns hold. Read only, like the start's own check.
+    await withTemporal(ctx.env, async (session) => {
+      if (await campaignExists(session, campaignId)) throw alreadyExists(campaignId);
+      await checkStartSafety(ctx, session, campaignId, resolved, flags);
+    });
     if (!flags.json) out(ctx, 'dry run: nothing started');
     return EXIT.ok;
   }
