@@ -1,6 +1,7 @@
 import pino from 'pino';
 import pretty from 'pino-pretty';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
+import { CAMPAIGN_WORKFLOW } from './campaign/campaign-workflow';
 
 /** Field names whose values never reach a log line, at the top level or one object down. */
 const SECRET_FIELDS = [
@@ -75,7 +76,6 @@ const LEVELS: Record<LogLevel, pino.Level> = {
 };
 
 // The campaign workflow's id IS the campaign id; lines from it and its activities name it as such.
-const CAMPAIGN_WORKFLOW = 'resetCampaign';
 
 /**
  * The campaign id, batch number and work item of an activity input (`{ campaignId, item }` for

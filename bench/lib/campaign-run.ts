@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { campaignOptionsSchema } from '../../src/campaign/options';
 import type { CampaignResult } from '../../src/campaign/status';
-import { CAMPAIGN_WORKFLOW } from '../../src/cli/campaign-status';
+import { CAMPAIGN_WORKFLOW } from '../../src/campaign/campaign-workflow';
 import { log, round, type Env } from './env';
 import { analyzeCampaign, listedRuns } from './history';
 import type { BenchRow } from './rows';

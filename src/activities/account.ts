@@ -1,10 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { joinCoordinator } from '../account/coordinator';
 import type { BlockedAnswer } from '../campaign/blocking';
+import { CAMPAIGN_WORKFLOW } from '../campaign/campaign-workflow';
 import type { JoinAnswer } from '../workflows/account-definitions';
 import { answerBlocked } from './own-parts';
 
-const CAMPAIGN_WORKFLOW = 'resetCampaign';
 
 interface JoinInput {
   campaignId: string;

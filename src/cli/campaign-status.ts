@@ -1,4 +1,5 @@
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { CAMPAIGN_WORKFLOW } from '../campaign/campaign-workflow';
 import {
   CAMPAIGN_STATES,
   statusFromResult,
@@ -15,7 +16,6 @@ import { closedCampaignResult } from '../temporal/campaign-result';
 import { statusQuery } from '../workflows/definitions';
 import { CliError, EXIT } from './exit-codes';
 
-export const CAMPAIGN_WORKFLOW = 'resetCampaign';
 /** A status query is answered by a worker in milliseconds; longer means none is polling. */
 const QUERY_TIMEOUT_MS = 5000;
 

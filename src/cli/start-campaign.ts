@@ -5,7 +5,7 @@ import type { CampaignOptions } from '../campaign/options';
 import type { CampaignSafety } from '../campaign/safety';
 import { CampaignState, CampaignTotal } from '../temporal/search-attributes';
 import type { resetCampaign } from '../workflows/reset-campaign';
-import { CAMPAIGN_WORKFLOW } from './campaign-status';
+import { CAMPAIGN_WORKFLOW } from '../campaign/campaign-workflow';
 import { note, type CliContext } from './context';
 import { usageError } from './exit-codes';
 import { spillIds, type ResolvedSource } from './id-source';

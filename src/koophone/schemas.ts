@@ -1,12 +1,10 @@
 import { z } from 'zod';
+import { MAX_BATCH_RESET_IDS, MAX_INSTANCE_ID_LENGTH, MAX_PAGE_SIZE, MAX_STATUS_QUERY_IDS } from './limits';
 
 // Wire shapes of the four KooPhone endpoints and the IAM token call, exactly as documented
 // (snake_case). The client maps them to camelCase at its edge; the simulator serves them.
 
-export const MAX_BATCH_RESET_IDS = 100;
-export const MAX_STATUS_QUERY_IDS = 32;
-export const MAX_INSTANCE_ID_LENGTH = 32;
-export const MAX_PAGE_SIZE = 1000;
+export { MAX_BATCH_RESET_IDS, MAX_INSTANCE_ID_LENGTH, MAX_PAGE_SIZE, MAX_STATUS_QUERY_IDS } from './limits';
 
 /** Fields the service may omit or send as null; an absent text is the empty string, never undefined. */
 const text = z

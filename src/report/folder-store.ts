@@ -18,13 +18,14 @@ import type {
 } from './campaign-store';
 import { JournalUnreadableError } from './campaign-store';
 import { checkCampaignId } from '../campaign/campaign-id';
+import { MAX_INSTANCE_ID_LENGTH } from '../koophone/limits';
 import { archiveName } from './archive-name';
 import { acquireDirLock } from './dir-lock';
 import { StoreLostError } from './store-faults';
 
-// Ids are at most 32 characters: a fixed 33-byte record (id, padding, newline) lets a batch read
-// its slice with one positioned read instead of scanning a million-line file.
-const RECORD = 33;
+// Ids are at most MAX_INSTANCE_ID_LENGTH characters: a fixed-size record (id, padding, newline)
+// lets a batch read its slice with one positioned read instead of scanning a million-line file.
+const RECORD = MAX_INSTANCE_ID_LENGTH + 1;
 /** The folder store's id (src/report/store-identity.ts): a dot name no campaign folder can clash with. */
 export const STORE_ID_FILE = '.store-id';
 const SPOOL_WRITE_IDS = 4096;
@@ -168,7 +169,7 @@ export class FolderStore implements CampaignStore {
     const out = await open(tmp, 'w');
     let count = 0;
     try {
-      // Records go out SPOOL_WRITE_IDS at a time (a write per 33-byte record costs more than the
+      // Records go out SPOOL_WRITE_IDS at a time (a write per record costs more than the
       // id), and a list is walked without an await per id.
       let records = '';
       const add = (id: string): boolean => {

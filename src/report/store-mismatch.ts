@@ -1,6 +1,7 @@
 import type { NativeConnection } from '@temporalio/worker';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Payload } from '@temporalio/common';
+import { CAMPAIGN_WORKFLOW } from '../campaign/campaign-workflow';
 import { PREPARED_STORE_MEMO } from '../campaign/store-memo';
 import type { CampaignStore } from './campaign-store';
 import { REPORT_STORE_MEMO, type StoreIdentity } from './store-identity';
@@ -83,7 +84,7 @@ export async function campaignsOnOtherStores(
   const res = await connection.workflowService.listWorkflowExecutions({
     namespace,
     pageSize: 100,
-    query: `WorkflowType = 'resetCampaign' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue.replace(/'/g, "\\'")}'`,
+    query: `WorkflowType = '${CAMPAIGN_WORKFLOW}' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue.replace(/'/g, "\\'")}'`,
   });
   const found: StoreMismatch[] = [];
   for (const e of res.executions ?? []) {

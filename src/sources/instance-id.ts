@@ -1,7 +1,8 @@
-// KooPhone ids are short alphanumeric strings (at most 32 characters). Anything else in an id
-// file — spaces, quotes, control bytes, binary junk — is an input error, not an id.
+import { MAX_INSTANCE_ID_LENGTH as MAX_ID_LENGTH } from '../koophone/limits';
+
+// KooPhone ids are short alphanumeric strings (at most MAX_ID_LENGTH characters). Anything else in
+// an id file — spaces, quotes, control bytes, binary junk — is an input error, not an id.
 const ID_PATTERN = /^[A-Za-z0-9._-]+$/;
-export const MAX_ID_LENGTH = 32;
 
 /** Returns why `id` is not a valid instance id, or undefined when it is. */
 export function instanceIdProblem(id: string): string | undefined {

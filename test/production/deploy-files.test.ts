@@ -9,6 +9,7 @@ import { campaignSearchAttributes } from '../../src/temporal/search-attributes';
 import { DYNAMIC_CONFIG_FILE, SERVER_CONFIG_FILE } from '../cluster/layout';
 import { composeConfig, composeRun, SECRETS, TEMPORAL_SERVICES } from './helpers/compose';
 import { TEMPORAL_SERVER_VERSION } from '../../scripts/temporal-server';
+import { CAMPAIGN_WORKFLOW } from '../../src/campaign/campaign-workflow';
 
 const file = (name: string) => readFileSync(join(projectRoot, name), 'utf8');
 function seconds(duration: string | undefined): number {
@@ -187,7 +188,7 @@ describe('deployment files', () => {
     });
     const code = readFileSync(out, 'utf8');
     assert.ok(
-      code.length > 100_000 && code.includes('resetCampaign'),
+      code.length > 100_000 && code.includes(CAMPAIGN_WORKFLOW),
       'the bundle holds the campaign workflow',
     );
   });

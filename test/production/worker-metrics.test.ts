@@ -7,6 +7,7 @@ import { campaignEnv, waitFor } from '../helpers/campaign-env';
 import { killHard } from '../helpers/worker-process';
 import { jsonLines, startWorkerProcess, workerStarted, type WorkerProcess } from './helpers/workers';
 import { campaignResult } from '../../src/temporal/campaign-result';
+import { CAMPAIGN_WORKFLOW } from '../../src/campaign/campaign-workflow';
 
 type Samples = Map<string, number>;
 
@@ -146,7 +147,7 @@ describe('worker metrics (METRICS_PORT)', () => {
     assert.ok(accepted.every((l) => typeof l.batchNo === 'number' && typeof l.item === 'string'));
     assert.ok(laneLines.some((l) => l.msg === 'Activity completed'));
     const workflowLines = logs.filter(
-      (l) => l.workflowType === 'resetCampaign' && l.activityType === undefined,
+      (l) => l.workflowType === CAMPAIGN_WORKFLOW && l.activityType === undefined,
     );
     assert.ok(workflowLines.length > 0 && workflowLines.every((l) => l.campaignId === handle.workflowId));
     assert.ok(!worker.output().includes('sim-token'), 'the KooPhone token is not logged');

@@ -15,6 +15,7 @@ import { campaignResult } from '../../src/temporal/campaign-result';
 import { operatorCli } from '../cli/run-cli';
 import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
 import { killHard, spawnWorker } from '../helpers/worker-process';
+import { CAMPAIGN_WORKFLOW } from '../../src/campaign/campaign-workflow';
 
 const execFileAsync = promisify(execFile);
 
@@ -123,7 +124,7 @@ describe('hostile inputs reach the worker: it stays up, each bad campaign ends w
           'workflow',
           'start',
           '--type',
-          'resetCampaign',
+          CAMPAIGN_WORKFLOW,
           '--task-queue',
           env.taskQueue,
           '--workflow-id',

@@ -8,6 +8,7 @@ import type { CampaignStatus } from '../../src/campaign/status';
 import { campaignResult } from '../../src/temporal/campaign-result';
 import { cancelSignal, statusQuery, type resetCampaign } from '../../src/workflows';
 import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
+import { MAX_INSTANCE_ID_LENGTH } from '../../src/koophone/limits';
 
 // What prepare wrote into a campaign's spool is what gets reset: records rewritten in place while
 // the campaign runs (a stray process, a bad disk, anyone who can write a shared REPORT_DIR) are
@@ -15,7 +16,8 @@ import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
 // batch goes on; restoring the records releases them, a cancel writes what can be proven. Counted
 // at the simulator: per-phone resets and the error codes of every call it answered.
 
-const RECORD = 33;
+// A spool record: the longest id and its newline (src/report/folder-store.ts).
+const RECORD = MAX_INSTANCE_ID_LENGTH + 1;
 
 /** Rewrites spool records in place, as a stray writer would; returns the bytes it replaced. */
 function overwrite(spool: string, records: Map<number, Buffer>): Map<number, Buffer> {

@@ -8,6 +8,7 @@ import { campaignOptionsSchema } from '../../src/campaign/options';
 import { parseCampaignFlags } from '../../src/cli/campaign-options';
 import { pinOf } from '../../src/sources';
 import { HISTORY_DIR } from '../helpers/histories';
+import { CAMPAIGN_WORKFLOW } from '../../src/campaign/campaign-workflow';
 
 const options = parseCampaignFlags({ maxErrors: '5%', abortFailed: '20', window: ['0 1 * * SUN/4h'] });
 const source = { kind: 'inline', ids: ['abc1', 'abc2'] };
@@ -27,7 +28,7 @@ function recordedInputs(): { name: string; workflowId: string; input: unknown }[
         }[];
       };
       const started = history.events[0]!.workflowExecutionStartedEventAttributes;
-      if (started.workflowType.name !== 'resetCampaign' || !started.input) return [];
+      if (started.workflowType.name !== CAMPAIGN_WORKFLOW || !started.input) return [];
       const input = JSON.parse(Buffer.from(started.input.payloads[0]!.data, 'base64').toString()) as {
         options: { campaignId: string };
       };

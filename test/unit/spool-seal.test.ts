@@ -14,8 +14,10 @@ import { BucketedIdSet, IdSetDigest } from '../../src/report/id-set';
 import { checkReportIds } from '../../src/report/id-set-check';
 import { storeIdentity } from '../../src/report/store-identity';
 import { sealSpool, SpoolTampered, VerifiedSpool } from '../../src/report/verified-spool';
+import { MAX_INSTANCE_ID_LENGTH } from '../../src/koophone/limits';
 
-const RECORD = 33;
+// A spool record: the longest id and its newline (src/report/folder-store.ts).
+const RECORD = MAX_INSTANCE_ID_LENGTH + 1;
 const ids = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `ph${String(from + i).padStart(6, '0')}`);
 const prepared = (total: number): PreparedSource => ({ total, duplicates: 0, skipped: 0, sha256: 'test' });
 

@@ -7,7 +7,7 @@ import {
   CampaignState,
   CampaignTotal,
 } from '../../temporal/search-attributes';
-import { CAMPAIGN_WORKFLOW } from '../campaign-status';
+import { CAMPAIGN_WORKFLOW } from '../../campaign/campaign-workflow';
 import { note, out, printJson, type CliContext } from '../context';
 import type { CampaignStatus } from '../../campaign/status';
 import { statusQuery } from '../../workflows/definitions';

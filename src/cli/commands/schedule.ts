@@ -14,7 +14,7 @@ import {
   parseCampaignFlags,
   type CampaignFlags,
 } from '../campaign-options';
-import { CAMPAIGN_WORKFLOW } from '../campaign-status';
+import { CAMPAIGN_WORKFLOW } from '../../campaign/campaign-workflow';
 import { out, printJson, type CliContext } from '../context';
 import { checkCronFlag } from '../flags';
 import { alignedTable } from '../table';
