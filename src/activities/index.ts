@@ -12,6 +12,7 @@ import { finalizeWhole } from '../report/rebuild-terminated';
 import { FaultNamingStore } from '../report/store-faults';
 import { storeIdentity } from '../report/store-identity';
 import { joinAccount, runningCampaigns } from './account';
+import { Credentials } from './credentials';
 import { answerBlocked, probeParts } from './own-parts';
 import { prepareCampaign, type PrepareInput } from './prepare-campaign';
 import { recordOutcomes } from './record-outcomes';
@@ -39,7 +40,9 @@ export function createActivities(deps: ActivityDeps) {
   const pacer = new SubmitPacer();
   // The store's faults (a full disk, a database down, a store gone) come out named, and the
   // activities of the lane engine answer them as data: the campaign blocks instead of failing.
-  const own = { ...deps, store: new FaultNamingStore(deps.store, describeCampaignStore(deps.store)) };
+  const store = new FaultNamingStore(deps.store, describeCampaignStore(deps.store));
+  // IAM refusing the worker's credentials, or a worker of another KooPhone account, blocks too.
+  const own = { ...deps, store, credentials: new Credentials(deps.client, store) };
   // Every activity on the campaign's data first checks this worker's store is the campaign's.
   const guard = new StoreGuard(deps.store, own.store);
   return {
@@ -55,12 +58,15 @@ export function createActivities(deps: ActivityDeps) {
     /** The first engine's one call per activity; campaigns it recorded still run it (and fail on a store fault). */
     resetBatch: async (input: ResetBatchInput) => {
       await guard.check(input.campaignId);
+      await own.credentials.refuse(input.campaignId);
       return resetBatch({ ...deps, pacer }, input);
     },
     runLane: async (input: LaneInput) => {
-      // A lane starts only on a store that still holds the campaign and takes writes.
+      // A lane starts only on a store that still holds the campaign and takes writes, with
+      // credentials IAM takes, for the campaign's KooPhone account (or is refused, for a worker of it).
       const start = await answerBlocked(input.campaignId, async () => {
         await guard.check(input.campaignId);
+        await own.credentials.refuse(input.campaignId);
         return probeParts(own, input.campaignId);
       });
       const fault = isBlockedAnswer(start) ? start.blocked : start;

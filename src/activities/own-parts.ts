@@ -7,10 +7,12 @@ import {
   type OwnPartFault,
 } from '../campaign/blocking';
 import type { CampaignStore } from '../report/campaign-store';
+import type { Credentials } from './credentials';
 
 /** What probing a part needs from the worker. */
 export interface ProbeDeps {
   store: CampaignStore;
+  credentials: Pick<Credentials, 'probe'>;
 }
 
 /**
@@ -21,6 +23,8 @@ export interface ProbeDeps {
 const PROBES: Record<BlockingPart, (deps: ProbeDeps, campaignId: string) => Promise<void>> = {
   // It still holds the campaign and takes a write (CampaignStore.probe).
   store: (deps, campaignId) => deps.store.probe(campaignId),
+  // IAM takes the worker's credentials, and they are for the campaign's KooPhone account.
+  credentials: (deps, campaignId) => deps.credentials.probe(campaignId),
 };
 
 /** The first fault among `parts` (every part by default), or undefined when all of them work. */

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { IdSource } from '../campaign/options';
+import { WRONG_KOOPHONE_ACCOUNT } from '../campaign/blocking';
 import {
   CAMPAIGN_ID_REUSED,
   PHONES_LEASED,
@@ -8,7 +9,7 @@ import {
   type CampaignSafety,
   type TargetPin,
 } from '../campaign/safety';
-import type { KoophoneClient } from '../koophone';
+import { sameAccount, type KoophoneClient } from '../koophone';
 import { describeOverlap, findOverlap, temporalLiveness, type HolderLiveness } from '../leases';
 import type { CampaignStore, PreparedSource, StoredCampaign } from '../report/campaign-store';
 import {
@@ -21,6 +22,7 @@ import {
   SourceError,
   type ReadIds,
 } from '../sources';
+import { asOwnPart, wrongAccountMessage } from './credentials';
 import { reportLine } from './reset-batch';
 import { pinnedFileChange } from './source-check';
 
@@ -119,14 +121,23 @@ function reusedMessage(campaignId: string, old: StoredCampaign): string {
  * - the ids must be the set the operator approved (SOURCE_CHANGED otherwise);
  * - phones another running campaign holds are refused (PHONES_LEASED) or skipped, and the
  *   campaign takes the lease on the rest, all under the store's lease lock;
- * - the deduplicated ids go to the spool, from which every batch reads its slice.
- * A retried prepare of the same execution returns the first one's record.
+ * - the deduplicated ids go to the spool, from which every batch reads its slice;
+ * - the KooPhone account of this worker is the campaign's, recorded with it (credentials.ts).
+ * A retried prepare of the same execution returns the first one's record; on a worker of another
+ * account it is refused (retryable: Temporal tries another worker).
  */
 export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): Promise<PreparedSource> {
   const { store, client } = deps;
   const { campaignId, owner, safety = {} } = input;
   const existing = await store.readPrepared(campaignId);
-  if (existing && (owner === undefined || existing.owner === owner)) return existing;
+  if (existing && (owner === undefined || existing.owner === owner)) {
+    if (existing.account && !sameAccount(existing.account, client.account))
+      throw ApplicationFailure.retryable(
+        wrongAccountMessage(campaignId, client.account, existing.account),
+        WRONG_KOOPHONE_ACCOUNT,
+      );
+    return existing;
+  }
   if (existing) {
     if (!safety.archivePrevious) {
       const old = (await store.describeStored(campaignId))!;
@@ -143,7 +154,8 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
     if (err instanceof SourceError) {
       throw ApplicationFailure.nonRetryable(err.message, INVALID_SOURCE, { problems: err.problems });
     }
-    throw err;
+    // IAM refused the credentials listing the fleet: blocked, not failed (credentials.ts).
+    throw asOwnPart(err);
   }
   const { read } = source;
   const pin = pinOf(read.ids);
@@ -163,6 +175,7 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
       sha256: pin.sha256,
       ...(source.file ? { file: source.file } : {}),
       ...(owner ? { owner, preparedAt: new Date().toISOString() } : {}),
+      account: client.account,
     }));
   // Written even when empty: a part left by an earlier attempt must not survive into the report.
   await store.writePart(campaignId, 'p-skipped', frozenLines);

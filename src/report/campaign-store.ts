@@ -1,6 +1,7 @@
 import type { Anomaly } from '../campaign/anomalies';
 import type { ReportLine } from '../campaign/outcome';
 import type { WorkItem } from '../campaign/work-item';
+import type { KoophoneAccount } from '../koophone/account';
 import type { StoreIdentity } from './store-identity';
 
 /** What prepare learned about a campaign's id source; saved so a retried prepare is a no-op. */
@@ -24,6 +25,12 @@ export interface PreparedSource {
    * for the other workers), not in the stored record.
    */
   store?: StoreIdentity;
+  /**
+   * The KooPhone account the campaign talks to (endpoint, tenant, project; never a secret): the one
+   * of the worker that prepared it. A worker of another refuses the campaign's KooPhone work
+   * (src/activities/credentials.ts). Absent in campaigns prepared by earlier versions.
+   */
+  account?: KoophoneAccount;
 }
 
 /** What a store remembers of a campaign, even when Temporal no longer does. */
