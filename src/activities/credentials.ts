@@ -57,10 +57,10 @@ export function asOwnPart(err: unknown): unknown {
  * the account was recorded have none, and any worker runs them, as before.
  *
  * Where a worker of the campaign's account polls the task queue (its identity says so), a worker of
- * another refuses the work with a retryable failure: Temporal gives it to another worker. Where none
- * does, it answers blocked (WRONG_ACCOUNT) at once: the campaign waits, naming both accounts, and
- * its probe passes once such a worker polls. So a right worker beside wrong ones never sees the
- * campaign blocked, and no right worker makes it blocked within a lane's retries.
+ * another refuses the work with a retryable failure, tried again after a second: Temporal gives it
+ * to another worker. Where none does, it answers blocked (WRONG_ACCOUNT) at once: the campaign
+ * waits, naming both accounts, and its probe passes once such a worker polls. So a right worker
+ * beside wrong ones keeps the campaign running.
  *
  * One verdict per campaign run and process: a read of the prepared record the first time, none after.
  */
@@ -104,6 +104,12 @@ export class Credentials {
    * credentials (a cached token costs nothing; after a refusal IAM is asked at most once a minute).
    * Throws an OwnPartError naming the fault. A sign-in that fails otherwise (IAM unreachable) is no
    * verdict on the credentials: the calls meet it and show it among the campaign's troubles.
+   *
+   * It passes on a worker of another account while one of the campaign's seems to poll: a probe
+   * cannot be sent to a chosen worker, and the one that runs the workflow gets it first (eager
+   * dispatch), so a strict probe never let a campaign heal while a wrong worker ran its workflow.
+   * The cost: a killed worker stays listed among the pollers for about a minute, during which the
+   * campaign may turn `running` again, its lanes refused (nothing sent), before it settles `blocked`.
    */
   async probe(campaignId: string): Promise<void> {
     const problem = await this.mismatch(campaignId);
