@@ -9,8 +9,12 @@ import {
 import { AccountWorker } from './account/account-worker';
 import { createActivities } from './activities';
 import { ACCOUNT_TASK_QUEUE } from './campaign/account-names';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { workerIdentity } from './activities/credentials';
+import { CAMPAIGN_WORKFLOW } from './campaign/campaign-workflow';
+import { PREPARED_ACCOUNT_MEMO } from './campaign/account-memo';
 import { HEARTBEAT_THROTTLE_MS } from './campaign/lane';
-import { createKoophoneClient, type KoophoneClient } from './koophone';
+import { createKoophoneClient, sameAccount, type KoophoneAccount, type KoophoneClient } from './koophone';
 import { campaignLogAttributes, rootLogger, temporalLogger } from './logger';
 import {
   PrometheusCampaignMetrics,
@@ -69,6 +73,9 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
+    // Names its KooPhone account (a fingerprint): a worker of another account refusing a campaign's
+    // work tells from the task queue's pollers whether one of the campaign's account can take it.
+    identity: workerIdentity(options.client.account),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('./workflows') }),
@@ -166,6 +173,38 @@ async function checkOtherStores(
     );
 }
 
+/**
+ * Before taking work: warns of running campaigns of this task queue prepared for another KooPhone
+ * account, whose KooPhone work this worker will refuse (src/activities/credentials.ts). It still
+ * starts: a task queue may rightly carry campaigns of several accounts, each run by its own workers.
+ */
+async function warnOtherAccounts(
+  connection: NativeConnection,
+  namespace: string,
+  taskQueue: string,
+  own: KoophoneAccount,
+): Promise<void> {
+  try {
+    const res = await connection.workflowService.listWorkflowExecutions({
+      namespace,
+      pageSize: 100,
+      query: `WorkflowType = '${CAMPAIGN_WORKFLOW}' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue.replace(/'/g, "\\'")}'`,
+    });
+    for (const e of res.executions ?? []) {
+      const raw = e.memo?.fields?.[PREPARED_ACCOUNT_MEMO];
+      const account = raw ? (defaultPayloadConverter.fromPayload(raw as Payload) as KoophoneAccount | undefined) : undefined;
+      if (typeof account?.id !== 'string' || sameAccount(account, own)) continue;
+      rootLogger.warn(
+        { campaignId: e.execution?.workflowId, campaignAccount: account.id, workerAccount: own.id },
+        `campaign ${e.execution?.workflowId} talks to the KooPhone account ${account.id}, this worker to ${own.id}: ` +
+          'it refuses that campaign\'s KooPhone work (give it the same KOOPHONE_ENDPOINT and KOOPHONE_IAM_DOMAIN / KOOPHONE_IAM_PROJECT to run it)',
+      );
+    }
+  } catch (err) {
+    rootLogger.warn({ err: (err as Error).message }, 'could not compare KooPhone accounts with running campaigns');
+  }
+}
+
 /** `koophone-reset worker`: configuration from the environment, graceful stop on SIGINT/SIGTERM. */
 export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadWorkerConfig(env);
@@ -207,6 +246,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   try {
     await checkOtherStores(connection, temporal.namespace, temporal.taskQueue, store);
     const workflowBundle = await campaignWorkflowBundle(config.workflowBundlePath);
+    await warnOtherAccounts(connection, temporal.namespace, temporal.taskQueue, client.account);
     const worker = await createCampaignWorker({
       connection,
       namespace: temporal.namespace,
@@ -226,6 +266,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
         taskQueue: temporal.taskQueue,
         accountTaskQueue: ACCOUNT_TASK_QUEUE,
         endpoint: client.endpoint,
+        account: client.account.id,
         tls: temporal.connection.tls !== undefined && temporal.connection.tls !== false,
         reportSink: describeCampaignStore(store),
       },

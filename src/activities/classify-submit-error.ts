@@ -21,9 +21,12 @@ export function classifySubmitError(error: unknown): Exclude<ResetBatchResult, {
   const { code, message } = error;
   if (isConfigurationError(code)) return { kind: 'fatal', code, message, calls: 1 };
   switch (error.errorClass) {
+    // `credentials`: IAM refused them, nothing was sent. The lane engine blocks the campaign on it
+    // before it gets here (reset-batch.ts); the first engine's batches wait and retry, as for a token.
     case 'throttled':
     case 'retryable':
     case 'auth':
+    case 'credentials':
       return {
         kind: 'retry',
         code,

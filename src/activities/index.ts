@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { untouchedLane, type LaneInput } from '../campaign/lane';
-import { BLOCKING_PARTS, isBlockedAnswer, type BlockingPart } from '../campaign/blocking';
+import { isBlockedAnswer, type BlockingPart } from '../campaign/blocking';
 import type { SpoolSeal } from '../campaign/spool-seal';
 import type { RecordOutcomesInput, ResetBatchInput } from '../campaign/work-item';
 import type { KoophoneClient } from '../koophone';
@@ -15,6 +15,7 @@ import { FaultNamingStore } from '../report/store-faults';
 import { storeIdentity } from '../report/store-identity';
 import { joinAccount, runningCampaigns } from './account';
 export { accountActivities } from './account';
+import { Credentials } from './credentials';
 import { answerBlocked, probeParts, type ProbeContext } from './own-parts';
 import { prepareCampaign, type PrepareInput } from './prepare-campaign';
 import { recordOutcomes } from './record-outcomes';
@@ -44,7 +45,9 @@ export function createActivities(deps: ActivityDeps) {
   const pacer = new SubmitPacer();
   // The store's faults (a full disk, a database down, a store gone) come out named, and the
   // activities of the lane engine answer them as data: the campaign blocks instead of failing.
-  const own = { ...deps, store: new FaultNamingStore(deps.store, describeCampaignStore(deps.store)) };
+  const store = new FaultNamingStore(deps.store, describeCampaignStore(deps.store));
+  // IAM refusing the worker's credentials, or a worker of another KooPhone account, blocks too.
+  const own = { ...deps, store, credentials: new Credentials(deps.client, store) };
   // Every activity on the campaign's data first checks this worker's store is the campaign's.
   const guard = new StoreGuard(deps.store, own.store);
   return {
@@ -60,6 +63,7 @@ export function createActivities(deps: ActivityDeps) {
     /** The first engine's one call per activity; campaigns it recorded still run it (and fail on a store fault). */
     resetBatch: async (input: ResetBatchInput) => {
       await guard.check(input.campaignId);
+      await own.credentials.refuse(input.campaignId);
       return resetBatch({ ...deps, pacer }, input);
     },
     /** A long campaign lists the fleet again: the lanes screen their calls against the latest. */
@@ -69,12 +73,14 @@ export function createActivities(deps: ActivityDeps) {
         return refreshFleetFacts(own, input);
       }),
     runLane: async (input: LaneInput) => {
-      // A lane starts only on a store that still holds the campaign and takes writes.
+      // A lane starts only on a store that still holds the campaign and takes writes, with
+      // credentials IAM takes, for the campaign's KooPhone account (or is refused, for a worker of it).
       const start = await answerBlocked(input.campaignId, async () => {
         await guard.check(input.campaignId);
+        await own.credentials.refuse(input.campaignId);
         // The id file is compared before each call: only a lane that sends needs it readable.
         const ctx = input.item.sourceFile && input.sendForMs > 0 ? { sourceFile: input.item.sourceFile } : {};
-        return probeParts(own, input.campaignId, BLOCKING_PARTS, ctx);
+        return probeParts(own, input.campaignId, undefined, ctx);
       });
       const fault = isBlockedAnswer(start) ? start.blocked : start;
       if (fault) return untouchedLane(input, Context.current().info.attempt, fault);

@@ -8,11 +8,13 @@ import {
   type OwnPartFault,
 } from '../campaign/blocking';
 import type { CampaignStore } from '../report/campaign-store';
+import type { Credentials } from './credentials';
 import { checkSourceReadable, type PinnedFile } from './source-check';
 
 /** What probing a part needs from the worker. */
 export interface ProbeDeps {
   store: CampaignStore;
+  credentials: Pick<Credentials, 'probe'>;
 }
 
 /** What the workflow knows of the campaign that a probe needs: its pinned id file. */
@@ -39,6 +41,8 @@ const PROBES: Partial<Record<BlockingPart, Probe>> = {
   source: async (_deps, _campaignId, ctx) => {
     if (ctx.sourceFile) await checkSourceReadable(ctx.sourceFile);
   },
+  // IAM takes the worker's credentials, and they are for the campaign's KooPhone account.
+  credentials: (deps, campaignId) => deps.credentials.probe(campaignId),
 };
 
 /**

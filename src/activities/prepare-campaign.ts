@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { planPreflight, type PreflightPlan } from '../campaign/fleet-facts';
 import type { ErrorBudget, IdSource } from '../campaign/options';
+import { WRONG_KOOPHONE_ACCOUNT } from '../campaign/blocking';
 import {
   CAMPAIGN_ID_REUSED,
   PHONES_LEASED,
@@ -9,7 +10,7 @@ import {
   type CampaignSafety,
   type TargetPin,
 } from '../campaign/safety';
-import type { KoophoneClient } from '../koophone';
+import { sameAccount, type KoophoneClient } from '../koophone';
 import { describeOverlap, findOverlap, temporalLiveness, type HolderLiveness } from '../leases';
 import type { CampaignStore, PreparedSource, StoredCampaign } from '../report/campaign-store';
 import {
@@ -26,6 +27,7 @@ import {
 } from '../sources';
 import { listingReporter } from './listing-report';
 import { sealingStore } from './prepare-seal';
+import { asOwnPart, wrongAccountMessage } from './credentials';
 import { reportLine } from './reset-batch';
 import { pinnedFileChange } from './source-check';
 
@@ -182,8 +184,10 @@ function reusedMessage(campaignId: string, old: StoredCampaign): string {
  * - phones another running campaign holds are refused (PHONES_LEASED) or skipped, and the
  *   campaign takes the lease on the rest, all under the store's lease lock;
  * - the deduplicated ids go to the spool, from which every batch reads its slice, sealed: the
- *   seal it returns to the workflow lets every later read of the spool be checked.
- * A retried prepare of the same execution returns the first one's record.
+ *   seal it returns to the workflow lets every later read of the spool be checked;
+ * - the KooPhone account of this worker is the campaign's, recorded with it (credentials.ts).
+ * A retried prepare of the same execution returns the first one's record; on a worker of another
+ * account it is refused (retryable: Temporal tries another worker).
  */
 export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): Promise<PreparedSource> {
   const { client } = deps;
@@ -191,7 +195,14 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
   const store = sealingStore(deps.store);
   const { campaignId, owner, safety = {} } = input;
   const existing = await store.readPrepared(campaignId);
-  if (existing && (owner === undefined || existing.owner === owner)) return existing;
+  if (existing && (owner === undefined || existing.owner === owner)) {
+    if (existing.account && !sameAccount(existing.account, client.account))
+      throw ApplicationFailure.retryable(
+        wrongAccountMessage(campaignId, client.account, existing.account),
+        WRONG_KOOPHONE_ACCOUNT,
+      );
+    return existing;
+  }
   if (existing) {
     if (!safety.archivePrevious) {
       const old = (await store.describeStored(campaignId))!;
@@ -208,7 +219,8 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
     if (err instanceof SourceError) {
       throw ApplicationFailure.nonRetryable(err.message, INVALID_SOURCE, { problems: err.problems });
     }
-    throw err;
+    // IAM refused the credentials listing the fleet: blocked, not failed (credentials.ts).
+    throw asOwnPart(err);
   }
   const { read } = source;
   // The pin is of what the operator approved: the ids as the source reads them, in its order. The
@@ -261,6 +273,7 @@ export async function prepareCampaign(deps: PrepareDeps, input: PrepareInput): P
       ...(owner ? { owner, preparedAt: new Date().toISOString() } : {}),
       ...record,
       skipped: frozenLines.length + leased + (record.skipped ?? 0),
+      account: client.account,
     }));
   // Written even when empty: a part left by an earlier attempt must not survive into the report.
   await store.writePart(campaignId, 'p-skipped', frozenLines);

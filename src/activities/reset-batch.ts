@@ -9,6 +9,7 @@ import type { Verdict } from '../campaign/fleet-facts';
 import { addPossible, describePossible, withNote } from '../campaign/possible-resets';
 import type { KoophoneClient, KoophoneError } from '../koophone';
 import { classifySubmitError, submitVerdict } from './classify-submit-error';
+import { asOwnPart, credentialsFault } from './credentials';
 import { ItemBlocked } from './item-blocked';
 import { readItemJournal } from './item-journal';
 import { jobsProblem } from '../report/journal-check';
@@ -232,6 +233,13 @@ export async function resetItem(
         ...doubt(uncertain, why),
       };
     }
+    // Signed in before the mark (a cached token costs nothing): IAM refusing the credentials sends
+    // nothing and leaves no mark; the campaign blocks on them. Another sign-in error is the call's.
+    const signedIn = await client.signIn().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    if (credentialsFault(signedIn)) throw asOwnPart(signedIn);
     await store.writeJournal(campaignId, item.key, mark());
     run.sending?.();
     try {
@@ -274,6 +282,14 @@ export async function resetItem(
         instances: ids.length,
       });
     } catch (err) {
+      const refusal = credentialsFault(err);
+      if (refusal) {
+        // IAM refused the credentials renewing a token the gateway refused (401: not applied).
+        // The item goes back unsent, its mark answered; the campaign blocks on its credentials.
+        const answered: JobJournal = { ...mark(true), refused: true };
+        await afterCall(() => store.writeJournal(campaignId, item.key, answered), { unwritten: answered });
+        throw new ItemBlocked(refusal, {});
+      }
       const classified = classifySubmitError(err);
       // An answer that does not prove a refusal (README, "Possibly applied") joins the died calls
       // before it: the mark carries it, so an attempt that finds the mark after this one died
@@ -343,6 +359,10 @@ export async function resetItem(
   let tracked;
   try {
     tracked = await trackJobs(client, journal, input, run.track);
+  } catch (err) {
+    // Its credentials refused while its jobs ran: handed over, tracked again once they heal.
+    if (err instanceof OwnPartError) throw new ItemBlocked(err.fault, { accepted: true });
+    throw err;
   } finally {
     metrics?.trackingEnded(journal.jobs.length);
   }

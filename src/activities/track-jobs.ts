@@ -3,6 +3,7 @@ import type { KoophoneClient, TaskJobResult } from '../koophone';
 import { pollWait } from '../campaign/poll-schedule';
 import { isKoophoneError } from '../koophone';
 import type { JobJournal } from '../report/campaign-store';
+import { asOwnPart, credentialsFault } from './credentials';
 
 export interface TrackedJobs {
   ended: Map<string, TaskJobResult>;
@@ -115,6 +116,9 @@ export async function trackJobs(
       }
     } catch (err) {
       if (!isKoophoneError(err)) throw err;
+      // IAM refused the credentials renewing the token: nothing is known of the jobs, and asking
+      // again cannot help until they are fixed (an OwnPartError: the campaign blocks on them).
+      if (credentialsFault(err)) throw asOwnPart(err);
       hooks.answered?.({ code: err.code, message: err.message });
       if (!err.retryable) {
         queryError = { code: err.code, message: err.message };

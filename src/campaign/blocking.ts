@@ -4,23 +4,26 @@ import { ACCOUNT_TASK_QUEUE, ACCOUNT_WORKFLOW_ID } from './account-names';
 /**
  * Our own parts whose failure blocks a campaign instead of failing it (docs/design.md, "Blocked by
  * our own parts"). A part is added here with its fix hint (FIX below), a probe on the worker
- * (src/activities/own-parts.ts) and, where its failures come as thrown errors, a way to turn
+ * (PROBES in src/activities/own-parts.ts) and, where its failures come as thrown errors, a way to turn
  * them into an OwnPartError (src/report/store-faults.ts does it for the store).
  *
  * - `store`: the report store (REPORT_DIR / REPORT_SINK) fails or no longer holds the campaign;
  * - `coordinator`: an account limit is recorded and no account coordinator answers;
+ * - `credentials`: IAM refuses the worker's credentials, or the worker is of another KooPhone
+ *   account than the campaign's (src/activities/credentials.ts);
  * - `source`: the id file a campaign was started from cannot be read (its bytes are compared
  *   before every batch: src/activities/source-check.ts);
  * - `spool`: records of the campaign's spool no longer read as prepare wrote them. It holds only
  *   the batches it touches, the rest goes on (src/campaign/spool-hold.ts).
  */
-export const BLOCKING_PARTS = ['store', 'coordinator', 'source', 'spool'] as const;
+export const BLOCKING_PARTS = ['store', 'coordinator', 'credentials', 'source', 'spool'] as const;
 export type BlockingPart = (typeof BLOCKING_PARTS)[number];
 
 /**
  * One of our own parts failing, as an activity reports it: `code` names the failure (an errno
- * such as ENOSPC, a SQLSTATE, or one of STORE_LOST / WRONG_STORE), `message` says where, prefixed
- * with the part ("store: ENOSPC writing /srv/reports/c-1/parts/b0000004.ndjson").
+ * such as ENOSPC, a SQLSTATE, one of STORE_LOST / WRONG_STORE; IAM_401 when IAM refused the
+ * credentials, WRONG_ACCOUNT), `message` says where, prefixed with the part
+ * ("store: ENOSPC writing /srv/reports/c-1/parts/b0000004.ndjson").
  */
 export interface OwnPartFault {
   part: BlockingPart;
@@ -44,6 +47,8 @@ export const STORE_LOST = 'STORE_LOST';
 export const WRONG_STORE = 'WRONG_STORE';
 /** Records of the spool (or its seal) read back otherwise than prepare wrote them. */
 export const SPOOL_TAMPERED = 'SPOOL_TAMPERED';
+/** The activity ran on a worker whose KooPhone account is not the campaign's (src/activities/credentials.ts). */
+export const WRONG_ACCOUNT = 'WRONG_ACCOUNT';
 
 const RESUMES = 'nothing is sent meanwhile and the campaign resumes by itself within a minute';
 
@@ -99,6 +104,21 @@ const FIX: Record<BlockingPart, { fix: string; byCode?: [RegExp, string][] }> = 
       'or the koophone_spool rows): the held batches resume by themselves within a minute; or cancel the ' +
       'campaign: their phones get canceled lines where their records still read true, the others are named ' +
       'in its reason. Nothing of the held batches is sent meanwhile; the rest of the campaign goes on',
+  },
+  // IAM refused the sign-in (codes IAM_401, IAM_403, …), or the worker talks to another account.
+  credentials: {
+    fix:
+      'fix KOOPHONE_IAM_USERNAME / KOOPHONE_IAM_PASSWORD / KOOPHONE_IAM_DOMAIN / KOOPHONE_IAM_PROJECT on the workers ' +
+      'and restart them; meanwhile each worker asks IAM at most once a minute (IAM locks users after repeated ' +
+      'failed sign-ins), nothing is sent, and the campaign resumes by itself within a minute of the fix',
+    byCode: [
+      [
+        new RegExp(`^${WRONG_ACCOUNT}$`),
+        "run it on workers of the campaign's KooPhone account: give every worker of its task queue the same " +
+          'KOOPHONE_ENDPOINT and KOOPHONE_IAM_DOMAIN / KOOPHONE_IAM_PROJECT; nothing is sent meanwhile and the ' +
+          'campaign resumes by itself once such a worker runs it',
+      ],
+    ],
   },
 };
 
@@ -201,6 +221,8 @@ export function isBlockedAnswer(x: unknown): x is BlockedAnswer {
 
 /** Failure type of an activity refused on a worker whose store is not the campaign's (store-guard.ts). */
 export const WRONG_REPORT_STORE = 'WrongReportStore';
+/** Failure type of an activity refused on a worker whose KooPhone account is not the campaign's (credentials.ts). */
+export const WRONG_KOOPHONE_ACCOUNT = 'WrongKoophoneAccount';
 
 /**
  * Activity failures (their ApplicationFailure type) that are own-part faults: Temporal retries
@@ -209,6 +231,7 @@ export const WRONG_REPORT_STORE = 'WrongReportStore';
  */
 const FAILURE_TYPES: Record<string, Omit<OwnPartFault, 'message'>> = {
   [WRONG_REPORT_STORE]: { part: 'store', code: WRONG_STORE },
+  [WRONG_KOOPHONE_ACCOUNT]: { part: 'credentials', code: WRONG_ACCOUNT },
 };
 
 /** The fault an activity failure of `type` stands for, or undefined (a bug, KooPhone, input). */

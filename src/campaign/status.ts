@@ -102,7 +102,7 @@ export interface CampaignStatus {
 
 export interface BlockingCauseStatus {
   part: BlockingPart;
-  /** ENOSPC, EACCES, a SQLSTATE, STORE_LOST, WRONG_STORE, … */
+  /** ENOSPC, EACCES, a SQLSTATE, STORE_LOST, WRONG_STORE, IAM_401, WRONG_ACCOUNT, … */
   code: string;
   message: string;
   since: string;

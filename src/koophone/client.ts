@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
+import { koophoneAccount, type KoophoneAccount } from './account';
 import { KoophoneError } from './errors';
 import { formatIssues } from './issues';
 import type {
@@ -93,6 +94,19 @@ export class KoophoneClient {
     this.timeoutMs = timeoutMs;
     this.#tokenProvider = options.tokenProvider;
     this.#fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  /** The KooPhone account this client talks to: its endpoint, tenant and project (never a secret). */
+  get account(): KoophoneAccount {
+    return koophoneAccount(this.endpoint, this.#tokenProvider.scope);
+  }
+
+  /**
+   * Signs in as a call would (a cached token costs nothing): IAM refusing the credentials throws
+   * a KoophoneError of class `credentials`, and IAM is asked at most once a minute after a refusal.
+   */
+  async signIn(signal?: AbortSignal): Promise<void> {
+    await this.#tokenProvider.getToken(signal);
   }
 
   async batchReset(ids: string[], options: CallOptions = {}): Promise<BatchResetResult> {

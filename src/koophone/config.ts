@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AccountScope } from './account';
 import { KoophoneClient, DEFAULT_TIMEOUT_MS } from './client';
 import { Secret } from './secret';
 import { IamPasswordTokenProvider, StaticTokenProvider } from './token-provider';
@@ -9,7 +10,14 @@ export const DEFAULT_KOOPHONE_ENDPOINT = 'https://koophone.myhuaweicloud.com';
 export const DEFAULT_IAM_ENDPOINT = 'https://iam.myhuaweicloud.com';
 
 export type KoophoneAuthConfig =
-  | { kind: 'static'; token: Secret }
+  | {
+      kind: 'static';
+      token: Secret;
+      /** The token's account, declared (it cannot be read from the token): see account.ts. */
+      domainName?: string;
+      projectName?: string;
+      projectId?: string;
+    }
   | {
       kind: 'iam';
       iamEndpoint: string;
@@ -64,17 +72,18 @@ const IAM_REQUIRED = ['KOOPHONE_IAM_USERNAME', 'KOOPHONE_IAM_PASSWORD', 'KOOPHON
 /** Which credentials are missing or contradictory; checked apart from the schema so every problem is reported at once. */
 function authProblems(env: Record<string, string | undefined>): string[] {
   const present = (name: EnvName): boolean => (env[name] ?? '').trim() !== '';
-  if (present('KOOPHONE_TOKEN')) return [];
   const problems: string[] = [];
-  const missing = IAM_REQUIRED.filter((name) => !present(name));
-  if (missing.length > 0) {
-    problems.push(
-      `  - ${missing.join(', ')}: set KOOPHONE_TOKEN, or all of ${IAM_REQUIRED.join(', ')} (missing: ${missing.join(', ')})`,
-    );
-  }
+  // With a static token too: the project names the token's account (see account.ts).
   if (present('KOOPHONE_IAM_PROJECT') && present('KOOPHONE_IAM_PROJECT_ID')) {
     problems.push(
       '  - KOOPHONE_IAM_PROJECT_ID: set KOOPHONE_IAM_PROJECT or KOOPHONE_IAM_PROJECT_ID, not both',
+    );
+  }
+  if (present('KOOPHONE_TOKEN')) return problems;
+  const missing = IAM_REQUIRED.filter((name) => !present(name));
+  if (missing.length > 0) {
+    problems.unshift(
+      `  - ${missing.join(', ')}: set KOOPHONE_TOKEN, or all of ${IAM_REQUIRED.join(', ')} (missing: ${missing.join(', ')})`,
     );
   }
   return problems;
@@ -101,9 +110,19 @@ export function loadKoophoneConfig(env: NodeJS.ProcessEnv = process.env): Koopho
     throw new Error(`Invalid KooPhone configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const project = {
+    ...(e.KOOPHONE_IAM_PROJECT === undefined ? {} : { projectName: e.KOOPHONE_IAM_PROJECT }),
+    ...(e.KOOPHONE_IAM_PROJECT_ID === undefined ? {} : { projectId: e.KOOPHONE_IAM_PROJECT_ID }),
+  };
   const auth: KoophoneAuthConfig =
     e.KOOPHONE_TOKEN !== undefined
-      ? { kind: 'static', token: new Secret(e.KOOPHONE_TOKEN) }
+      ? {
+          kind: 'static',
+          token: new Secret(e.KOOPHONE_TOKEN),
+          // Not used to sign in: they name the token's account, when given.
+          ...(e.KOOPHONE_IAM_DOMAIN === undefined ? {} : { domainName: e.KOOPHONE_IAM_DOMAIN }),
+          ...project,
+        }
       : {
           kind: 'iam',
           iamEndpoint: e.KOOPHONE_IAM_ENDPOINT ?? DEFAULT_IAM_ENDPOINT,
@@ -111,8 +130,7 @@ export function loadKoophoneConfig(env: NodeJS.ProcessEnv = process.env): Koopho
           username: e.KOOPHONE_IAM_USERNAME ?? '',
           password: new Secret(e.KOOPHONE_IAM_PASSWORD ?? ''),
           domainName: e.KOOPHONE_IAM_DOMAIN ?? '',
-          ...(e.KOOPHONE_IAM_PROJECT === undefined ? {} : { projectName: e.KOOPHONE_IAM_PROJECT }),
-          ...(e.KOOPHONE_IAM_PROJECT_ID === undefined ? {} : { projectId: e.KOOPHONE_IAM_PROJECT_ID }),
+          ...project,
         };
   return {
     endpoint: e.KOOPHONE_ENDPOINT ?? DEFAULT_KOOPHONE_ENDPOINT,
@@ -121,8 +139,23 @@ export function loadKoophoneConfig(env: NodeJS.ProcessEnv = process.env): Koopho
   };
 }
 
+/** The account a static token's settings declare (KOOPHONE_IAM_DOMAIN / _PROJECT / _PROJECT_ID). */
+function declaredScope(auth: Extract<KoophoneAuthConfig, { kind: 'static' }>): AccountScope | undefined {
+  const project =
+    auth.projectId !== undefined
+      ? { id: auth.projectId }
+      : auth.projectName !== undefined
+        ? { name: auth.projectName }
+        : undefined;
+  if (auth.domainName === undefined && project === undefined) return undefined;
+  return {
+    ...(auth.domainName !== undefined ? { domain: auth.domainName } : {}),
+    ...(project ? { project } : {}),
+  };
+}
+
 export function createTokenProvider(auth: KoophoneAuthConfig, fetchImpl?: typeof fetch): TokenProvider {
-  if (auth.kind === 'static') return new StaticTokenProvider(auth.token.reveal());
+  if (auth.kind === 'static') return new StaticTokenProvider(auth.token.reveal(), declaredScope(auth));
   return new IamPasswordTokenProvider({
     iamEndpoint: auth.iamEndpoint,
     username: auth.username,

@@ -10,8 +10,17 @@ export { CLIENT_ERROR_CODES, KOOPHONE_CODES, normalizeCode, sameCode } from './c
  * - `transient_instance`: an instance is busy (recovery, backup); retry later.
  * - `auth`: the token was refused; refresh it and retry once.
  * - `throttled`: the gateway's rate limit; back off (honour `retryAfterMs`) and lower the rate.
+ * - `credentials`: IAM refused the worker's own credentials (user, password, domain, project):
+ *   nothing was sent; only the operator can fix them, and IAM locks users that keep trying
+ *   (the token provider asks it at most once a minute; docs/design.md, "Blocked by our own parts").
  */
-export type KoophoneErrorClass = 'retryable' | 'non_retryable' | 'transient_instance' | 'auth' | 'throttled';
+export type KoophoneErrorClass =
+  | 'retryable'
+  | 'non_retryable'
+  | 'transient_instance'
+  | 'auth'
+  | 'throttled'
+  | 'credentials';
 
 const TRANSIENT_INSTANCE_CODES: ReadonlySet<string> = new Set([
   KOOPHONE_CODES.recovering,
@@ -127,8 +136,9 @@ export class KoophoneError extends Error {
     if (init.issues !== undefined) this.issues = init.issues;
   }
 
+  /** Whether the same call may succeed if sent again now (refused credentials stay refused). */
   get retryable(): boolean {
-    return this.errorClass !== 'non_retryable';
+    return this.errorClass !== 'non_retryable' && this.errorClass !== 'credentials';
   }
 
   /** Plain data for logs and Temporal failure details. */
@@ -159,4 +169,9 @@ function formatMessage(init: KoophoneErrorInit): string {
 
 export function isKoophoneError(error: unknown): error is KoophoneError {
   return error instanceof KoophoneError;
+}
+
+/** IAM refused the worker's credentials (see KoophoneErrorClass `credentials`). */
+export function isCredentialsRefusal(error: unknown): error is KoophoneError {
+  return error instanceof KoophoneError && error.errorClass === 'credentials';
 }

@@ -1,3 +1,4 @@
+export * from './account';
 export * from './client';
 export * from './config';
 export * from './errors';

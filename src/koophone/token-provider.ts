@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import type { AccountScope } from './account';
 import { KoophoneError } from './errors';
 import type { KoophoneErrorClass } from './errors';
 import { errorEnvelopeSchema, iamErrorSchema, iamTokenResponseSchema } from './schemas';
@@ -9,14 +10,23 @@ export interface TokenProvider {
   getToken(signal?: AbortSignal): Promise<string>;
   /** Forget `token` (it was refused); the next getToken fetches a fresh one. */
   invalidate(token: string): void;
+  /** The tenant and project its tokens are for, as configured (never a secret): see account.ts. */
+  readonly scope?: AccountScope;
 }
 
 export class StaticTokenProvider implements TokenProvider {
   readonly #token: string;
+  readonly #declared: AccountScope | undefined;
 
-  constructor(token: string) {
+  /** `scope`: the token's account, when the operator declared it (a token cannot be read for it). */
+  constructor(token: string, scope?: AccountScope) {
     if (token.length === 0) throw new Error('StaticTokenProvider: the token is empty');
     this.#token = token;
+    this.#declared = scope;
+  }
+
+  get scope(): AccountScope | undefined {
+    return this.#declared;
   }
 
   async getToken(signal?: AbortSignal): Promise<string> {
@@ -59,14 +69,25 @@ export interface IamPasswordTokenProviderOptions {
 
 /** Renew this long before `expires_at`, so no call leaves with a token about to lapse. */
 export const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
-const IAM_PATH = '/v3/auth/tokens';
+/**
+ * After IAM refuses the credentials, it is not asked again for this long, whatever the number of
+ * calls, lanes and campaigns on this worker: Huawei IAM locks a user after repeated failed
+ * sign-ins, which would lock out every correct worker sharing it.
+ */
+export const IAM_REFUSAL_PAUSE_MS = 60_000;
+export const IAM_PATH = '/v3/auth/tokens';
 
 interface CachedToken {
   token: string;
   refreshAt: number;
 }
 
-/** Huawei Cloud IAM password grant, cached until shortly before expiry; concurrent callers share one request. */
+/**
+ * Huawei Cloud IAM password grant, cached until shortly before expiry; concurrent callers share one
+ * request. A refusal (IAM answers 4xx other than 429: a wrong user, password, domain or project, a
+ * locked user) is remembered: for IAM_REFUSAL_PAUSE_MS every caller gets it again (class
+ * `credentials`) without IAM being asked.
+ */
 export class IamPasswordTokenProvider implements TokenProvider {
   readonly #iamUrl: string;
   readonly #username: string;
@@ -76,8 +97,11 @@ export class IamPasswordTokenProvider implements TokenProvider {
   readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
   readonly #now: () => number;
+  readonly #account: AccountScope;
   #cached: CachedToken | undefined;
   #inFlight: Promise<CachedToken> | undefined;
+  /** IAM's last refusal, and until when it stands for IAM's answer. */
+  #refused: { error: KoophoneError; until: number } | undefined;
 
   constructor(options: IamPasswordTokenProviderOptions) {
     const missing = (['iamEndpoint', 'username', 'password', 'domainName'] as const).filter(
@@ -97,6 +121,14 @@ export class IamPasswordTokenProvider implements TokenProvider {
         : options.projectName !== undefined
           ? { project: { name: options.projectName } }
           : { domain: { name: options.domainName } };
+    this.#account = {
+      domain: options.domainName,
+      ...(options.projectId !== undefined
+        ? { project: { id: options.projectId } }
+        : options.projectName !== undefined
+          ? { project: { name: options.projectName } }
+          : {}),
+    };
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#now = options.now ?? Date.now;
@@ -106,12 +138,18 @@ export class IamPasswordTokenProvider implements TokenProvider {
     signal?.throwIfAborted();
     const cached = this.#cached;
     if (cached !== undefined && this.#now() < cached.refreshAt) return cached.token;
+    const refused = this.#refused;
+    if (refused !== undefined && this.#now() < refused.until) throw refusedAgain(refused.error, refused.until);
     // The shared request is not tied to any one caller's signal: one caller giving up must not fail the rest.
     this.#inFlight ??= this.#requestToken().finally(() => {
       this.#inFlight = undefined;
     });
     const fresh = await abortable(this.#inFlight, signal);
     return fresh.token;
+  }
+
+  get scope(): AccountScope {
+    return this.#account;
   }
 
   invalidate(token: string): void {
@@ -152,13 +190,22 @@ export class IamPasswordTokenProvider implements TokenProvider {
     };
     if (response.status < 200 || response.status >= 300) {
       const { code, message } = readIamError(response.text, response.status);
-      const errorClass: KoophoneErrorClass =
-        response.status === 429 ? 'throttled' : response.status >= 500 ? 'retryable' : 'non_retryable';
-      return fail(
+      if (response.status === 429 || response.status >= 500) {
+        const errorClass: KoophoneErrorClass = response.status === 429 ? 'throttled' : 'retryable';
+        return fail(code, `IAM could not sign in user ${JSON.stringify(this.#username)}: ${message}`, errorClass);
+      }
+      const refusal = new KoophoneError({
         code,
-        `IAM refused the password grant for user ${JSON.stringify(this.#username)}: ${message}`,
-        errorClass,
-      );
+        detail:
+          `IAM refused the credentials (HTTP ${response.status}) of user ${JSON.stringify(this.#username)} ` +
+          `in domain ${JSON.stringify(this.#domainName)}: ${message}`,
+        errorClass: 'credentials',
+        method: 'POST',
+        url: IAM_PATH,
+        httpStatus: response.status,
+      });
+      this.#refused = { error: refusal, until: this.#now() + IAM_REFUSAL_PAUSE_MS };
+      throw refusal;
     }
     const token = response.headers.get('x-subject-token');
     if (token === null || token.length === 0) {
@@ -178,6 +225,7 @@ export class IamPasswordTokenProvider implements TokenProvider {
     const refreshAt = Math.max(expiresAt - TOKEN_REFRESH_MARGIN_MS, now + (expiresAt - now) / 2);
     const cached = { token, refreshAt };
     this.#cached = cached;
+    this.#refused = undefined;
     return cached;
   }
 
@@ -192,6 +240,19 @@ export class IamPasswordTokenProvider implements TokenProvider {
   [inspect.custom](): string {
     return this.toString();
   }
+}
+
+/** IAM's remembered refusal, once more: IAM was not asked. */
+function refusedAgain(refusal: KoophoneError, until: number): KoophoneError {
+  const when = new Date(until).toISOString().slice(11, 19);
+  return new KoophoneError({
+    code: refusal.code,
+    detail: `${refusal.detail} (IAM is not asked again before ${when} UTC: it locks users after repeated failed sign-ins)`,
+    errorClass: 'credentials',
+    method: refusal.method,
+    url: refusal.url,
+    ...(refusal.httpStatus !== undefined ? { httpStatus: refusal.httpStatus } : {}),
+  });
 }
 
 function withTrailingSlash(url: string): string {

@@ -5,6 +5,7 @@ import type { PoolLimit } from '../campaign/pool-budget';
 import type { ReportLine } from '../campaign/outcome';
 import type { SpoolSeal } from '../campaign/spool-seal';
 import type { WorkItem } from '../campaign/work-item';
+import type { KoophoneAccount } from '../koophone/account';
 import type { StoreIdentity } from './store-identity';
 
 /** What prepare learned about a campaign's id source; saved so a retried prepare is a no-op. */
@@ -44,6 +45,12 @@ export interface PreparedSource {
    * carries (src/report/verified-spool.ts). Absent in stores prepared by earlier versions.
    */
   seal?: SpoolSeal;
+  /**
+   * The KooPhone account the campaign talks to (endpoint, tenant, project; never a secret): the one
+   * of the worker that prepared it. A worker of another refuses the campaign's KooPhone work
+   * (src/activities/credentials.ts). Absent in campaigns prepared by earlier versions.
+   */
+  account?: KoophoneAccount;
 }
 
 /** What a store remembers of a campaign, even when Temporal no longer does. */

@@ -102,6 +102,9 @@ export function registerAdminRoutes(app: FastifyInstance, context: AdminContext)
     return { calls: model.loggedCalls(query.data.since, query.data.limit), dropped: model.calls.dropped };
   });
 
+  // Requests at the IAM endpoint, oldest first: when, which door, granted or not.
+  app.get('/__sim/sign-ins', async () => ({ signIns: model.signIns() }));
+
   app.get<{ Params: { id: string } }>('/__sim/instances/:id', async (request, reply) => {
     const index = model.fleet.indexOf(request.params.id);
     if (index < 0)

@@ -15,20 +15,26 @@ export function registerIamRoutes(
   app.post('/v3/auth/tokens', async (request, reply) => {
     const now = Date.now();
     model.stats.recordCall('iamToken', performance.now());
+    const signIn = (granted: boolean) =>
+      model.recordSignIn({ at: now, door: request.socket.localPort ?? 0, granted });
     let json: unknown;
     try {
       json = JSON.parse(typeof request.body === 'string' ? request.body : '');
     } catch {
+      signIn(false);
       return reply.code(400).send(iamError(400, 'Bad Request', 'The request body is not valid JSON.'));
     }
     const parsed = iamPasswordRequestSchema.safeParse(json);
     if (!parsed.success) {
+      signIn(false);
       return reply.code(400).send(iamError(400, 'Bad Request', 'The request body is invalid.'));
     }
     const { user } = parsed.data.auth.identity.password;
     if (user.name !== model.options.iamUser || user.password !== model.options.iamPassword) {
+      signIn(false);
       return reply.code(401).send(iamError(401, 'Unauthorized', 'The username or password is wrong.'));
     }
+    signIn(true);
     const issued = tokens.issue(now);
     return reply
       .code(201)

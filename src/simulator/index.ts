@@ -15,7 +15,7 @@ export type {
   SimulatorOptions,
   SimulatorOptionsInput,
 } from './options';
-export type { CurrentFaults, InstancePatch, InstanceView, PoolSample, PoolSamples } from './model';
+export type { CurrentFaults, IamSignIn, InstancePatch, InstanceView, PoolSample, PoolSamples } from './model';
 export type { InjectedResponse } from './faults';
 export type { SimulatorStats } from './stats';
 export type { SimulatorCall, SimulatorTimeline } from './call-log';

@@ -94,6 +94,16 @@ const ANSWER_STREAM = 3;
 /** What a 40-character instance id looks like: longer than any the API allows (32). */
 const LONG_FOREIGN_ID = 'x'.repeat(8) + '0123456789abcdef0123456789abcdef';
 
+/** One request at the IAM endpoint: when it came, through which door (local port), granted or refused. */
+export interface IamSignIn {
+  at: number;
+  door: number;
+  granted: boolean;
+}
+
+/** Sign-ins kept (the oldest go first): enough for hours of a client that asks once a minute. */
+const MAX_SIGN_INS = 10_000;
+
 /** The service's state and rules, free of HTTP: the fastify layer feeds it requests. */
 export class SimulatorModel {
   readonly options: SimulatorOptions;
@@ -117,6 +127,7 @@ export class SimulatorModel {
   /** Chosen failures: of an instance's next job (by instance index), and of that job (by job number). */
   readonly #nextJobFailure = new Map<number, JobFailure>();
   readonly #jobFailure = new Map<number, JobFailure>();
+  readonly #signIns: IamSignIn[] = [];
 
   /**
    * `idEpoch` sets task and job ids apart per process (random unless given): a restarted
@@ -171,6 +182,7 @@ export class SimulatorModel {
     this.#poolRunning = [];
     this.#poolSampleCount = 0;
     this.#peakTotal = 0;
+    this.#signIns.length = 0;
     this.#nextJobFailure.clear();
     this.#jobFailure.clear();
     this.#faults = initialFaults(this.options);
@@ -199,6 +211,16 @@ export class SimulatorModel {
       peakPerSecond: this.calls.peakPerSecond(),
       peakSlidingWindow: this.stats.peakSlidingWindow(),
     };
+  }
+
+  recordSignIn(signIn: IamSignIn): void {
+    this.#signIns.push(signIn);
+    if (this.#signIns.length > MAX_SIGN_INS) this.#signIns.shift();
+  }
+
+  /** The IAM endpoint's requests from `since` (epoch ms), oldest first. */
+  signIns(since = 0): IamSignIn[] {
+    return this.#signIns.filter((s) => s.at >= since);
   }
 
   loggedCalls(since?: number, limit?: number): SimulatorCall[] {

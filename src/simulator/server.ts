@@ -10,7 +10,7 @@ import { registerAdminRoutes } from './http-admin';
 import { registerApiRoutes } from './http-api';
 import { registerIamRoutes } from './http-iam';
 import { POOL_SAMPLE_MS, SimulatorModel } from './model';
-import type { CurrentFaults, InstancePatch, InstanceView, PoolSamples } from './model';
+import type { CurrentFaults, IamSignIn, InstancePatch, InstanceView, PoolSamples } from './model';
 import { DEFAULT_SIM_TOKEN, simulatorOptionsSchema } from './options';
 import type { SimulatorFaultsInput, SimulatorOptions, SimulatorOptionsInput } from './options';
 import { instancePatchSchema } from './http-admin';
@@ -41,6 +41,8 @@ export interface RunningSimulator {
   timeline(): SimulatorTimeline;
   /** Recent calls from `since` (epoch ms), oldest first (bounded journal; see src/simulator/call-log.ts). */
   calls(since?: number): SimulatorCall[];
+  /** Requests at the IAM endpoint from `since` (epoch ms), oldest first: when, through which door, granted or not. */
+  signIns(since?: number): IamSignIn[];
   /** Instance ids whose jobs a task holds ([] for an unknown task id). */
   instancesOfTask(taskId: string): string[];
   /**
@@ -172,6 +174,7 @@ export async function startSimulator(
     stats: () => model.stats.snapshot(model.fleet, model.jobs, Date.now()),
     timeline: () => model.timeline(),
     calls: (since) => model.loggedCalls(since),
+    signIns: (since) => model.signIns(since),
     instancesOfTask: (taskId) => {
       const taskNo = model.taskNoOf(taskId);
       return taskNo < 0 ? [] : model.instancesOfTask(taskNo);

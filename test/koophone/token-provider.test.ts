@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { beforeEach, describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { IamPasswordTokenProvider, KoophoneClient, StaticTokenProvider } from '../../src/koophone';
+import {
+  IAM_REFUSAL_PAUSE_MS,
+  IamPasswordTokenProvider,
+  KoophoneClient,
+  KoophoneError,
+  StaticTokenProvider,
+} from '../../src/koophone';
 import type { IamPasswordTokenProviderOptions } from '../../src/koophone';
 import { expectKoophoneError, useSimulator } from '../simulator/fixture';
 
@@ -108,17 +114,18 @@ void describe('IAM password token provider against the simulator', () => {
     assert.equal(fx.sim.stats().calls.iamToken, 1);
   });
 
-  void it('a wrong password is a non-retryable error that never shows the password', async () => {
+  void it('a wrong password is a credentials refusal, not retryable, that never shows the password', async () => {
     const wrong = 'wrong-password-do-not-print';
     const tokens = provider({ password: wrong });
     const error = await expectKoophoneError(tokens.getToken(), {
       code: 'HTTP_401',
       httpStatus: 401,
-      errorClass: 'non_retryable',
+      errorClass: 'credentials',
     });
+    assert.equal(error.retryable, false);
     assert.match(
       error.message,
-      /POST \/v3\/auth\/tokens failed with HTTP_401.*The username or password is wrong/,
+      /POST \/v3\/auth\/tokens failed with HTTP_401.*IAM refused the credentials \(HTTP 401\) of user "ops" in domain "tenant-domain": The username or password is wrong/,
     );
     for (const printed of [
       error.message,
@@ -128,6 +135,107 @@ void describe('IAM password token provider against the simulator', () => {
     ]) {
       assert.ok(!printed.includes(wrong));
     }
+  });
+
+  void it('remembers a refusal: for a minute no caller makes IAM ask again, however many; then one request', async () => {
+    let now = Date.now();
+    const tokens = provider({ password: 'wrong-password', now: () => now });
+    const client = new KoophoneClient({ endpoint: fx.sim.url, tokenProvider: tokens });
+    await expectKoophoneError(tokens.getToken(), { code: 'HTTP_401', errorClass: 'credentials' });
+    const refusedAgain = async (n: number) => {
+      const answers = await Promise.allSettled([
+        ...Array.from({ length: n }, () => tokens.getToken()),
+        ...Array.from({ length: n }, (_, i) => client.batchReset(fx.ids(1, i))),
+        client.signIn(),
+      ]);
+      for (const a of answers) {
+        assert.equal(a.status, 'rejected');
+        const e = (a as PromiseRejectedResult).reason as KoophoneError;
+        assert.ok(e instanceof KoophoneError && e.errorClass === 'credentials', String(e));
+        assert.match(e.message, /IAM refused the credentials \(HTTP 401\)/);
+      }
+      return (answers[0] as PromiseRejectedResult).reason as KoophoneError;
+    };
+    const first = await refusedAgain(20);
+    assert.match(first.message, /IAM is not asked again before \d\d:\d\d:\d\d UTC: it locks users after repeated failed sign-ins/);
+    now += IAM_REFUSAL_PAUSE_MS - 1;
+    await refusedAgain(5);
+    assert.equal(fx.sim.stats().calls.iamToken, 1, 'IAM asked once in the minute');
+    assert.equal(fx.sim.stats().calls.batchReset, 0, 'no call left without a token');
+    // The minute is over: the next callers share one request, which IAM refuses again.
+    now += 1;
+    await refusedAgain(5);
+    assert.equal(fx.sim.stats().calls.iamToken, 2);
+    assert.deepEqual(
+      fx.sim.signIns().map((s) => s.granted),
+      [false, false],
+      'the simulator saw two refused sign-ins',
+    );
+  });
+
+  void it('a refusal is forgotten once IAM grants (the user fixed at IAM): the next minute\'s request signs in', async () => {
+    let now = Date.now();
+    let fixedAtIam = false;
+    // IAM's side of the fix: until it is made, the password the worker sends is not the user's.
+    const iamFetch: typeof fetch = (url, init) =>
+      fetch(url, fixedAtIam ? init : { ...init, body: String(init?.body).replace(PASSWORD, 'not-the-users-password') });
+    const tokens = provider({ now: () => now, fetch: iamFetch });
+    await expectKoophoneError(tokens.getToken(), { errorClass: 'credentials' });
+    fixedAtIam = true;
+    await expectKoophoneError(tokens.getToken(), { errorClass: 'credentials' });
+    now += IAM_REFUSAL_PAUSE_MS;
+    const token = await tokens.getToken();
+    assert.match(token, /^sim-iam-/);
+    assert.equal(await tokens.getToken(), token);
+    assert.deepEqual(fx.sim.signIns().map((s) => s.granted), [false, true]);
+  });
+
+  void it('403 and 400 from IAM are refusals too; 429 and 5xx are asked again at once', async () => {
+    const answers: [number, string][] = [
+      [403, '{"error":{"code":"IAM.0004","message":"The user is locked."}}'],
+      [400, '{"error":{"code":"400","message":"The request body is invalid."}}'],
+    ];
+    for (const [status, body] of answers) {
+      let asked = 0;
+      const tokens = provider({
+        fetch: () => {
+          asked += 1;
+          return Promise.resolve(new Response(body, { status }));
+        },
+      });
+      const e = await expectKoophoneError(tokens.getToken(), { httpStatus: status, errorClass: 'credentials' });
+      assert.match(e.message, new RegExp(`IAM refused the credentials \\(HTTP ${status}\\)`));
+      await expectKoophoneError(tokens.getToken(), { errorClass: 'credentials' });
+      assert.equal(asked, 1, `HTTP ${status}: IAM asked once`);
+    }
+    for (const [status, errorClass] of [
+      [429, 'throttled'],
+      [500, 'retryable'],
+      [503, 'retryable'],
+    ] as const) {
+      let asked = 0;
+      const tokens = provider({
+        fetch: () => {
+          asked += 1;
+          return Promise.resolve(new Response('{"error":{"code":"x","message":"busy"}}', { status }));
+        },
+      });
+      await expectKoophoneError(tokens.getToken(), { httpStatus: status, errorClass });
+      await expectKoophoneError(tokens.getToken(), { httpStatus: status, errorClass });
+      assert.equal(asked, 2, `HTTP ${status} is not a refusal: asked again`);
+    }
+  });
+
+  void it('names the account its tokens are for (never a secret); a static token names the one declared', () => {
+    assert.deepEqual(provider().scope, { domain: 'tenant-domain', project: { name: 'cn-north-4' } });
+    assert.deepEqual(provider({ projectName: undefined, projectId: 'p-1' }).scope, {
+      domain: 'tenant-domain',
+      project: { id: 'p-1' },
+    });
+    assert.equal(new StaticTokenProvider('tok').scope, undefined);
+    assert.deepEqual(new StaticTokenProvider('tok', { domain: 'acme' }).scope, { domain: 'acme' });
+    const client = new KoophoneClient({ endpoint: `${fx.sim.url}/`, tokenProvider: provider() });
+    assert.equal(client.account.id, `${fx.sim.url} domain tenant-domain project cn-north-4`);
   });
 
   void it('an unreachable IAM endpoint is NETWORK, retryable', async () => {

@@ -12,6 +12,8 @@ import {
   PROBE_MAX_MS,
   probeDelayMs,
   STORE_LOST,
+  WRONG_ACCOUNT,
+  WRONG_KOOPHONE_ACCOUNT,
   WRONG_REPORT_STORE,
   WRONG_STORE,
   type OwnPartFault,
@@ -54,6 +56,12 @@ describe('blocking: a campaign held back by one of our own parts', () => {
       /^restore it from a backup .*cancel <campaign> --now/,
     );
     assert.match(fixFor({ part: 'store', code: WRONG_STORE }), /same REPORT_DIR \/ REPORT_SINK/);
+    // IAM refused the credentials: the variables to fix, and why it asks so seldom meanwhile.
+    assert.match(
+      fixFor({ part: 'credentials', code: 'IAM_401' }),
+      /^fix KOOPHONE_IAM_USERNAME \/ KOOPHONE_IAM_PASSWORD \/ KOOPHONE_IAM_DOMAIN \/ KOOPHONE_IAM_PROJECT on the workers and restart them; meanwhile each worker asks IAM at most once a minute/,
+    );
+    assert.match(fixFor({ part: 'credentials', code: WRONG_ACCOUNT }), /same KOOPHONE_ENDPOINT and KOOPHONE_IAM_DOMAIN/);
   });
 
   it('one line with the cause, since when, and the fix', () => {
@@ -130,6 +138,11 @@ describe('blocking: a campaign held back by one of our own parts', () => {
         message: "store: this worker's report store /a holds nothing of campaign c",
       },
     );
+    assert.deepEqual(faultOfFailure(WRONG_KOOPHONE_ACCOUNT, 'this worker talks to the KooPhone account B'), {
+      part: 'credentials',
+      code: WRONG_ACCOUNT,
+      message: 'credentials: this worker talks to the KooPhone account B',
+    });
     assert.equal(faultOfFailure('InvalidSource', 'bad id'), undefined);
     assert.equal(faultOfFailure(undefined, 'TypeError'), undefined);
   });

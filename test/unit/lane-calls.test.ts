@@ -25,6 +25,8 @@ function scriptedKoophone(script: ('busy' | '502' | 'die' | 'ok')[]) {
   const received = { calls: 0 };
   let task = 0;
   const client = {
+    // Signed in (a lane signs in before each mark: reset-batch.ts).
+    async signIn() {},
     async batchReset(ids: string[]) {
       received.calls += 1;
       const step = script.shift() ?? 'ok';
@@ -175,6 +177,8 @@ describe('a lane counts every batch-reset call KooPhone received, across its att
     const tasks = new Map<string, string[]>();
     let die = false;
     const client = {
+      // Signed in (a lane signs in before each mark: reset-batch.ts).
+      async signIn() {},
       async batchReset(ids: string[]) {
         sent.push(...ids);
         if (die) {

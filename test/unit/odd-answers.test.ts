@@ -83,6 +83,8 @@ function scripted(
   statusOf: Record<string, 2 | -1> = {},
 ) {
   const client = {
+    // Signed in (a lane signs in before each mark: reset-batch.ts).
+    async signIn() {},
     async batchReset(ids: string[]) {
       const next = answers.shift();
       if (next === undefined) throw new Error('no more answers scripted');

@@ -28,6 +28,8 @@ function scriptedKoophone(script: ('die' | 'busy' | 'ok' | 'lost')[]) {
   let task = 0;
   const state = { dieWhileTracking: 0 };
   const client = {
+    // Signed in (a lane signs in before each mark: reset-batch.ts).
+    async signIn() {},
     async batchReset(ids: string[]) {
       const step = script.shift() ?? 'ok';
       if (step === 'busy') {

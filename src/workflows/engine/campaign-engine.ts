@@ -24,6 +24,7 @@ import { withOptionDefaults, type CampaignOptions, type IdSource } from '../../c
 import { budgetCounts, emptyCounts, errorsOf, totalOf } from '../../campaign/outcome';
 import { mergeTroubles } from '../../campaign/troubles';
 import { SAFETY_FAILURES } from '../../campaign/safety';
+import { PREPARED_ACCOUNT_MEMO } from '../../campaign/account-memo';
 import { PREPARED_STORE_MEMO } from '../../campaign/store-memo';
 import type { CampaignResult, CampaignState } from '../../campaign/status';
 import { ACCOUNT_WORKFLOW_ID, leaveAccountSignal } from '../account-definitions';
@@ -190,6 +191,7 @@ export class CampaignEngine {
   private async campaign(): Promise<CampaignResult> {
     if (!this.s.prepared && !(await this.prepare())) return this.control.result({ location: '', lines: 0 });
     this.recordPreparedStore();
+    this.recordPreparedAccount();
     for (;;) {
       if (this.finished()) break;
       if (this.historyFull()) return await this.handOver();
@@ -278,6 +280,18 @@ export class CampaignEngine {
     if (!store || workflowInfo().memo?.[PREPARED_STORE_MEMO] !== undefined || !this.control.patch('worker-store')) return;
     // A memo write is not a search attribute upsert (not in `cost`, as the campaign's result memo).
     upsertMemo({ [PREPARED_STORE_MEMO]: store });
+  }
+
+  /**
+   * The KooPhone account prepare talked to is the campaign's: workers of another refuse its KooPhone
+   * work (src/activities/credentials.ts, from the prepared record). Recorded in the memo for people
+   * and for workers starting on its task queue; as the store, by each run.
+   */
+  private recordPreparedAccount(): void {
+    const account = this.s.prepared?.account;
+    if (!account || workflowInfo().memo?.[PREPARED_ACCOUNT_MEMO] !== undefined || !this.control.patch('prepared-account'))
+      return;
+    upsertMemo({ [PREPARED_ACCOUNT_MEMO]: account });
   }
 
   /** Before the first call: under an account limit the campaign's share caps its rate. */
