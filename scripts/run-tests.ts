@@ -17,6 +17,7 @@ import { startDevServer, type DevServer } from '../src/temporal/dev-server';
 import { loadDurations, saveDurations } from './test-runner/durations';
 import { interruptedBySignal } from './test-runner/interrupted';
 import { planRun } from './test-runner/plan';
+import { scrubNamespace } from './test-runner/scrub-namespace';
 import { runSuite } from './test-runner/suite';
 
 /** Files side by side per dev server (4 files kept one server at 6–8 % of a core). */
@@ -86,7 +87,13 @@ async function main(): Promise<number> {
               TEMPORAL_TEST_ADDRESS: server.address,
               TEMPORAL_TEST_NAMESPACE: namespace,
             },
-            release: () => free.get(server)!.push(namespace),
+            // The next file gets the namespace clean (no schedule, campaign or account limit left).
+            release: async () => {
+              await scrubNamespace(server.address, namespace).catch((err: unknown) =>
+                console.error(`could not clean namespace ${namespace} after a file: ${String(err)}`),
+              );
+              free.get(server)!.push(namespace);
+            },
           };
         },
         describe: `${plan.alone.length} alone, ${plan.sideBySide.length} up to ${width} at a time, ${servers.length} dev server(s)`,

@@ -13,7 +13,7 @@ export interface Suite {
   sideBySide: string[];
   width: number;
   /** The environment of one file's test process, and what to give back when it ends. */
-  lease(): { env: NodeJS.ProcessEnv; release(): void };
+  lease(): { env: NodeJS.ProcessEnv; release(): void | Promise<void> };
   /** How the run was set up, for the summary line. */
   describe: string;
 }
@@ -88,7 +88,7 @@ export async function runSuite(suite: Suite, interrupted: AbortSignal): Promise<
     running.add(handle);
     const result = await handle.done;
     running.delete(handle);
-    lease.release();
+    await lease.release();
     results.push(result);
     console.log(header(result, results.length, total));
     if (result.stopped) console.log(`   ${result.stopped}`);

@@ -94,6 +94,8 @@ describe('journals: one that cannot be used costs its item, never the campaign',
     const applied = new Map<string, number>();
     let calls = 0;
     const client = {
+      // Signed in (a lane signs in before each mark: reset-batch.ts).
+      async signIn() {},
       async batchReset(ids: string[]) {
         for (const id of ids) applied.set(id, (applied.get(id) ?? 0) + 1);
         if (++calls === 1) throw new WorkerDied('SIGKILL mid-call');
