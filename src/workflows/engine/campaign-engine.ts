@@ -41,6 +41,7 @@ import { listingDue, listingStale, listingUntil } from './listing-age';
 import { instancesOf, planTerm, type TermContext } from './lane-plan';
 import { OwnParts } from './own-parts';
 import { SpoolHolds } from './spool-holds';
+import { assertTimerReached } from './stale-clock';
 import { describeIdSetCheck, idSetMatches } from '../../campaign/report-ids';
 
 // The final check of the report's ids (finalizeReport's `ids`) decides how the campaign ends.
@@ -610,7 +611,9 @@ export class CampaignEngine {
     }
     const wait = Math.max(1, Math.min(...candidates) - now);
     this.s.cost.timers++;
-    await condition(() => this.planKey() !== planned, wait);
+    const replan = await condition(() => this.planKey() !== planned, wait);
+    // The next term is planned on the clock: never on one that lags the timer (see stale-clock).
+    if (!replan) assertTimerReached(now + wait, Date.now());
     this.control.noteHealth();
   }
 
