@@ -1,17 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,47 +13,25 @@ import { CampaignState } from '../../src/temporal/search-attributes';
 import { statusQuery } from '../../src/workflows';
 import { operatorCli } from '../cli/run-cli';
 import { campaignEnv, waitFor } from '../helpers/campaign-env';
+import { canMount, fillDisk, mountTmpfs, tmpFiles, unmountTmpfs } from '../helpers/tmpfs';
 
 // A report store that fails under a running campaign — its disk full, REPORT_DIR deleted — blocks
 // it with the cause by name (status, list, watch, the UI's search attribute) instead of failing
 // it: nothing new is sent while it cannot journal, it resumes by itself once the store heals,
 // and every phone the simulator reset has its line. REPORT_DIR lives on a small tmpfs of its own.
 
-const root = process.getuid?.() === 0;
 const TMPFS_SIZE = '8m';
-
-/** Every file under `dir` whose name ends in .tmp (a write that failed and left its temp file). */
-function tmpFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.tmp'));
-}
-
-/** Fills the file system of `dir` with a ballast file until it is full; returns the file. */
-function fillDisk(dir: string): string {
-  const ballast = join(dir, '..', 'ballast');
-  const fd = openSync(ballast, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 7);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-  } finally {
-    closeSync(fd);
-  }
-  return ballast;
-}
 
 describe(
   'a failing report store blocks the campaign with its cause and heals by itself',
-  { skip: root ? false : 'needs root to mount a tmpfs for REPORT_DIR (CI runs as root)' },
+  { skip: canMount ? false : 'needs root to mount a tmpfs for REPORT_DIR (CI runs as root)' },
   () => {
     const env = campaignEnv({ jobDurationMs: '200..600' }, { worker: false });
     const cli = operatorCli(env, () => ({}), 90_000);
     let mount: string;
     before(async () => {
       // REPORT_DIR is a folder on a tmpfs of its own: it can be filled, and deleted (a mount point cannot).
-      mount = mkdtempSync(join(tmpdir(), 'koophone-tmpfs-'));
-      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_SIZE}`, 'tmpfs', mount]);
+      mount = mountTmpfs(TMPFS_SIZE);
       env.reportDir = join(mount, 'reports');
       mkdirSync(env.reportDir);
       env.store = new FolderStore(env.reportDir);
@@ -73,10 +39,7 @@ describe(
     });
     after(async () => {
       await env.stopWorker();
-      if (mount) {
-        execFileSync('umount', ['-l', mount]);
-        rmSync(mount, { recursive: true, force: true });
-      }
+      if (mount) unmountTmpfs(mount);
     });
 
     const status = async (id: string): Promise<CampaignStatus> => {

@@ -1,25 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { workflowBundle } from '../../helpers/campaign-env';
-import { spawnWorker } from '../../helpers/worker-process';
+import { prebuiltBundlePath, spawnWorker } from '../../helpers/worker-process';
 
 export type WorkerProcess = ReturnType<typeof spawnWorker>;
-
-let bundlePath: Promise<string> | undefined;
-
-/**
- * The workflows bundled once for the test file and written where WORKFLOW_BUNDLE can point:
- * worker processes then start in about a second instead of each running webpack.
- */
-export function prebuiltBundlePath(): Promise<string> {
-  bundlePath ??= workflowBundle().then(({ code }) => {
-    const path = join(mkdtempSync(join(tmpdir(), 'koophone-bundle-')), 'workflow-bundle.js');
-    writeFileSync(path, code);
-    return path;
-  });
-  return bundlePath;
-}
 
 /** A real `koophone-reset worker` process (tsx on the sources) on the prebuilt bundle. */
 export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
