@@ -14,7 +14,7 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator';
 import { locateTestServer } from '../../src/temporal/locate-cli';
 import { campaignSearchAttributes } from '../../src/temporal/search-attributes';
 import { createCampaignWorker } from '../../src/worker';
-import { resetCampaign, statusQuery } from '../../src/workflows';
+import { pauseSignal, resetCampaign, resumeSignal, statusQuery } from '../../src/workflows';
 import { countBy, workflowBundle } from '../helpers/campaign-env';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { campaignResult } from '../../src/temporal/campaign-result';
@@ -95,20 +95,39 @@ describe('long-running retries on the time-skipping server', { timeout: 10 * 60_
     const ids = Array.from({ length: 250 }, (_, i) => sim.fleet.idAt(i));
     const recovering = [ids[17]!, ids[203]!];
     for (const id of recovering) sim.setInstance(id, { recoveringForMs: 7 * 24 * HOUR });
-    await proxy.stop(); // KooPhone unreachable from the first call
 
-    const t0 = await env.currentTimeMs();
     const options = campaignOptionsSchema.parse({
       campaignId: 'long-retries',
       // Defaults for every retry setting (submit backoff up to 5 min, retry delay 5 min, submit
       // timeout 24 h); only the heartbeat allows for the time steps this test takes.
       heartbeatTimeoutMs: HOUR,
+      // The fleet listing holds for the whole run: a refresh waits for KooPhone in real time
+      // inside its activity, and a campaign sends nothing on a stale listing (this test is about
+      // the batch-reset calls' retries, not the pre-flight's).
+      listingMaxAgeMs: 24 * HOUR,
+      // Phones in recovery are sent anyway, to meet KooPhone's own refusal for hours (the
+      // pre-flight would skip them: test/campaign/real-fleets.test.ts covers that).
+      includeInUse: true,
     });
-    const handle = await env.client.workflow.start(resetCampaign, {
+    // Prepare lists the fleet (the pre-flight), and a listing waits for KooPhone inside its
+    // activity, where time cannot skip: the campaign starts paused, KooPhone becomes unreachable
+    // once prepare is done, and the outage begins with the resume, before the first batch-reset call.
+    const handle = await env.client.workflow.signalWithStart(resetCampaign, {
       taskQueue,
       workflowId: options.campaignId!,
       args: [{ options, source: { kind: 'inline', ids } }],
+      signal: pauseSignal,
+      signalArgs: [],
     });
+    for (;;) {
+      const s = await handle.query(statusQuery).catch(() => undefined);
+      if (s && s.total > 0 && !(await activityPending(handle))) break;
+      await realSleep(100);
+    }
+    assert.equal(sim.stats().calls.batchReset, 0, 'nothing sent while paused');
+    await proxy.stop();
+    const t0 = await env.currentTimeMs();
+    await handle.signal(resumeSignal);
 
     let callsDuringOutage = -1;
     let triedDuringOutage = 0;
