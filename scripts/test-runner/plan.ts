@@ -36,7 +36,6 @@ export const QUIET_FILES: ReadonlyMap<string, string> = new Map([
   ['test/reliability/stalled-worker.test.ts', 'a peak of rate + 1 calls per second (above)'],
   ['test/safety/account-rate.test.ts', 'a peak of the account limit + 1 calls per second (above)'],
   ['test/campaign/campaign-faults.test.ts', 'a peak of rate + 1 calls per second, the gateway limit (above)'],
-  ['test/reliability/chaos.test.ts', 'a peak of the account limit + 1 calls per second (above), through minutes of worker kills'],
 ]);
 
 export interface RunPlan {
