@@ -1,7 +1,7 @@
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { fromPayloadsAtIndex, type Payload, type PayloadConverter } from '@temporalio/common';
 import { OwnPartError, type OwnPartFault } from '../campaign/blocking';
-import { applyChange, hasLimits } from '../workflows/rate-share';
+import { applyChange, hasLimits } from '../campaign/rate-share';
 import type { accountCoordinator } from '../workflows/account-coordinator';
 import {
   ACCOUNT_TASK_QUEUE,

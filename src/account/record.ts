@@ -8,7 +8,7 @@ import {
   type AccountLimits,
   type AccountLimitsChange,
   type AccountMember,
-} from '../workflows/rate-share';
+} from '../campaign/rate-share';
 
 /**
  * The account's limits and the campaigns that hold a share, as one run of the coordinator holds

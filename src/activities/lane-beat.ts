@@ -3,7 +3,7 @@ import { HEARTBEAT_THROTTLE_MS, type LaneInput, type LaneProgress } from '../cam
 import { totalOf } from '../campaign/outcome';
 import { troublesSeen } from '../campaign/troubles';
 import { laneProgressSignal } from '../workflows/definitions';
-import type { LaneLedger } from './lane-ledger';
+import type { LaneLedger } from '../campaign/lane-ledger';
 
 /** How often a lane heartbeats (the worker sends at most one per HEARTBEAT_THROTTLE_MS). */
 const BEAT_MS = 1000;

@@ -10,7 +10,7 @@ import { itemSize, type WorkItem } from '../campaign/work-item';
 import { SpoolTampered, VerifiedSpool } from '../report/verified-spool';
 import { ItemBlocked, itemBack } from './item-blocked';
 import { startBeat } from './lane-beat';
-import { LaneLedger } from './lane-ledger';
+import { LaneLedger } from '../campaign/lane-ledger';
 import { LanePacer, type PacerTurn } from './lane-pacer';
 import { sleep, Slots } from './lane-timing';
 import { resetItem, type ResetBatchDeps } from './reset-batch';

@@ -5,7 +5,7 @@ import type { ErrorBudget } from './options';
 import type { SpoolHold } from './spool-hold';
 import type { SpoolSeal } from './spool-seal';
 import { emptyCounts, type OutcomeCounts } from './outcome';
-import type { RateState } from '../workflows/rate-slots';
+import type { RateState } from './rate-slots';
 import type { TroubleSeen } from './troubles';
 import type { ResetBatchResult, WorkItem } from './work-item';
 

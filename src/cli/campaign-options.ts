@@ -14,8 +14,8 @@ import {
   maintenanceWindowSchema,
 } from '../campaign/options';
 import { windowProblem } from '../campaign/plan-limits';
-import { describeBudget } from '../workflows/budget';
-import { validateWindow } from '../workflows/windows';
+import { describeBudget } from '../campaign/budget';
+import { validateWindow } from '../campaign/windows';
 import { usageError } from './exit-codes';
 import { checkCronFlag, numberFlag } from './flags';
 

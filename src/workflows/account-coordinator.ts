@@ -28,7 +28,7 @@ import {
   type AccountLimits,
   type AccountMember,
   type RateShare,
-} from './rate-share';
+} from '../campaign/rate-share';
 
 export interface AccountCoordinatorInput {
   limits: AccountLimits;

@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AccountLimits, AccountLimitsChange, RateShare } from './rate-share';
+import type { AccountLimits, AccountLimitsChange, RateShare } from '../campaign/rate-share';
 
-export type { AccountLimitsChange } from './rate-share';
+export type { AccountLimitsChange } from '../campaign/rate-share';
 
 export { ACCOUNT_TASK_QUEUE, ACCOUNT_WORKFLOW_ID } from '../campaign/account-names';
 export const ACCOUNT_WORKFLOW = 'accountCoordinator';

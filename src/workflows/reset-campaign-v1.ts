@@ -40,7 +40,7 @@ import {
   CampaignTotal,
 } from '../temporal/search-attributes';
 import { campaignDetails } from './details';
-import { abortRuleFired, budgetExceeded, describeBudget } from './budget';
+import { abortRuleFired, budgetExceeded, describeBudget } from '../campaign/budget';
 import { canaryItemDone as countInCanary } from './engine/canary';
 import { splitItem as splitHalves } from './engine/item-outcome';
 import {
@@ -62,10 +62,10 @@ import {
   onOverloaded,
   onThrottled,
   takeSlot,
-} from './rate-slots';
-import { nextWindowStart, openWindowEnd } from './windows';
+} from '../campaign/rate-slots';
+import { nextWindowStart, openWindowEnd } from '../campaign/windows';
 import { ACCOUNT_WORKFLOW_ID, accountShareSignal, leaveAccountSignal } from './account-definitions';
-import { shareCeiling, type RateShare } from './rate-share';
+import { shareCeiling, type RateShare } from '../campaign/rate-share';
 
 // Ids awaiting retry live in workflow state and travel in the continue-as-new input; this cap
 // keeps both far below Temporal's payload limits (≈ 33 bytes an id). Past it, new batches wait.

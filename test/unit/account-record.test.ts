@@ -18,7 +18,7 @@ import {
 import { ACCOUNT_TASK_QUEUE } from '../../src/campaign/account-names';
 import { describeBlocking, fixFor, noteBlocked } from '../../src/campaign/blocking';
 import { loadTemporalSettings } from '../../src/temporal/connection-config';
-import { applyChange, hasLimits } from '../../src/workflows/rate-share';
+import { applyChange, hasLimits } from '../../src/campaign/rate-share';
 import { HISTORY_DIR } from '../helpers/histories';
 
 const started = (input: unknown, at = 1): RecordEvent => ({ kind: 'started', at, input });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { budgetExceeded, canaryFailed } from '../../src/workflows/budget';
+import { budgetExceeded, canaryFailed } from '../../src/campaign/budget';
 import {
   initialRate,
   onClean,
@@ -8,7 +8,7 @@ import {
   onSlotMissed,
   onThrottled,
   takeSlot,
-} from '../../src/workflows/rate-slots';
+} from '../../src/campaign/rate-slots';
 import { campaignOptionsSchema } from '../../src/campaign/options';
 
 describe('error budget', () => {

@@ -12,7 +12,7 @@ import { API_PATHS, KoophoneError, type KoophoneClient } from '../../src/koophon
 import { FolderStore } from '../../src/report/folder-store';
 import { FaultNamingStore } from '../../src/report/store-faults';
 import { storeIdentity } from '../../src/report/store-identity';
-import { initialRate } from '../../src/workflows/rate-slots';
+import { initialRate } from '../../src/campaign/rate-slots';
 
 /** A worker process dying: not a KooPhone error, so the lane's attempt fails as a crash would. */
 class WorkerDied extends Error {}

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LaneLedger } from '../../src/activities/lane-ledger';
+import { LaneLedger } from '../../src/campaign/lane-ledger';
 import type { LaneInput } from '../../src/campaign/lane';
 import { emptyCounts } from '../../src/campaign/outcome';
 import type { WorkItem } from '../../src/campaign/work-item';
-import { initialRate } from '../../src/workflows/rate-slots';
+import { initialRate } from '../../src/campaign/rate-slots';
 
 const item = (key: string, ids?: string[]): WorkItem => ({
   key,

@@ -6,8 +6,8 @@ import {
   fairShares,
   sameShare,
   shareCeiling,
-} from '../../src/workflows/rate-share';
-import { initialRate, onShareChanged } from '../../src/workflows/rate-slots';
+} from '../../src/campaign/rate-share';
+import { initialRate, onShareChanged } from '../../src/campaign/rate-slots';
 
 describe('account rate shares', () => {
   it('divides the limit equally when every campaign could use more', () => {

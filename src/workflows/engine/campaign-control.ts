@@ -17,7 +17,7 @@ import {
   CampaignTotal,
 } from '../../temporal/search-attributes';
 import { accountShareSignal } from '../account-definitions';
-import { describeBudget } from '../budget';
+import { describeBudget } from '../../campaign/budget';
 import { temporalActions, type CampaignCarry } from '../campaign-state';
 import {
   cancelNowUpdate,
@@ -30,9 +30,9 @@ import {
   statusQuery,
 } from '../definitions';
 import { campaignDetails } from '../details';
-import { onShareChanged } from '../rate-slots';
-import type { RateShare } from '../rate-share';
-import { nextWindowStart, openWindowEnd } from '../windows';
+import { onShareChanged } from '../../campaign/rate-slots';
+import type { RateShare } from '../../campaign/rate-share';
+import { nextWindowStart, openWindowEnd } from '../../campaign/windows';
 
 /** What the control side needs from the engine: live figures only it knows. */
 export interface EngineFigures {

@@ -1,6 +1,6 @@
 import type { CampaignOptions } from '../../campaign/options';
 import type { WorkItem } from '../../campaign/work-item';
-import { canaryFailed } from '../budget';
+import { canaryFailed } from '../../campaign/budget';
 import type { CampaignCarry } from '../campaign-state';
 
 /** The canary's verdict once its last batch is in: passed, or why the campaign must stop. */

@@ -1,11 +1,11 @@
-import { mergeAnomalies, type Anomaly } from '../campaign/anomalies';
-import { emptyTotals, type LaneInput, type LaneResult } from '../campaign/lane';
-import { addCounts, budgetCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from '../campaign/outcome';
-import { noteTrouble, troubleKindOf, type Trouble } from '../campaign/troubles';
-import type { ResetBatchResult, WorkItem } from '../campaign/work-item';
+import { mergeAnomalies, type Anomaly } from './anomalies';
+import { emptyTotals, type LaneInput, type LaneResult } from './lane';
+import { addCounts, budgetCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from './outcome';
+import { noteTrouble, troubleKindOf, type Trouble } from './troubles';
+import type { ResetBatchResult, WorkItem } from './work-item';
 import { KOOPHONE_CODES, sameCode } from '../koophone/codes';
-import { abortRuleFired, budgetExceeded } from '../workflows/budget';
-import { limitFromMessage, onClean, onOverloaded, onThrottled } from '../workflows/rate-slots';
+import { abortRuleFired, budgetExceeded } from './budget';
+import { limitFromMessage, onClean, onOverloaded, onThrottled } from './rate-slots';
 
 /**
  * What one lane has done in its term, item by item: the result it will return, its rate's AIMD

@@ -1,4 +1,4 @@
-import type { ErrorBudget } from '../campaign/options';
+import type { ErrorBudget } from './options';
 
 /** Below this many finished instances a percentage budget is not judged (one early failure is not 100%). */
 export const MIN_SAMPLE = 100;

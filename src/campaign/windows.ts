@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import type { MaintenanceWindow } from '../campaign/options';
+import type { MaintenanceWindow } from './options';
 
 // Pure functions of the workflow's own clock: croner evaluates the cron in the window's time
 // zone for the instant it is given, so replay computes the same windows.
