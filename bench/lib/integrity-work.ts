@@ -13,11 +13,11 @@ import { sealingStore } from '../../src/activities/prepare-seal';
 import type { ReportLine } from '../../src/campaign/outcome';
 import type { SpoolSeal } from '../../src/campaign/spool-seal';
 import { FolderStore } from '../../src/report';
-import type { PreparedSource } from '../../src/report/campaign-store';
 import { checkReportIds } from '../../src/report/id-set-check';
 import { idSetMatches } from '../../src/campaign/report-ids';
 import { storeIdentity } from '../../src/report/store-identity';
 import { VerifiedSpool } from '../../src/report/verified-spool';
+import type { PreparedSource } from '../../src/campaign/prepared-source';
 
 const { values } = parseArgs({
   options: {

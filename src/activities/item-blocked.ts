@@ -1,6 +1,5 @@
 import type { OwnPartFault } from '../campaign/blocking';
-import type { ResetBatchResult, WorkItem } from '../campaign/work-item';
-import type { JobJournal } from '../report/campaign-store';
+import type { JobJournal, ResetBatchResult, WorkItem } from '../campaign/work-item';
 
 /**
  * An item stopped by one of our own parts (its store) part-way: what its call did so far, so its

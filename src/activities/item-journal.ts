@@ -1,10 +1,5 @@
-import type { WorkItem } from '../campaign/work-item';
-import {
-  JournalUnreadableError,
-  type CampaignStore,
-  type JobJournal,
-  type JournalUnreadable,
-} from '../report/campaign-store';
+import type { JobJournal, WorkItem } from '../campaign/work-item';
+import { JournalUnreadableError, type CampaignStore, type JournalUnreadable } from '../report/campaign-store';
 import { journalProblem } from '../report/journal-check';
 
 /**

@@ -12,7 +12,7 @@ import {
 } from '../campaign/safety';
 import { sameAccount, type KoophoneClient } from '../koophone';
 import { describeOverlap, findOverlap, temporalLiveness, type HolderLiveness } from '../leases';
-import type { CampaignStore, PreparedSource, StoredCampaign } from '../report/campaign-store';
+import type { CampaignStore, StoredCampaign } from '../report/campaign-store';
 import {
   describePin,
   listFleetFacts,
@@ -31,6 +31,7 @@ import { sealingStore } from './prepare-seal';
 import { asOwnPart, wrongAccountMessage } from './credentials';
 import { reportLine } from './reset-batch';
 import { pinnedFileChange } from './source-check';
+import type { PreparedSource } from '../campaign/prepared-source';
 
 export interface PrepareDeps {
   client: KoophoneClient;

@@ -1,6 +1,7 @@
-import type { CampaignStore, PreparedSource } from '../report/campaign-store';
+import type { CampaignStore } from '../report/campaign-store';
 import { IdSetDigest } from '../report/id-set';
 import { sealSpool } from '../report/verified-spool';
+import type { PreparedSource } from '../campaign/prepared-source';
 
 /**
  * The store as prepare writes through it: every line prepare writes itself (frozen, leased, phones

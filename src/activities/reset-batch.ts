@@ -1,9 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { OwnPartError } from '../campaign/blocking';
 import type { ReportLine } from '../campaign/outcome';
-import type { ResetBatchInput, ResetBatchResult } from '../campaign/work-item';
+import type { JobJournal, JournaledItem, ResetBatchInput, ResetBatchResult } from '../campaign/work-item';
 import type { CampaignMetrics } from '../metrics/campaign-metrics';
-import type { CampaignStore, JobJournal, JournaledItem } from '../report/campaign-store';
+import type { CampaignStore } from '../report/campaign-store';
 import { describeAnomaly, screenCmdJobs, type Anomaly } from '../campaign/anomalies';
 import type { Verdict } from '../campaign/fleet-facts';
 import { addPossible, describePossible, withNote } from '../campaign/possible-resets';

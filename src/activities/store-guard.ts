@@ -1,7 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { CampaignStore } from '../report/campaign-store';
-import { storeIdentity, type StoreIdentity } from '../report/store-identity';
+import { storeIdentity } from '../report/store-identity';
 import { recordedStores, WRONG_REPORT_STORE, wrongStoreMessage, type RecordedStores } from '../report/store-mismatch';
+import type { StoreIdentity } from '../campaign/store-memo';
 
 /**
  * Refuses an activity that reads or writes a campaign's data on a worker whose report store is

@@ -2,8 +2,8 @@ import { Context } from '@temporalio/activity';
 import type { KoophoneClient, TaskJobResult } from '../koophone';
 import { pollWait } from '../campaign/poll-schedule';
 import { isKoophoneError } from '../koophone';
-import type { JobJournal } from '../report/campaign-store';
 import { asOwnPart, credentialsFault } from './credentials';
+import type { JobJournal } from '../campaign/work-item';
 
 export interface TrackedJobs {
   ended: Map<string, TaskJobResult>;

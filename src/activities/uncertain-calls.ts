@@ -1,5 +1,5 @@
 import { WORKER_DIED } from '../campaign/possible-resets';
-import type { JobJournal } from '../report/campaign-store';
+import type { JobJournal } from '../campaign/work-item';
 
 /**
  * How many calls for an item may have reset its phones without the workflow knowing, judged from

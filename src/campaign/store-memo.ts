@@ -6,3 +6,11 @@
  * campaign's data must use it, and its report is there.
  */
 export const PREPARED_STORE_MEMO = 'preparedStore';
+
+/** Which report store is which (src/report/store-identity.ts): what the memo records. */
+export interface StoreIdentity {
+  /** Stable across hosts and mount points: "folder:<uuid>" or the database URL. */
+  id: string;
+  /** Where this process reaches it, for people: a folder path or a database URL. */
+  where: string;
+}

@@ -1,4 +1,5 @@
-import type { JobJournal } from '../report/campaign-store';
+import type { Anomaly } from './anomalies';
+import type { Verdict } from './fleet-facts';
 import type { OutcomeCounts } from './outcome';
 import type { PossibleResets } from './possible-resets';
 import type { SpoolSeal } from './spool-seal';
@@ -43,6 +44,53 @@ export interface WorkItem {
    */
   journal?: JobJournal;
 }
+
+/**
+ * The submitted call of one work item, written before tracking so no crash resubmits it. With an
+ * empty taskId it is the mark written just before a call: a worker that dies mid-call leaves it.
+ */
+export interface JobJournal {
+  taskId: string;
+  jobs: { instanceId: string; jobId: string }[];
+  submittedAt: number;
+  /**
+   * Calls for this item that may have reset its phones without being accepted (a worker died
+   * mid-call, an answer that proves nothing) and that the workflow has not been told about yet.
+   * Absent in journals of earlier versions.
+   */
+  uncertain?: number;
+  /** Why the latest of `uncertain` was counted; absent: its worker died mid-call. */
+  why?: string;
+  /** The activity (run id and activity id) that wrote it: tells its own retries from later items. */
+  by?: string;
+  /** On a mark: the call was answered with an error, so it reset nothing. */
+  answered?: true;
+  /** On an answered mark: a call was made (and refused), not only handed back unsent. */
+  refused?: true;
+  /** On a refused mark: its answer proved nothing, so `uncertain` counts its call too. */
+  possiblyApplied?: true;
+  /** On an accepted call: the cmd_jobs its answer held that `jobs` leaves out or collapses. */
+  anomalies?: Anomaly[];
+  /**
+   * Phones of the item held back from this call by the latest fleet listing (in use, frozen,
+   * gone since prepare), with why: they get their line from it, the call went without them.
+   */
+  screened?: Record<string, Verdict>;
+  /**
+   * The item's phones (its spool range or ids) and the resets they had before its call: what a
+   * report rebuilt from the store after a terminate needs to count this call for its phones.
+   * Absent in journals of earlier versions.
+   */
+  item?: JournaledItem;
+  /**
+   * The campaign and item it was written for: a journal copied from another campaign or item is
+   * not read as this one's (src/report/journal-check.ts). Absent in journals of earlier versions.
+   */
+  campaign?: string;
+  key?: string;
+}
+
+export type JournaledItem = Pick<WorkItem, 'range' | 'ids' | 'resets'>;
 
 /**
  * The item as an activity's result leaves it: what its last activity did is now reported (so it

@@ -15,10 +15,10 @@ import {
   describeCampaignStore,
   REPORT_STORE_MEMO,
   storeIdentity,
-  type StoreIdentity,
 } from '../report';
 import { workflowPollers } from './task-queue-pollers';
 import type { TemporalSession } from './temporal';
+import type { StoreIdentity } from '../campaign/store-memo';
 
 /** `reset-YYYYMMDD-HHMMSS-xxxx` (UTC): sorts by start time, and is unique enough to never clash. */
 export function newCampaignId(now = new Date()): string {

@@ -5,9 +5,9 @@ import {
   describeCampaignStore,
   recordedStores,
   storeIdentity,
-  type StoreIdentity,
 } from '../report';
 import type { CampaignView } from './campaign-status';
+import type { StoreIdentity } from '../campaign/store-memo';
 
 /** Whether this shell's report store is the campaign's, as far as can be told. */
 export interface StoreCheck {

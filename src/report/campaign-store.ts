@@ -1,57 +1,9 @@
 import type { Anomaly } from '../campaign/anomalies';
-import type { BatchSegment } from '../campaign/batch-layout';
-import type { PreflightSummary, Verdict } from '../campaign/fleet-facts';
-import type { PoolLimit } from '../campaign/pool-budget';
+import type { Verdict } from '../campaign/fleet-facts';
 import type { ReportLine } from '../campaign/outcome';
 import type { SpoolSeal } from '../campaign/spool-seal';
-import type { WorkItem } from '../campaign/work-item';
-import type { KoophoneAccount } from '../koophone/account';
-import type { StoreIdentity } from './store-identity';
-
-/** What prepare learned about a campaign's id source; saved so a retried prepare is a no-op. */
-export interface PreparedSource {
-  total: number;
-  duplicates: number;
-  /** Instances listed but not reset, e.g. frozen phones in a fleet listing, phones in use. */
-  skipped: number;
-  /**
-   * Instances refused for good before any call (not in the tenant's fleet, frozen): their lines
-   * are written `rejected`. They spend no error budget (the campaign could not change them).
-   */
-  rejected?: number;
-  /** How the spool is cut into batches (by region, and pool with a budget); absent: uniform. */
-  layout?: BatchSegment[];
-  /** With `--max-per-pool`: each pool of the campaign with its size and limit. */
-  pools?: PoolLimit[];
-  /** What the pre-flight listing found (absent for campaigns prepared without one). */
-  preflight?: PreflightSummary;
-  sha256: string;
-  /** Set for file sources: compared on every batch to refuse a file that changed. */
-  file?: { path: string; size: number; mtimeMs: number; sha256: string };
-  /**
-   * The workflow execution (first run id) that prepared this store. A campaign id names one
-   * campaign only: a later workflow with the same id (history deleted, retention) must not read it.
-   * Absent in stores prepared by earlier versions.
-   */
-  owner?: string;
-  preparedAt?: string;
-  /**
-   * The store that holds the campaign: set on prepare's answer to the workflow (which records it
-   * for the other workers), not in the stored record.
-   */
-  store?: StoreIdentity;
-  /**
-   * What prepare wrote into the spool: every later read is checked against the copy the workflow
-   * carries (src/report/verified-spool.ts). Absent in stores prepared by earlier versions.
-   */
-  seal?: SpoolSeal;
-  /**
-   * The KooPhone account the campaign talks to (endpoint, tenant, project; never a secret): the one
-   * of the worker that prepared it. A worker of another refuses the campaign's KooPhone work
-   * (src/activities/credentials.ts). Absent in campaigns prepared by earlier versions.
-   */
-  account?: KoophoneAccount;
-}
+import type { PreparedSource } from '../campaign/prepared-source';
+import type { JobJournal, JournaledItem } from '../campaign/work-item';
 
 /** What a store remembers of a campaign, even when Temporal no longer does. */
 export interface StoredCampaign {
@@ -72,53 +24,6 @@ export interface LeaseHolder {
   since: string;
   total: number;
 }
-
-/**
- * The submitted call of one work item, written before tracking so no crash resubmits it. With an
- * empty taskId it is the mark written just before a call: a worker that dies mid-call leaves it.
- */
-export interface JobJournal {
-  taskId: string;
-  jobs: { instanceId: string; jobId: string }[];
-  submittedAt: number;
-  /**
-   * Calls for this item that may have reset its phones without being accepted (a worker died
-   * mid-call, an answer that proves nothing) and that the workflow has not been told about yet.
-   * Absent in journals of earlier versions.
-   */
-  uncertain?: number;
-  /** Why the latest of `uncertain` was counted; absent: its worker died mid-call. */
-  why?: string;
-  /** The activity (run id and activity id) that wrote it: tells its own retries from later items. */
-  by?: string;
-  /** On a mark: the call was answered with an error, so it reset nothing. */
-  answered?: true;
-  /** On an answered mark: a call was made (and refused), not only handed back unsent. */
-  refused?: true;
-  /** On a refused mark: its answer proved nothing, so `uncertain` counts its call too. */
-  possiblyApplied?: true;
-  /** On an accepted call: the cmd_jobs its answer held that `jobs` leaves out or collapses. */
-  anomalies?: Anomaly[];
-  /**
-   * Phones of the item held back from this call by the latest fleet listing (in use, frozen,
-   * gone since prepare), with why: they get their line from it, the call went without them.
-   */
-  screened?: Record<string, Verdict>;
-  /**
-   * The item's phones (its spool range or ids) and the resets they had before its call: what a
-   * report rebuilt from the store after a terminate needs to count this call for its phones.
-   * Absent in journals of earlier versions.
-   */
-  item?: JournaledItem;
-  /**
-   * The campaign and item it was written for: a journal copied from another campaign or item is
-   * not read as this one's (src/report/journal-check.ts). Absent in journals of earlier versions.
-   */
-  campaign?: string;
-  key?: string;
-}
-
-export type JournaledItem = Pick<WorkItem, 'range' | 'ids' | 'resets'>;
 
 /**
  * A listing taken after prepare (a long campaign lists again, src/workflows/engine): the spool's

@@ -9,10 +9,8 @@ import type { ReportLine } from '../campaign/outcome';
 import type {
   CampaignStore,
   FleetFactsSnapshot,
-  JobJournal,
   JournalEntry,
   LeaseHolder,
-  PreparedSource,
   SpoolReader,
   StoredCampaign,
 } from './campaign-store';
@@ -22,6 +20,8 @@ import { MAX_INSTANCE_ID_LENGTH } from '../koophone/limits';
 import { archiveName } from './archive-name';
 import { acquireDirLock } from './dir-lock';
 import { StoreLostError } from './store-faults';
+import type { JobJournal } from '../campaign/work-item';
+import type { PreparedSource } from '../campaign/prepared-source';
 
 // Ids are at most MAX_INSTANCE_ID_LENGTH characters: a fixed-size record (id, padding, newline)
 // lets a batch read its slice with one positioned read instead of scanning a million-line file.

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { ANOMALY_KINDS } from '../campaign/anomalies';
-import type { WorkItem } from '../campaign/work-item';
-import type { JobJournal } from './campaign-store';
+import type { JobJournal, WorkItem } from '../campaign/work-item';
 
 // What a journal this code writes looks like; bounds well above anything real, so a forged or
 // garbled one cannot make its item count a billion possible resets or track ten thousand jobs.

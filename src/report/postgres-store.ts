@@ -3,14 +3,14 @@ import type { ReportLine } from '../campaign/outcome';
 import type {
   CampaignStore,
   FleetFactsSnapshot,
-  JobJournal,
   JournalEntry,
   LeaseHolder,
-  PreparedSource,
   StoredCampaign,
 } from './campaign-store';
 import { archiveName } from './archive-name';
 import { StoreLostError } from './store-faults';
+import type { JobJournal } from '../campaign/work-item';
+import type { PreparedSource } from '../campaign/prepared-source';
 
 // Rows per INSERT: each statement sends one array per column (unnest), so the row count is not
 // bounded by the protocol's 65 535 parameters; 5 000 keeps one statement well under a megabyte.

@@ -3,13 +3,13 @@ import type { ReportLine } from '../campaign/outcome';
 import type {
   CampaignStore,
   FleetFactsSnapshot,
-  JobJournal,
   JournalEntry,
   LeaseHolder,
-  PreparedSource,
   SpoolReader,
   StoredCampaign,
 } from './campaign-store';
+import type { JobJournal } from '../campaign/work-item';
+import type { PreparedSource } from '../campaign/prepared-source';
 
 /**
  * The store no longer holds the campaign: REPORT_DIR (or the campaign's folder) is gone, or the

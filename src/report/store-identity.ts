@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { StoreIdentity } from '../campaign/store-memo';
 import type { CampaignStore } from './campaign-store';
 import { describeCampaignStore } from './create-store';
 import { FolderStore, STORE_ID_FILE } from './folder-store';
@@ -10,13 +11,6 @@ import { PostgresStore } from './postgres-store';
 // REPORT_DIRs livelocked a campaign (each batch's spool was in the other's folder); the same
 // folder mounted at two paths is still one store. A folder store keeps a random id in a file
 // its first worker writes; a PostgreSQL store is its database (the URL without credentials).
-
-export interface StoreIdentity {
-  /** Stable across hosts and mount points: "folder:<uuid>" or the database URL. */
-  id: string;
-  /** Where this process reaches it, for people: a folder path or a database URL. */
-  where: string;
-}
 
 /**
  * The store's identity. A worker's start (`create`) writes the folder's id on first use; all

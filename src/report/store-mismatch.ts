@@ -4,7 +4,8 @@ import type { Payload } from '@temporalio/common';
 import { CAMPAIGN_WORKFLOW } from '../campaign/campaign-workflow';
 import { PREPARED_STORE_MEMO } from '../campaign/store-memo';
 import type { CampaignStore } from './campaign-store';
-import { REPORT_STORE_MEMO, type StoreIdentity } from './store-identity';
+import { REPORT_STORE_MEMO } from './store-identity';
+import type { StoreIdentity } from '../campaign/store-memo';
 
 export { WRONG_REPORT_STORE } from '../campaign/blocking';
 

@@ -1,5 +1,6 @@
 import type { ReportLine } from '../campaign/outcome';
-import type { JobJournal, JournalEntry, JournalUnreadable } from './campaign-store';
+import type { JournalEntry, JournalUnreadable } from './campaign-store';
+import type { JobJournal } from '../campaign/work-item';
 
 /**
  * How a campaign ended without a line for each of its phones: its workflow ended from outside

@@ -8,9 +8,9 @@ import type { EtaState } from '../campaign/eta';
 import type { CampaignCost } from '../campaign/status';
 import type { Trouble } from '../campaign/troubles';
 import type { WorkItem } from '../campaign/work-item';
-import type { PreparedSource } from '../report/campaign-store';
 import { initialRate, type RateState } from '../campaign/rate-slots';
 import type { RateShare } from '../campaign/rate-share';
+import type { PreparedSource } from '../campaign/prepared-source';
 
 /** State a run hands to the next one at continue-as-new; bounded whatever the campaign size. */
 export interface CampaignCarry {

@@ -19,8 +19,7 @@ import {
   type OwnPartFault,
 } from '../../src/campaign/blocking';
 import { itemBack } from '../../src/activities/item-blocked';
-import type { ResetBatchResult, WorkItem } from '../../src/campaign/work-item';
-import type { JobJournal } from '../../src/report/campaign-store';
+import type { JobJournal, ResetBatchResult, WorkItem } from '../../src/campaign/work-item';
 
 const T0 = Date.parse('2026-12-01T08:12:00Z');
 const enospc: OwnPartFault = {

@@ -3,7 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { FolderStore, type PreparedSource } from '../../src/report';
+import { FolderStore } from '../../src/report';
+import type { PreparedSource } from '../../src/campaign/prepared-source';
 
 const prepared = (total: number): PreparedSource => ({ total, duplicates: 0, skipped: 0, sha256: 'test' });
 

@@ -9,12 +9,13 @@ import type { ReportLine } from '../../src/campaign/outcome';
 import { addHold, describeHeldBatches, holdBatch, holdMessage, releaseHold, type SpoolHold } from '../../src/campaign/spool-hold';
 import { describeRecords } from '../../src/campaign/spool-seal';
 import { describeIdSetCheck, idSetMatches } from '../../src/campaign/report-ids';
-import { FolderStore, type PreparedSource } from '../../src/report';
+import { FolderStore } from '../../src/report';
 import { BucketedIdSet, IdSetDigest } from '../../src/report/id-set';
 import { checkReportIds } from '../../src/report/id-set-check';
 import { storeIdentity } from '../../src/report/store-identity';
 import { sealSpool, SpoolTampered, VerifiedSpool } from '../../src/report/verified-spool';
 import { MAX_INSTANCE_ID_LENGTH } from '../../src/koophone/limits';
+import type { PreparedSource } from '../../src/campaign/prepared-source';
 
 // A spool record: the longest id and its newline (src/report/folder-store.ts).
 const RECORD = MAX_INSTANCE_ID_LENGTH + 1;

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ReportLine } from '../../src/campaign/outcome';
-import { FolderStore, type JobJournal, type JournalEntry } from '../../src/report';
+import { FolderStore, type JournalEntry } from '../../src/report';
 import { finalizeWhole, rebuildTerminatedReport, rebuiltAfter } from '../../src/report/rebuild-terminated';
 import { TerminatedLines, type Termination } from '../../src/report/terminated-lines';
+import type { JobJournal } from '../../src/campaign/work-item';
 
 const terminated: Termination = {
   how: 'terminated',
