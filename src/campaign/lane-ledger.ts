@@ -3,9 +3,8 @@ import { emptyTotals, type LaneInput, type LaneResult } from './lane';
 import { addCounts, budgetCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from './outcome';
 import { noteTrouble, troubleKindOf, type Trouble } from './troubles';
 import type { ResetBatchResult, WorkItem } from './work-item';
-import { KOOPHONE_CODES, sameCode } from '../koophone/codes';
 import { abortRuleFired, budgetExceeded } from './budget';
-import { limitFromMessage, onClean, onOverloaded, onThrottled } from './rate-slots';
+import { isOverloaded, limitFromMessage, onClean, onOverloaded, onThrottled } from './rate-slots';
 
 /**
  * What one lane has done in its term, item by item: the result it will return, its rate's AIMD
@@ -114,7 +113,7 @@ export class LaneLedger {
       // A limit the gateway names is the account's: this lane's part of it is its share.
       const limit = limitFromMessage(r.message);
       onThrottled(rate, input.ceiling, this.now(), limit ? `limit:${limit / input.lanes}` : r.message);
-    } else if (r.kind === 'retry' && sameCode(r.code, KOOPHONE_CODES.internalError)) {
+    } else if (r.kind === 'retry' && isOverloaded(r.code)) {
       onOverloaded(rate, input.ceiling, this.now());
     }
   }

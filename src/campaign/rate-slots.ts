@@ -1,3 +1,5 @@
+import { KOOPHONE_CODES, sameCode } from '../koophone/codes';
+
 /**
  * Spaces the campaign's batch-reset calls: each call gets a slot at least 1/rate after the
  * previous one, whichever worker sends it.
@@ -72,6 +74,11 @@ export function onThrottled(state: RateState, configured: number, now = 0, messa
   if (state.lastCutAt !== undefined && now - state.lastCutAt < CUT_COOLDOWN_MS) return;
   state.lastCutAt = now;
   state.current = Math.max(0.1, state.current * 0.7);
+}
+
+/** Whether a refused call's code says the service is overloaded (a 9999). */
+export function isOverloaded(code: string): boolean {
+  return sameCode(code, KOOPHONE_CODES.internalError);
 }
 
 /** A 9999 (service overloaded) slows an adaptive campaign too; a fixed one keeps its rate. */

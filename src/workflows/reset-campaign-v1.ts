@@ -21,7 +21,6 @@ import { isBlockedAnswer, type BlockedAnswer } from '../campaign/blocking';
 import { averageRemainingMs } from '../campaign/eta';
 import { withOptionDefaults, type IdSource } from '../campaign/options';
 import { SAFETY_FAILURES } from '../campaign/safety';
-import { KOOPHONE_CODES, sameCode } from '../koophone/codes';
 import { addCounts, errorsOf, totalOf } from '../campaign/outcome';
 import type { CampaignResult, CampaignState, CampaignStatus } from '../campaign/status';
 import { statusFromCounts } from '../campaign/status';
@@ -54,6 +53,7 @@ import {
 } from './definitions';
 import {
   intervalMs,
+  isOverloaded,
   nextSlotAt,
   onClean,
   onShareChanged,
@@ -527,7 +527,7 @@ export async function resetCampaignV1(input: CampaignWorkflowInput): Promise<Cam
           break;
         }
         if (r.throttled) onThrottled(s.rate, configuredRate(), now, r.message);
-        else if (sameCode(r.code, KOOPHONE_CODES.internalError)) onOverloaded(s.rate, configuredRate(), now);
+        else if (isOverloaded(r.code)) onOverloaded(s.rate, configuredRate(), now);
         if (r.ambiguous) s.resetsSent += size;
         const attempts = item.submitAttempts + 1;
         const first = item.firstSubmitAt ?? now;
