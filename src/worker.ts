@@ -6,7 +6,7 @@ import {
   type ActivityInterceptors,
   type WorkerOptions,
 } from '@temporalio/worker';
-import { AccountWorker } from './account/account-worker';
+import { AccountWorker } from './account-worker';
 import { createActivities } from './activities';
 import { ACCOUNT_TASK_QUEUE } from './campaign/account-names';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
@@ -105,7 +105,7 @@ export async function campaignWorkflowBundle(
 }
 
 /**
- * Runs a campaign worker and its account worker (src/account/account-worker.ts) together until
+ * Runs a campaign worker and its account worker (src/account-worker.ts) together until
  * both stop: one that stops (a shutdown signal, a fatal error) stops the other.
  */
 export async function runBoth(worker: Worker, account: AccountWorker): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { terminalSafe } from '../report/safe-text';
+import { terminalSafe } from '../campaign/safe-text';
 import { toJson } from './json-output';
 
 /** What a command may touch of its process; tests and the demo pass their own. */

@@ -11,7 +11,7 @@ import { closeCampaignStore, createCampaignStore, reportRoot, type CampaignStore
 import { startSimulator, type RunningSimulator } from '../simulator';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { portTaken } from '../temporal/free-port';
-import { AccountWorker } from '../account/account-worker';
+import { AccountWorker } from '../account-worker';
 import { campaignWorkflowBundle, createCampaignWorker, runBoth } from '../worker';
 import { parseCampaignFlags } from './campaign-options';
 import { out, printJson, type CliContext } from './context';

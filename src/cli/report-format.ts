@@ -1,5 +1,5 @@
 import { REPORT_COLUMNS, type ReportLine } from '../campaign/outcome';
-import { spreadsheetSafe, terminalSafe } from '../report/safe-text';
+import { spreadsheetSafe, terminalSafe } from '../campaign/safe-text';
 import { toJson } from './json-output';
 
 export const REPORT_FORMATS = ['csv', 'ndjson', 'html'] as const;

@@ -6,7 +6,7 @@ import { extname } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
 import { parserStream } from 'stream-json';
 import type { SourceBytes } from '../campaign/safety';
-import { fromSpreadsheetSafe } from '../report/safe-text';
+import { fromSpreadsheetSafe } from '../campaign/safe-text';
 import { instanceIdProblem, preview } from './instance-id';
 import {
   describeBytes,

@@ -17,7 +17,7 @@ import type { ReportLine } from '../../src/campaign/outcome';
 import { createKoophoneClient, Secret } from '../../src/koophone';
 import { FolderStore } from '../../src/report';
 import { startSimulator, type RunningSimulator, type SimulatorOptionsInput } from '../../src/simulator';
-import { AccountWorker } from '../../src/account/account-worker';
+import { AccountWorker } from '../../src/account-worker';
 import { createCampaignWorker } from '../../src/worker';
 import { resetCampaign } from '../../src/workflows';
 import { closeTestTemporal, testTemporal, type TestTemporal } from './temporal';

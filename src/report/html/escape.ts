@@ -1,4 +1,4 @@
-import { terminalSafe } from '../safe-text';
+import { terminalSafe } from '../../campaign/safe-text';
 
 const HTML_ESCAPES: Record<string, string> = {
   '&': '&amp;',

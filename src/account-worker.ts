@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { accountActivities } from '../activities/account';
-import { ACCOUNT_TASK_QUEUE } from '../campaign/account-names';
-import { keepCoordinator, type Kept } from './coordinator';
+import { accountActivities } from './activities/account';
+import { ACCOUNT_TASK_QUEUE } from './campaign/account-names';
+import { keepCoordinator, type Kept } from './account/coordinator';
 
 /** How often every worker makes sure the recorded account limits are served. */
 export const KEEP_EVERY_MS = 30_000;
