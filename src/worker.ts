@@ -26,12 +26,11 @@ import {
   closeCampaignStore,
   createCampaignStore,
   describeCampaignStore,
-  campaignsOnOtherStores,
   storeIdentity,
-  wrongStoreMessage,
   type CampaignStore,
 } from './report';
 import { loadWorkerConfig } from './worker-config';
+import { campaignsOnOtherStores, wrongStoreMessage } from './temporal/store-mismatch';
 
 export interface CampaignWorkerOptions {
   connection: NativeConnection;

@@ -1,7 +1,12 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { CampaignStore } from '../report/campaign-store';
 import { storeIdentity } from '../report/store-identity';
-import { recordedStores, WRONG_REPORT_STORE, wrongStoreMessage, type RecordedStores } from '../report/store-mismatch';
+import {
+  recordedStores,
+  WRONG_REPORT_STORE,
+  wrongStoreMessage,
+  type RecordedStores,
+} from '../temporal/store-mismatch';
 import type { StoreIdentity } from '../campaign/store-memo';
 
 /**

@@ -1,13 +1,8 @@
 import type { WorkflowExecutionDescription } from '@temporalio/client';
-import {
-  closeCampaignStore,
-  createCampaignStore,
-  describeCampaignStore,
-  recordedStores,
-  storeIdentity,
-} from '../report';
+import { closeCampaignStore, createCampaignStore, describeCampaignStore, storeIdentity } from '../report';
 import type { CampaignView } from './campaign-status';
 import type { StoreIdentity } from '../campaign/store-memo';
+import { recordedStores } from '../temporal/store-mismatch';
 
 /** Whether this shell's report store is the campaign's, as far as can be told. */
 export interface StoreCheck {

@@ -4,6 +4,5 @@ export * from './postgres-store';
 export * from './create-store';
 export * from './report-root';
 export * from './store-identity';
-export * from './store-mismatch';
 export * from './rebuild-terminated';
 export * from './terminated-lines';

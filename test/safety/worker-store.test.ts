@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReportLine } from '../../src/campaign/outcome';
-import { FolderStore, recordedStores, storeIdentity } from '../../src/report';
+import { FolderStore, storeIdentity } from '../../src/report';
 import { Worker } from '@temporalio/worker';
 import { campaignEnv, waitFor, workflowBundle } from '../helpers/campaign-env';
 import { pauseUpdate } from '../../src/workflows';
 import { killHard } from '../helpers/worker-process';
 import { startWorkerProcess, workerStarted, type WorkerProcess } from '../production/helpers/workers';
 import type { StoreIdentity } from '../../src/campaign/store-memo';
+import { recordedStores } from '../../src/temporal/store-mismatch';
 
 // Two workers with different REPORT_DIRs on one task queue once livelocked a campaign (batches
 // found no phones in their store and handed their slots back forever) and left an empty report.

@@ -8,8 +8,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { StoreGuard } from '../../src/activities/store-guard';
 import { PREPARED_STORE_MEMO } from '../../src/campaign/store-memo';
-import { FolderStore, REPORT_STORE_MEMO, storeIdentity, WRONG_REPORT_STORE } from '../../src/report';
+import { FolderStore, REPORT_STORE_MEMO, storeIdentity } from '../../src/report';
 import type { StoreIdentity } from '../../src/campaign/store-memo';
+import { WRONG_REPORT_STORE } from '../../src/campaign/blocking';
 
 // The guard on a worker's campaign activities. Temporal's describe is the one function faked:
 // it answers with the memo the engine records, and counts how often it is asked.

@@ -2,10 +2,9 @@ import type { NativeConnection } from '@temporalio/worker';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Payload } from '@temporalio/common';
 import { CAMPAIGN_WORKFLOW } from '../campaign/campaign-workflow';
-import { PREPARED_STORE_MEMO } from '../campaign/store-memo';
-import type { CampaignStore } from './campaign-store';
-import { REPORT_STORE_MEMO } from './store-identity';
-import type { StoreIdentity } from '../campaign/store-memo';
+import { PREPARED_STORE_MEMO, type StoreIdentity } from '../campaign/store-memo';
+import type { CampaignStore } from '../report/campaign-store';
+import { REPORT_STORE_MEMO } from '../report/store-identity';
 
 export { WRONG_REPORT_STORE } from '../campaign/blocking';
 
