@@ -1,9 +1,7 @@
-import type { Anomaly } from '../campaign/anomalies';
 import type { Verdict } from '../campaign/fleet-facts';
 import type { ReportLine } from '../campaign/outcome';
-import type { SpoolSeal } from '../campaign/spool-seal';
 import type { PreparedSource } from '../campaign/prepared-source';
-import type { JobJournal, JournaledItem } from '../campaign/work-item';
+import type { JobJournal } from '../campaign/work-item';
 
 /** What a store remembers of a campaign, even when Temporal no longer does. */
 export interface StoredCampaign {

@@ -10,7 +10,7 @@ import {
   sealBlocks,
   type SpoolSeal,
 } from '../campaign/spool-seal';
-import { instanceIdProblem } from '../sources/instance-id';
+import { instanceIdProblem } from '../campaign/instance-id';
 import type { CampaignStore, SpoolReader } from './campaign-store';
 
 // See src/campaign/spool-seal.ts for what the seal is. The hashes are domain-separated so a

@@ -1,4 +1,3 @@
-export * from './instance-id';
 export * from './read-ids';
 export * from './source-error';
 export * from './fingerprint';

@@ -7,7 +7,7 @@ import { pipeline, Readable } from 'node:stream';
 import { parserStream } from 'stream-json';
 import type { SourceBytes } from '../campaign/safety';
 import { fromSpreadsheetSafe } from '../campaign/safe-text';
-import { instanceIdProblem, preview } from './instance-id';
+import { instanceIdProblem, preview } from '../campaign/instance-id';
 import {
   describeBytes,
   MAX_LINE_BYTES,
