@@ -2,7 +2,6 @@ import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '
 import { fromPayloadsAtIndex, type Payload, type PayloadConverter } from '@temporalio/common';
 import { OwnPartError, type OwnPartFault } from '../campaign/blocking';
 import { applyChange, hasLimits } from '../campaign/rate-share';
-import type { accountCoordinator } from '../workflows/account-coordinator';
 import {
   ACCOUNT_TASK_QUEUE,
   ACCOUNT_WORKFLOW,
@@ -10,6 +9,7 @@ import {
   accountQuery,
   joinAccountUpdate,
   setAccountLimitsUpdate,
+  type AccountCoordinatorWorkflow,
   type AccountLimitsChange,
   type AccountView,
   type JoinAnswer,
@@ -116,7 +116,7 @@ export async function pollersOf(
 
 /** Starts a coordinator on the account's task queue holding `record` (or joins the one a racer started). */
 async function recreate(client: Client, record: AccountRecord): Promise<string> {
-  const handle = await client.workflow.start<typeof accountCoordinator>(ACCOUNT_WORKFLOW, {
+  const handle = await client.workflow.start<AccountCoordinatorWorkflow>(ACCOUNT_WORKFLOW, {
     workflowId: ACCOUNT_WORKFLOW_ID,
     taskQueue: ACCOUNT_TASK_QUEUE,
     args: [record],
@@ -294,7 +294,7 @@ export async function setCoordinatorLimits(
   if (kept.found.status === 'none' && !hasLimits(applyChange({}, change))) {
     return { view: { limits: {}, campaigns: [], updatedAt: new Date().toISOString() }, kept };
   }
-  const start = new WithStartWorkflowOperation<typeof accountCoordinator>(ACCOUNT_WORKFLOW, {
+  const start = new WithStartWorkflowOperation<AccountCoordinatorWorkflow>(ACCOUNT_WORKFLOW, {
     workflowId: ACCOUNT_WORKFLOW_ID,
     taskQueue: ACCOUNT_TASK_QUEUE,
     args: [{ limits: applyChange({}, change) }],

@@ -19,21 +19,15 @@ import {
   joinAccountUpdate,
   leaveAccountSignal,
   setAccountLimitsUpdate,
+  type AccountCoordinatorInput,
   type AccountView,
 } from './account-definitions';
 import {
   applyChange,
   divideLimits,
   sameShare,
-  type AccountLimits,
-  type AccountMember,
   type RateShare,
 } from '../campaign/rate-share';
-
-export interface AccountCoordinatorInput {
-  limits: AccountLimits;
-  members?: AccountMember[];
-}
 
 // While campaigns are registered, the coordinator checks this often that they still run: a
 // terminated campaign cannot say goodbye, and its share must go back to the others.

@@ -1,10 +1,21 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AccountLimits, AccountLimitsChange, RateShare } from '../campaign/rate-share';
+import type { AccountLimits, AccountLimitsChange, AccountMember, RateShare } from '../campaign/rate-share';
 
 export type { AccountLimitsChange } from '../campaign/rate-share';
 
 export { ACCOUNT_TASK_QUEUE, ACCOUNT_WORKFLOW_ID } from '../campaign/account-names';
 export const ACCOUNT_WORKFLOW = 'accountCoordinator';
+
+export interface AccountCoordinatorInput {
+  limits: AccountLimits;
+  members?: AccountMember[];
+}
+
+/**
+ * The coordinator's workflow function as clients start it (src/account/coordinator.ts), declared
+ * with its messages: a client typed by the function itself would import workflow code.
+ */
+export type AccountCoordinatorWorkflow = (input: AccountCoordinatorInput) => Promise<void>;
 
 export interface AccountView {
   limits: AccountLimits;

@@ -2,4 +2,4 @@ export * from './check-connectivity';
 export * from './definitions';
 export { resetCampaign, type CampaignCarry, type CampaignWorkflowInput } from './reset-campaign';
 export * from './account-definitions';
-export { accountCoordinator, type AccountCoordinatorInput } from './account-coordinator';
+export { accountCoordinator } from './account-coordinator';

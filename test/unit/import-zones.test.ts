@@ -39,6 +39,7 @@ const EXPECTED: Record<string, readonly string[]> = {
   'src/cli/imports-activities.ts': [ZONE],
   'src/cli/allowed.ts': [],
   'src/account/imports-workflow-code.ts': [ZONE, TYPE_ONLY],
+  'src/account/imports-workflow-function.ts': [ZONE],
   'src/account/imports-activities.ts': [ZONE],
   'src/koophone/imports-campaign.ts': [ZONE],
   'src/koophone/imports-temporal.ts': [PACKAGES],
