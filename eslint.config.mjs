@@ -69,6 +69,12 @@ const ZONES = [
     message: see('Clients do not run activity code'),
   },
   {
+    target: './src/account',
+    from: './src',
+    except: ['./account', './campaign', './workflows'],
+    message: see('The coordinator seen from outside stands on the domain and the message types only'),
+  },
+  {
     target: './src/koophone',
     from: './src',
     except: ['./koophone'],

@@ -41,6 +41,7 @@ const EXPECTED: Record<string, readonly string[]> = {
   'src/account/imports-workflow-code.ts': [ZONE, TYPE_ONLY],
   'src/account/imports-workflow-function.ts': [ZONE],
   'src/account/imports-activities.ts': [ZONE],
+  'src/account/imports-store.ts': [ZONE],
   'src/koophone/imports-campaign.ts': [ZONE],
   'src/koophone/imports-temporal.ts': [PACKAGES],
   'src/report/imports-activities.ts': [ZONE],
