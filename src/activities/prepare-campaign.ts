@@ -20,6 +20,7 @@ import {
   readIdFile,
   readInlineIds,
   samePin,
+  listedFromSelection,
   selectFleet,
   SourceError,
   type ListedFacts,
@@ -151,18 +152,7 @@ async function readIds(
     frozen: fleet.frozen,
     // The selection's own listing: its pool sizes are those of the selection (a pool filter
     // lists one pool whole; a name prefix may list part of one, a budget over it is then stricter).
-    ...(keepFacts
-      ? {
-          listed: {
-            facts: fleet.facts,
-            poolSizes: fleet.poolSizes,
-            fleetTotal: fleet.entries,
-            method: 'fleet' as const,
-            calls: Math.max(1, Math.ceil(fleet.entries / 1000)),
-            listedAt: new Date().toISOString(),
-          },
-        }
-      : {}),
+    ...(keepFacts ? { listed: listedFromSelection(fleet) } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { CampaignSafety } from '../campaign/safety';
 import { describeOverlap, findOverlap, temporalLiveness } from '../leases';
 import { closeCampaignStore, createCampaignStore } from '../report';
-import { pinOf } from '../sources';
+import { listedFromSelection, pinOf } from '../sources';
 import { note, type CliContext } from './context';
 import { usageError } from './exit-codes';
 import { listFleet } from './fleet-listing';
@@ -34,15 +34,7 @@ export async function listSelectedFleet(
   resolved.duplicates = fleet.duplicates;
   resolved.frozen = fleet.frozen.length;
   if (options) {
-    const listed = {
-      facts: fleet.facts,
-      poolSizes: fleet.poolSizes,
-      fleetTotal: fleet.entries,
-      method: 'fleet' as const,
-      calls: Math.max(1, Math.ceil(fleet.entries / 1000)),
-      listedAt: new Date().toISOString(),
-    };
-    previewFrom(resolved, options, listed);
+    previewFrom(resolved, options, listedFromSelection(fleet));
   }
 }
 

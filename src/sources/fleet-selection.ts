@@ -1,5 +1,7 @@
 import { factOf, FleetFacts, poolOf } from '../campaign/fleet-facts';
+import { MAX_PAGE_SIZE } from '../koophone/limits';
 import type { Instance } from '../koophone/models';
+import type { ListedFacts } from './fleet-listing';
 
 /** The fleet as a campaign sees it: what it resets, in order, and the frozen phones it skips. */
 export interface FleetSelection {
@@ -43,4 +45,19 @@ export async function selectFleet(
   const all = [...byRegion.keys()].sort().flatMap((r) => byRegion.get(r)!);
   const ids = [...new Set(all)];
   return { ids, frozen, entries, duplicates: all.length - ids.length, facts, poolSizes };
+}
+
+/**
+ * The listing an `--all` selection already is, as the pre-flight takes it: the CLI's plan and the
+ * worker's prepare describe it the same way (a page of MAX_PAGE_SIZE phones a call).
+ */
+export function listedFromSelection(fleet: FleetSelection): ListedFacts {
+  return {
+    facts: fleet.facts,
+    poolSizes: fleet.poolSizes,
+    fleetTotal: fleet.entries,
+    method: 'fleet',
+    calls: Math.max(1, Math.ceil(fleet.entries / MAX_PAGE_SIZE)),
+    listedAt: new Date().toISOString(),
+  };
 }

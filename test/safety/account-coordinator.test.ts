@@ -30,7 +30,10 @@ describe('the account coordinator cannot be orphaned', () => {
   let server: DevServer | undefined;
   let harness: string | undefined;
   before(async () => {
-    server = await startDevServer({ headless: true });
+    // With the namespace npm test leased to this file (test-N beside other files): the campaigns,
+    // workers and CLI of this file use it, and a server without it left them waiting for ever.
+    const namespace = process.env.TEMPORAL_TEST_NAMESPACE ?? 'default';
+    server = await startDevServer({ headless: true, moreNamespaces: namespace === 'default' ? [] : [namespace] });
     harness = process.env.TEMPORAL_TEST_ADDRESS;
     process.env.TEMPORAL_TEST_ADDRESS = server.address;
   });
