@@ -7,6 +7,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { findCoordinator } from '../../src/account/coordinator';
 import { OUTCOMES } from '../../src/campaign/outcome';
 import type { CampaignResult } from '../../src/campaign/status';
+import { IAM_REFUSAL_PAUSE_MS } from '../../src/koophone';
 import { FolderStore } from '../../src/report';
 import { campaignResult } from '../../src/temporal/campaign-result';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
@@ -39,6 +40,8 @@ const PROMISE = LIMIT + Math.max(1, LIMIT / 10);
 const API_LIMIT = 12;
 const PHONES = { first: 2000, second: 1000 };
 const JOB_TIMEOUT_MS = 25_000;
+const IAM_USER = 'reset-operator';
+const IAM_PASSWORD = 'the-Password-1';
 // A campaign may wait this long without a phone finished or a call sent and say nothing: the
 // longest silent wait of a healthy campaign is its tail, when only a stuck job is left and it is
 // tracked until --job-timeout (25 s), plus a poll interval and a killed worker's heartbeat
@@ -64,7 +67,8 @@ interface Campaign {
  * Everything at once, for minutes, on one seed (CHAOS_SEED, printed): KooPhone's weather (refused,
  * lost and applied-then-ambiguous answers, odd cmd_jobs, failed and stuck jobs), workers
  * SIGKILLed and replaced, KooPhone unreachable, the report store's disk full, the account
- * coordinator terminated, and a second campaign under the same account limit. The checker judges
+ * coordinator terminated, a second campaign under the same account limit, and IAM refusing the
+ * workers' password (they are restarted with a wrong one, then the right one). The checker judges
  * every phone by the simulator's own counts, every second of waiting by what `status` said, and
  * the account's calls per second at the simulator. Longer than the single-cause tests, so it runs
  * when CHAOS=1 (`.ci/run` sets it).
@@ -85,7 +89,10 @@ describe(
       });
       process.env.TEMPORAL_TEST_ADDRESS = server.address;
     });
-    const env = campaignEnv({ instances: 20_000, jobDurationMs: '300..1500' }, { worker: false });
+    const env = campaignEnv(
+      { instances: 20_000, jobDurationMs: '300..1500', iamUser: IAM_USER, iamPassword: IAM_PASSWORD },
+      { worker: false },
+    );
     const workers: ReturnType<typeof spawnWorker>[] = [];
     let proxy: TcpProxy | undefined;
     let mount: string | undefined;
@@ -133,13 +140,28 @@ describe(
       // On a prebuilt workflow bundle, as deployed: a restart takes a second, not a webpack run.
       const bundle = await prebuiltBundlePath();
       const bornAt = new Map<ReturnType<typeof spawnWorker>, number>();
+      const diedAt = new Map<ReturnType<typeof spawnWorker>, number>();
+      // Workers sign in to IAM (the simulator's) for their tokens; the iam-refusal episode
+      // starts them with a wrong password for a while.
+      let iamPassword = IAM_PASSWORD;
+      const refusedBy = new Set<ReturnType<typeof spawnWorker>>();
       const spawn = () => {
         const w = spawnWorker(
-          env.workerProcessEnv({ KOOPHONE_ENDPOINT: proxy!.url, WORKFLOW_BUNDLE: bundle }),
+          env.workerProcessEnv({
+            KOOPHONE_ENDPOINT: proxy!.url,
+            WORKFLOW_BUNDLE: bundle,
+            KOOPHONE_TOKEN: '',
+            KOOPHONE_IAM_ENDPOINT: env.sim.url,
+            KOOPHONE_IAM_USERNAME: IAM_USER,
+            KOOPHONE_IAM_PASSWORD: iamPassword,
+            KOOPHONE_IAM_DOMAIN: 'acme',
+          }),
         );
+        if (iamPassword !== IAM_PASSWORD) refusedBy.add(w);
         workers.push(w);
         bornAt.set(w, Date.now());
         w.once('exit', (code, signal) => {
+          diedAt.set(w, Date.now());
           if (killed.has(w)) return;
           restarts += 1;
           // (Seen as it exits, the disk may just have been freed.)
@@ -286,6 +308,50 @@ describe(
           figures.push(`second campaign started ${at()}`);
           return () => Promise.resolve(true);
         },
+        'iam-refusal': async (e) => {
+          // Every worker restarted with a wrong password (the loop replaces the killed ones).
+          iamPassword = 'not-the-Password';
+          const from = Date.now();
+          for (const w of alive()) {
+            killed.add(w);
+            await killHard(w);
+          }
+          const blocked = () =>
+            campaigns.map(latest).find((s) => s?.state === 'blocked' && s.blockingCause?.part === 'credentials');
+          let blockedAt: number | undefined;
+          let fixedAt: number | undefined;
+          return async () => {
+            if (fixedAt === undefined) {
+              const b = blocked();
+              if (blockedAt === undefined && b) {
+                blockedAt = Date.now();
+                figures.push(`IAM refusing ${at()}: blocked after ${since(from)} (${b.blockedBy})`);
+              }
+              const timedOut = blockedAt === undefined && Date.now() - from > STORE_BLOCKED_WITHIN_MS;
+              if (timedOut) failures.push(`IAM refusing for ${since(from)}: no campaign said blocked by credentials`);
+              if (!timedOut && (blockedAt === undefined || Date.now() - blockedAt < e.seconds * 1000)) return false;
+              // At most one sign-in a minute per worker while IAM refuses it.
+              const refused = env.sim.signIns(from).filter((s) => !s.granted).length;
+              const allowed = [...refusedBy].reduce(
+                (n, w) => n + 1 + Math.floor(((diedAt.get(w) ?? Date.now()) - bornAt.get(w)!) / IAM_REFUSAL_PAUSE_MS),
+                0,
+              );
+              if (refused > allowed)
+                failures.push(`${refused} refused IAM sign-ins from ${refusedBy.size} workers in ${since(from)}`);
+              figures.push(`${refused} refused IAM sign-ins from ${refusedBy.size} workers in ${since(from)} (at most ${allowed})`);
+              iamPassword = IAM_PASSWORD;
+              for (const w of alive()) {
+                killed.add(w);
+                await killHard(w);
+              }
+              fixedAt = Date.now();
+              return false;
+            }
+            if (blocked() && campaigns.some((c) => !over(c))) return false;
+            figures.push(`IAM password fixed: running again after ${since(fixedAt)}`);
+            return true;
+          };
+        },
       };
 
       // ---- the run: one tick a second ----
@@ -385,6 +451,9 @@ describe(
         const report = await env.report(c.handle.workflowId);
         const problems = reportProblems(report, c.ids, applied);
         assert.deepEqual(problems.slice(0, 20), [], `${c.name}: ${problems.length} problems`);
+        // An IAM refusal marks no phone: it blocks the campaign, nothing is sent.
+        const markedByIam = report.filter((l) => /^IAM|IAM refused/.test(`${l.error_code} ${l.error_msg}`));
+        assert.deepEqual(markedByIam.slice(0, 5), [], `${c.name}: ${markedByIam.length} lines marked by the IAM refusal`);
         const outcomes = countBy(report, (l) => l.outcome);
         for (const o of Object.keys(outcomes)) assert.ok(OUTCOMES.includes(o as never), o);
         assert.ok((outcomes.succeeded ?? 0) > c.ids.length * 0.8, JSON.stringify(outcomes));

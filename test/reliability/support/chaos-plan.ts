@@ -78,21 +78,18 @@ export function weather(random: () => number): Weather {
 /**
  * Faults that come once per run, while the first campaign is between `atDone` and the end (a
  * share of its phones finished): KooPhone unreachable, the report store's disk full, the
- * account coordinator terminated, and a second campaign started under the same account limit.
- *
- * Extension point: the IAM refusal (issue 24 item 7, built on another branch) is one more
- * episode here, 'iam-refusal' (workers restarted with a wrong KOOPHONE_IAM_PASSWORD for
- * `seconds`, then with the right one), with its start and end in the test's EPISODES table and
- * its named cause ("IAM refused the credentials") among the causes chaos-checks.ts accepts.
+ * account coordinator terminated, a second campaign started under the same account limit, and
+ * IAM refusing the workers' credentials (every worker restarted with a wrong
+ * KOOPHONE_IAM_PASSWORD, then, once a campaign said so and `seconds` later, with the right one).
  */
-export const EPISODES = ['koophone-outage', 'store-full', 'coordinator-loss', 'second-campaign'] as const;
+export const EPISODES = ['koophone-outage', 'store-full', 'coordinator-loss', 'second-campaign', 'iam-refusal'] as const;
 export type EpisodeKind = (typeof EPISODES)[number];
 
 export interface Episode {
   kind: EpisodeKind;
   /** Starts once this share of the first campaign's phones is done. */
   atDone: number;
-  /** How long the fault lasts (the disk: from the campaign seen blocked on it); 0 for a one-off. */
+  /** How long the fault lasts (the disk, IAM: from a campaign seen blocked on it); 0 for a one-off. */
   seconds: number;
 }
 
@@ -107,6 +104,9 @@ function episode(kind: EpisodeKind, random: () => number): Episode {
       return { kind, atDone: between(random, 0.05, 0.8), seconds: 0 };
     case 'second-campaign':
       return { kind, atDone: between(random, 0, 0.4), seconds: 0 };
+    // Long enough for a worker to ask IAM again (once a minute each) while it is wrong.
+    case 'iam-refusal':
+      return { kind, atDone: between(random, 0.1, 0.7), seconds: int(random, 20, 70) };
   }
 }
 
