@@ -171,4 +171,11 @@ describe('chaos plan', () => {
     assert.deepEqual([a.nextWeather(), a.killGapMs()], [b.nextWeather(), b.killGapMs()]);
     assert.notDeepEqual(chaosPlan(8).episodes.map(describeEpisode), a.episodes.map(describeEpisode));
   });
+
+  it('neighbouring seeds spread over the whole range (not the same run at 55 % give or take 1 %)', () => {
+    for (const kind of ['koophone-outage', 'iam-refusal']) {
+      const starts = Array.from({ length: 20 }, (_, i) => chaosPlan(i + 1).episodes.find((e) => e.kind === kind)!.atDone);
+      assert.ok(Math.max(...starts) - Math.min(...starts) > 0.3, `${kind}: ${starts.map((x) => x.toFixed(2)).join(' ')}`);
+    }
+  });
 });

@@ -16,6 +16,15 @@ export function seeded(seed: number): () => number {
   };
 }
 
+/** murmur3's finalizer: nearby seeds give unrelated states (xorshift's first draws would not). */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 /**
  * One generator per family, from the seed and the family's name: a family added later (or one
  * drawing more) leaves the others' draws for a seed as they were.
@@ -23,7 +32,7 @@ export function seeded(seed: number): () => number {
 export function stream(seed: number, family: string): () => number {
   let h = 2166136261;
   for (const c of family) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-  return seeded((seed ^ h) >>> 0);
+  return seeded(mix((seed ^ h) >>> 0));
 }
 
 const between = (random: () => number, min: number, max: number) => min + (max - min) * random();
