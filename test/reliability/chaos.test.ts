@@ -318,7 +318,9 @@ describe(
             await killHard(w);
           }
           const blocked = () =>
-            campaigns.map(latest).find((s) => s?.state === 'blocked' && s.blockingCause?.part === 'credentials');
+            campaigns
+              .map(latest)
+              .find((s) => s?.state === 'blocked' && s.blockingCause?.part === 'credentials');
           let blockedAt: number | undefined;
           let fixedAt: number | undefined;
           return async () => {
@@ -329,17 +331,24 @@ describe(
                 figures.push(`IAM refusing ${at()}: blocked after ${since(from)} (${b.blockedBy})`);
               }
               const timedOut = blockedAt === undefined && Date.now() - from > STORE_BLOCKED_WITHIN_MS;
-              if (timedOut) failures.push(`IAM refusing for ${since(from)}: no campaign said blocked by credentials`);
-              if (!timedOut && (blockedAt === undefined || Date.now() - blockedAt < e.seconds * 1000)) return false;
+              if (timedOut)
+                failures.push(`IAM refusing for ${since(from)}: no campaign said blocked by credentials`);
+              if (!timedOut && (blockedAt === undefined || Date.now() - blockedAt < e.seconds * 1000))
+                return false;
               // At most one sign-in a minute per worker while IAM refuses it.
               const refused = env.sim.signIns(from).filter((s) => !s.granted).length;
               const allowed = [...refusedBy].reduce(
-                (n, w) => n + 1 + Math.floor(((diedAt.get(w) ?? Date.now()) - bornAt.get(w)!) / IAM_REFUSAL_PAUSE_MS),
+                (n, w) =>
+                  n + 1 + Math.floor(((diedAt.get(w) ?? Date.now()) - bornAt.get(w)!) / IAM_REFUSAL_PAUSE_MS),
                 0,
               );
               if (refused > allowed)
-                failures.push(`${refused} refused IAM sign-ins from ${refusedBy.size} workers in ${since(from)}`);
-              figures.push(`${refused} refused IAM sign-ins from ${refusedBy.size} workers in ${since(from)} (at most ${allowed})`);
+                failures.push(
+                  `${refused} refused IAM sign-ins from ${refusedBy.size} workers in ${since(from)}`,
+                );
+              figures.push(
+                `${refused} refused IAM sign-ins from ${refusedBy.size} workers in ${since(from)} (at most ${allowed})`,
+              );
               iamPassword = IAM_PASSWORD;
               for (const w of alive()) {
                 killed.add(w);
@@ -426,7 +435,16 @@ describe(
           }
           const first = latest(campaigns[0]!);
           const done = first ? (first.total - first.pending - first.inFlight) / first.total : 0;
-          for (const e of waiting.filter((w) => done >= w.atDone)) {
+          // The disk full and IAM refusing never overlap: the IAM episode restarts every worker,
+          // and a worker refuses to start on a full store (it proves it writable first), so with
+          // both nobody would run the campaigns to say why they wait (a finding, issue 24 note).
+          const apart = (e: Episode) =>
+            !running.some(
+              (r) =>
+                (r.episode.kind === 'store-full') !== (e.kind === 'store-full') &&
+                [r.episode.kind, e.kind].every((k) => k === 'store-full' || k === 'iam-refusal'),
+            );
+          for (const e of waiting.filter((w) => done >= w.atDone && apart(w))) {
             waiting.splice(waiting.indexOf(e), 1);
             running.push({ episode: e, tick: await EPISODES[e.kind](e) });
           }
@@ -454,7 +472,11 @@ describe(
         assert.deepEqual(problems.slice(0, 20), [], `${c.name}: ${problems.length} problems`);
         // An IAM refusal marks no phone: it blocks the campaign, nothing is sent.
         const markedByIam = report.filter((l) => /^IAM|IAM refused/.test(`${l.error_code} ${l.error_msg}`));
-        assert.deepEqual(markedByIam.slice(0, 5), [], `${c.name}: ${markedByIam.length} lines marked by the IAM refusal`);
+        assert.deepEqual(
+          markedByIam.slice(0, 5),
+          [],
+          `${c.name}: ${markedByIam.length} lines marked by the IAM refusal`,
+        );
         const outcomes = countBy(report, (l) => l.outcome);
         for (const o of Object.keys(outcomes)) assert.ok(OUTCOMES.includes(o as never), o);
         assert.ok((outcomes.succeeded ?? 0) > c.ids.length * 0.8, JSON.stringify(outcomes));
