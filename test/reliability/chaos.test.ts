@@ -444,7 +444,9 @@ describe(
                 (r.episode.kind === 'store-full') !== (e.kind === 'store-full') &&
                 [r.episode.kind, e.kind].every((k) => k === 'store-full' || k === 'iam-refusal'),
             );
-          for (const e of waiting.filter((w) => done >= w.atDone && apart(w))) {
+          for (const e of waiting.filter((w) => done >= w.atDone)) {
+            // (Checked one by one: two due at the same tick must not start together.)
+            if (!apart(e)) continue;
             waiting.splice(waiting.indexOf(e), 1);
             running.push({ episode: e, tick: await EPISODES[e.kind](e) });
           }
