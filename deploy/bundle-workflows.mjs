@@ -11,6 +11,8 @@ const { bundleWorkflowCode } = require('@temporalio/worker');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = process.argv[2] ?? join(root, 'dist', 'workflow-bundle.js');
-const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(join(root, 'dist', 'workflows')) });
+// The workflows and their interceptors, as every worker bundles them (src/worker.ts).
+const { WORKFLOW_CODE } = require(join(root, 'dist', 'worker'));
+const { code } = await bundleWorkflowCode(WORKFLOW_CODE);
 await writeFile(out, code);
 console.log(`workflow bundle written to ${out} (${(code.length / 1024 / 1024).toFixed(2)} MiB)`);

@@ -75,9 +75,7 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     // Names its KooPhone account (a fingerprint): a worker of another account refusing a campaign's
     // work tells from the task queue's pollers whether one of the campaign's account can take it.
     identity: workerIdentity(options.client.account),
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('./workflows') }),
+    workflowBundle: options.workflowBundle ?? (await campaignWorkflowBundle()),
     activities: createActivities({
       client: options.client,
       store: options.store,
@@ -91,6 +89,13 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
   });
 }
 
+/** What a workflow bundle holds: the workflows, and the interceptors every one of them runs under. */
+export const WORKFLOW_CODE = {
+  workflowsPath: require.resolve('./workflows'),
+  // Never decide on a stale clock (src/workflows/activation-clock.ts).
+  workflowInterceptorModules: [require.resolve('./workflows/interceptors')],
+};
+
 /**
  * The workflow code, bundled once for both task queues a worker polls (its own and the account's):
  * the prebuilt bundle when there is one, else bundled here.
@@ -100,7 +105,7 @@ export async function campaignWorkflowBundle(
 ): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
   if (codePath) return { codePath };
   // Logged where the worker logs (the runtime's logger: the demo's goes to its file).
-  return bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: Runtime.instance().logger });
+  return bundleWorkflowCode({ ...WORKFLOW_CODE, logger: Runtime.instance().logger });
 }
 
 /**

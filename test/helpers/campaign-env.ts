@@ -18,7 +18,7 @@ import { createKoophoneClient, Secret } from '../../src/koophone';
 import { FolderStore } from '../../src/report';
 import { startSimulator, type RunningSimulator, type SimulatorOptionsInput } from '../../src/simulator';
 import { AccountWorker } from '../../src/account-worker';
-import { createCampaignWorker } from '../../src/worker';
+import { createCampaignWorker, WORKFLOW_CODE } from '../../src/worker';
 import { resetCampaign } from '../../src/workflows';
 import { closeTestTemporal, testTemporal, type TestTemporal } from './temporal';
 import { campaignResult } from '../../src/temporal/campaign-result';
@@ -34,7 +34,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Workflows are bundled once per test file (the SDK's webpack step takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
+    ...WORKFLOW_CODE,
     logger: quietLogger,
   });
   return bundle;

@@ -41,7 +41,6 @@ import { listingDue, listingStale, listingUntil } from './listing-age';
 import { instancesOf, planTerm, type TermContext } from './lane-plan';
 import { OwnParts } from './own-parts';
 import { SpoolHolds } from './spool-holds';
-import { assertTimerReached } from './stale-clock';
 import { describeIdSetCheck, idSetMatches } from '../../campaign/report-ids';
 
 // The final check of the report's ids (finalizeReport's `ids`) decides how the campaign ends.
@@ -611,9 +610,7 @@ export class CampaignEngine {
     }
     const wait = Math.max(1, Math.min(...candidates) - now);
     this.s.cost.timers++;
-    const replan = await condition(() => this.planKey() !== planned, wait);
-    // The next term is planned on the clock: never on one that lags the timer (see stale-clock).
-    if (!replan) assertTimerReached(now + wait, Date.now());
+    await condition(() => this.planKey() !== planned, wait);
     this.control.noteHealth();
   }
 
