@@ -7,8 +7,13 @@ import type { LaneLedger } from '../campaign/lane-ledger';
 
 /** How often a lane heartbeats (the worker sends at most one per HEARTBEAT_THROTTLE_MS). */
 const BEAT_MS = 1000;
-/** How often a lane tells its workflow what it has done so far (one billed signal each). */
-const PROGRESS_MS = 2000;
+/**
+ * How often a lane tells its workflow what it has done so far: one billed signal each, and one
+ * workflow task with it, in the history the Temporal UI shows (a term of 30 s: at most 7 per lane).
+ */
+export const PROGRESS_MS = 5000;
+/** A trouble the lane had not met before is told sooner: the status names it where people look. */
+export const TROUBLE_PROGRESS_MS = 1000;
 
 /**
  * The lane's pulse: heartbeats that show it alive (and bring a cancellation), progress signals
@@ -43,7 +48,8 @@ export function startBeat(
 
 /**
  * Signals the lane's outcomes so far to its workflow, for the status, every PROGRESS_MS while
- * they change. Best effort: a lost signal only delays the status until the term's end.
+ * they change (TROUBLE_PROGRESS_MS when a new trouble appears). Best effort: a lost signal only
+ * delays the status until the term's end.
  */
 function progressSender(input: LaneInput, ledger: LaneLedger): (now: number) => void {
   const ctx = Context.current();
@@ -51,8 +57,11 @@ function progressSender(input: LaneInput, ledger: LaneLedger): (now: number) => 
   const result = ledger.result;
   let sentAt = Date.now();
   let sent = '';
+  let sentTroubles = '';
   return (now) => {
-    if (now - sentAt < PROGRESS_MS || !run) return;
+    const troubleKinds = ledger.troubles.map((t) => `${t.kind}:${t.code}`).join(',');
+    const due = troubleKinds !== sentTroubles ? TROUBLE_PROGRESS_MS : PROGRESS_MS;
+    if (now - sentAt < due || !run) return;
     const progress: LaneProgress = {
       term: input.term,
       lane: input.lane,
@@ -74,6 +83,7 @@ function progressSender(input: LaneInput, ledger: LaneLedger): (now: number) => 
     if (key === sent) return;
     sentAt = now;
     sent = key;
+    sentTroubles = troubleKinds;
     if (troubles.length > 0) progress.troubles = troubles;
     if (ledger.anomalies.length > 0) progress.anomalies = ledger.anomalies;
     if (ledger.answeredAt !== undefined) progress.answeredAgoMs = now - ledger.answeredAt;

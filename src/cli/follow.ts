@@ -27,6 +27,7 @@ export async function followCampaign(
   const view = new ProgressView(ctx, options.mode);
   let warned = false;
   let cause: string | undefined;
+  const told = new Set<string>();
   try {
     while (!options.signal?.aborted) {
       try {
@@ -42,6 +43,16 @@ export async function followCampaign(
           note(ctx, `BLOCKED  ${blockedBy}`);
         }
         cause = head;
+        // Errors the calls meet before they block it (KooPhone out of reach, a refused token):
+        // said once each, with what to do, as `status` says them.
+        if (!blockedBy && !snap.closed && options.mode !== 'json') {
+          for (const t of snap.status.troubles ?? []) {
+            const key = `${t.kind}:${t.code}`;
+            if (told.has(key)) continue;
+            told.add(key);
+            note(ctx, `TROUBLE  ${t.hint}`);
+          }
+        }
         if (snap.closed) return snap.status;
         if (options.untilBlocked && snap.status.state === 'blocked') return snap.status;
       } catch (err) {

@@ -49,6 +49,12 @@ describe('how a campaign ends, as Temporal and the CLI show it', () => {
       assert.equal(err.cause.type, 'CampaignAborted');
       assert.match(err.cause.message, /campaign aborted: .*error budget/i);
       assert.equal(await closed(handle.workflowId), 'FAILED');
+      // As the UI shows it: the type and one line, no stack trace of the engine.
+      const history = await handle.fetchHistory();
+      const failure = history.events!.at(-1)!.workflowExecutionFailedEventAttributes!.failure!;
+      assert.equal(failure.applicationFailureInfo?.type, 'CampaignAborted');
+      assert.equal(failure.stackTrace, '');
+      assert.doesNotMatch(failure.message!, /\n/);
 
       const status = JSON.parse((await cli(['status', handle.workflowId, '--json'])).stdout) as Record<string, unknown>;
       assert.equal(status.state, 'aborted');
@@ -67,14 +73,14 @@ describe('how a campaign ends, as Temporal and the CLI show it', () => {
     }
   });
 
-  it("canceled with the CLI: the execution fails (CampaignCanceled); canceled with the Temporal UI's button: it ends Canceled; both keep their full result", async () => {
+  it("canceled with the CLI or with the Temporal UI's button: the execution ends Canceled, with its full result and the operator's reason", async () => {
     const viaCli = await env.start({ batchSize: 10, rate: 5, concurrency: 2, canary: 0 }, { kind: 'inline', ids: env.ids(300, 1000) });
     const viaUi = await env.start({ batchSize: 10, rate: 5, concurrency: 2, canary: 0 }, { kind: 'inline', ids: env.ids(300, 2000) });
     for (const h of [viaCli, viaUi]) await waitFor(async () => (await h.query(statusQuery)).succeeded >= 20, 60_000);
     assert.equal((await cli(['cancel', viaCli.workflowId, '--reason', 'maintenance moved'])).code, 0);
     await viaUi.cancel();
     for (const [h, execution] of [
-      [viaCli, 'FAILED'],
+      [viaCli, 'CANCELLED'],
       [viaUi, 'CANCELLED'],
     ] as const) {
       await h.result().catch(() => undefined);

@@ -67,13 +67,18 @@ export function runCli(
 
 /**
  * The built CLI run from `cwd` (what it writes there, such as the demo's .data/, can be looked
- * for), with no environment but PATH and HOME; killed (code -1) after `timeoutMs`.
+ * for), with no environment but PATH and HOME (or `env`); killed (code -1) after `timeoutMs`.
  */
-export function runCliIn(cwd: string, args: string[], timeoutMs: number): Promise<CliRun> {
+export function runCliIn(
+  cwd: string,
+  args: string[],
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = cliEnv({}),
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd,
-      env: cliEnv({}),
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -6,6 +6,7 @@ import { out, printJson, type CliContext } from '../context';
 import { CliError, EXIT } from '../exit-codes';
 import { durationFlag } from '../flags';
 import { withTemporal } from '../temporal';
+import { workflowPollers } from '../task-queue-pollers';
 
 function innermost(err: Error): Error {
   let e = err;
@@ -23,14 +24,24 @@ export function registerCheck(program: Command, ctx: CliContext): void {
     .option('--json', 'print the result as JSON')
     .action(async (flags: { timeout: string; json?: boolean }) => {
       const timeoutMs = durationFlag('--timeout', flags.timeout, { min: 1000, max: 3_600_000 });
-      await withTemporal(ctx.env, async ({ client, settings }) => {
+      await withTemporal(ctx.env, async (session) => {
+        const { client, settings } = session;
+        const noWorker = `no worker ran the check on task queue ${settings.taskQueue}`;
+        const startIt = '(is `koophone-reset worker` running?)';
+        // None listed is none for certain: say so without leaving a workflow behind to time out.
+        if ((await workflowPollers(session, settings.taskQueue)) === 0)
+          throw new CliError(EXIT.unreachable, `${noWorker}: none polls it ${startIt}`);
         const workflowId = `check-${new Date().toISOString().replace(/[:.]/g, '')}-${randomBytes(2).toString('hex')}`;
         try {
-          const result = await client.workflow.execute<typeof checkConnectivity>('checkConnectivity', {
+          const answer = await client.workflow.execute<typeof checkConnectivity>('checkConnectivity', {
             taskQueue: settings.taskQueue,
             workflowId,
             workflowExecutionTimeout: timeoutMs,
           });
+          // A worker of an earlier version answers without `ok` (it fails the workflow instead).
+          if ('ok' in answer && !answer.ok)
+            throw new CliError(EXIT.unreachable, `the worker could not reach KooPhone: ${answer.error}`);
+          const result = answer as { totalCount: number; endpoint: string };
           if (flags.json)
             printJson(ctx, {
               ok: true,
@@ -50,7 +61,7 @@ export function registerCheck(program: Command, ctx: CliContext): void {
           const cause = err.cause;
           const why =
             cause?.name === 'TimeoutFailure'
-              ? `no worker ran the check on task queue ${settings.taskQueue} within ${flags.timeout} (is \`koophone-reset worker\` running?)`
+              ? `${noWorker} within ${flags.timeout} ${startIt}`
               : `the worker could not reach KooPhone: ${innermost(err).message}`;
           throw new CliError(EXIT.unreachable, why, { cause: err });
         }

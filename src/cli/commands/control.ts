@@ -76,6 +76,16 @@ async function send(handle: WorkflowHandle, action: Action, reason: string): Pro
   return handle.signal(cancelSignal, reason);
 }
 
+/**
+ * After the campaign recorded the operator's cancel (and its reason), a Temporal cancel request
+ * too: the execution then ends Canceled, as with the Temporal UI's button, not Failed — nobody
+ * filtering the UI on failures should find a routine cancel there. The campaign treats the request
+ * as the same cancel (src/workflows/engine/campaign-engine.ts): the reason stays the operator's.
+ */
+async function endsCanceled(handle: WorkflowHandle): Promise<void> {
+  await handle.cancel();
+}
+
 async function confirm(
   session: TemporalSession,
   handle: WorkflowHandle,
@@ -100,6 +110,7 @@ async function cancelNow(ctx: CliContext, session: TemporalSession, id: string, 
   let status: CampaignStatus;
   try {
     status = await handle.executeUpdate(cancelNowUpdate, { args: [flags.reason ?? 'canceled by operator'] });
+    await endsCanceled(handle);
   } catch (err) {
     const why = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
     if (/no registered handler/i.test(why))
@@ -134,6 +145,7 @@ async function control(ctx: CliContext, action: Action, id: string, flags: Contr
     const reason = flags.reason?.trim() || 'canceled by operator';
     if (action === 'cancel' && reason.length > 500) throw usageError('--reason: at most 500 characters');
     await send(handle, action, reason);
+    if (action === 'cancel') await endsCanceled(handle);
     const after = before ? await confirm(session, handle, action) : undefined;
     if (after) {
       if (flags.json) printJson(ctx, after);

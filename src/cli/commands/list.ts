@@ -37,6 +37,8 @@ export interface CampaignListItem {
    * of state: a running campaign's counts there may lag).
    */
   counts: 'live' | 'visibility';
+  /** What the running campaign waits on, as its status says: the blocking cause, or its latest error and fix. */
+  waitingOn?: string;
 }
 
 /** Running campaigns whose status `list` asks for; more are shown from visibility. */
@@ -73,8 +75,15 @@ async function withLiveCounts(client: Client, items: CampaignListItem[]): Promis
       finished: s.succeeded + s.failed + s.timedOut + s.rejected + s.missingJob + s.skipped + s.canceled,
       errors: s.failed + s.timedOut + s.rejected,
       counts: 'live' as const,
+      ...(waitingOn(s) ? { waitingOn: waitingOn(s) } : {}),
     };
   });
+}
+
+function waitingOn(s: CampaignStatus): string | undefined {
+  if (s.blockedBy) return s.blockedBy;
+  const latest = [...(s.troubles ?? [])].sort((a, b) => b.lastAt.localeCompare(a.lastAt))[0];
+  return latest?.hint;
 }
 
 function stateOf(info: WorkflowExecutionInfo): string {
@@ -200,6 +209,8 @@ export function registerList(program: Command, ctx: CliContext): void {
           else if (items.length === 0) out(ctx, 'no campaigns');
           else {
             table(items).forEach((l) => out(ctx, l));
+            // Under the table, not in it: a cause and its fix do not fit a column.
+            for (const i of items) if (i.waitingOn) out(ctx, `${i.campaignId}: ${i.state === 'blocked' ? 'BLOCKED' : 'TROUBLE'}  ${i.waitingOn}`);
             const lagging = items.filter((i) => i.closedAt === undefined && i.counts === 'visibility').length;
             if (lagging > 0)
               note(

@@ -170,7 +170,10 @@ export class CampaignEngine {
     const why = `campaign ${result.state}${result.reason ? `: ${result.reason}` : ''}`;
     if (result.state === 'canceled' && cancelRequested) throw new CancelledFailure(why, [result]);
     const type = ENDING_FAILURE_TYPES[result.state as keyof typeof ENDING_FAILURE_TYPES] ?? 'CampaignFailed';
-    throw ApplicationFailure.create({ type, message: why, nonRetryable: true, details: [result] });
+    const ending = ApplicationFailure.create({ type, message: why.replace(/\s+/g, ' '), nonRetryable: true, details: [result] });
+    // How a campaign ended, not a fault of the engine: the UI shows its one line, no stack trace.
+    ending.stack = '';
+    throw ending;
   }
 
   /** Campaigns recorded before 'closing-status': a Temporal cancel interrupted the engine. */
