@@ -21,6 +21,8 @@ export interface DevServerOptions {
   /** Where the server's own output goes; 'ignore' keeps test output clean. */
   stdio?: 'inherit' | 'ignore';
   startTimeoutMs?: number;
+  /** Further dynamic config, e.g. a low `limit.historyCount.suggestContinueAsNew` for a test. */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 export interface DevServer {
@@ -54,6 +56,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   // Production-like dev server knobs: allow campaign-sized histories and fast shutdown.
   args.push('--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true');
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {}))
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 
   const child = spawn(cli.path, args, {
     stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'],

@@ -650,7 +650,10 @@ export class CampaignEngine {
 
   private historyFull(): boolean {
     const info = workflowInfo();
-    return info.historyLength >= this.options.maxHistoryEvents || info.historySize >= MAX_HISTORY_BYTES;
+    if (info.historyLength >= this.options.maxHistoryEvents || info.historySize >= MAX_HISTORY_BYTES) return true;
+    // The server's own advice (its history count and size limits, which an operator may lower):
+    // handed over between terms as well.
+    return info.continueAsNewSuggested && this.control.patch('server-suggests-handover');
   }
 
   private async handOver(): Promise<never> {
