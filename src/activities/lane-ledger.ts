@@ -1,5 +1,5 @@
 import { mergeAnomalies, type Anomaly } from '../campaign/anomalies';
-import { emptyTotals, type LaneInput, type LaneResult } from '../campaign/lane';
+import { emptyTotals, receivedBy, type LaneInput, type LaneResult } from '../campaign/lane';
 import { addCounts, budgetCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from '../campaign/outcome';
 import { noteTrouble, troubleKindOf, type Trouble } from '../campaign/troubles';
 import type { ResetBatchResult, WorkItem } from '../campaign/work-item';
@@ -41,6 +41,7 @@ export class LaneLedger {
       polls: 0,
       heartbeats: 0,
       attempt,
+      received: receivedBy(input),
     };
   }
 
