@@ -5,7 +5,7 @@ import type { LaneInput } from '../../src/campaign/lane';
 import { campaignResult } from '../../src/temporal/campaign-result';
 import { campaignEnv, waitFor } from '../helpers/campaign-env';
 
-// Chaos seed 7 (c-84c6beb8, test/histories/open/README.md): a worker that built the run for a
+// Chaos seed 7 (c-84c6beb8, test/histories/explained/README.md): a worker that built the run for a
 // status query planned a term on a stale clock, without the retries of four batches KooPhone had
 // answered with a 500; the history recorded that term, and every later replay believed the retries
 // were in it. The lane never ran them, the campaign never sent them again, and it ended failed with

@@ -27,7 +27,7 @@ export function newTermReceipts(): TermReceipts {
  * difference (Temporal does not compare an activity's input). Believing the replayed plan, the
  * campaign took items out of its state that no lane ever ran: chaos seed 7, c-84c6beb8, four
  * batches of 10 phones whose call KooPhone answered with a 500 were never sent again and had no
- * line at the end (test/histories/open/README.md).
+ * line at the end (test/histories/explained/README.md).
  *
  * So the lane's account is the truth: an item or batch it received that the state still holds is
  * taken out (its result is in this lane's); one the state believes it was given that no lane of
