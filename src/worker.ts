@@ -4,6 +4,7 @@ import {
   Runtime,
   Worker,
   type ActivityInterceptors,
+  type ActivityInterceptorsFactory,
   type WorkerOptions,
 } from '@temporalio/worker';
 import { AccountWorker } from './account-worker';
@@ -45,6 +46,8 @@ export interface CampaignWorkerOptions {
   shutdownGraceTimeMs?: number;
   /** Operational counters for the activities (the worker's Prometheus endpoint); optional. */
   metrics?: CampaignMetrics;
+  /** More activity interceptors, after the log's (tests: what a lane is given). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 /**
@@ -81,7 +84,7 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
       store: options.store,
       ...(options.metrics ? { metrics: options.metrics } : {}),
     }),
-    interceptors: { activity: [activityLogInterceptors] },
+    interceptors: { activity: [activityLogInterceptors, ...(options.activityInterceptors ?? [])] },
     ...(options.shutdownGraceTimeMs === undefined ? {} : { shutdownGraceTime: options.shutdownGraceTimeMs }),
     // Batch activities mostly wait on KooPhone jobs; many fit in one process.
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 200,

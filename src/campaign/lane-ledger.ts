@@ -1,5 +1,5 @@
 import { mergeAnomalies, type Anomaly } from './anomalies';
-import { emptyTotals, type LaneInput, type LaneResult } from './lane';
+import { emptyTotals, receivedBy, type LaneInput, type LaneResult } from './lane';
 import { addCounts, budgetCounts, emptyCounts, errorsOf, totalOf, type OutcomeCounts } from './outcome';
 import { noteTrouble, troubleKindOf, type Trouble } from './troubles';
 import type { ResetBatchResult, WorkItem } from './work-item';
@@ -40,6 +40,7 @@ export class LaneLedger {
       polls: 0,
       heartbeats: 0,
       attempt,
+      received: receivedBy(input),
     };
   }
 

@@ -128,6 +128,21 @@ export interface LaneResult {
    * the campaign holds them until the spool is restored (src/campaign/spool-hold.ts).
    */
   held?: SpoolHold;
+  /**
+   * The input the lane was given, as the history recorded it (absent from earlier versions): the
+   * workflow's own account of it can differ (src/workflows/engine/lane-received.ts).
+   */
+  received?: LaneReceived;
+}
+
+/** The items (by key) and new batches a lane was given. */
+export interface LaneReceived {
+  keys: string[];
+  batches?: { from: number; to: number };
+}
+
+export function receivedBy(input: LaneInput): LaneReceived {
+  return { keys: input.items.map((i) => i.key), ...(input.batches ? { batches: { ...input.batches } } : {}) };
 }
 
 export function emptyTotals(): LaneTotals {
@@ -152,6 +167,7 @@ export function untouchedLane(input: LaneInput, attempt: number, blocked: OwnPar
     attempt,
     stopped: blocked.message,
     blocked,
+    received: receivedBy(input),
   };
 }
 

@@ -8,6 +8,7 @@ import {
   bundleWorkflowCode,
   DefaultLogger,
   Runtime,
+  type ActivityInterceptorsFactory,
   type Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
@@ -53,8 +54,11 @@ export interface CampaignEnv {
   accountWorker?: AccountWorker;
   workerRun?: Promise<void>;
   accountRun?: Promise<void>;
-  /** A worker as `koophone-reset worker` runs one: its task queue and the account's (unless account: false). */
-  startWorker(options?: { account?: boolean }): Promise<void>;
+  /**
+   * A worker as `koophone-reset worker` runs one: its task queue and the account's (unless account:
+   * false); `activityInterceptors` after its own.
+   */
+  startWorker(options?: { account?: boolean; activityInterceptors?: ActivityInterceptorsFactory[] }): Promise<void>;
   stopWorker(): Promise<void>;
   /** `keepEveryMs`: how often it re-creates an ended coordinator (default: as every worker, 30 s). */
   startAccountWorker(options?: { keepEveryMs?: number }): Promise<void>;
@@ -114,6 +118,7 @@ export function campaignEnv(
         client,
         store: env.store,
         workflowBundle: await workflowBundle(),
+        ...(options.activityInterceptors ? { activityInterceptors: options.activityInterceptors } : {}),
       });
       env.workerRun = env.worker.run();
       if (options.account !== false) await env.startAccountWorker();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -459,6 +459,17 @@ describe(
         await sleep(Math.max(0, 1000 - (Date.now() - tick)));
       }
       await Promise.allSettled([...queries]);
+      // CHAOS_KEEP=DIR: each campaign's history (as `temporal workflow show` writes it) and store
+      // folder, kept before the checks, to study a failure after the server and tmpfs are gone.
+      const keep = process.env.CHAOS_KEEP;
+      if (keep) {
+        mkdirSync(keep, { recursive: true });
+        for (const c of campaigns) {
+          const id = c.handle.workflowId;
+          writeFileSync(join(keep, `${id}.json`), await temporalJson(['workflow', 'show', '--workflow-id', id], env.temporal));
+          cpSync(join(env.reportDir, id), join(keep, `${id}-store`), { recursive: true });
+        }
+      }
       const seconds = Math.round((Date.now() - started) / 1000);
 
       // ---- the checks ----

@@ -37,6 +37,7 @@ import { nextWindowStart, openWindowEnd } from '../../campaign/windows';
 import { CampaignControl, type LaneReport } from './campaign-control';
 import type { GiveUp, ItemEffects, OutcomeContext } from './item-outcome';
 import { applyLaneResult } from './lane-result';
+import { newTermReceipts, type TermReceipts } from './lane-received';
 import { listingDue, listingStale, listingUntil } from './listing-age';
 import { instancesOf, planTerm, type TermContext } from './lane-plan';
 import { OwnParts } from './own-parts';
@@ -45,6 +46,8 @@ import { describeIdSetCheck, idSetMatches } from '../../campaign/report-ids';
 
 // The final check of the report's ids (finalizeReport's `ids`) decides how the campaign ends.
 const ID_CHECK_PATCH = 'id-set-check';
+// A returned lane's own account of its input corrects what the run believes it gave it (lane-received).
+const LANE_RECEIVED_PATCH = 'lane-received';
 // Temporal warns at 10 MB of history; hand over well before.
 const MAX_HISTORY_BYTES = 8 * 1024 * 1024;
 // A lane's worker that dies is noticed after this long at most, and its lane goes to another.
@@ -82,6 +85,11 @@ export class CampaignEngine {
   private layoutOf: { prepared: object; layout: BatchLayout } | undefined;
   /** A fleet listing under way (prepare's pre-flight, a refresh) and what it last reported. */
   private listing: { report?: ListingProgress; at: number } | undefined;
+  /**
+   * What the running term's returned lanes said they were given; undefined: runs recorded before
+   * 'lane-received' trust their own plan.
+   */
+  private receipts: TermReceipts | undefined;
 
   constructor(
     private readonly input: CampaignWorkflowInput,
@@ -192,6 +200,9 @@ export class CampaignEngine {
   }
 
   private async campaign(): Promise<CampaignResult> {
+    // Decided in the run's first workflow task, which no worker builds on a stale clock (see
+    // lane-received.ts): a run that plans a term on one has recorded the patch before it.
+    if (this.control.patch(LANE_RECEIVED_PATCH)) this.receipts = newTermReceipts();
     if (!this.s.prepared && !(await this.prepare())) return this.control.result({ location: '', lines: 0 });
     this.recordPreparedStore();
     this.recordPreparedAccount();
@@ -371,6 +382,7 @@ export class CampaignEngine {
     // engine decides when they stop, and always collects what they did.
     const scope = new CancellationScope({ cancellable: true, parent: this.laneRoot });
     this.term = scope;
+    if (this.receipts) this.receipts = newTermReceipts();
     const planned = this.planKey();
     if (lanes.every((l) => l.sendForMs === 0)) this.wakeAtWindowOpen();
     for (const lane of lanes) {
@@ -417,7 +429,7 @@ export class CampaignEngine {
   }
 
   private async laneReturned(lane: LaneInput, r: LaneResult): Promise<void> {
-    const effects = applyLaneResult(this.s, lane, r, this.outcomeContext());
+    const effects = applyLaneResult(this.s, lane, r, this.outcomeContext(), this.receipts);
     if (r.blocked) this.own.block(r.blocked);
     if (r.held) this.holds.hold(r.held);
     await this.carryOut(effects);

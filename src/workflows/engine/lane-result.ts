@@ -5,18 +5,25 @@ import { mergeTroubles } from '../../campaign/troubles';
 import type { WorkItem } from '../../campaign/work-item';
 import type { CampaignCarry } from '../campaign-state';
 import { applyItemResult, type ItemEffects, type OutcomeContext } from './item-outcome';
+import { reconcileReceived, type TermReceipts } from './lane-received';
 
 /**
  * Folds one lane's term into the campaign: its summed clean outcomes, each result that needs a
  * decision, what it handed back (unsent items and batches, items whose tracking the next lane
  * resumes) and where its rate went. Returns the effects the workflow must carry out.
+ *
+ * With `receipts` (the term's, runs since 'lane-received'), what the lane says it was given is
+ * trusted over `lane`, what this run planned: they differ after a term planned on a stale clock,
+ * and nothing the state took out for the lane may be lost, nor anything it ran be run again.
  */
 export function applyLaneResult(
   s: CampaignCarry,
   lane: LaneInput,
   r: LaneResult,
   ctx: OutcomeContext,
+  receipts?: TermReceipts,
 ): ItemEffects[] {
+  if (receipts && r.received) reconcileReceived(s, lane, r.received, receipts, ctx.canaryBatches);
   s.calls += r.calls;
   s.polls += r.polls;
   s.cost.heartbeats += r.heartbeats;
