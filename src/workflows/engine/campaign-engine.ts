@@ -16,6 +16,7 @@ import {
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
 import { CAMPAIGN_RESULT_MEMO, ENDING_FAILURE_TYPES } from '../../campaign/ending';
 import type { CampaignActivities } from '../../activities';
 import { batchCount, batchesRange, batchLayout, spoolStartOf, type BatchLayout } from '../../campaign/batch-layout';
@@ -445,6 +446,15 @@ export class CampaignEngine {
       if (lane.batches) (this.s.spareBatches ??= []).unshift(lane.batches);
       return;
     }
+    // Canceled by the engine (a re-plan) while its worker was dead: it timed out instead of
+    // returning what it did, and Temporal does not retry a lane asked to stop. It did not fail:
+    // its work goes back for the next lanes, which resume each item from its journal.
+    if (canceledThenTimedOut(err) && this.control.patch('lane-canceled-back')) {
+      this.s.pending.unshift(...lane.items);
+      if (lane.batches) (this.s.spareBatches ??= []).unshift(lane.batches);
+      log.warn('lane timed out after its cancel; its work goes back', { campaignId: this.campaignId, lane: lane.lane });
+      return;
+    }
     // Refused on every attempt for an own part's sake (no worker with the campaign's store took it):
     // blocked like any own part, its work back as it came (the journals tell what earlier attempts sent).
     const fault = this.own.failure(err);
@@ -854,3 +864,7 @@ export class CampaignEngine {
   }
 }
 
+/** A lane the engine asked to stop that timed out instead (its worker died): not a failure. */
+function canceledThenTimedOut(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.retryState === RetryState.CANCEL_REQUESTED;
+}
