@@ -350,13 +350,19 @@ describe(
                 `${refused} refused IAM sign-ins from ${refusedBy.size} workers in ${since(from)} (at most ${allowed})`,
               );
               iamPassword = IAM_PASSWORD;
-              for (const w of alive()) {
-                killed.add(w);
-                await killHard(w);
-              }
               fixedAt = Date.now();
-              return false;
             }
+            // Fixed as a rolling restart: a wrong worker goes once a right one has been up 3 s,
+            // so someone always answers the campaigns' status (the wrong ones can: only their
+            // KooPhone calls are refused).
+            const wrong = alive().filter((w) => refusedBy.has(w));
+            const rightUp = alive().some((w) => !refusedBy.has(w) && Date.now() - bornAt.get(w)! > 3000);
+            if (wrong.length > 0 && (rightUp || wrong.length === alive().length)) {
+              if (!rightUp && alive().some((w) => !refusedBy.has(w))) return false;
+              killed.add(wrong[0]!);
+              await killHard(wrong[0]!);
+            }
+            if (wrong.length > 0) return false;
             if (blocked() && campaigns.some((c) => !over(c))) return false;
             figures.push(`IAM password fixed: running again after ${since(fixedAt)}`);
             return true;
