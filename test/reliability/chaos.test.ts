@@ -310,13 +310,25 @@ describe(
           return () => Promise.resolve(true);
         },
         'iam-refusal': async (e) => {
-          // Every worker restarted with a wrong password (the loop replaces the killed ones).
+          // Workers restarted with a wrong password, then with the right one, each as a rolling
+          // restart (the loop replaces a killed worker; the next goes once its replacement has
+          // been up 3 s), so someone always answers the campaigns' status: a worker with a wrong
+          // password still runs workflows, only its KooPhone calls are refused.
           iamPassword = 'not-the-Password';
           const from = Date.now();
-          for (const w of alive()) {
-            killed.add(w);
-            await killHard(w);
-          }
+          const roll = async (): Promise<boolean> => {
+            const outdated = (w: ReturnType<typeof spawnWorker>) =>
+              refusedBy.has(w) !== (iamPassword !== IAM_PASSWORD);
+            const old = alive().filter(outdated);
+            if (old.length === 0) return true;
+            const freshUp = alive().some((w) => !outdated(w) && Date.now() - bornAt.get(w)! > 3000);
+            if (freshUp || old.length === alive().length) {
+              if (!freshUp && alive().some((w) => !outdated(w))) return false;
+              killed.add(old[0]!);
+              await killHard(old[0]!);
+            }
+            return false;
+          };
           const blocked = () =>
             campaigns
               .map(latest)
@@ -325,6 +337,7 @@ describe(
           let fixedAt: number | undefined;
           return async () => {
             if (fixedAt === undefined) {
+              await roll();
               const b = blocked();
               if (blockedAt === undefined && b) {
                 blockedAt = Date.now();
@@ -350,13 +363,9 @@ describe(
                 `${refused} refused IAM sign-ins from ${refusedBy.size} workers in ${since(from)} (at most ${allowed})`,
               );
               iamPassword = IAM_PASSWORD;
-              for (const w of alive()) {
-                killed.add(w);
-                await killHard(w);
-              }
               fixedAt = Date.now();
-              return false;
             }
+            if (!(await roll())) return false;
             if (blocked() && campaigns.some((c) => !over(c))) return false;
             figures.push(`IAM password fixed: running again after ${since(fixedAt)}`);
             return true;
