@@ -5,7 +5,7 @@ import { pauseSignal, resumeSignal } from '../../src/workflows';
 import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
 import { killHard, prebuiltBundlePath, spawnWorker } from '../helpers/worker-process';
 
-// Chaos seed 7 (c-979d390c, test/histories/open): the engine re-planned and asked its lane to stop
+// Chaos seed 7 (c-979d390c, test/histories/explained): the engine re-planned and asked its lane to stop
 // while the lane's worker was dead; the lane timed out on its heartbeat with retry state
 // CANCEL_REQUESTED (Temporal does not retry a lane asked to stop), and the engine gave all its
 // work up `failed ORCHESTRATOR_ERROR`: a campaign completed with 2 000 phones failed, most never
