@@ -1,5 +1,4 @@
 import {
-  bundleWorkflowCode,
   NativeConnection,
   Runtime,
   Worker,
@@ -31,6 +30,7 @@ import {
   wrongStoreMessage,
   type CampaignStore,
 } from './report';
+import { loadWorkflowBundle } from './prebuilt-bundle';
 import { loadWorkerConfig } from './worker-config';
 
 export interface CampaignWorkerOptions {
@@ -39,7 +39,7 @@ export interface CampaignWorkerOptions {
   taskQueue: string;
   client: KoophoneClient;
   store: CampaignStore;
-  /** A pre-built bundle (tests build one per suite); otherwise the workflows are bundled here. */
+  /** The workflow code (campaignWorkflowBundle); without it the workflows are bundled here. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivityTaskExecutions?: number;
   /** How long shutdown waits for running activities before cancelling them (SDK default: 0). */
@@ -93,15 +93,15 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
 }
 
 /**
- * The workflow code, bundled once for both task queues a worker polls (its own and the account's):
- * the prebuilt bundle when there is one, else bundled here.
+ * The workflow code, loaded once for both task queues a worker polls (its own and the account's):
+ * the bundle `npm run build` made (or WORKFLOW_BUNDLE's) when it matches the workflow sources,
+ * else bundled here (src/prebuilt-bundle.ts).
  */
 export async function campaignWorkflowBundle(
   codePath?: string,
 ): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
-  if (codePath) return { codePath };
   // Logged where the worker logs (the runtime's logger: the demo's goes to its file).
-  return bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: Runtime.instance().logger });
+  return loadWorkflowBundle(Runtime.instance().logger, codePath);
 }
 
 /**
