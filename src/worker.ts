@@ -225,6 +225,13 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   const client = createKoophoneClient(config.koophone);
   const store = createCampaignStore(env);
   await checkStoreWritable(store, env);
+  // Before connecting: a WORKFLOW_BUNDLE of other workflow code stops the worker here.
+  const workflowBundle = await campaignWorkflowBundle(config.workflowBundlePath).catch(
+    async (err: unknown) => {
+      await closeCampaignStore(store);
+      throw err;
+    },
+  );
   let metrics: PrometheusCampaignMetrics | undefined;
   let metricsServer: MetricsServer | undefined;
   if (config.metrics) {
@@ -245,7 +252,6 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   });
   try {
     await checkOtherStores(connection, temporal.namespace, temporal.taskQueue, store);
-    const workflowBundle = await campaignWorkflowBundle(config.workflowBundlePath);
     await warnOtherAccounts(connection, temporal.namespace, temporal.taskQueue, client.account);
     const worker = await createCampaignWorker({
       connection,

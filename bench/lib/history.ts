@@ -95,11 +95,7 @@ function throttleMs(heartbeatTimeoutMs: number): number {
  * tracking has run heartbeatTimeout / 3 and then on each poll. Counting from the activity's start
  * (pacer wait included) makes this an upper bound.
  */
-export function estimateHeartbeats(
-  durationMs: number,
-  heartbeatTimeoutMs: number,
-  activity = 'resetBatch',
-): number {
+export function estimateHeartbeats(durationMs: number, heartbeatTimeoutMs: number, activity = 'resetBatch'): number {
   if (heartbeatTimeoutMs <= 0) return 0;
   const from = activity === 'runLane' ? 0 : heartbeatTimeoutMs / 3;
   if (durationMs < from) return 0;

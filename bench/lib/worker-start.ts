@@ -15,8 +15,11 @@ import type { BenchRow } from './rows';
 import type { BenchRun, WorkerStart } from './types';
 import { startWorker, type WorkerProcess } from './worker-process';
 
-/** How long a started worker sits idle before its RSS is read: past its start's transient garbage. */
-export const IDLE_SECONDS = 5;
+/**
+ * How long a started worker sits idle before its RSS is read: past its start's transient garbage
+ * (the SDK keeps each worker's preloaded copy of the bundle alive for 10 s, for debuggers).
+ */
+export const IDLE_SECONDS = 15;
 
 /** Spawn → first workflow poller seen by the server, then the idle figures. */
 export async function measureWorkerStart(
