@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../../src/project-root';
 import { WORKFLOW_BUNDLE_FILE } from '../../src/prebuilt-bundle';
-import { beginRun, log, round, waitForPollers, workerSpec, type Env } from './env';
+import { beginRun, loadTracker, log, round, waitForPollers, workerSpec, type Env } from './env';
 import { cpuSeconds, peakRssMb, rssMb } from './proc';
 import type { BenchRow } from './rows';
 import type { BenchRun, WorkerStart } from './types';
@@ -83,6 +83,7 @@ export async function runWorkerStart(env: Env, row: BenchRow, repeat = 3): Promi
     for (let i = 0; i < repeat; i += 1) {
       for (const bundle of ['bundled at start', 'prebuilt'] as const) {
         const { settings, run } = beginRun(env, row, 'koophone-reset');
+        const load = loadTracker();
         const taskQueue = `bench-start-${randomUUID().slice(0, 8)}`;
         const reportDir = join(env.tmp, `${taskQueue}-reports`);
         mkdirSync(reportDir);
@@ -111,6 +112,7 @@ export async function runWorkerStart(env: Env, row: BenchRow, repeat = 3): Promi
           run.error = err instanceof Error ? err.message : String(err);
           log(`  ${bundle}: failed: ${run.error}`);
         } finally {
+          run.load = load();
           await worker.stop();
           rmSync(reportDir, { recursive: true, force: true });
         }

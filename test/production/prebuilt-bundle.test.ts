@@ -66,6 +66,16 @@ describe('the prebuilt workflow bundle', () => {
     );
   });
 
+  it('maps its code to the sources by position, without carrying their text', () => {
+    const at = code.lastIndexOf('//# sourceMappingURL=data:');
+    const map = JSON.parse(
+      Buffer.from(code.slice(code.indexOf('base64,', at) + 'base64,'.length).trim(), 'base64').toString(),
+    ) as { sources: string[]; mappings: string; sourcesContent?: unknown };
+    assert.ok(map.sources.some((s) => s.endsWith('src/workflows/engine/campaign-engine.ts')));
+    assert.ok(map.mappings.length > 100_000);
+    assert.equal(map.sourcesContent, undefined);
+  });
+
   it('is fresh while every recorded file is as built, and names the file that changed or went', () => {
     // A copy of the project holding exactly the recorded files.
     const root = join(tmp, 'project');
