@@ -67,7 +67,7 @@ interface GoalLine {
 }
 
 export function goals(runs: BenchRun[]): GoalLine[] {
-  const koophone = runs.filter((r) => r.system === 'koophone-reset' && r.ok);
+  const koophone = runs.filter((r) => r.system === 'koophone-reset' && r.ok && !isStartRun(r));
   const byRow = (id: string) => koophone.find((r) => r.row === id);
   const lines: GoalLine[] = [];
   const notRun = (goal: string, detail = 'row not run (or not ok)') =>
