@@ -170,8 +170,9 @@ export function checkWorkflowBundle(path: string, options: CheckOptions = {}): B
 export async function loadWorkflowBundle(
   logger: Logger,
   explicitPath?: string,
+  defaultPath = WORKFLOW_BUNDLE_FILE,
 ): Promise<WorkflowBundleOption> {
-  const path = explicitPath ?? WORKFLOW_BUNDLE_FILE;
+  const path = explicitPath ?? defaultPath;
   if (existsSync(path)) {
     const check = checkWorkflowBundle(path);
     if (check.fresh) return { codePath: path };

@@ -134,6 +134,30 @@ describe('the prebuilt workflow bundle', () => {
     assert.deepEqual(warnings, []);
   });
 
+  it('outdated or missing where npm run build puts it: said in a warning, and the workflows bundled now', async () => {
+    const outdated = join(tmp, 'outdated-bundle.js');
+    writeFileSync(
+      outdated,
+      withManifest(code, {
+        ...manifest,
+        sources: { ...manifest.sources, 'src/workflows/windows.ts': '0'.repeat(64) },
+      }),
+    );
+    const bundled = await loadWorkflowBundle(logger, undefined, outdated);
+    assert.ok('code' in bundled && bundled.code.includes('resetCampaign'), 'bundled from the sources');
+    assert.ok(!('codePath' in bundled));
+    assert.deepEqual(warnings, [
+      `the workflow bundle ${outdated} is not this worker's workflow code: src/workflows/windows.ts changed since it was built; bundling the workflows now (seconds) — \`npm run build\` rebuilds it`,
+    ]);
+    warnings.length = 0;
+    const missing = join(tmp, 'no-such-bundle.js');
+    assert.ok('code' in (await loadWorkflowBundle(logger, undefined, missing)));
+    assert.deepEqual(warnings, [
+      `no workflow bundle at ${missing}: bundling the workflows now (seconds) — \`npm run build\` builds it`,
+    ]);
+    warnings.length = 0;
+  });
+
   it('is what a worker loads by default when it matches the sources', async () => {
     assert.deepEqual(await loadWorkflowBundle(logger), { codePath: WORKFLOW_BUNDLE_FILE });
     assert.deepEqual(warnings, []);
