@@ -68,6 +68,26 @@ function moduleFiles(into: Set<string>): WebpackPlugin {
 }
 
 /**
+ * How every bundle of the workflows is made, prebuilt or at a worker's start: the one place for
+ * bundler options (a workflow interceptor module goes in `workflowInterceptorModules` here — a
+ * worker given a bundle ignores WorkerOptions.interceptors.workflowModules).
+ */
+function bundleOptions(workflowsPath: string, logger: Logger, plugins: WebpackPlugin[] = []): BundleOptions {
+  return {
+    workflowsPath,
+    logger,
+    webpackConfigHook: (config) => ({
+      ...config,
+      // Positions without the sources' text (1.3 MB of a 1.7 MB map): stack traces still name
+      // file:line:column, and each worker's isolates do not each hold every source file (~38 MB of
+      // a worker's idle RSS, bench worker-start); only the UI's stack-trace view shows no code.
+      devtool: 'inline-nosources-source-map',
+      plugins: [...(config.plugins ?? []), ...plugins],
+    }),
+  };
+}
+
+/**
  * Bundles the workflows (src/workflows) into `out` with their manifest: what `npm run build` runs
  * after tsc, in the image's build stage too. The dist/ file of each module is hashed now, right
  * after tsc compiled it, so that a worker running built can tell the bundle still matches it.
@@ -76,18 +96,9 @@ export async function buildWorkflowBundle(
   out = WORKFLOW_BUNDLE_FILE,
 ): Promise<{ bytes: number; modules: number }> {
   const files = new Set<string>();
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: join(projectRoot, 'src', 'workflows', 'index.ts'),
-    webpackConfigHook: (config) => ({
-      ...config,
-      // Positions without the sources' text (1.3 MB of a 1.7 MB map): stack traces still name
-      // file:line:column, and each worker's isolates do not each hold every source file (~30 MB of
-      // a worker's idle RSS, bench worker-start); only the UI's stack-trace view shows no code.
-      devtool: 'inline-nosources-source-map',
-      plugins: [...(config.plugins ?? []), moduleFiles(files)],
-    }),
-    logger: quietLogger,
-  });
+  const { code } = await bundleWorkflowCode(
+    bundleOptions(join(projectRoot, 'src', 'workflows', 'index.ts'), quietLogger, [moduleFiles(files)]),
+  );
   const manifest: BundleManifest = { bundler: bundlerVersion(), sources: {}, compiled: {} };
   for (const file of [...files].sort()) {
     const path = toPosix(relative(projectRoot, file));
@@ -185,7 +196,7 @@ export async function loadWorkflowBundle(
       `no workflow bundle at ${path}: bundling the workflows now (seconds) — \`npm run build\` builds it`,
     );
   }
-  return bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger });
+  return bundleWorkflowCode(bundleOptions(require.resolve('./workflows'), logger));
 }
 
 const noop = () => undefined;

@@ -39,8 +39,8 @@ export interface CampaignWorkerOptions {
   taskQueue: string;
   client: KoophoneClient;
   store: CampaignStore;
-  /** The workflow code (campaignWorkflowBundle); without it the workflows are bundled here. */
-  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The workflow code (campaignWorkflowBundle), loaded once for this worker and its account worker. */
+  workflowBundle: NonNullable<WorkerOptions['workflowBundle']>;
   maxConcurrentActivityTaskExecutions?: number;
   /** How long shutdown waits for running activities before cancelling them (SDK default: 0). */
   shutdownGraceTimeMs?: number;
@@ -76,9 +76,7 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     // Names its KooPhone account (a fingerprint): a worker of another account refusing a campaign's
     // work tells from the task queue's pollers whether one of the campaign's account can take it.
     identity: workerIdentity(options.client.account),
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('./workflows') }),
+    workflowBundle: options.workflowBundle,
     activities: createActivities({
       client: options.client,
       store: options.store,
