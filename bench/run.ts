@@ -30,6 +30,7 @@ import { batchCount, idealSeconds, parseRange } from './lib/schedule';
 import { writeMarkdown } from './lib/report';
 import type { BenchRun } from './lib/types';
 import { imageNodeOptions } from './lib/worker-process';
+import { runWorkerStart } from './lib/worker-start';
 
 const positiveInt = (flag: string, text: string): number => {
   const n = Number(text.replace(/_/g, ''));
@@ -99,26 +100,21 @@ async function main(): Promise<void> {
   };
 
   const tmp = mkdtempSync(join(tmpdir(), 'koophone-bench-'));
-  const workflowBundle = join(tmp, 'workflow-bundle.js');
   log('building dist/ and the workflow bundle (the worker runs as the Docker image runs it) …');
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
-  execFileSync(process.execPath, [join(projectRoot, 'deploy', 'bundle-workflows.mjs'), workflowBundle], {
-    cwd: projectRoot,
-    stdio: 'inherit',
-  });
   log(
     `rows ${rows.map((r) => r.id).join(', ')}; worker node options ${settings.workerNodeOptions.join(' ')}; temp ${tmp}`,
   );
   const sim = await startSimulator({
     port: 0,
     host: '127.0.0.1',
-    instances: Math.max(...rows.map((r) => r.instances)),
+    instances: Math.max(1, ...rows.map((r) => r.instances)),
     seed: 1,
     jobDurationMs,
     latencyMs,
   });
   const idsFiles = new Map<number, string>();
-  for (const n of new Set(rows.map((r) => r.instances))) {
+  for (const n of new Set(rows.filter((r) => r.kind !== 'start').map((r) => r.instances))) {
     const file = join(tmp, `ids-${n}.txt`);
     const chunk: string[] = [];
     for (let i = 0; i < n; i += 1) chunk.push(sim.fleet.idAt(i));
@@ -141,7 +137,6 @@ async function main(): Promise<void> {
     server,
     client,
     tmp,
-    workflowBundle,
     machine: machine(),
     versions: versions(),
   };
@@ -152,6 +147,11 @@ async function main(): Promise<void> {
   const runs: BenchRun[] = [];
   try {
     for (const row of rows) {
+      if (row.kind === 'start') {
+        log(`${row.id}: workers started and left idle, bundling at start against prebuilt`);
+        runs.push(...(await runWorkerStart(env, row)));
+        continue;
+      }
       const idsFile = idsFiles.get(row.instances)!;
       const ideal = round(idealSeconds(row.instances, row.rate, jobDurationMs), 1);
       log(

@@ -19,10 +19,10 @@ export const workerEnvSchema = z.object({
   METRICS_PORT: blankIsAbsent(z.coerce.number().int().min(1).max(65_534)),
   METRICS_HOST: blankIsAbsent(z.string().min(1)),
   WORKER_SHUTDOWN_GRACE_MS: blankIsAbsent(z.coerce.number().int().min(0).max(3_600_000)),
-  // A workflow bundle prebuilt at image build time (`npm run bundle:workflows`): workers start
-  // in a second instead of bundling with webpack on every start.
+  // Another workflow bundle than dist/workflow-bundle.js (`npm run build` makes that one); it must
+  // have been built from this worker's workflow code (src/prebuilt-bundle.ts).
   WORKFLOW_BUNDLE: blankIsAbsent(
-    z.string().refine((p) => existsSync(p), 'no such file (build it with `npm run bundle:workflows`)'),
+    z.string().refine((p) => existsSync(p), 'no such file (`npm run build` makes dist/workflow-bundle.js)'),
   ),
   TEMPORAL_TASK_QUEUE: blankIsAbsent(
     z.string().regex(/^[\w.:-]{1,200}$/, 'letters, digits, ".", ":", "_", "-" only'),
@@ -43,7 +43,7 @@ export interface WorkerConfig {
    * journaled instead of being cut off after KooPhone may already have applied it.
    */
   shutdownGraceMs: number;
-  /** Path of a prebuilt workflow bundle; otherwise the worker bundles src/workflows at start. */
+  /** Path of a prebuilt workflow bundle; otherwise dist/workflow-bundle.js (src/prebuilt-bundle.ts). */
   workflowBundlePath?: string;
 }
 

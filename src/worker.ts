@@ -1,5 +1,4 @@
 import {
-  bundleWorkflowCode,
   NativeConnection,
   Runtime,
   Worker,
@@ -30,6 +29,7 @@ import {
   storeIdentity,
   type CampaignStore,
 } from './report';
+import { loadWorkflowBundle } from './prebuilt-bundle';
 import { loadWorkerConfig } from './worker-config';
 import { campaignsOnOtherStores, wrongStoreMessage } from './temporal/store-mismatch';
 
@@ -39,8 +39,8 @@ export interface CampaignWorkerOptions {
   taskQueue: string;
   client: KoophoneClient;
   store: CampaignStore;
-  /** A pre-built bundle (tests build one per suite); otherwise the workflows are bundled here. */
-  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The workflow code (campaignWorkflowBundle), loaded once for this worker and its account worker. */
+  workflowBundle: NonNullable<WorkerOptions['workflowBundle']>;
   maxConcurrentActivityTaskExecutions?: number;
   /** How long shutdown waits for running activities before cancelling them (SDK default: 0). */
   shutdownGraceTimeMs?: number;
@@ -78,7 +78,7 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
     // Names its KooPhone account (a fingerprint): a worker of another account refusing a campaign's
     // work tells from the task queue's pollers whether one of the campaign's account can take it.
     identity: workerIdentity(options.client.account),
-    workflowBundle: options.workflowBundle ?? (await campaignWorkflowBundle()),
+    workflowBundle: options.workflowBundle,
     activities: createActivities({
       client: options.client,
       store: options.store,
@@ -92,23 +92,16 @@ export async function createCampaignWorker(options: CampaignWorkerOptions): Prom
   });
 }
 
-/** What a workflow bundle holds: the workflows, and the interceptors every one of them runs under. */
-export const WORKFLOW_CODE = {
-  workflowsPath: require.resolve('./workflows'),
-  // Never decide on a stale clock (src/workflows/activation-clock.ts).
-  workflowInterceptorModules: [require.resolve('./workflows/interceptors')],
-};
-
 /**
- * The workflow code, bundled once for both task queues a worker polls (its own and the account's):
- * the prebuilt bundle when there is one, else bundled here.
+ * The workflow code, loaded once for both task queues a worker polls (its own and the account's):
+ * the bundle `npm run build` made (or WORKFLOW_BUNDLE's) when it matches the workflow sources,
+ * else bundled here (src/prebuilt-bundle.ts).
  */
 export async function campaignWorkflowBundle(
   codePath?: string,
 ): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
-  if (codePath) return { codePath };
   // Logged where the worker logs (the runtime's logger: the demo's goes to its file).
-  return bundleWorkflowCode({ ...WORKFLOW_CODE, logger: Runtime.instance().logger });
+  return loadWorkflowBundle(Runtime.instance().logger, codePath);
 }
 
 /**
@@ -232,6 +225,13 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   const client = createKoophoneClient(config.koophone);
   const store = createCampaignStore(env);
   await checkStoreWritable(store, env);
+  // Before connecting: a WORKFLOW_BUNDLE of other workflow code stops the worker here.
+  const workflowBundle = await campaignWorkflowBundle(config.workflowBundlePath).catch(
+    async (err: unknown) => {
+      await closeCampaignStore(store);
+      throw err;
+    },
+  );
   let metrics: PrometheusCampaignMetrics | undefined;
   let metricsServer: MetricsServer | undefined;
   if (config.metrics) {
@@ -252,7 +252,6 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   });
   try {
     await checkOtherStores(connection, temporal.namespace, temporal.taskQueue, store);
-    const workflowBundle = await campaignWorkflowBundle(config.workflowBundlePath);
     await warnOtherAccounts(connection, temporal.namespace, temporal.taskQueue, client.account);
     const worker = await createCampaignWorker({
       connection,

@@ -26,8 +26,6 @@ export interface Env {
   server: { address: string; namespace: string; pids: number[] };
   client: Client;
   tmp: string;
-  /** dist/workflow-bundle.js-style prebuilt bundle the worker loads (WORKFLOW_BUNDLE). */
-  workflowBundle: string;
   machine: Machine;
   versions: Versions;
 }
@@ -108,7 +106,6 @@ export function workerSpec(
   return {
     temporalAddress: env.server.address,
     namespace: env.server.namespace,
-    workflowBundle: env.workflowBundle,
     maxActivities: settings.workerMaxActivities,
     nodeOptions: settings.workerNodeOptions,
     ...place,
@@ -167,6 +164,7 @@ function baseRun(env: Env, row: BenchRow, system: BenchRun['system'], settings: 
     timeline: null,
     callPhases: null,
     failover: null,
+    workerStart: null,
     load: null,
     settings,
     machine: env.machine,

@@ -5,21 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { awaitResult, budgetMsOf, checkResult, recordCampaign, startCampaign } from './campaign-run';
 import type { StartedCampaign } from './campaign-run';
-import {
-  beginRun,
-  finish,
-  loadTracker,
-  log,
-  recordSimulator,
-  round,
-  waitForPollers,
-  workerSpec,
-  type Env,
-} from './env';
+import { beginRun, finish, loadTracker, log, recordSimulator, round, workerSpec, type Env } from './env';
 import { cpuSeconds, peakRssMb, RssSampler } from './proc';
 import type { BenchRow } from './rows';
 import type { BenchRun } from './types';
 import { startWorker } from './worker-process';
+import { measureWorkerStart } from './worker-start';
 
 export async function runKoophone(env: Env, row: BenchRow, idsFile: string): Promise<BenchRun> {
   const { settings, run } = beginRun(env, row, 'koophone-reset');
@@ -34,7 +25,13 @@ export async function runKoophone(env: Env, row: BenchRow, idsFile: string): Pro
   let sampler: RssSampler | undefined;
   let campaign: StartedCampaign | undefined;
   try {
-    await waitForPollers(env, taskQueue, [worker]);
+    run.workerStart = await measureWorkerStart(
+      env,
+      worker,
+      taskQueue,
+      'prebuilt',
+      settings.workerNodeOptions,
+    );
     const serverCpu = () => env.server.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     const workerCpu0 = cpuSeconds(worker.pid);
     const serverCpu0 = serverCpu();

@@ -1,5 +1,6 @@
 // results.md: the figures table, the settings, the machine and versions, and the goals check.
 import type { BenchRun } from './types';
+import { IDLE_SECONDS } from './worker-start';
 import { failoverSafe } from './failover';
 
 // Issue 15's "done when" (and issue 26's for ids in several regions), checked on this run's figures.
@@ -13,7 +14,34 @@ const GOALS = {
   payloadAtMillion: 256 * 1024,
   rssAtRate100Large: 400,
   failoverSeconds: 15,
+  // Issue 29: a worker on the prebuilt bundle, started with no node options.
+  firstPollSeconds: 1,
+  idleRssMb: 200,
 };
+
+/** Runs of the worker-start row: a worker started and left idle, no campaign. */
+const isStartRun = (r: BenchRun): boolean => r.instances === 0;
+
+const median = (values: number[]): number | null => {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Median first poll and idle RSS of the worker-start runs of one kind of bundle. */
+function startMedians(runs: BenchRun[], bundle: NonNullable<BenchRun['workerStart']>['bundle']) {
+  const starts = runs
+    .filter((r) => isStartRun(r) && r.ok && r.workerStart?.bundle === bundle)
+    .map((r) => r.workerStart!);
+  return {
+    runs: starts.length,
+    firstPollSeconds: median(starts.map((s) => s.firstPollSeconds)),
+    idleRssMb: median(starts.map((s) => s.idleRssMb)),
+    vmHwmMb: median(starts.map((s) => s.vmHwmMb)),
+    cpuSeconds: median(starts.map((s) => s.cpuSeconds)),
+  };
+}
 
 const fmt = (value: number | null | undefined, digits = 2): string =>
   value === null || value === undefined
@@ -39,7 +67,7 @@ interface GoalLine {
 }
 
 export function goals(runs: BenchRun[]): GoalLine[] {
-  const koophone = runs.filter((r) => r.system === 'koophone-reset' && r.ok);
+  const koophone = runs.filter((r) => r.system === 'koophone-reset' && r.ok && !isStartRun(r));
   const byRow = (id: string) => koophone.find((r) => r.row === id);
   const lines: GoalLine[] = [];
   const notRun = (goal: string, detail = 'row not run (or not ok)') =>
@@ -117,6 +145,15 @@ export function goals(runs: BenchRun[]): GoalLine[] {
         `${fo.phonesResetTwice} phones reset twice (${fo.phonesInDoubt} in doubt), ${fo.phonesUnderReported} reset more than reported`,
     });
   else notRun(`failover ≤ ${GOALS.failoverSeconds} s`);
+  const prebuilt = startMedians(runs, 'prebuilt');
+  const startGoal = `worker start to first poll ≤ ${GOALS.firstPollSeconds} s and idle RSS ≤ ${GOALS.idleRssMb} MB (worker-start, prebuilt bundle, no node options)`;
+  if (prebuilt.firstPollSeconds === null || prebuilt.idleRssMb === null) notRun(startGoal);
+  else
+    lines.push({
+      goal: startGoal,
+      met: prebuilt.firstPollSeconds <= GOALS.firstPollSeconds && prebuilt.idleRssMb <= GOALS.idleRssMb,
+      detail: `median of ${prebuilt.runs}: ${fmt(prebuilt.firstPollSeconds)} s, ${fmt(prebuilt.idleRssMb, 1)} MB`,
+    });
   return lines;
 }
 
@@ -145,6 +182,8 @@ export function writeMarkdown(runs: BenchRun[]): string {
         ['× plain script', 'r'],
         ['× ideal', 'r'],
         ['inst/s', 'r'],
+        ['worker start→first poll s', 'r'],
+        ['worker idle RSS MB', 'r'],
         ['worker VmHWM MB', 'r'],
         ['peak RSS MB (sampled)', 'r'],
         ['live heap MB', 'r'],
@@ -155,29 +194,74 @@ export function writeMarkdown(runs: BenchRun[]): string {
         ['429s', 'r'],
         ['ok', 'l'],
       ],
-      runs.map((r) => [
-        r.row,
-        r.system,
-        String(r.settings.rate),
-        String(r.settings.concurrency),
-        count(r.instances),
-        fmt(r.wallSeconds, 1),
-        fmt(r.idealSeconds, 1),
-        fmt(r.ratioToBaseline, 3),
-        fmt(r.ratioToIdeal, 3),
-        fmt(r.instancesPerSecond, 0),
-        fmt(r.vmHwmMb, 1),
-        fmt(r.peakRssMb, 1),
-        fmt(r.liveHeapMb, 1),
-        fmt(r.workerCpuSeconds, 1),
-        fmt(r.serverCpuSeconds, 1),
-        fmt(r.batchResetCalls, 0),
-        fmt(r.taskPolls, 0),
-        fmt(r.throttled, 0),
-        r.ok ? 'yes' : `no: ${r.error ?? ''}`,
-      ]),
+      runs
+        .filter((r) => !isStartRun(r))
+        .map((r) => [
+          r.row,
+          r.system,
+          String(r.settings.rate),
+          String(r.settings.concurrency),
+          count(r.instances),
+          fmt(r.wallSeconds, 1),
+          fmt(r.idealSeconds, 1),
+          fmt(r.ratioToBaseline, 3),
+          fmt(r.ratioToIdeal, 3),
+          fmt(r.instancesPerSecond, 0),
+          fmt(r.workerStart?.firstPollSeconds),
+          fmt(r.workerStart?.idleRssMb, 1),
+          fmt(r.vmHwmMb, 1),
+          fmt(r.peakRssMb, 1),
+          fmt(r.liveHeapMb, 1),
+          fmt(r.workerCpuSeconds, 1),
+          fmt(r.serverCpuSeconds, 1),
+          fmt(r.batchResetCalls, 0),
+          fmt(r.taskPolls, 0),
+          fmt(r.throttled, 0),
+          r.ok ? 'yes' : `no: ${r.error ?? ''}`,
+        ]),
     ),
   );
+
+  const starts = runs.filter(isStartRun);
+  if (starts.length > 0) {
+    out.push('## Worker start: bundling at start against the prebuilt bundle', '');
+    out.push(
+      '`node dist/cli/index.js worker` with no node options, started alternately: "bundled at start" is a copy of dist/ ' +
+        'without dist/workflow-bundle.js (the worker bundles the workflows with webpack, as every worker did before issue 29), ' +
+        '"prebuilt" loads the bundle `npm run build` made. First poll: from the spawn until the server lists the worker ' +
+        `as a poller of its workflow task queue; idle RSS: VmRSS ${IDLE_SECONDS} s after it polls every queue.`,
+      '',
+    );
+    out.push(
+      ...table(
+        [
+          ['bundle', 'l'],
+          ['runs', 'r'],
+          ['start→first poll s (median)', 'r'],
+          ['idle RSS MB (median)', 'r'],
+          ['VmHWM MB (median)', 'r'],
+          ['CPU s to idle (median)', 'r'],
+          ['each run: first poll s / idle RSS MB', 'l'],
+        ],
+        (['bundled at start', 'prebuilt'] as const).map((bundle) => {
+          const m = startMedians(runs, bundle);
+          return [
+            bundle,
+            String(m.runs),
+            fmt(m.firstPollSeconds),
+            fmt(m.idleRssMb, 1),
+            fmt(m.vmHwmMb, 1),
+            fmt(m.cpuSeconds),
+            starts
+              .filter((r) => r.ok && r.workerStart?.bundle === bundle)
+              .map((r) => `${fmt(r.workerStart!.firstPollSeconds)} / ${fmt(r.workerStart!.idleRssMb, 1)}`)
+              .join(', '),
+          ];
+        }),
+      ),
+    );
+    for (const r of starts.filter((r) => !r.ok)) out.push(`- a start failed: ${r.error ?? '?'}`, '');
+  }
 
   const checked = runs.filter((r) => r.rateCheck);
   if (checked.length > 0) {
@@ -408,7 +492,7 @@ export function writeMarkdown(runs: BenchRun[]): string {
       ),
     );
     out.push(
-      'Work activities are lanes (`runLane`, one per lane and term) or the first engine\'s batches (`resetBatch`). ' +
+      "Work activities are lanes (`runLane`, one per lane and term) or the first engine's batches (`resetBatch`). " +
         'The batch-reset and task columns are the simulator\'s call log; "last task seen ended" is the last task query that found every job of its task ended. ' +
         "slot→close (first engine only) is a batch activity's close minus the rate slot the workflow gave it.",
       '',

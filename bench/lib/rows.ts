@@ -4,8 +4,11 @@
 export interface BenchRow {
   /** What `--only` matches (the id or a prefix of it, e.g. `rate100` for both rate-100 rows). */
   id: string;
-  /** `regions`: koophone-reset alone, the same ids sorted by region and then shuffled. */
-  kind: 'side-by-side' | 'failover' | 'regions';
+  /**
+   * `regions`: koophone-reset alone, the same ids sorted by region and then shuffled. `start`:
+   * workers started and left idle, no campaign (bench/lib/worker-start.ts).
+   */
+  kind: 'side-by-side' | 'failover' | 'regions' | 'start';
   rate: number;
   concurrency: number;
   instances: number;
@@ -15,6 +18,8 @@ export interface BenchRow {
 
 /** The rows `npm run bench` runs without flags (issue 15's table). */
 export const DEFAULT_ROWS: readonly BenchRow[] = [
+  // A worker from its spawn to its first poll, and idle: bundling at start against prebuilt (issue 29).
+  { id: 'worker-start', kind: 'start', rate: 20, concurrency: 250, instances: 0 },
   { id: 'rate20-10k', kind: 'side-by-side', rate: 20, concurrency: 250, instances: 10_000 },
   { id: 'rate20-100k', kind: 'side-by-side', rate: 20, concurrency: 250, instances: 100_000 },
   { id: 'rate100-100k', kind: 'side-by-side', rate: 100, concurrency: 500, instances: 100_000 },

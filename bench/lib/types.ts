@@ -69,6 +69,22 @@ export interface CallPhases {
   longestBatchResetGaps?: { at: number; seconds: number }[];
 }
 
+/** A worker process from its spawn until it polls, and idle after (bench/lib/worker-start.ts). */
+export interface WorkerStart {
+  /** How it gets its workflow code: bundled with webpack at start (as before issue 29) or prebuilt. */
+  bundle: 'bundled at start' | 'prebuilt';
+  /** From the spawn until the server lists it as a poller of its workflow task queue. */
+  firstPollSeconds: number;
+  /** VmRSS once it has polled every task queue and then sat idle (no workflow) for idleSeconds. */
+  idleRssMb: number;
+  idleSeconds: number;
+  /** User + system CPU from the spawn to that idle reading. */
+  cpuSeconds: number;
+  /** The kernel's high-water mark of its RSS at that reading (the start's peak). */
+  vmHwmMb: number;
+  nodeOptions: string[];
+}
+
 export interface BenchRun {
   /** The row (bench/lib/rows.ts) this run belongs to. */
   row: string;
@@ -124,6 +140,8 @@ export interface BenchRun {
   callPhases: CallPhases | null;
   /** The failover row only. */
   failover: FailoverFigures | null;
+  /** koophone-reset: its worker's start (bench/lib/worker-start.ts); the only figures of a worker-start run. */
+  workerStart: WorkerStart | null;
   /** `regions` rows: the fleet's regions and the order of the id file. */
   regions?: number;
   order?: 'sorted' | 'shuffled';

@@ -1,6 +1,7 @@
-// One koophone-reset worker process, run as the Docker image runs it: compiled JavaScript, a
-// prebuilt workflow bundle and the image's heap cap, so its memory is the worker's and not tsx's or
-// webpack's. The benchmark only watches it from the outside (/proc, its output).
+// One koophone-reset worker process, run as the Docker image runs it: compiled JavaScript, the
+// workflow bundle `npm run build` made (dist/workflow-bundle.js) and the image's heap cap, so its
+// memory is the worker's and not tsx's or webpack's. The benchmark only watches it from the
+// outside (/proc, its output, the server's pollers).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,15 +15,18 @@ export interface WorkerSpec {
   /** The simulator URL (or one of its doors) this worker calls. */
   endpoint: string;
   reportDir: string;
-  workflowBundle: string;
   maxActivities: number;
   nodeOptions: string[];
   logFile: string;
+  /** The project whose dist/ runs (default this one); the worker-start row runs a copy without a bundle. */
+  root?: string;
 }
 
 export interface WorkerProcess {
   child: ChildProcess;
   pid: number;
+  /** performance.now() just before the spawn. */
+  spawnedAt: number;
   heap: LiveHeapTracker;
   /** The last 4 000 characters it wrote (GC trace lines left out). */
   tail(): string;
@@ -57,29 +61,28 @@ export async function stopChild(child: ChildProcess, graceMs = 30_000): Promise<
 export function startWorker(spec: WorkerSpec): WorkerProcess {
   const heap = new LiveHeapTracker();
   const nodeArgs = ['--trace-gc', '--trace-gc-ignore-scavenger', ...spec.nodeOptions];
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, join(projectRoot, 'dist', 'cli', 'index.js'), 'worker'],
-    {
-      cwd: projectRoot,
-      env: {
-        ...process.env,
-        // The options are on the command line; an inherited NODE_OPTIONS would add to them.
-        NODE_OPTIONS: '',
-        WORKFLOW_BUNDLE: spec.workflowBundle,
-        TEMPORAL_ADDRESS: spec.temporalAddress,
-        TEMPORAL_NAMESPACE: spec.namespace,
-        TEMPORAL_TASK_QUEUE: spec.taskQueue,
-        KOOPHONE_ENDPOINT: spec.endpoint,
-        KOOPHONE_TOKEN: 'sim-token',
-        REPORT_SINK: '',
-        REPORT_DIR: spec.reportDir,
-        LOG_LEVEL: 'warn',
-        WORKER_MAX_ACTIVITIES: String(spec.maxActivities),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const root = spec.root ?? projectRoot;
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'cli', 'index.js'), 'worker'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      // The options are on the command line; an inherited NODE_OPTIONS would add to them.
+      NODE_OPTIONS: '',
+      // The worker finds dist/workflow-bundle.js itself (src/prebuilt-bundle.ts).
+      WORKFLOW_BUNDLE: '',
+      TEMPORAL_ADDRESS: spec.temporalAddress,
+      TEMPORAL_NAMESPACE: spec.namespace,
+      TEMPORAL_TASK_QUEUE: spec.taskQueue,
+      KOOPHONE_ENDPOINT: spec.endpoint,
+      KOOPHONE_TOKEN: 'sim-token',
+      REPORT_SINK: '',
+      REPORT_DIR: spec.reportDir,
+      LOG_LEVEL: 'warn',
+      WORKER_MAX_ACTIVITIES: String(spec.maxActivities),
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (child.pid === undefined) throw new Error('could not start the worker process');
   const logStream = createWriteStream(spec.logFile);
   let tail = '';
@@ -95,6 +98,7 @@ export function startWorker(spec: WorkerSpec): WorkerProcess {
   return {
     child,
     pid: child.pid,
+    spawnedAt,
     heap,
     tail: () => tail,
     lines: () => lines,

@@ -183,8 +183,8 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<number
     // As a worker does: a folder store is made and written once before any campaign (a fresh
     // directory has no ./reports yet).
     await store.check();
-    out(say, `worker: task queue ${taskQueue}, logs in ${logFile}; bundling workflows…`);
-    // Bundled once for both queues the worker polls: its own and the account coordinator's.
+    out(say, `worker: task queue ${taskQueue}, logs in ${logFile}`);
+    // Loaded once for both queues the worker polls: its own and the account coordinator's.
     const workflowBundle = await campaignWorkflowBundle();
     started.worker = await createCampaignWorker({
       connection: started.native,

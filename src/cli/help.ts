@@ -193,7 +193,7 @@ const ENVIRONMENT: { group: string; entries: EnvironmentEntry[] }[] = [
         names: ['WORKER_SHUTDOWN_GRACE_MS'],
         meaning: 'how long SIGTERM lets activities finish (default 20000)',
       },
-      { names: ['WORKFLOW_BUNDLE'], meaning: 'a prebuilt workflow bundle (npm run bundle:workflows)' },
+      { names: ['WORKFLOW_BUNDLE'], meaning: 'another workflow bundle than dist/workflow-bundle.js (npm run build makes that one)' },
     ],
   },
 ];

@@ -4,14 +4,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  Runtime,
-  type ActivityInterceptorsFactory,
-  type Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { DefaultLogger, Runtime, type ActivityInterceptorsFactory, type Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { campaignOptionsSchema, type CampaignOptionsInput, type IdSource } from '../../src/campaign/options';
 import type { CampaignResult } from '../../src/campaign/status';
 import type { ReportLine } from '../../src/campaign/outcome';
@@ -19,7 +12,8 @@ import { createKoophoneClient, Secret } from '../../src/koophone';
 import { FolderStore } from '../../src/report';
 import { startSimulator, type RunningSimulator, type SimulatorOptionsInput } from '../../src/simulator';
 import { AccountWorker } from '../../src/account-worker';
-import { createCampaignWorker, WORKFLOW_CODE } from '../../src/worker';
+import { loadWorkflowBundle } from '../../src/prebuilt-bundle';
+import { createCampaignWorker } from '../../src/worker';
 import { resetCampaign } from '../../src/workflows';
 import { closeTestTemporal, testTemporal, type TestTemporal } from './temporal';
 import { campaignResult } from '../../src/temporal/campaign-result';
@@ -31,17 +25,25 @@ try {
   // already installed by another helper in this process
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** Workflows are bundled once per test file (the SDK's webpack step takes seconds). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    ...WORKFLOW_CODE,
-    logger: quietLogger,
-  });
+let bundle: Promise<WorkflowBundleOption> | undefined;
+/**
+ * The workflow code as a worker loads it: dist/workflow-bundle.js, which `npm test` builds first
+ * (its pretest), once it is checked against the sources; otherwise (a file run on its own after
+ * an edit) bundled once for the test file, with a warning (src/prebuilt-bundle.ts).
+ */
+export function workflowBundle(): Promise<WorkflowBundleOption> {
+  bundle ??= loadWorkflowBundle(warnOnlyLogger);
   return bundle;
 }
 const noop = () => undefined;
-const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+const warnOnlyLogger = {
+  log: noop,
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: (message: string) => process.stderr.write(`${message}\n`),
+  error: noop,
+};
 
 export interface CampaignEnv {
   temporal: TestTemporal;

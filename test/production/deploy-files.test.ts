@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { projectRoot } from '../../src/project-root';
@@ -10,6 +9,7 @@ import { DYNAMIC_CONFIG_FILE, SERVER_CONFIG_FILE } from '../cluster/layout';
 import { composeConfig, composeRun, SECRETS, TEMPORAL_SERVICES } from './helpers/compose';
 import { TEMPORAL_SERVER_VERSION } from '../../scripts/temporal-server';
 import { CAMPAIGN_WORKFLOW } from '../../src/campaign/campaign-workflow';
+import { checkWorkflowBundle, WORKFLOW_BUNDLE_FILE } from '../../src/prebuilt-bundle';
 
 const file = (name: string) => readFileSync(join(projectRoot, name), 'utf8');
 function seconds(duration: string | undefined): number {
@@ -165,14 +165,16 @@ describe('deployment files', () => {
     // dist/cli/index.js is what `npm run build` (tsc, rootDir src) makes of src/cli/index.ts.
     assert.ok(existsSync(join(projectRoot, 'src/cli/index.ts')));
     assert.match(file('tsconfig.build.json'), /"rootDir":\s*"src"/);
-    const bundleEnv = /WORKFLOW_BUNDLE=(\S+)/.exec(runtime)?.[1];
-    assert.equal(bundleEnv, '/app/dist/workflow-bundle.js');
+    // The build stage's `npm run build` writes dist/workflow-bundle.js, the bundle a worker loads
+    // by default: no WORKFLOW_BUNDLE to keep in step.
+    assert.match(build, /RUN npm run build\b/);
+    assert.doesNotMatch(runtime, /WORKFLOW_BUNDLE/);
     const ignore = file('.dockerignore').split('\n');
     for (const entry of ['node_modules', 'dist', '.temporal', '.git', '.env'])
       assert.ok(ignore.includes(entry), `.dockerignore: ${entry}`);
   });
 
-  it('the built CLI has the worker command, and the bundle step of the image build works', () => {
+  it('the built CLI has the worker command, and npm run build made the workflow bundle', () => {
     const cli = join(projectRoot, 'dist/cli/index.js');
     assert.ok(existsSync(cli), 'dist/cli/index.js is missing: run `npm run build` (npm test does)');
     assert.ok(
@@ -181,16 +183,14 @@ describe('deployment files', () => {
     );
     const help = execFileSync(process.execPath, [cli, 'worker', '--help'], { encoding: 'utf8' });
     assert.match(help, /Usage: .*worker/);
-    const out = join(mkdtempSync(join(tmpdir(), 'koophone-bundle-check-')), 'workflow-bundle.js');
-    execFileSync(process.execPath, [join(projectRoot, 'deploy/bundle-workflows.mjs'), out], {
-      cwd: projectRoot,
-      stdio: 'pipe',
-    });
-    const code = readFileSync(out, 'utf8');
+    const code = readFileSync(WORKFLOW_BUNDLE_FILE, 'utf8');
     assert.ok(
       code.length > 100_000 && code.includes(CAMPAIGN_WORKFLOW),
       'the bundle holds the campaign workflow',
     );
+    // As the image's worker checks it (from dist/) and as the tests' workers do (from src/).
+    assert.deepEqual(checkWorkflowBundle(WORKFLOW_BUNDLE_FILE, { from: 'compiled' }), { fresh: true });
+    assert.deepEqual(checkWorkflowBundle(WORKFLOW_BUNDLE_FILE, { from: 'sources' }), { fresh: true });
   });
 
   it('the example scrape config targets both metrics ports of every worker', () => {

@@ -17,7 +17,7 @@ import { operatorCli } from '../cli/run-cli';
 import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { canMount, fillDisk, mountTmpfs, tmpFiles, unmountTmpfs } from '../helpers/tmpfs';
-import { killHard, prebuiltBundlePath, spawnWorker } from '../helpers/worker-process';
+import { killHard, spawnWorker } from '../helpers/worker-process';
 import { describeWait, longWaits, reportProblems, type StatusSample } from './support/chaos-checks';
 import {
   ANSWER_FAULTS,
@@ -138,8 +138,6 @@ describe(
       let restarts = 0;
       let refusedOnFullDisk = 0;
       let diskFilled = false;
-      // On a prebuilt workflow bundle, as deployed: a restart takes a second, not a webpack run.
-      const bundle = await prebuiltBundlePath();
       const bornAt = new Map<ReturnType<typeof spawnWorker>, number>();
       const diedAt = new Map<ReturnType<typeof spawnWorker>, number>();
       // Workers sign in to IAM (the simulator's) for their tokens; the iam-refusal episode
@@ -150,7 +148,6 @@ describe(
         const w = spawnWorker(
           env.workerProcessEnv({
             KOOPHONE_ENDPOINT: proxy!.url,
-            WORKFLOW_BUNDLE: bundle,
             KOOPHONE_TOKEN: '',
             KOOPHONE_IAM_ENDPOINT: env.sim.url,
             KOOPHONE_IAM_USERNAME: IAM_USER,

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { campaignResult } from '../../src/temporal/campaign-result';
 import { pauseSignal, resumeSignal } from '../../src/workflows';
 import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
-import { killHard, prebuiltBundlePath, spawnWorker } from '../helpers/worker-process';
+import { killHard, spawnWorker } from '../helpers/worker-process';
 
 // Chaos seed 7 (c-979d390c, test/histories/explained): the engine re-planned and asked its lane to stop
 // while the lane's worker was dead; the lane timed out on its heartbeat with retry state
@@ -18,7 +18,7 @@ describe('a lane asked to stop while its worker is dead', () => {
   });
 
   it('gives its work back: the campaign completes, every phone reset once, none given up', async () => {
-    const frozen = spawnWorker(env.workerProcessEnv({ WORKFLOW_BUNDLE: await prebuiltBundlePath() }));
+    const frozen = spawnWorker(env.workerProcessEnv());
     workers.push(frozen);
     const ids = env.ids(60, 0);
     // One lane for a long term, on a heartbeat timeout longer than the sticky queue's 10 s: the

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { WORKFLOW_CODE } from '../../src/worker';
+import { interceptorsBeside } from '../../src/prebuilt-bundle';
 import { closeTestTemporal, testTemporal, type TestTemporal } from '../helpers/temporal';
 import { age, clockProbe, go, LATE_MS } from './support/clock-probe-workflow';
 
@@ -22,7 +22,8 @@ describe('a query replayed on a worker that had not cached the run', () => {
     temporal = await testTemporal();
     workflowBundle = await bundleWorkflowCode({
       workflowsPath: require.resolve('./support/clock-probe-workflow'),
-      workflowInterceptorModules: WORKFLOW_CODE.workflowInterceptorModules,
+      // The production interceptors, as every workflow bundle has them.
+      workflowInterceptorModules: [interceptorsBeside(require.resolve('../../src/workflows'))],
       logger: quiet,
     });
   });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { WORKFLOW_BUNDLE_FILE } from '../../src/prebuilt-bundle';
 import { spawnWorker } from '../helpers/worker-process';
 
 /**
@@ -53,6 +54,23 @@ describe('worker start-up refuses what would fail later', () => {
     assert.notEqual(r.code, 0);
     assert.match(r.output, /KOOPHONE_ENDPOINT: must not carry credentials/);
     assert.doesNotMatch(r.output, /endpoint-pass-1234/);
+    assert.equal(r.connected, 0, 'refused before connecting to Temporal');
+  });
+
+  it('a WORKFLOW_BUNDLE not made by npm run build from this code is refused, naming it, before connecting', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'koophone-startup-'));
+    const code = readFileSync(WORKFLOW_BUNDLE_FILE, 'utf8');
+    const mark = code.lastIndexOf('//# koophone-reset-workflow-bundle=');
+    const bundle = join(dir, 'workflow-bundle.js');
+    // The same code with no record of its sources (as bundleWorkflowCode alone writes it).
+    writeFileSync(bundle, code.slice(0, mark) + code.slice(code.indexOf('\n', mark) + 1));
+    const r = await start({ WORKFLOW_BUNDLE: bundle, REPORT_DIR: dir });
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.output,
+      /the workflow bundle .*workflow-bundle\.js is not this worker's workflow code: it records no sources/,
+    );
+    assert.match(r.output, /rebuild it with `npm run build`, or unset WORKFLOW_BUNDLE/);
     assert.equal(r.connected, 0, 'refused before connecting to Temporal');
   });
 

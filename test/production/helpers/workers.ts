@@ -1,10 +1,13 @@
-import { prebuiltBundlePath, spawnWorker } from '../../helpers/worker-process';
+import { spawnWorker } from '../../helpers/worker-process';
 
 export type WorkerProcess = ReturnType<typeof spawnWorker>;
 
-/** A real `koophone-reset worker` process (tsx on the sources) on the prebuilt bundle. */
-export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
-  return spawnWorker({ LOG_LEVEL: 'info', WORKFLOW_BUNDLE: await prebuiltBundlePath(), ...env });
+/**
+ * A real `koophone-reset worker` process (tsx on the sources), on dist/workflow-bundle.js as any
+ * worker (npm test builds it first; src/prebuilt-bundle.ts checks it against the sources).
+ */
+export function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  return Promise.resolve(spawnWorker({ LOG_LEVEL: 'info', ...env }));
 }
 
 /** Resolves once the worker logged "worker started"; rejects with its output if it exits first. */
