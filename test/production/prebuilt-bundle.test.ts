@@ -86,18 +86,18 @@ describe('the prebuilt workflow bundle', () => {
     for (const from of ['sources', 'compiled'] as const)
       assert.deepEqual(checkWorkflowBundle(WORKFLOW_BUNDLE_FILE, { root, from }), { fresh: true }, from);
 
-    writeFileSync(join(root, 'src/workflows/windows.ts'), '// edited\n', { flag: 'a' });
+    writeFileSync(join(root, 'src/campaign/windows.ts'), '// edited\n', { flag: 'a' });
     assert.deepEqual(checkWorkflowBundle(WORKFLOW_BUNDLE_FILE, { root, from: 'sources' }), {
       fresh: false,
-      reason: 'src/workflows/windows.ts changed since it was built',
+      reason: 'src/campaign/windows.ts changed since it was built',
     });
     // A worker running built compares dist/, which tsc has not rebuilt yet.
     assert.deepEqual(checkWorkflowBundle(WORKFLOW_BUNDLE_FILE, { root, from: 'compiled' }), { fresh: true });
-    writeFileSync(join(root, 'dist/workflows/windows.js'), '// edited\n', { flag: 'a' });
+    writeFileSync(join(root, 'dist/campaign/windows.js'), '// edited\n', { flag: 'a' });
     rmSync(join(root, 'dist/campaign/options.js'));
     assert.deepEqual(checkWorkflowBundle(WORKFLOW_BUNDLE_FILE, { root, from: 'compiled' }), {
       fresh: false,
-      reason: 'dist/campaign/options.js, dist/workflows/windows.js changed since it was built',
+      reason: 'dist/campaign/options.js, dist/campaign/windows.js changed since it was built',
     });
     const zod = Object.keys(manifest.sources).find((f) => f.startsWith('node_modules/zod/'))!;
     writeFileSync(join(root, zod), '// upgraded\n', { flag: 'a' });
@@ -140,14 +140,14 @@ describe('the prebuilt workflow bundle', () => {
       outdated,
       withManifest(code, {
         ...manifest,
-        sources: { ...manifest.sources, 'src/workflows/windows.ts': '0'.repeat(64) },
+        sources: { ...manifest.sources, 'src/campaign/windows.ts': '0'.repeat(64) },
       }),
     );
     const bundled = await loadWorkflowBundle(logger, undefined, outdated);
     assert.ok('code' in bundled && bundled.code.includes('resetCampaign'), 'bundled from the sources');
     assert.ok(!('codePath' in bundled));
     assert.deepEqual(warnings, [
-      `the workflow bundle ${outdated} is not this worker's workflow code: src/workflows/windows.ts changed since it was built; bundling the workflows now (seconds) — \`npm run build\` rebuilds it`,
+      `the workflow bundle ${outdated} is not this worker's workflow code: src/campaign/windows.ts changed since it was built; bundling the workflows now (seconds) — \`npm run build\` rebuilds it`,
     ]);
     warnings.length = 0;
     const missing = join(tmp, 'no-such-bundle.js');
