@@ -1,6 +1,6 @@
 import type { ReportLine } from '../campaign/outcome';
 import { addPossible, describePossible, withNote } from '../campaign/possible-resets';
-import type { RecordOutcomesInput } from '../campaign/work-item';
+import { jobsFor, type RecordOutcomesInput } from '../campaign/work-item';
 import type { CampaignStore } from '../report/campaign-store';
 import { VerifiedSpool } from '../report/verified-spool';
 import { readItemJournal } from './item-journal';
@@ -52,7 +52,8 @@ export async function recordOutcomes(store: CampaignStore, input: RecordOutcomes
       reportLine(
         id,
         input.outcome,
-        resets,
+        // A phone the accepted call gave several jobs was reset by each.
+        resets + (journal?.taskId ? Math.max(0, jobsFor(journal, id) - 1) : 0),
         jobId ?? '',
         input.errorCode,
         withNote(input.errorMsg + (jobId ? unfollowed : ''), note),

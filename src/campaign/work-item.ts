@@ -90,6 +90,14 @@ export interface JobJournal {
   key?: string;
 }
 
+/**
+ * How many distinct jobs an accepted call's cmd_jobs list for a phone: each reset it (KooPhone may
+ * list a second job for one phone), so each counts, as a lane counts them.
+ */
+export function jobsFor(journal: Pick<JobJournal, 'jobs'>, instanceId: string): number {
+  return new Set(journal.jobs.filter((j) => j.instanceId === instanceId).map((j) => j.jobId)).size;
+}
+
 export type JournaledItem = Pick<WorkItem, 'range' | 'ids' | 'resets'>;
 
 /**

@@ -1,6 +1,6 @@
 import type { ReportLine } from '../campaign/outcome';
 import type { JournalEntry, JournalUnreadable } from './campaign-store';
-import type { JobJournal } from '../campaign/work-item';
+import { jobsFor, type JobJournal } from '../campaign/work-item';
 
 /**
  * How a campaign ended without a line for each of its phones: its workflow ended from outside
@@ -74,7 +74,8 @@ export function claimOf(
         submittedAt: at,
       };
     return {
-      resets: before + 1,
+      // Each job the call listed for it reset it (KooPhone may list a second one).
+      resets: before + Math.max(1, jobsFor(journal, instanceId)),
       jobId,
       detail: `reset accepted (task ${journal.taskId}, job ${jobId}); state unknown: campaign ${how} while the job was running${earlier}`,
       submittedAt: at,

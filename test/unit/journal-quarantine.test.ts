@@ -197,6 +197,36 @@ describe('journals: one that cannot be used costs its item, never the campaign',
     }
   });
 
+  it('a give-up counts every job the accepted call listed for a phone (chaos c-979d390c: 1 where 2 were applied)', async () => {
+    const store = new FolderStore(root);
+    await store.createCampaign('c-jobs');
+    const written = await recordOutcomes(store, {
+      campaignId: 'c-jobs',
+      part: 'i0000009',
+      ids: ['aaaa0001', 'aaaa0002'],
+      outcome: 'failed',
+      // None before this call; the journal's accepted call is the one.
+      resets: 0,
+      errorCode: 'ORCHESTRATOR_ERROR',
+      errorMsg: 'activity Heartbeat timeout',
+      failedActivity: true,
+      journal: {
+        ...journal,
+        key: 'i0000009',
+        campaign: 'c-jobs',
+        jobs: [
+          { instanceId: 'aaaa0001', jobId: 'j1' },
+          { instanceId: 'aaaa0001', jobId: 'j2' },
+          { instanceId: 'aaaa0002', jobId: 'j3' },
+        ],
+      },
+    });
+    assert.equal(written, 2);
+    const resets: Record<string, number> = {};
+    for await (const l of store.readReport('c-jobs')) resets[l.instance_id] = l.resets;
+    assert.deepEqual(resets, { aaaa0001: 2, aaaa0002: 1 });
+  });
+
   it('a rebuilt report counts an unreadable journal as one possible reset, naming it', () => {
     const lines = new TerminatedLines({ how: 'terminated', at: '2026-12-01T00:00:00.000Z' }, { total: 40, batchSize: 20 });
     lines.add({ key: 'b0000001', unreadable: { where: '/r/c-1/jobs/b0000001.json', why: 'the file is empty' } });

@@ -66,6 +66,15 @@ void describe('TerminatedLines: the journal of a terminated campaign → one can
     });
   });
 
+  void it('a phone the accepted call gave two jobs counts both (KooPhone may list a second, applied job)', () => {
+    const journal = accepted({ range: { start: 0, end: 10 }, resets: 0 }, ['p00', 'p01']);
+    journal.jobs.push({ instanceId: 'p00', jobId: 'j-p00-again' }, { instanceId: 'p01', jobId: 'j-p01' });
+    const { lines } = linesOf([{ key: 'b0000000', journal }]);
+    assert.equal(lines.get('p00')!.resets, 2);
+    // The same job listed twice is one reset.
+    assert.equal(lines.get('p01')!.resets, 1);
+  });
+
   void it('an accepted call counts a reset for the phones it has a job for, names the job, and adds the died calls it carries', () => {
     const { lines } = linesOf([
       {
