@@ -109,7 +109,7 @@ void describe('bench rows', () => {
     );
     assert.throws(
       () => selectRows({ only: ['nope'], big: false, instances: [] }),
-      /--only nope matches no row; rows: rate20-10k/,
+      /--only nope matches no row; rows: worker-start, rate20-10k/,
     );
   });
 
