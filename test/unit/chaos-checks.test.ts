@@ -163,6 +163,20 @@ describe('chaos checker: every wait named', () => {
   });
 });
 
+describe('a query or two unanswered while a worker is replaced', () => {
+  const named = (at: number): StatusSample => ({
+    at,
+    status: status({ state: 'blocked', blockedBy: 'credentials: IAM refused the credentials (HTTP 401)' }),
+  });
+  it('is no silence within silenceMs of the last answer; a longer one is', () => {
+    const samples = [named(0), named(50_000), { at: 55_000 }, { at: 60_000 }, named(65_000), named(70_000)];
+    assert.deepEqual(longWaits(samples, 45_000, 15_000).map((w) => w.unnamed), [undefined]);
+    assert.deepEqual(longWaits(samples, 45_000).map((w) => w.unnamed?.at), [55_000]);
+    const silent = [named(0), named(50_000), { at: 55_000 }, { at: 60_000 }, { at: 66_000 }, named(70_000)];
+    assert.deepEqual(longWaits(silent, 45_000, 15_000).map((w) => w.unnamed?.at), [66_000]);
+  });
+});
+
 describe('chaos plan', () => {
   it('one seed, one plan; another seed, another', () => {
     const a = chaosPlan(7);

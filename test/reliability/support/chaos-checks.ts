@@ -71,20 +71,24 @@ export interface Wait {
  * call sent beyond any seen before (counts that fall back and climb again, as when a killed
  * worker's batches are tracked again, are no progress). Every wait longer than `boundMs` is
  * returned, with the first sample past the bound that named no cause, or that no worker
- * answered, if any (unanswered samples within the bound are skipped).
+ * answered more than `silenceMs` after the last answer, if any (unanswered samples within the
+ * bound are skipped).
  */
-export function longWaits(samples: readonly StatusSample[], boundMs: number): Wait[] {
+export function longWaits(samples: readonly StatusSample[], boundMs: number, silenceMs = 0): Wait[] {
   const waits: Wait[] = [];
   let finished = -1;
   let calls = -1;
   let wait: Wait | undefined;
+  let heard = -Infinity;
   for (const { at, status } of samples) {
     if (!status) {
-      // No answer past the bound (no worker could answer the query): the operator is told nothing.
-      if (wait && at - wait.since > boundMs) wait.unnamed ??= { at };
+      // No answer past the bound, for longer than `silenceMs` since the last answer (no worker
+      // could answer the query): the operator is told nothing.
+      if (wait && at - wait.since > boundMs && at - Math.max(heard, wait.since) > silenceMs) wait.unnamed ??= { at };
       if (wait) wait.until = at;
       continue;
     }
+    heard = at;
     const done =
       status.succeeded +
       status.failed +
