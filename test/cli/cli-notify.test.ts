@@ -132,8 +132,13 @@ describe('--notify: a webhook event per state change of a campaign', () => {
     return JSON.stringify(h);
   }
 
-  it('blocked, unblocked, completed: one event each, in order, retried through a 503 and never repeated; the token is in no history, status or report', async () => {
-    const bad = await workerWithToken(env, 'revoked-token');
+  it('blocked, unblocked, completed: one event each, in order, retried through a 503 and never repeated; the token is in no history, status or report', async (t) => {
+    let bad: { stop(): Promise<void> } | undefined = await workerWithToken(env, 'revoked-token');
+    // Whatever fails here, the next tests get a worker with the good token.
+    t.after(async () => {
+      await bad?.stop();
+      if (!env.worker) await env.startWorker();
+    });
     const id = `notify-${randomUUID().slice(0, 8)}`;
     const ids = env.ids(200, 0);
     hook.refuseNext.add(`${id}/1/blocked`);
@@ -162,6 +167,7 @@ describe('--notify: a webhook event per state change of a campaign', () => {
     );
 
     await bad.stop();
+    bad = undefined;
     await env.startWorker();
     const result = await env.temporal.client.workflow.getHandle(id).result();
     assert.equal(result.state, 'completed');
@@ -343,5 +349,50 @@ describe('--notify: a webhook event per state change of a campaign', () => {
       'given up seconds after the campaign ended',
     );
     assert.doesNotMatch(await historyText(event.workflowId), new RegExp(TOKEN));
+  });
+
+  it('a schedule passes --notify to the campaigns it starts; describe shows the host and ref, never the token', async () => {
+    const name = `sched-notify-${randomUUID().slice(0, 6)}`;
+    const file = env.writeIdsFile(`${name}.txt`, `${env.ids(30, 6000).join('\n')}\n`);
+    try {
+      const created = await cli([
+        'schedule',
+        'create',
+        name,
+        '--cron',
+        '0 3 * * *',
+        '--ids-file',
+        file,
+        ...fast,
+        '--notify',
+        hookUrl(),
+      ]);
+      assert.equal(created.code, 0, created.stderr);
+      const described = await cli(['schedule', 'describe', name]);
+      assert.match(
+        described.stdout,
+        new RegExp(`--notify "${hook.url.replace(/\./g, '\\.')}/… \\(ref [0-9a-f]{32}\\)"`),
+      );
+      for (const out of [
+        created.stdout,
+        described.stdout,
+        (await cli(['schedule', 'describe', name, '--json'])).stdout,
+      ])
+        assert.doesNotMatch(out, new RegExp(TOKEN));
+      const triggered = JSON.parse((await cli(['schedule', 'trigger', name, '--json'])).stdout) as {
+        campaignId: string;
+      };
+      const result = await env.temporal.client.workflow.getHandle(triggered.campaignId).result();
+      assert.equal(result.state, 'completed');
+      await waitFor(() => accepted(hook.got, triggered.campaignId).length >= 1, 60_000, 250);
+      const [n] = accepted(hook.got, triggered.campaignId);
+      assertValid(n!, n!.idempotencyKey);
+      assert.deepEqual([n!.event, n!.seq, n!.counts.succeeded], ['completed', 1, 30]);
+    } finally {
+      await env.temporal.client.schedule
+        .getHandle(name)
+        .delete()
+        .catch(() => undefined);
+    }
   });
 });
