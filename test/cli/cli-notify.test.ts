@@ -373,12 +373,14 @@ describe('--notify: a webhook event per state change of a campaign', () => {
         described.stdout,
         new RegExp(`--notify "${hook.url.replace(/\./g, '\\.')}/… \\(ref [0-9a-f]{32}\\)"`),
       );
-      for (const out of [
-        created.stdout,
-        described.stdout,
-        (await cli(['schedule', 'describe', name, '--json'])).stdout,
-      ])
-        assert.doesNotMatch(out, new RegExp(TOKEN));
+      const json = (await cli(['schedule', 'describe', name, '--json'])).stdout;
+      const scheduleSchema = ajv.compile(
+        JSON.parse(
+          readFileSync(join(projectRoot, 'docs', 'schemas', 'schedule.schema.json'), 'utf8'),
+        ) as object,
+      );
+      assert.ok(scheduleSchema(JSON.parse(json)), ajv.errorsText(scheduleSchema.errors));
+      for (const out of [created.stdout, described.stdout, json]) assert.doesNotMatch(out, new RegExp(TOKEN));
       const triggered = JSON.parse((await cli(['schedule', 'trigger', name, '--json'])).stdout) as {
         campaignId: string;
       };
