@@ -212,7 +212,8 @@ describe('--notify: a webhook event per state change of a campaign', () => {
     for (const wid of [id, ...events.map((e) => `${id}-notify-${e.seq}-${e.event}`)]) {
       assert.doesNotMatch(await historyText(wid), secretish, wid);
       const d = await env.temporal.client.workflow.getHandle(wid).describe();
-      assert.doesNotMatch(JSON.stringify({ sa: d.searchAttributes, memo: d.memo }), secretish, wid);
+      const details = { sa: d.searchAttributes, memo: d.memo, static: await d.staticDetails() };
+      assert.doesNotMatch(JSON.stringify(details), secretish, wid);
     }
     for (const args of [
       ['status', id, '--json'],
@@ -222,6 +223,9 @@ describe('--notify: a webhook event per state change of a campaign', () => {
     ]) {
       assert.doesNotMatch((await cli(args)).stdout, secretish, args.join(' '));
     }
+    // The Temporal UI's details say where events go: the host only.
+    const shown = await (await env.temporal.client.workflow.getHandle(id).describe()).staticDetails();
+    assert.ok(shown?.includes(`| notify | ${hook.url}/…, retried for 10m |`), shown);
     const withUrl = filesUnder(env.reportDir).filter((f) => secretish.test(readFileSync(f, 'latin1')));
     assert.equal(withUrl.length, 1, withUrl.join(', '));
     assert.match(withUrl[0]!, /\/notify\/[0-9a-f]{32}\.url$/);
