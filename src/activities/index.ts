@@ -9,6 +9,8 @@ import type { CampaignMetrics } from '../metrics/campaign-metrics';
 import type { HolderLiveness } from '../leases';
 import type { CampaignStore } from '../report/campaign-store';
 import { describeCampaignStore } from '../report/create-store';
+import { FolderStore } from '../report/folder-store';
+import { reportRoot } from '../report/report-root';
 import { checkReportIds } from '../report/id-set-check';
 import { finalizeWhole } from '../report/rebuild-terminated';
 import { FaultNamingStore } from '../report/store-faults';
@@ -18,6 +20,7 @@ export { accountActivities } from './account';
 import { Credentials } from './credentials';
 import { answerBlocked, probeParts, type ProbeContext } from './own-parts';
 import { prepareCampaign, type PrepareInput } from './prepare-campaign';
+import { sendNotification, type SendNotificationInput } from './notify';
 import { recordOutcomes } from './record-outcomes';
 import { refreshFleetFacts, type RefreshFleetInput } from './refresh-fleet';
 import { resetBatch } from './reset-batch';
@@ -50,6 +53,8 @@ export function createActivities(deps: ActivityDeps) {
   const own = { ...deps, store, credentials: new Credentials(deps.client, store) };
   // Every activity on the campaign's data first checks this worker's store is the campaign's.
   const guard = new StoreGuard(deps.store, own.store);
+  // Where the CLI left `--notify` URLs: beside a folder store's reports, else REPORT_DIR.
+  const notifyRoot = deps.store instanceof FolderStore ? deps.store.root : reportRoot();
   return {
     prepareCampaign: (input: PrepareInput) =>
       answerBlocked(input.campaignId, async () => {
@@ -145,6 +150,8 @@ export function createActivities(deps: ActivityDeps) {
       // Recorded in the check's history: never with credentials, whatever built the client.
       return { totalCount: page.totalCount, endpoint: redactUrlCredentials(deps.client.endpoint) };
     },
+    /** `--notify`: one event to the campaign's webhook (the notifyCampaign workflow retries it). */
+    sendNotification: (input: SendNotificationInput) => sendNotification(input, notifyRoot),
   };
 }
 

@@ -51,5 +51,8 @@ export function campaignStaticDetails(options: CampaignOptions, source: IdSource
     if (rule) rows.push([`abort on ${kind}`, budget(rule)]);
   for (const w of options.windows ?? [])
     rows.push(['maintenance window', `${w.cron} for ${formatDuration(w.durationMs)} (${w.timezone})`]);
+  // The host only: the URL may carry a token and is never in the options (src/campaign/notification.ts).
+  if (options.notify)
+    rows.push(['notify', `${options.notify.to}, retried for ${formatDuration(options.notifyRetryForMs)}`]);
   return ['| option | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
 }

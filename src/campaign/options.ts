@@ -143,6 +143,22 @@ export const campaignOptionsSchema = z
      * fleet again before a term would outlive it (src/campaign/fleet-facts.ts).
      */
     listingMaxAgeMs: duration('listing max age', 5000, 86_400_000).default(10 * 60_000),
+    /**
+     * `--notify`: a webhook told of each state change (src/campaign/notification.ts). Only a
+     * reference to the URL, never the URL: it may carry a token (docs/design.md "Notifications").
+     */
+    notify: z
+      .object({
+        ref: z.string().regex(/^[0-9a-f]{32}$/, 'ref must be 32 hex digits'),
+        to: z
+          .string()
+          .regex(/^https?:\/\/\S+$/)
+          .max(300),
+      })
+      .strict()
+      .optional(),
+    /** How long one notification is retried (with backoff) before it is given up and logged. */
+    notifyRetryForMs: duration('--notify-retry-for', 1000, 86_400_000).default(10 * 60_000),
   })
   .strict();
 export type CampaignOptionsInput = z.input<typeof campaignOptionsSchema>;
@@ -203,5 +219,6 @@ export function withOptionDefaults(o: CampaignOptions): CampaignOptions {
     blockedAfterMs: o.blockedAfterMs ?? d.blockedAfterMs,
     includeInUse: o.includeInUse ?? d.includeInUse,
     listingMaxAgeMs: o.listingMaxAgeMs ?? d.listingMaxAgeMs,
+    notifyRetryForMs: o.notifyRetryForMs ?? d.notifyRetryForMs,
   };
 }

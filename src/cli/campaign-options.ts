@@ -13,11 +13,13 @@ import {
   type MaintenanceWindow,
   maintenanceWindowSchema,
 } from '../campaign/options';
+import type { NotifyTarget } from '../campaign/notification';
 import { windowProblem } from '../campaign/plan-limits';
 import { describeBudget } from '../campaign/budget';
 import { validateWindow } from '../campaign/windows';
 import { usageError } from './exit-codes';
 import { checkCronFlag, numberFlag } from './flags';
+import { readNotifyTarget, showNotifyTarget } from './notify-target';
 
 /** How a kind of value is read from the command line and printed back as a flag value. */
 interface ValueKind<T> {
@@ -49,6 +51,17 @@ const toggle: ValueKind<boolean> = {
     throw usageError(`${flag} takes no value, got "${String(raw)}"`);
   },
   show: String,
+};
+/** `--notify URL`: checked here, kept as a reference (src/cli/notify-target.ts); the URL never prints. */
+const webhook: ValueKind<NotifyTarget> = {
+  read: (flag, raw) => {
+    try {
+      return readNotifyTarget(raw).target;
+    } catch (e) {
+      throw usageError(`${flag}: ${(e as Error).message}`);
+    }
+  },
+  show: showNotifyTarget,
 };
 const codes: ValueKind<string[]> = {
   read: (_flag, raw) =>
@@ -279,6 +292,22 @@ export const CAMPAIGN_FLAGS = [
     help: 'also reset phones the fleet listing shows in use (a user logged in or assigned), backing up or restoring',
     path: ['includeInUse'],
     kind: toggle,
+  }),
+  flag({
+    name: 'notify',
+    flag: '--notify',
+    value: '<url>',
+    help: 'POST a JSON event to this http(s) webhook when the campaign ends, is blocked or unblocked (Slack-style text field)',
+    path: ['notify'],
+    kind: webhook,
+  }),
+  flag({
+    name: 'notifyRetryFor',
+    flag: '--notify-retry-for',
+    value: '<dur>',
+    help: 'how long one --notify event is retried before it is given up (logged)',
+    path: ['notifyRetryForMs'],
+    kind: duration,
   }),
 ] as const;
 

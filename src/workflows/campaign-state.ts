@@ -5,7 +5,7 @@ import type { CampaignOptions, IdSource } from '../campaign/options';
 import type { CampaignSafety } from '../campaign/safety';
 import { emptyCounts, type OutcomeCounts } from '../campaign/outcome';
 import type { EtaState } from '../campaign/eta';
-import type { CampaignCost } from '../campaign/status';
+import type { CampaignCost, CampaignState } from '../campaign/status';
 import type { Trouble } from '../campaign/troubles';
 import type { WorkItem } from '../campaign/work-item';
 import { initialRate, type RateState } from '../campaign/rate-slots';
@@ -67,6 +67,8 @@ export interface CampaignCarry {
   held?: { hold: SpoolHold; cause: BlockingCause };
   /** Lane engine: of `counts.failed`, phones whose item's journal could not be used (no budget spent). */
   quarantined?: number;
+  /** `--notify`: the last event's number and the state last seen (src/workflows/engine/notifier.ts). */
+  notified?: { seq: number; state: CampaignState };
 }
 
 export function noCost(): CampaignCost {
@@ -102,7 +104,6 @@ export interface CampaignWorkflowInput {
   safety?: CampaignSafety;
   carry?: CampaignCarry;
 }
-
 
 /** A new campaign's state, before prepare. */
 export function newCarry(options: CampaignOptions, ownRate: number): CampaignCarry {

@@ -22,6 +22,7 @@ import { usageError } from '../exit-codes';
 import { confirmStart, needsConfirmation } from '../confirm';
 import { addSourceFlags, resolveSource, spillIds, type ResolvedSource, type SourceFlags } from '../id-source';
 import { listSelectedFleet } from '../safety-checks';
+import { keepNotifyFlag } from '../notify-target';
 import { withTemporal, type TemporalSession } from '../temporal';
 import { zonedTime } from '../zoned-time';
 
@@ -140,6 +141,7 @@ async function create(ctx: CliContext, name: string, ids: string[], flags: Creat
   const safety: CampaignSafety = flags.skipOverlap ? { skipOverlap: true } : {};
   await withTemporal(ctx.env, async ({ client, settings }) => {
     const source: IdSource = await spillIds(resolved, ctx.env, `schedule-${name}`);
+    await keepNotifyFlag(flags.notify, ctx.env);
     const memo: ScheduleMemo = {
       cron: flags.cron.trim(),
       timezone: flags.timezone,
@@ -353,6 +355,7 @@ async function update(
     const options = Object.keys(campaignFlagsTyped).length
       ? parseCampaignFlags({ ...flagsOf(old.options), ...campaignFlagsTyped })
       : old.options;
+    await keepNotifyFlag(campaignFlagsTyped.notify, ctx.env);
     let source = old.source;
     let describeNew: string | undefined;
     if (newSelector) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { addCampaignFlags, parseCampaignFlags, type CampaignFlags } from '../campaign-options';
+import { keepNotifyFlag } from '../notify-target';
 import { out, printJson, type CliContext } from '../context';
 import { exitCodeForCampaign, EXIT, usageError } from '../exit-codes';
 import { confirmStart, needsConfirmation } from '../confirm';
@@ -82,6 +83,7 @@ export async function runStart(ctx: CliContext, ids: string[], flags: StartFlags
       const what = `${(resolved.instances ?? 0).toLocaleString('en-US')} phones of ${resolved.describe}`;
       await confirmStart(ctx, what, flags.yes);
     }
+    await keepNotifyFlag(flags.notify, ctx.env);
     const handle = await startCampaign(ctx, session, campaignId, options, resolved, safety);
     const taskQueue = session.settings.taskQueue;
     if (!flags.wait) {

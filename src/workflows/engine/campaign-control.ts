@@ -42,6 +42,8 @@ export interface EngineFigures {
   totalBatches(): number;
   /** Running lanes' outcomes so far (and when each came): shown, not yet counted. */
   progress(): LaneReport[];
+  /** Told the state at each upsert, where every change of it is recorded (`--notify`). */
+  stateSeen?(state: CampaignState): void;
 }
 
 /** A running lane's latest progress signal and when (workflow time) it came. */
@@ -243,6 +245,7 @@ export class CampaignControl {
 
   /** Search attribute upserts are history events (and billed): on state changes and milestones only. */
   upsert(force = false): void {
+    this.figures.stateSeen?.(this.state());
     const done = totalOf(this.s.counts);
     if (!force && done - this.lastUpsertFinished < 5000) return;
     this.lastUpsertFinished = done;

@@ -41,6 +41,7 @@ import { applyLaneResult } from './lane-result';
 import { newTermReceipts, type TermReceipts } from './lane-received';
 import { listingDue, listingStale, listingUntil } from './listing-age';
 import { instancesOf, planTerm, type TermContext } from './lane-plan';
+import { Notifier } from './notifier';
 import { OwnParts } from './own-parts';
 import { SpoolHolds } from './spool-holds';
 import { describeIdSetCheck, idSetMatches } from '../../campaign/report-ids';
@@ -49,6 +50,8 @@ import { describeIdSetCheck, idSetMatches } from '../../campaign/report-ids';
 const ID_CHECK_PATCH = 'id-set-check';
 // A returned lane's own account of its input corrects what the run believes it gave it (lane-received).
 const LANE_RECEIVED_PATCH = 'lane-received';
+// `--notify`: each state change starts a notifyCampaign workflow (src/workflows/engine/notifier.ts).
+const NOTIFY_PATCH = 'campaign-notify';
 // Temporal warns at 10 MB of history; hand over well before.
 const MAX_HISTORY_BYTES = 8 * 1024 * 1024;
 // A lane's worker that dies is noticed after this long at most, and its lane goes to another.
@@ -91,6 +94,8 @@ export class CampaignEngine {
    * 'lane-received' trust their own plan.
    */
   private receipts: TermReceipts | undefined;
+  /** `--notify`: the campaign's state changes, told to a webhook. */
+  private readonly notifier: Notifier | undefined;
 
   constructor(
     private readonly input: CampaignWorkflowInput,
@@ -127,11 +132,16 @@ export class CampaignEngine {
       concurrency: () => this.concurrency(),
       totalBatches: () => this.totalBatches(),
       progress: () => [...this.progress.values(), ...this.listingReport()],
+      stateSeen: (state) => this.notifier?.seen(state),
     });
     this.own = new OwnParts(this.s, this.control, () => {
       if (this.running.size > 0) this.term?.cancel();
     });
     this.holds = new SpoolHolds(this.s, this.control, (r) => this.spoolRange(r));
+    const notify = this.options.notify;
+    if (notify && this.control.patch(NOTIFY_PATCH)) {
+      this.notifier = new Notifier(this.campaignId, this.s, notify, this.options.notifyRetryForMs, () => this.control.status());
+    }
   }
 
   private get campaignId(): string {
@@ -166,6 +176,8 @@ export class CampaignEngine {
       this.control.requestCancel('canceled from Temporal (a workflow cancel request, e.g. the Temporal UI)'),
     );
     const result = await CancellationScope.nonCancellable(() => this.campaign());
+    // Told even when a Temporal cancel request ended it (the root scope is cancelled then).
+    if (this.notifier) await CancellationScope.nonCancellable(() => this.notifier!.ended(result));
     return this.close(result, root.consideredCancelled);
   }
 
@@ -680,6 +692,7 @@ export class CampaignEngine {
 
   private async handOver(): Promise<never> {
     await condition(allHandlersFinished);
+    await this.notifier?.settle();
     this.control.upsert(true);
     const carry: CampaignCarry = { ...this.s, run: this.s.run + 1 };
     log.info('continuing as new', { campaignId: this.campaignId, run: this.s.run, historyLength: workflowInfo().historyLength });
