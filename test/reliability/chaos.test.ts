@@ -409,6 +409,9 @@ describe(
         await sleep(Math.max(0, 1000 - (Date.now() - tick)));
       }
       await Promise.allSettled([...queries]);
+      // In the trace too: an earlier failed assertion (a wait) would hide them.
+      if (trace)
+        appendFileSync(trace, `FIGURES ${JSON.stringify(figures)}\nFAILURES ${JSON.stringify(failures)}\n`);
       const seconds = Math.round((Date.now() - started) / 1000);
 
       // ---- the checks ----
