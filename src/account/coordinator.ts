@@ -1,4 +1,10 @@
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  isGrpcDeadlineError,
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
 import { fromPayloadsAtIndex, type Payload, type PayloadConverter } from '@temporalio/common';
 import { OwnPartError, type OwnPartFault } from '../campaign/blocking';
 import { applyChange, hasLimits } from '../campaign/rate-share';
@@ -218,15 +224,19 @@ async function answered<T>(
   const found = kept.found as Extract<CoordinatorFound, { status: 'running' }>;
   // Nobody polls its task queue: no need to wait to know it will not answer.
   if ((await pollersOf(client, found.taskQueue)) === 0) return silence(client, kept, found.taskQueue, 0);
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  // A deadline, not an abort signal: a worker's client (the campaigns' join and probes run on its
+  // NativeConnection) ignores abort signals (@temporalio/worker 1.x), and an update no worker
+  // takes is sent again each time the server ends the request: a deadline ends every request.
+  const deadline = Date.now() + timeoutMs;
   try {
-    return await client.withAbortSignal(abort.signal, call);
+    return await client.withDeadline(deadline, call);
   } catch (err) {
-    if (abort.signal.aborted) return silence(client, kept, found.taskQueue, timeoutMs, err);
+    const late =
+      Date.now() >= deadline ||
+      isGrpcDeadlineError(err) ||
+      err instanceof WorkflowUpdateRPCTimeoutOrCancelledError;
+    if (late) return silence(client, kept, found.taskQueue, timeoutMs, err);
     throw err;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

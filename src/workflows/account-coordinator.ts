@@ -38,6 +38,11 @@ const MAX_HISTORY_EVENTS = 2_000;
 // A run on another task queue (created by an earlier version, on the queue of the shell that set the
 // limit) moves to the account's, which every worker polls: its workers may go away.
 const ACCOUNT_QUEUE_PATCH = 'account-task-queue';
+// A member visibility does not list as running is dropped only once a signal to it fails:
+// visibility lags the server (a campaign that just continued as new is missing from it for a
+// moment; Elasticsearch shows changes about a second late), and a campaign dropped while it runs
+// keeps its share, uncounted, while the others are given more: the account goes over its limit.
+const CONFIRM_DROP_PATCH = 'account-confirm-drop';
 // How far ahead of its slot a campaign hands a call to a worker, at most (reset-campaign's
 // SLOT_LEAD_MS): calls the others handed out before their share shrank go within this.
 const SETTLE_MS = 5_000;
@@ -136,23 +141,31 @@ export async function accountCoordinator(input: AccountCoordinatorInput): Promis
     showDetails();
   });
 
+  const drop = (id: string) => {
+    members.delete(id);
+    told.delete(id);
+    dirty = true;
+  };
+  // Tells a campaign its share; false when the signal fails: the campaign no longer runs.
+  const tellShare = async (id: string, share: RateShare): Promise<boolean> => {
+    told.set(id, share);
+    try {
+      await getExternalWorkflowHandle(id).signal(accountShareSignal, share);
+      return true;
+    } catch (err) {
+      log.info('campaign no longer runs; its share goes to the others', {
+        campaignId: id,
+        error: String(err),
+      });
+      return false;
+    }
+  };
   // Tells every campaign whose share changed; one that no longer runs is dropped.
   const tell = async () => {
     const s = shares();
     for (const [id, share] of s) {
       if (sameShare(told.get(id), share)) continue;
-      told.set(id, share);
-      try {
-        await getExternalWorkflowHandle(id).signal(accountShareSignal, share);
-      } catch (err) {
-        log.info('campaign no longer runs; its share goes to the others', {
-          campaignId: id,
-          error: String(err),
-        });
-        members.delete(id);
-        told.delete(id);
-        dirty = true;
-      }
+      if (!(await tellShare(id, share))) drop(id);
     }
   };
 
@@ -169,11 +182,11 @@ export async function accountCoordinator(input: AccountCoordinatorInput): Promis
     if (!changed && members.size > 0) {
       const running = new Set(await runningCampaigns());
       for (const m of [...members.values()]) {
-        if (!running.has(m.campaignId) && Date.now() - m.joinedAt > VISIBILITY_GRACE_MS) {
-          members.delete(m.campaignId);
-          told.delete(m.campaignId);
-          dirty = true;
-        }
+        if (running.has(m.campaignId) || Date.now() - m.joinedAt <= VISIBILITY_GRACE_MS) continue;
+        // Told its share again: a campaign that runs is kept, whatever visibility said.
+        const share = shares().get(m.campaignId);
+        if (share && patched(CONFIRM_DROP_PATCH) && (await tellShare(m.campaignId, share))) continue;
+        if (members.has(m.campaignId)) drop(m.campaignId);
       }
     }
     while (dirty) {

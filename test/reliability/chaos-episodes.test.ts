@@ -18,7 +18,14 @@ import { campaignEnv, countBy, waitFor } from '../helpers/campaign-env';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { canMount, fillDisk, mountTmpfs, tmpFiles, unmountTmpfs } from '../helpers/tmpfs';
 import { killHard, spawnWorker } from '../helpers/worker-process';
-import { describeWait, longWaits, reportProblems, type StatusSample } from './support/chaos-checks';
+import {
+  coordinatorGaps,
+  describeWait,
+  holdsShare,
+  longWaits,
+  reportProblems,
+  type StatusSample,
+} from './support/chaos-checks';
 import {
   ANSWER_FAULTS,
   chaosPlan,
@@ -58,6 +65,9 @@ const SILENCE_MS = 15_000;
 const RUN_CAP_MS = 12 * 60_000;
 // The disk must block a campaign within this of being filled, or the episode is a failure.
 const STORE_BLOCKED_WITHIN_MS = 90_000;
+// A campaign that had not joined the account coordinator when it went joins the re-created one
+// within this (a campaign blocked by an own part resumes within a minute of it healing).
+const JOIN_WITHIN_MS = 60_000;
 
 interface Campaign {
   name: 'first' | 'second';
@@ -278,16 +288,22 @@ describe(
         },
         'coordinator-loss': async () => {
           const before = await findCoordinator(client);
+          // The campaigns holding a share as it goes: the re-created coordinator must list them at once.
+          const holding = campaigns.filter((c) => holdsShare(latest(c))).map((c) => c.handle.workflowId);
           await temporalJson(
             ['workflow', 'terminate', '--workflow-id', ACCOUNT_WORKFLOW_ID, '--reason', 'chaos'],
             env.temporal,
           );
           const terminatedAt = Date.now();
+          let look: { at: number; joining: string[] } | undefined;
+          const said = (id: string) => {
+            const st = latest(campaigns.find((c) => c.handle.workflowId === id)!);
+            return `${id} (${st ? `${st.state}${st.blockedBy ? `: ${st.blockedBy}` : ''}, share ${JSON.stringify(st.accountShare)}` : 'no status'})`;
+          };
           return async () => {
             const now = await findCoordinator(client).catch(() => undefined);
             if (now?.status !== 'running' || (before.status === 'running' && now.runId === before.runId))
               return false;
-            // Every campaign running before and after the look is among its members (re-joined).
             const running = () => campaigns.filter((c) => !over(c)).map((c) => c.handle.workflowId);
             const runningBefore = running();
             const view = await client.workflow
@@ -296,13 +312,34 @@ describe(
               .catch(() => undefined);
             if (!view) return false;
             const members = view.campaigns.map((c) => c.campaignId);
-            const missing = runningBefore.filter((id) => running().includes(id) && !members.includes(id));
-            if (missing.length > 0) failures.push(`re-created coordinator without ${missing.join(', ')}`);
-            if (view.limits.rate !== LIMIT)
-              failures.push(`re-created coordinator limits ${JSON.stringify(view.limits)}`);
-            figures.push(
-              `coordinator terminated ${at()}: re-created after ${since(terminatedAt)}, limit ${view.limits.rate}/s, ` +
-                `members ${JSON.stringify(view.campaigns.map((c) => `${c.campaignId}@${c.share.rate}`))}`,
+            const runningNow = runningBefore.filter((id) => running().includes(id));
+            if (!look) {
+              const gaps = coordinatorGaps({ holding, running: runningNow, members });
+              if (gaps.lost.length > 0)
+                failures.push(
+                  `re-created coordinator without ${gaps.lost.map(said).join(', ')}, which held a share`,
+                );
+              if (view.limits.rate !== LIMIT)
+                failures.push(`re-created coordinator limits ${JSON.stringify(view.limits)}`);
+              figures.push(
+                `coordinator terminated ${at()}: re-created after ${since(terminatedAt)}, limit ${view.limits.rate}/s, ` +
+                  `members ${JSON.stringify(view.campaigns.map((c) => `${c.campaignId}@${c.share.rate}`))}` +
+                  (gaps.joining.length ? `, ${gaps.joining.join(', ')} not joined yet` : ''),
+              );
+              look = { at: Date.now(), joining: gaps.joining };
+            }
+            // Those that had not joined yet join it within a minute, as a blocked campaign resumes.
+            const joining = look.joining.filter((id) => runningNow.includes(id) && !members.includes(id));
+            if (joining.length === 0) {
+              if (look.joining.length)
+                figures.push(
+                  `${look.joining.join(', ')} joined it (or ended) ${since(look.at)} after the look`,
+                );
+              return true;
+            }
+            if (Date.now() - look.at <= JOIN_WITHIN_MS) return false;
+            failures.push(
+              `${joining.map(said).join(', ')} not among the re-created coordinator's campaigns ${since(look.at)} after it answered`,
             );
             return true;
           };
@@ -482,6 +519,9 @@ describe(
           cpSync(join(env.reportDir, id), join(keep, `${id}-store`), { recursive: true });
         }
       }
+      // In the trace too: an earlier failed assertion (a wait) would hide them.
+      if (trace)
+        appendFileSync(trace, `FIGURES ${JSON.stringify(figures)}\nFAILURES ${JSON.stringify(failures)}\n`);
       const seconds = Math.round((Date.now() - started) / 1000);
 
       // ---- the checks ----

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import type { ReportLine } from '../../src/campaign/outcome';
 import type { CampaignStatus } from '../../src/campaign/status';
 import {
+  coordinatorGaps,
+  holdsShare,
   longWaits,
   namedCause,
   reportProblems,
@@ -174,6 +176,40 @@ describe('a query or two unanswered while a worker is replaced', () => {
     assert.deepEqual(longWaits(samples, 45_000).map((w) => w.unnamed?.at), [55_000]);
     const silent = [named(0), named(50_000), { at: 55_000 }, { at: 60_000 }, { at: 66_000 }, named(70_000)];
     assert.deepEqual(longWaits(silent, 45_000, 15_000).map((w) => w.unnamed?.at), [66_000]);
+  });
+});
+
+describe('chaos checker: the re-created account coordinator', () => {
+  it('a campaign that held a share and is not listed is lost at once', () => {
+    assert.deepEqual(coordinatorGaps({ holding: ['a', 'b'], running: ['a', 'b'], members: ['a'] }), {
+      lost: ['b'],
+      joining: [],
+    });
+  });
+
+  it('a running campaign that had not joined yet when the coordinator went is waited for, not lost (what chaos seed 7’s check took for a lost member: most likely its second campaign, prepared late behind the full disk)', () => {
+    assert.deepEqual(coordinatorGaps({ holding: ['a'], running: ['a', 'b'], members: ['a'] }), {
+      lost: [],
+      joining: ['b'],
+    });
+    assert.deepEqual(coordinatorGaps({ holding: ['a'], running: ['a', 'b'], members: ['b', 'a'] }), {
+      lost: [],
+      joining: [],
+    });
+  });
+
+  it('a share is held by a campaign with a share and phones left; not before it joined, nor once it is ending', () => {
+    const share = { accountShare: { rate: 4 } };
+    assert.equal(holdsShare(status({ ...share, pending: 10 })), true);
+    assert.equal(holdsShare(status({ ...share, pending: 0, inFlight: 10 })), true);
+    assert.equal(holdsShare(status({ pending: 10 })), false, 'not joined yet');
+    assert.equal(
+      holdsShare(status({ ...share, pending: 0, inFlight: 0 })),
+      false,
+      'nothing left: it leaves as it ends',
+    );
+    assert.equal(holdsShare(status({ ...share, pending: 10, state: 'completed' })), false);
+    assert.equal(holdsShare(undefined), false, 'no status answered');
   });
 });
 

@@ -129,3 +129,41 @@ export function describeWait(w: Wait): string {
     `troubles ${JSON.stringify(st.troubles ?? [])}`
   );
 }
+
+/**
+ * Whether a campaign, as its status last said, holds a share of the account's limit it still
+ * uses: it joined the coordinator (it has a share) and has phones left to send or track. One
+ * without a share has not joined yet (it is preparing, or waiting for the coordinator); one with
+ * nothing left is ending, and leaves the coordinator before it ends.
+ */
+export function holdsShare(status: CampaignStatus | undefined): boolean {
+  return (
+    status?.accountShare !== undefined && !hasEnded(status.state) && status.pending + status.inFlight > 0
+  );
+}
+
+/** A re-created account coordinator's first look, beside the campaigns. */
+export interface CoordinatorLook {
+  /** Campaigns that held a share as the coordinator was terminated (holdsShare). */
+  holding: readonly string[];
+  /** Campaigns running before and after the look. */
+  running: readonly string[];
+  /** The campaigns the re-created coordinator lists. */
+  members: readonly string[];
+}
+
+/**
+ * What a re-created coordinator's first look says. `lost`: campaigns that held a share and that
+ * it does not list — they keep sending on a share it does not count, so the account may go over
+ * its limit: a failure at once. `joining`: running campaigns it does not list that held no share
+ * when it went — they had not joined yet (still preparing, or their join was under way when it
+ * went) and send nothing before they do: each must be listed within the bound the product
+ * promises a blocked campaign (it resumes within a minute of its part healing), or have ended.
+ */
+export function coordinatorGaps(look: CoordinatorLook): { lost: string[]; joining: string[] } {
+  const unlisted = look.running.filter((id) => !look.members.includes(id));
+  return {
+    lost: unlisted.filter((id) => look.holding.includes(id)),
+    joining: unlisted.filter((id) => !look.holding.includes(id)),
+  };
+}
