@@ -6,6 +6,8 @@ import { campaignEnv, countBy } from '../helpers/campaign-env';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { killHard, spawnWorker } from '../helpers/worker-process';
 import { campaignResult } from '../../src/temporal/campaign-result';
+// The same seeded generator as the episodes chaos test: a failing run repeats with its CHAOS_SEED.
+import { seeded } from './support/chaos-plan';
 
 // The campaign runs at 8/s against an API limit of 12/s, the headroom an operator would leave, and
 // must stay under the limit while workers die and the machine is loaded: a call never goes more
@@ -14,17 +16,6 @@ import { campaignResult } from '../../src/temporal/campaign-result';
 const LIMIT = 12;
 const INSTANCES = 3000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A small seeded generator, so a failing run can be repeated with the same CHAOS_SEED. */
-function seeded(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 /**
  * Everything at once, for minutes: every simulator fault, workers SIGKILLed and replaced at
